@@ -1,0 +1,73 @@
+using Dlc.Compiler.Ir;
+
+namespace Dlc.Compiler.Autodiff;
+
+/// <summary>A forward graph extended with the gradient of a scalar loss for every parameter.</summary>
+public sealed record GradientGraph(Graph Graph, int Loss, IReadOnlyDictionary<string, int> ParameterGradients);
+
+/// <summary>
+/// Reverse-mode differentiation as a compiler pass: walks the graph backwards from the loss, calling
+/// each op's backward rule from <see cref="OpTable"/>, and appends the gradient nodes to the graph.
+/// Only nodes that depend on a parameter get gradients, so no work is spent on, for example, the
+/// gradient of the input images.
+/// </summary>
+public static class ReverseMode
+{
+    public const string GradientPrefix = "grad:";
+
+    public static GradientGraph Differentiate(Graph forward, string lossOutput)
+    {
+        var loss = forward.Output(lossOutput);
+        if (forward[loss].Shape.Rank != 0)
+            throw new ShapeException($"the loss must be a scalar, `{lossOutput}` is {forward[loss].Shape}");
+
+        var requiresGradient = RequiresGradient(forward);
+        var builder = new GraphBuilder(forward);
+        var contributions = new Dictionary<int, List<int>>();
+        void Accumulate(int node, int gradient)
+        {
+            if (!contributions.TryGetValue(node, out var list)) contributions[node] = list = [];
+            list.Add(gradient);
+        }
+
+        var context = new BackwardContext(builder, n => requiresGradient[n], Accumulate);
+        Accumulate(loss, builder.Constant(1.0, Shape.Scalar));
+        var gradients = new Dictionary<int, int>();
+
+        for (var id = loss; id >= 0; id--)
+        {
+            if (!contributions.TryGetValue(id, out var parts)) continue;
+            var node = forward[id];
+            context.Origin = node.Origin;
+            var gradient = parts[0];
+            for (var i = 1; i < parts.Count; i++) gradient = context.Emit(Op.Add, gradient, parts[i]);
+            gradients[id] = gradient;
+            OpTable.Info(node.Op).Backward?.Invoke(context, node, gradient);
+        }
+
+        var parameterGradients = new Dictionary<string, int>();
+        var outputs = forward.Outputs.ToList();
+        foreach (var p in forward.Parameters)
+        {
+            // A parameter the loss does not depend on still gets a gradient (zero), so optimisers see every parameter.
+            var gradient = gradients.TryGetValue(p.Node, out var g) ? g : builder.Constant(0.0, p.Shape);
+            parameterGradients[p.Name] = gradient;
+            outputs.Add(new GraphOutput(GradientPrefix + p.Name, gradient));
+        }
+        var graph = builder.Build().WithOutputs(outputs);
+        return new GradientGraph(graph, loss, parameterGradients);
+    }
+
+    /// <summary>A node requires a gradient when it is a parameter or a differentiable op of one that does.</summary>
+    private static bool[] RequiresGradient(Graph graph)
+    {
+        var requires = new bool[graph.Nodes.Count];
+        foreach (var node in graph.Nodes)
+        {
+            var info = OpTable.Info(node.Op);
+            requires[node.Id] = node.Op == Op.Parameter
+                || (info.IsDifferentiable && node.Inputs.Where((_, i) => !info.NonDifferentiableInputs.Contains(i)).Any(i => requires[i]));
+        }
+        return requires;
+    }
+}

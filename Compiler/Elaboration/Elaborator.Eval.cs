@@ -1,0 +1,153 @@
+using System.Globalization;
+using Dlc.Compiler.Ir;
+using Dlc.Diagnostics;
+using Dlc.Syntax;
+
+namespace Dlc.Compiler.Elaboration;
+
+public sealed partial class Elaborator
+{
+    public Value Eval(Expr expr, Env env) => expr switch
+    {
+        NumberLit n => new NumberValue(n.Value, n.IsInteger, n.Span),
+        StringLit s => new StringValue(s.Value, s.Span),
+        BoolLit b => new BoolValue(b.Value, b.Span),
+        NameExpr n => Lookup(n.Name, env),
+        ParenExpr p => Eval(p.Inner, env) with { Span = p.Span },
+        ApplyExpr a => Apply(Eval(a.Function, env), Eval(a.Argument, env), a.Span),
+        NamedArgsExpr n => new NamedArgsValue(Entries(n.Arguments, env), n.Span),
+        RecordExpr r => new RecordValue(Entries(r.Fields, env), r.Span),
+        ListExpr l => new ListValue(l.Items.Select(i => Eval(i, env)).ToArray(), l.Span),
+        TupleExpr t => new TupleValue(t.Items.Select(i => Eval(i, env)).ToArray(), t.Span),
+        MemberExpr m => Member(Eval(m.Target, env), m.Member),
+        LambdaExpr l => new FunctionValue(new Closure("fun", l.Parameters, l.Body, env, [], l.Span), l.Span),
+        LetExpr l => EvalLet(l, env),
+        NegateExpr n => Negate(Eval(n.Operand, env), n.Span),
+        BinaryExpr { Op: BinaryOp.Pipe } b => Pipe(Eval(b.Left, env), Eval(b.Right, env), b),
+        BinaryExpr { Op: BinaryOp.Compose } b => new LayerValue(
+            new ComposedLayer(AsLayer(Eval(b.Left, env), ">>"), AsLayer(Eval(b.Right, env), ">>")) { Origin = b.Span }, b.Span),
+        BinaryExpr b => Arithmetic(b, Eval(b.Left, env), Eval(b.Right, env)),
+        _ => throw Error(DiagnosticCatalog.NotYetSupported, expr.Span, "this construct cannot be evaluated yet"),
+    };
+
+    private Value EvalLet(LetExpr let, Env env)
+    {
+        var value = let.Parameters.Count > 0
+            ? new FunctionValue(new Closure(let.Name.Name, let.Parameters, let.Value, env, [], let.Span), let.Span)
+            : EvalBinding(let.Name.Name, let.Value, env);
+        return Eval(let.Body, env.Bind(let.Name.Name, value));
+    }
+
+    private Value Lookup(Identifier name, Env env)
+    {
+        if (env.TryLookup(name.Name, out var value)) return value with { Span = name.Span };
+        if (Builtins.TryGet(this, name.Name, name.Span, out value)) return value;
+        var suggestion = NameSuggestions.Closest(name.Name, env.Names.Concat(Builtins.Names));
+        throw Error(DiagnosticCatalog.UnknownName, name.Span, $"`{name.Name}` is not defined",
+            suggestion is null ? null : $"did you mean `{suggestion}`?");
+    }
+
+    private RecordEntry[] Entries(IReadOnlyList<FieldInit> fields, Env env)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return fields.Select(f =>
+        {
+            if (!seen.Add(f.Name.Name))
+                throw Error(DiagnosticCatalog.DuplicateDefinition, f.Name.Span, $"the field `{f.Name.Name}` is given twice");
+            return new RecordEntry(f.Name.Name, f.Name.Span, Eval(f.Value, env));
+        }).ToArray();
+    }
+
+    private Value Member(Value target, Identifier member)
+    {
+        if (target is not RecordValue record)
+            throw Error(DiagnosticCatalog.WrongArgumentType, target.Span, $"`.{member.Name}` needs a record, this is {target.Kind}");
+        var entry = record.Find(member.Name);
+        if (entry is not null) return entry.Value;
+        var suggestion = NameSuggestions.Closest(member.Name, record.Fields.Select(f => f.Name));
+        throw Error(DiagnosticCatalog.UnknownField, member.Span, $"the record has no field `{member.Name}`",
+            suggestion is null ? $"its fields are {string.Join(", ", record.Fields.Select(f => $"`{f.Name}`"))}" : $"did you mean `{suggestion}`?");
+    }
+
+    public Value Apply(Value function, Value argument, TextSpan span) => function switch
+    {
+        FunctionValue f => f.Callable.Apply(this, argument, span),
+        SymbolValue s when argument is RecordValue r => new ConfiguredValue(s.Name, s.Span, r, span),
+        LayerValue l when argument is TensorValue x => l.Layer.Apply(this, x, span),
+        LayerValue l when argument is NamedArgsValue options => new LayerValue(l.Layer.Configure(this, options) , span),
+        LayerValue l => throw Error(DiagnosticCatalog.WrongArgumentType, argument.Span,
+            $"`{l.Layer.Describe()}` is a layer: it takes a tensor, not {argument.Kind}"),
+        TensorValue => throw Error(DiagnosticCatalog.WrongArgumentType, function.Span,
+            "this is a tensor, so it cannot be applied to an argument", "to pass a tensor through a layer, write `x |> layer`"),
+        _ => throw Error(DiagnosticCatalog.WrongArgumentType, function.Span, $"this is {function.Kind}, so it cannot be applied to an argument"),
+    };
+
+    private Value Pipe(Value left, Value right, BinaryExpr b)
+    {
+        if (left is not TensorValue x)
+            throw Error(DiagnosticCatalog.WrongArgumentType, b.Left.Span, $"the left side of `|>` must be a tensor, found {left.Kind}",
+                left is LayerValue or FunctionValue ? "to chain layers without an input, compose them with `>>`" : null);
+        return right switch
+        {
+            LayerValue l => l.Layer.Apply(this, x, b.Right.Span),
+            FunctionValue f => f.Callable.Apply(this, x, b.Right.Span),
+            _ => throw Error(DiagnosticCatalog.NotALayer, b.Right.Span, $"this is {right.Kind}, not a layer",
+                "a pipeline step is a layer such as `dense 256` or `relu`"),
+        };
+    }
+
+    private Layer AsLayer(Value value, string op) => value switch
+    {
+        LayerValue l => l.Layer,
+        FunctionValue f => new FunctionLayer(f.Callable, value.Span) { Origin = value.Span },
+        _ => throw Error(DiagnosticCatalog.NotALayer, value.Span, $"`{op}` composes layers; this is {value.Kind}"),
+    };
+
+    private Value Negate(Value value, TextSpan span) => value switch
+    {
+        NumberValue n => n with { Number = -n.Number, Span = span },
+        TensorValue t => Tensor(Builder.Add(Op.Scale, [t.Node], new OpAttributes { Value = -1 }, span), "negation", span, span),
+        _ => throw Error(DiagnosticCatalog.WrongArgumentType, span, $"`-` needs a number or a tensor, found {value.Kind}"),
+    };
+
+    private Value Arithmetic(BinaryExpr b, Value left, Value right)
+    {
+        var symbol = b.Op switch { BinaryOp.Add => "+", BinaryOp.Subtract => "-", BinaryOp.Multiply => "*", _ => "/" };
+        switch (left, right)
+        {
+            case (NumberValue l, NumberValue r):
+                var value = b.Op switch
+                {
+                    BinaryOp.Add => l.Number + r.Number,
+                    BinaryOp.Subtract => l.Number - r.Number,
+                    BinaryOp.Multiply => l.Number * r.Number,
+                    _ => l.Number / r.Number,
+                };
+                return new NumberValue(value, l.IsInteger && r.IsInteger && b.Op != BinaryOp.Divide, b.Span);
+            case (TensorValue l, TensorValue r) when b.Op != BinaryOp.Divide:
+                if (l.Shape != r.Shape) throw ShapeMismatch(b, symbol, l, r);
+                var op = b.Op switch { BinaryOp.Add => Op.Add, BinaryOp.Subtract => Op.Subtract, _ => Op.Multiply };
+                return Tensor(Builder.Add(op, [l.Node, r.Node], null, b.Span), $"`{symbol}`", b.Span, b.Span);
+            case (TensorValue t, NumberValue n) when b.Op is BinaryOp.Multiply or BinaryOp.Divide:
+                return Scaled(t, b.Op == BinaryOp.Multiply ? n.Number : 1 / n.Number, b.Span);
+            case (NumberValue n, TensorValue t) when b.Op is BinaryOp.Multiply:
+                return Scaled(t, n.Number, b.Span);
+            default:
+                throw Error(DiagnosticCatalog.WrongArgumentType, b.OperatorSpan,
+                    $"`{symbol}` cannot combine {left.Kind} and {right.Kind}");
+        }
+    }
+
+    private TensorValue Scaled(TensorValue t, double factor, TextSpan span) =>
+        Tensor(Builder.Add(Op.Scale, [t.Node], new OpAttributes { Value = factor }, span), "scaling", span, span);
+
+    private DiagnosticException ShapeMismatch(BinaryExpr b, string symbol, TensorValue l, TensorValue r)
+    {
+        var line = Source.GetPosition(r.ProducerSpan.Start).Line;
+        var help = $"the right operand comes from {r.Producer} (line {line})";
+        if (l.Shape.Rank == r.Shape.Rank && r.Producer.StartsWith("`dense ", StringComparison.Ordinal) && !l.Shape.Last.IsSymbolic)
+            help += $"; did you mean `dense {l.Shape.Last.Size.ToString(CultureInfo.InvariantCulture)}`?";
+        return Error(DiagnosticCatalog.ShapeMismatch, b.Span,
+            $"shape mismatch in `{symbol}`: left is {l.Shape}, right is {r.Shape}", help);
+    }
+}

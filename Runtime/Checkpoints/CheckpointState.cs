@@ -1,0 +1,34 @@
+namespace Dlc.Runtime.Checkpoints;
+
+/// <summary>A parameter the model expects a checkpoint to hold.</summary>
+public sealed record ParameterSpec(string Name, int[] Shape);
+
+/// <summary>Everything needed to resume training exactly where it stopped.</summary>
+public sealed record CheckpointState
+{
+    public required string ModelName { get; init; }
+
+    /// <summary>SHA-256 of the .dl source, lowercase hex (see <see cref="Checkpoint.HashSource"/>).</summary>
+    public required string SourceHash { get; init; }
+
+    /// <summary>The model's parameters, e.g. "fc1.weight".</summary>
+    public required IReadOnlyList<NamedTensor> Parameters { get; init; }
+
+    /// <summary>Optimizer tensors, named by the optimizer, e.g. "adam.m.fc1.weight", "adam.v.fc1.weight".</summary>
+    public IReadOnlyList<NamedTensor> OptimizerState { get; init; } = [];
+
+    /// <summary>Optimizer steps taken so far.</summary>
+    public long Step { get; init; }
+
+    /// <summary>The epoch to continue in, counted from 0.</summary>
+    public int Epoch { get; init; }
+
+    /// <summary>The batch of <see cref="Epoch"/> to continue with, counted from 0.</summary>
+    public int BatchInEpoch { get; init; }
+
+    /// <summary>The training random generator's state words.</summary>
+    public ulong[] RngState { get; init; } = [];
+
+    /// <summary>The train settings in force (batch size, learning rate, …) as text, for checking and reporting.</summary>
+    public IReadOnlyDictionary<string, string> TrainSettings { get; init; } = new Dictionary<string, string>();
+}

@@ -1,0 +1,42 @@
+namespace Dlc.Runtime.Data;
+
+/// <summary>A CSV column named by its header or by its 0-based position (negative positions count from the end).</summary>
+public readonly record struct CsvColumn
+{
+    private CsvColumn(string? name, int index)
+    {
+        Name = name;
+        Index = index;
+    }
+
+    public string? Name { get; }
+
+    public int Index { get; }
+
+    /// <summary>The last column, the usual place for the label.</summary>
+    public static CsvColumn Last => new(null, -1);
+
+    public static implicit operator CsvColumn(string name) => new(name, 0);
+
+    public static implicit operator CsvColumn(int index) => new(null, index);
+
+    public override string ToString() => Name ?? Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>How <see cref="CsvReader"/> reads a file; the defaults detect what they can.</summary>
+public sealed record CsvOptions
+{
+    /// <summary>The column holding the label or regression target; the last column by default.</summary>
+    public CsvColumn LabelColumn { get; init; } = CsvColumn.Last;
+
+    /// <summary>Whether the first line names the columns; null detects it (a non-number above a number).</summary>
+    public bool? HasHeader { get; init; }
+
+    /// <summary>
+    /// Whether labels are class indices; null detects it: whole numbers from 0 to
+    /// <see cref="CsvReader.MaxDetectedClasses"/> − 1, or text labels, make a classification set.
+    /// </summary>
+    public bool? Classification { get; init; }
+
+    public char Separator { get; init; } = ',';
+}

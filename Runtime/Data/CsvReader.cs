@@ -1,0 +1,241 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+
+namespace Dlc.Runtime.Data;
+
+/// <summary>
+/// Reads numeric CSV files (invariant culture, optionally gzip-compressed) into a float <see cref="Dataset"/>.
+/// Besides a plain header line it understands the scikit-learn form whose first line is
+/// "samples,features,class names…" (e.g. "150,4,setosa,versicolor,virginica"). Text labels
+/// become class indices in sorted order.
+/// </summary>
+public static class CsvReader
+{
+    /// <summary>Whole-number labels below this make a classification set when not told otherwise.</summary>
+    public const int MaxDetectedClasses = 100;
+
+    public static Dataset Load(string path, CsvOptions? options = null)
+    {
+        options ??= new CsvOptions();
+        var file = Path.GetFileName(path);
+        var lines = ReadLines(path, file);
+        var rows = lines.Select(l => (l.Number, Fields: Split(l.Text, options.Separator))).ToList();
+
+        var at = 0;
+        string[]? names = null;
+        string[]? classNames = null;
+        int? announcedCount = null;
+        if (options.HasHeader != false && rows.Count > 0 && SklearnHeader(rows) is { } sk)
+        {
+            announcedCount = sk.Count;
+            classNames = sk.ClassNames.Length > 0 ? sk.ClassNames : null;
+            at = 1;
+            if (rows.Count > 1 && !rows[1].Fields.All(IsNumber)) names = rows[at++].Fields;
+        }
+        else if (options.HasHeader ?? LooksLikeHeader(rows))
+        {
+            names = rows.Count > 0 ? rows[at++].Fields : null;
+        }
+
+        var data = rows.Skip(at).ToList();
+        if (data.Count == 0)
+            throw new DataException(DataException.Malformed, path, $"{file} has no data rows", null);
+        if (announcedCount is { } announced && announced != data.Count)
+            throw new DataException(announced > data.Count ? DataException.Truncated : DataException.Malformed, path,
+                $"{file} announces {announced:N0} samples on its first line but has {data.Count:N0} data rows", null);
+
+        var columns = names?.Length ?? data[0].Fields.Length;
+        names ??= Enumerable.Range(1, columns).Select(i => $"column {i}").ToArray();
+        var label = ResolveLabel(options.LabelColumn, names, path, file);
+        if (columns < 2)
+            throw new DataException(DataException.Malformed, path, $"{file} has {columns} column; expected features and a label", null);
+
+        var features = new float[data.Count * (columns - 1)];
+        var labelText = new string[data.Count];
+        var labels = new float[data.Count];
+        var allNumeric = true;
+        for (var r = 0; r < data.Count; r++)
+        {
+            var (line, fields) = data[r];
+            if (fields.Length != columns)
+                throw new DataException(DataException.Malformed, path, $"{file}:{line}: expected {columns} columns, found {fields.Length}", null);
+            var f = r * (columns - 1);
+            for (var c = 0; c < columns; c++)
+            {
+                if (c == label)
+                {
+                    labelText[r] = fields[c];
+                    if (TryNumber(fields[c], out var value)) labels[r] = value;
+                    else allNumeric = false;
+                    continue;
+                }
+                features[f++] = Number(fields[c], path, file, line, c, names[c]);
+            }
+        }
+
+        int classCount;
+        if (!allNumeric)
+        {
+            if (options.Classification == false)
+            {
+                var bad = Enumerable.Range(0, data.Count).First(r => !TryNumber(labelText[r], out _));
+                Number(labelText[bad], path, file, data[bad].Number, label, names[label]);
+            }
+            // Text labels name the classes themselves; sorting makes the indices independent of row order.
+            classNames = labelText.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            var index = classNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => (float)p.i, StringComparer.Ordinal);
+            for (var r = 0; r < data.Count; r++) labels[r] = index[labelText[r]];
+            classCount = classNames.Length;
+        }
+        else
+        {
+            classCount = ClassCount(labels, options.Classification, classNames, path, file, data, label, names[label]);
+        }
+
+        var name = Path.GetFileNameWithoutExtension(file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? file[..^3] : file);
+        return Dataset.FromFloats(name, features, [columns - 1], labels, classCount, classCount > 0 ? classNames : null);
+    }
+
+    private static int ClassCount(float[] labels, bool? classification, string[]? classNames, string path, string file,
+        List<(int Number, string[] Fields)> data, int column, string columnName)
+    {
+        var whole = true;
+        var max = -1f;
+        foreach (var v in labels)
+        {
+            whole &= v >= 0 && v == MathF.Floor(v) && v < 1 << 24;
+            max = Math.Max(max, v);
+        }
+        var isClassification = classification ?? (classNames is not null || (whole && max < MaxDetectedClasses));
+        if (!isClassification) return 0;
+
+        var classCount = Math.Max((int)max + 1, classNames?.Length ?? 0);
+        for (var r = 0; r < labels.Length; r++)
+        {
+            var v = labels[r];
+            if (!(v >= 0 && v == MathF.Floor(v) && v < 1 << 24))
+                throw new DataException(DataException.Malformed, path,
+                    $"{file}:{data[r].Number}: label '{data[r].Fields[column]}' in column {column + 1} ({columnName}) is not a class index (a whole number from 0)", null);
+            if (classNames is not null && v >= classNames.Length)
+                throw new DataException(DataException.Malformed, path,
+                    $"{file}:{data[r].Number}: label {v} is outside the {classNames.Length} classes the first line names (0..{classNames.Length - 1})", null);
+        }
+        return classCount;
+    }
+
+    private static List<(int Number, string Text)> ReadLines(string path, string file)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            Span<byte> probe = stackalloc byte[2];
+            var gzip = stream.ReadAtLeast(probe, 2, throwOnEndOfStream: false) == 2 && probe[0] == 0x1f && probe[1] == 0x8b;
+            stream.Position = 0;
+            using var source = gzip ? new GZipStream(stream, CompressionMode.Decompress) : (Stream)stream;
+            using var reader = new StreamReader(source, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            var lines = new List<(int, string)>();
+            var number = 0;
+            while (reader.ReadLine() is { } text)
+            {
+                number++;
+                if (!string.IsNullOrWhiteSpace(text)) lines.Add((number, text));
+            }
+            return lines;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new DataException(DataException.NotFound, path, $"{path} does not exist", null, e);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DataException(DataException.Malformed, path, $"{file} is not a valid gzip file: {e.Message}", null, e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DataException(DataException.Malformed, path, $"{file} cannot be read: {e.Message}", null, e);
+        }
+    }
+
+    /// <summary>The scikit-learn first line "count,features[,class names…]", recognised only when the file agrees with it.</summary>
+    private static (int Count, string[] ClassNames)? SklearnHeader(List<(int Number, string[] Fields)> rows)
+    {
+        var first = rows[0].Fields;
+        if (first.Length < 2 || !int.TryParse(first[0], NumberStyles.None, CultureInfo.InvariantCulture, out var count)
+            || !int.TryParse(first[1], NumberStyles.None, CultureInfo.InvariantCulture, out var featureCount)
+            || count <= 0 || featureCount <= 0 || first.Skip(2).Any(IsNumber))
+            return null;
+        var dataStart = rows.Count > 1 && !rows[1].Fields.All(IsNumber) ? 2 : 1;
+        if (rows.Count <= dataStart || rows[dataStart].Fields.Length != featureCount + 1) return null;
+        // Without class names, "150,4" could be an ordinary row: insist that the count matches too.
+        if (first.Length == 2 && rows.Count - dataStart != count) return null;
+        return (count, first[2..]);
+    }
+
+    private static bool LooksLikeHeader(List<(int Number, string[] Fields)> rows)
+    {
+        if (rows.Count == 0) return false;
+        var first = rows[0].Fields;
+        if (rows.Count == 1) return !first.All(IsNumber);
+        var second = rows[1].Fields;
+        // A text field above a number: a name, not a (text) label that repeats down the column.
+        return first.Where((f, i) => !IsNumber(f) && i < second.Length && IsNumber(second[i])).Any();
+    }
+
+    private static int ResolveLabel(CsvColumn column, string[] names, string path, string file)
+    {
+        if (column.Name is { } name)
+        {
+            var i = Array.IndexOf(names, name);
+            if (i < 0) i = Array.FindIndex(names, n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
+            if (i < 0)
+                throw new DataException(DataException.Malformed, path,
+                    $"{file} has no column named '{name}'; its columns are {string.Join(", ", names)}", null);
+            return i;
+        }
+        var index = column.Index < 0 ? names.Length + column.Index : column.Index;
+        if (index < 0 || index >= names.Length)
+            throw new DataException(DataException.Malformed, path,
+                $"{file} has {names.Length} columns, so it has no label column {column.Index}", null);
+        return index;
+    }
+
+    private static float Number(string text, string path, string file, int line, int column, string name)
+    {
+        if (TryNumber(text, out var value)) return value;
+        var what = text.Length == 0 ? "is empty" : $"holds '{text}', which is not a finite number";
+        throw new DataException(DataException.Malformed, path, $"{file}:{line}: column {column + 1} ({name}) {what}", null);
+    }
+
+    private static bool IsNumber(string text) => TryNumber(text, out _);
+
+    private static bool TryNumber(string text, out float value) =>
+        float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && float.IsFinite(value);
+
+    /// <summary>Splits one line, trimming blanks and honouring double quotes ("" is a literal quote).</summary>
+    private static string[] Split(string line, char separator)
+    {
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var ch = line[i];
+            if (quoted)
+            {
+                if (ch != '"') field.Append(ch);
+                else if (i + 1 < line.Length && line[i + 1] == '"') field.Append(line[++i]);
+                else quoted = false;
+            }
+            else if (ch == '"') quoted = true;
+            else if (ch == separator)
+            {
+                fields.Add(field.ToString().Trim());
+                field.Clear();
+            }
+            else field.Append(ch);
+        }
+        fields.Add(field.ToString().Trim());
+        return fields.ToArray();
+    }
+}

@@ -1,0 +1,187 @@
+using System.Numerics;
+
+namespace Dlc.Runtime.Data;
+
+/// <summary>
+/// An in-memory labelled data set. Image data stays as raw bytes plus a scale and is turned
+/// into floats only when a batch is gathered: converting 47 M pixels up front would cost more
+/// start-up time and four times the memory. Tabular data is stored as floats.
+/// Subsets and splits are views that share the feature storage through a row map.
+/// </summary>
+public sealed class Dataset
+{
+    private readonly byte[]? _bytes;
+    private readonly float[]? _floats;
+    private readonly float _scale;
+    // Sample i of this view is stored at row _rows[i]; null means sample i is row i.
+    private readonly int[]? _rows;
+
+    private Dataset(string name, byte[]? bytes, float[]? floats, float scale, int[]? rows,
+        int[] sampleShape, float[] labels, int classCount, IReadOnlyList<string>? classNames)
+    {
+        Name = name;
+        _bytes = bytes;
+        _floats = floats;
+        _scale = scale;
+        _rows = rows;
+        SampleShape = sampleShape;
+        SampleSize = Product(sampleShape);
+        Labels = labels;
+        ClassCount = classCount;
+        ClassNames = classNames;
+    }
+
+    /// <summary>Samples stored as bytes; feature value = byte × <paramref name="scale"/>.</summary>
+    public static Dataset FromBytes(string name, byte[] features, float scale, int[] sampleShape,
+        float[] labels, int classCount, IReadOnlyList<string>? classNames = null)
+    {
+        Check(features.Length, sampleShape, labels, classCount, classNames);
+        return new Dataset(name, features, null, scale, null, (int[])sampleShape.Clone(), labels, classCount, classNames);
+    }
+
+    /// <summary>Samples stored as floats, row-major, one row per sample.</summary>
+    public static Dataset FromFloats(string name, float[] features, int[] sampleShape,
+        float[] labels, int classCount, IReadOnlyList<string>? classNames = null)
+    {
+        Check(features.Length, sampleShape, labels, classCount, classNames);
+        return new Dataset(name, null, features, 1f, null, (int[])sampleShape.Clone(), labels, classCount, classNames);
+    }
+
+    public string Name { get; }
+
+    public int Count => Labels.Length;
+
+    /// <summary>Shape of one sample, e.g. [784] or [1, 28, 28].</summary>
+    public int[] SampleShape { get; }
+
+    /// <summary>Number of floats in one sample (product of <see cref="SampleShape"/>).</summary>
+    public int SampleSize { get; }
+
+    /// <summary>One value per sample: the class index as a float, or the regression target.</summary>
+    public float[] Labels { get; }
+
+    /// <summary>Number of classes; 0 for regression.</summary>
+    public int ClassCount { get; }
+
+    /// <summary>Human-readable class names when the source provides them.</summary>
+    public IReadOnlyList<string>? ClassNames { get; }
+
+    public bool IsClassification => ClassCount > 0;
+
+    /// <summary>
+    /// Copies the samples at <paramref name="indices"/> into a preallocated batch: <paramref name="x"/>
+    /// receives indices.Length × SampleSize floats row-major, <paramref name="y"/> one label per sample.
+    /// Allocates nothing, so the training loop can call it every step.
+    /// </summary>
+    public void Gather(ReadOnlySpan<int> indices, Span<float> x, Span<float> y)
+    {
+        var size = SampleSize;
+        if (x.Length < indices.Length * size)
+            throw new ArgumentException($"x holds {x.Length} floats but {indices.Length} samples need {indices.Length * size}", nameof(x));
+        if (y.Length < indices.Length)
+            throw new ArgumentException($"y holds {y.Length} floats but {indices.Length} samples need {indices.Length}", nameof(y));
+        for (var i = 0; i < indices.Length; i++)
+        {
+            var index = indices[i];
+            if ((uint)index >= (uint)Count)
+                throw new ArgumentOutOfRangeException(nameof(indices), $"sample {index} is outside {Name} (0..{Count - 1})");
+            var row = _rows is null ? index : _rows[index];
+            var target = x.Slice(i * size, size);
+            if (_bytes is not null)
+                ScaleBytes(_bytes.AsSpan(row * size, size), target, _scale);
+            else
+                _floats.AsSpan(row * size, size).CopyTo(target);
+            y[i] = Labels[index];
+        }
+    }
+
+    /// <summary>A view of the samples at <paramref name="indices"/>, in that order; features are shared, not copied.</summary>
+    public Dataset Subset(int[] indices, string? name = null)
+    {
+        var rows = new int[indices.Length];
+        var labels = new float[indices.Length];
+        for (var i = 0; i < indices.Length; i++)
+        {
+            var index = indices[i];
+            if ((uint)index >= (uint)Count)
+                throw new ArgumentOutOfRangeException(nameof(indices), $"sample {index} is outside {Name} (0..{Count - 1})");
+            rows[i] = _rows is null ? index : _rows[index];
+            labels[i] = Labels[index];
+        }
+        return new Dataset(name ?? Name, _bytes, _floats, _scale, rows, SampleShape, labels, ClassCount, ClassNames);
+    }
+
+    /// <summary>
+    /// Splits off a random <paramref name="validationFraction"/> of the samples (rounded to the nearest
+    /// count) as validation. The choice depends only on <paramref name="seed"/>; both parts keep the
+    /// original sample order so that reads stay mostly sequential.
+    /// </summary>
+    public (Dataset train, Dataset validation) Split(double validationFraction, ulong seed)
+    {
+        if (!(validationFraction >= 0 && validationFraction <= 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "must be between 0 and 1");
+        var order = new int[Count];
+        for (var i = 0; i < order.Length; i++) order[i] = i;
+        new DataRng(DataRng.Derive(seed, 0x5EED_5B11)).Shuffle(order);
+        var validationCount = (int)Math.Round(Count * validationFraction, MidpointRounding.AwayFromZero);
+        var validation = order[..validationCount];
+        var train = order[validationCount..];
+        Array.Sort(validation);
+        Array.Sort(train);
+        return (Subset(train, Name + "/train"), Subset(validation, Name + "/validation"));
+    }
+
+    /// <summary>The same samples seen with another shape of equal size, e.g. [784] as [1, 28, 28].</summary>
+    public Dataset Reshape(int[] sampleShape)
+    {
+        if (Product(sampleShape) != SampleSize)
+            throw new ArgumentException($"shape [{string.Join(", ", sampleShape)}] does not hold {SampleSize} features", nameof(sampleShape));
+        return new Dataset(Name, _bytes, _floats, _scale, _rows, (int[])sampleShape.Clone(), Labels, ClassCount, ClassNames);
+    }
+
+    private static void ScaleBytes(ReadOnlySpan<byte> source, Span<float> target, float scale)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && source.Length >= Vector<byte>.Count)
+        {
+            var factor = new Vector<float>(scale);
+            var lanes = Vector<float>.Count;
+            for (; i <= source.Length - Vector<byte>.Count; i += Vector<byte>.Count)
+            {
+                // byte → ushort → uint → float, four vectors of floats per vector of bytes.
+                Vector.Widen(new Vector<byte>(source[i..]), out var low, out var high);
+                Vector.Widen(low, out var a, out var b);
+                Vector.Widen(high, out var c, out var d);
+                (Vector.ConvertToSingle(a) * factor).CopyTo(target[i..]);
+                (Vector.ConvertToSingle(b) * factor).CopyTo(target[(i + lanes)..]);
+                (Vector.ConvertToSingle(c) * factor).CopyTo(target[(i + 2 * lanes)..]);
+                (Vector.ConvertToSingle(d) * factor).CopyTo(target[(i + 3 * lanes)..]);
+            }
+        }
+        for (; i < source.Length; i++)
+            target[i] = source[i] * scale;
+    }
+
+    private static void Check(int featureCount, int[] sampleShape, float[] labels, int classCount, IReadOnlyList<string>? classNames)
+    {
+        var size = Product(sampleShape);
+        if ((long)size * labels.Length != featureCount)
+            throw new ArgumentException($"{featureCount} features do not make {labels.Length} samples of {size}");
+        if (classCount < 0)
+            throw new ArgumentOutOfRangeException(nameof(classCount));
+        if (classNames is not null && classNames.Count != classCount)
+            throw new ArgumentException($"{classNames.Count} class names for {classCount} classes", nameof(classNames));
+    }
+
+    private static int Product(int[] shape)
+    {
+        long product = 1;
+        foreach (var d in shape)
+        {
+            if (d <= 0) throw new ArgumentException($"sample shape [{string.Join(", ", shape)}] has a dimension that is not positive");
+            product *= d;
+            if (product > int.MaxValue) throw new ArgumentException($"sample shape [{string.Join(", ", shape)}] is too large");
+        }
+        return (int)product;
+    }
+}
