@@ -1,0 +1,180 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Dlc.Backend.Gemm;
+
+/// <summary>Which micro-kernel ManagedGemm runs; picked from the hardware at construction.</summary>
+internal enum GemmIsa
+{
+    Scalar,
+    Vector256,
+    Vector512,
+}
+
+/// <summary>
+/// Register-blocked micro-kernels: C[mr×nr] = alpha·Apanel·Bpanel + beta·C over packed panels (see
+/// GemmPacking). Each keeps its whole C tile in registers: 6×16 uses 12 of AVX2's 16 ymm registers for
+/// accumulators (12 independent FMA chains hide the FMA latency), 8×32 uses 16 of AVX-512's 32 zmm.
+/// beta = 0 writes C without reading it.
+/// </summary>
+internal static unsafe class GemmKernels
+{
+    internal static (int Mr, int Nr) TileOf(GemmIsa isa) => isa switch
+    {
+        GemmIsa.Vector512 => (8, 32),
+        GemmIsa.Vector256 => (6, 16),
+        _ => (4, 4),
+    };
+
+    internal static void Run(GemmIsa isa, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        switch (isa)
+        {
+            case GemmIsa.Vector512: Kernel8x32(kc, a, b, c, ldc, alpha, beta); break;
+            case GemmIsa.Vector256: Kernel6x16(kc, a, b, c, ldc, alpha, beta); break;
+            default: Kernel4x4(kc, a, b, c, ldc, alpha, beta); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (var p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var ai = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(ai, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(ai, b1, c01);
+            ai = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(ai, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(ai, b1, c11);
+            ai = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(ai, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(ai, b1, c21);
+            ai = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(ai, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(ai, b1, c31);
+            ai = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(ai, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(ai, b1, c41);
+            ai = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(ai, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(ai, b1, c51);
+            a += 6;
+            b += 16;
+        }
+        Store256(c, c00, c01, alpha, beta);
+        Store256(c + ldc, c10, c11, alpha, beta);
+        Store256(c + 2 * ldc, c20, c21, alpha, beta);
+        Store256(c + 3 * ldc, c30, c31, alpha, beta);
+        Store256(c + 4 * ldc, c40, c41, alpha, beta);
+        Store256(c + 5 * ldc, c50, c51, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, float alpha, float beta)
+    {
+        var va = Vector256.Create(alpha);
+        if (beta == 0f)
+        {
+            (v0 * va).Store(c);
+            (v1 * va).Store(c + 8);
+        }
+        else
+        {
+            var vb = Vector256.Create(beta);
+            Vector256.FusedMultiplyAdd(v0, va, Vector256.Load(c) * vb).Store(c);
+            Vector256.FusedMultiplyAdd(v1, va, Vector256.Load(c + 8) * vb).Store(c + 8);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        for (var p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var ai = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(ai, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(ai, b1, c01);
+            ai = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(ai, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(ai, b1, c11);
+            ai = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(ai, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(ai, b1, c21);
+            ai = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(ai, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(ai, b1, c31);
+            ai = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(ai, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(ai, b1, c41);
+            ai = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(ai, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(ai, b1, c51);
+            ai = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(ai, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(ai, b1, c61);
+            ai = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(ai, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(ai, b1, c71);
+            a += 8;
+            b += 32;
+        }
+        Store512(c, c00, c01, alpha, beta);
+        Store512(c + ldc, c10, c11, alpha, beta);
+        Store512(c + 2 * ldc, c20, c21, alpha, beta);
+        Store512(c + 3 * ldc, c30, c31, alpha, beta);
+        Store512(c + 4 * ldc, c40, c41, alpha, beta);
+        Store512(c + 5 * ldc, c50, c51, alpha, beta);
+        Store512(c + 6 * ldc, c60, c61, alpha, beta);
+        Store512(c + 7 * ldc, c70, c71, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, float alpha, float beta)
+    {
+        var va = Vector512.Create(alpha);
+        if (beta == 0f)
+        {
+            (v0 * va).Store(c);
+            (v1 * va).Store(c + 16);
+        }
+        else
+        {
+            var vb = Vector512.Create(beta);
+            Vector512.FusedMultiplyAdd(v0, va, Vector512.Load(c) * vb).Store(c);
+            Vector512.FusedMultiplyAdd(v1, va, Vector512.Load(c + 16) * vb).Store(c + 16);
+        }
+    }
+
+    /// <summary>Portable fallback for machines without 256-bit vectors.</summary>
+    private static void Kernel4x4(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        var acc = stackalloc float[16];
+        for (var i = 0; i < 16; i++) acc[i] = 0f;
+        for (var p = 0; p < kc; p++)
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                var ai = a[i];
+                acc[i * 4] += ai * b[0];
+                acc[i * 4 + 1] += ai * b[1];
+                acc[i * 4 + 2] += ai * b[2];
+                acc[i * 4 + 3] += ai * b[3];
+            }
+            a += 4;
+            b += 4;
+        }
+        for (var i = 0; i < 4; i++)
+            for (var j = 0; j < 4; j++)
+                c[i * ldc + j] = beta == 0f ? alpha * acc[i * 4 + j] : alpha * acc[i * 4 + j] + beta * c[i * ldc + j];
+    }
+}

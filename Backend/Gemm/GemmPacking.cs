@@ -1,0 +1,94 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Dlc.Backend.Gemm;
+
+/// <summary>
+/// Copies blocks of op(A) and op(B) into the layout the micro-kernels stream through: A as strips of mr rows
+/// stored column by column (kc × mr), B as strips of nr columns stored row by row (kc × nr), zero padded to
+/// whole strips so the kernels never branch on edges. Packing also folds the transposes away.
+/// </summary>
+internal static unsafe class GemmPacking
+{
+    [ThreadStatic] private static float[]? t_buffer;
+
+    /// <summary>This thread's pack buffer, 64-byte aligned, grown on demand and kept for later calls.</summary>
+    internal static float* ThreadBuffer(int floats)
+    {
+        var buffer = t_buffer;
+        if (buffer is null || buffer.Length < floats + 16)
+        {
+            // Pinned, so the pointer stays valid; 16 spare floats leave room to align to 64 bytes.
+            buffer = GC.AllocateUninitializedArray<float>(floats + 16, pinned: true);
+            t_buffer = buffer;
+        }
+        var start = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+        return (float*)((start + 63) & ~(nuint)63);
+    }
+
+    /// <summary>Packs op(A)[row0..row0+mc, col0..col0+kc] (op(A) is m×k) into strips of mr rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PackA(bool transA, float* a, int lda, int row0, int col0, int mc, int kc, int mr, float* dst)
+    {
+        for (var s = 0; s < mc; s += mr)
+        {
+            var rows = Math.Min(mr, mc - s);
+            var d = dst + (long)s * kc;
+            if (transA)
+            {
+                // Stored A is k×m: the mr values of one p are contiguous.
+                for (var p = 0; p < kc; p++)
+                {
+                    var src = a + (long)(col0 + p) * lda + row0 + s;
+                    var dp = d + p * mr;
+                    for (var i = 0; i < rows; i++) dp[i] = src[i];
+                    for (var i = rows; i < mr; i++) dp[i] = 0f;
+                }
+            }
+            else
+            {
+                for (var i = 0; i < rows; i++)
+                {
+                    var src = a + (long)(row0 + s + i) * lda + col0;
+                    for (var p = 0; p < kc; p++) d[p * mr + i] = src[p];
+                }
+                for (var i = rows; i < mr; i++)
+                    for (var p = 0; p < kc; p++) d[p * mr + i] = 0f;
+            }
+        }
+    }
+
+    /// <summary>Packs op(B)[row0..row0+kc, col0..col0+nc] (op(B) is k×n) into strips of nr columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PackB(bool transB, float* b, int ldb, int row0, int col0, int kc, int nc, int nr, float* dst)
+    {
+        for (var s = 0; s < nc; s += nr)
+        {
+            var cols = Math.Min(nr, nc - s);
+            var d = dst + (long)s * kc;
+            if (transB)
+            {
+                // Stored B is n×k. Walking p outside keeps the cols source rows hot in L1 while each
+                // destination row of nr floats is written contiguously.
+                var src = b + (long)(col0 + s) * ldb + row0;
+                for (var p = 0; p < kc; p++)
+                {
+                    var dp = d + p * nr;
+                    var sp = src + p;
+                    for (var j = 0; j < cols; j++) dp[j] = sp[(long)j * ldb];
+                    for (var j = cols; j < nr; j++) dp[j] = 0f;
+                }
+            }
+            else
+            {
+                for (var p = 0; p < kc; p++)
+                {
+                    var src = b + (long)(row0 + p) * ldb + col0 + s;
+                    var dp = d + p * nr;
+                    new ReadOnlySpan<float>(src, cols).CopyTo(new Span<float>(dp, cols));
+                    for (var j = cols; j < nr; j++) dp[j] = 0f;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,212 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Dlc.Backend.Gemm;
+
+/// <summary>
+/// GEMM in managed SIMD code: op(B) is packed into panels of kc×nc, op(A) into blocks of mc×kc, and a
+/// register-blocked micro-kernel (see GemmKernels) walks them, so A's block stays in L2 and each B strip in
+/// L1. Large products are split over row blocks (or column blocks when C is wider than tall) across a
+/// fixed set of worker threads; each thread packs into its own reused buffer, so a call allocates nothing.
+/// Products with fewer rows than one micro-tile skip packing.
+/// </summary>
+public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
+{
+    // kc×nr floats of B (16 KB for the AVX2 tile) plus mr×kc of A fit L1; mc×kc of A (96 KB) fits L2.
+    private const int Kc = 256;
+    private const int NcTarget = 1024;
+
+    // Below this many multiply-adds a second thread costs more in wake-up than it saves.
+    private const long ParallelThreshold = 1L << 20;
+
+    private readonly GemmIsa _isa;
+    private readonly int _mr, _nr, _mc, _nc;
+    private readonly WorkerPool? _pool;
+    private readonly Lock _sync = new();
+    private Call _call;
+    private bool _splitColumns;
+
+    /// <param name="threads">Threads to split large products over (the calling thread included).</param>
+    public ManagedGemm(int threads = 1) : this(threads, DetectIsa())
+    {
+    }
+
+    /// <summary>Forces a micro-kernel, so tests cover all three on any machine (emulated where needed).</summary>
+    internal ManagedGemm(int threads, GemmIsa isa)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        Threads = threads;
+        _isa = isa;
+        (_mr, _nr) = GemmKernels.TileOf(isa);
+        _mc = _mr * Math.Max(1, 96 / _mr);
+        _nc = NcTarget / _nr * _nr;
+        if (threads > 1) _pool = new WorkerPool(threads - 1, "dlc gemm");
+    }
+
+    public string Name => "managed";
+
+    public int Threads { get; }
+
+    internal GemmIsa Isa => _isa;
+
+    internal static GemmIsa DetectIsa() =>
+        Vector512.IsHardwareAccelerated ? GemmIsa.Vector512
+        : Vector256.IsHardwareAccelerated ? GemmIsa.Vector256
+        : GemmIsa.Scalar;
+
+    public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
+        float beta, float* c, int ldc)
+    {
+        GemmArgs.Validate(transA, transB, m, n, k, lda, ldb, ldc);
+        GemmArgs.ValidatePointers(transA, transB, m, n, k, a, b, c);
+        if (m == 0 || n == 0) return;
+        if (k == 0 || alpha == 0f)
+        {
+            ScaleRows(c, ldc, m, n, beta);
+            return;
+        }
+        var call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        if (m < _mr)
+        {
+            FewRows(call);
+            return;
+        }
+        // Each thread packs what it multiplies: splitting rows makes every thread pack all of op(B) (k·n),
+        // splitting columns makes every thread pack all of op(A) (m·k), so the smaller one is duplicated.
+        var splitColumns = m < n;
+        var tiles = splitColumns ? (n + _nr - 1) / _nr : (m + _mr - 1) / _mr;
+        var parts = _pool is null || (long)m * n * k < ParallelThreshold ? 1 : Math.Min(Threads, tiles / 2);
+        if (parts <= 1)
+        {
+            Block(call, 0, m, 0, n);
+            return;
+        }
+        lock (_sync)
+        {
+            _call = call;
+            _splitColumns = splitColumns;
+            _pool!.Run(this, parts);
+        }
+    }
+
+    void WorkerPool.IBody.Run(int part, int parts)
+    {
+        // Parts are whole micro-tiles wide, so only the last one has a ragged edge.
+        var (extent, step) = _splitColumns ? (_call.N, _nr) : (_call.M, _mr);
+        var perPart = ((extent + step - 1) / step + parts - 1) / parts * step;
+        var start = part * perPart;
+        var end = Math.Min(extent, start + perPart);
+        if (start >= end) return;
+        if (_splitColumns) Block(_call, 0, _call.M, start, end);
+        else Block(_call, start, end, 0, _call.N);
+    }
+
+    /// <summary>C[r0..r1, c0..c1] by the packed, blocked algorithm.</summary>
+    // Fully optimised from the first call: a training loop would otherwise run these through tier-0 code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Block(in Call t, int r0, int r1, int c0, int c1)
+    {
+        var ncMax = Math.Min(_nc, (c1 - c0 + _nr - 1) / _nr * _nr);
+        var kcMax = Math.Min(Kc, t.K);
+        var aPack = GemmPacking.ThreadBuffer(_mc * kcMax + kcMax * ncMax);
+        var bPack = aPack + _mc * kcMax;
+        var tile = stackalloc float[_mr * _nr];
+        for (var jc = c0; jc < c1; jc += _nc)
+        {
+            var nc = Math.Min(_nc, c1 - jc);
+            for (var pc = 0; pc < t.K; pc += Kc)
+            {
+                var kc = Math.Min(Kc, t.K - pc);
+                // Later k blocks add onto what the first one wrote.
+                var beta = pc == 0 ? t.Beta : 1f;
+                GemmPacking.PackB(t.TransB, t.B, t.Ldb, pc, jc, kc, nc, _nr, bPack);
+                for (var ic = r0; ic < r1; ic += _mc)
+                {
+                    var mc = Math.Min(_mc, r1 - ic);
+                    GemmPacking.PackA(t.TransA, t.A, t.Lda, ic, pc, mc, kc, _mr, aPack);
+                    for (var jr = 0; jr < nc; jr += _nr)
+                    {
+                        var nr = Math.Min(_nr, nc - jr);
+                        for (var ir = 0; ir < mc; ir += _mr)
+                        {
+                            var mr = Math.Min(_mr, mc - ir);
+                            var cTile = t.C + (long)(ic + ir) * t.Ldc + jc + jr;
+                            var aPanel = aPack + (long)ir * kc;
+                            var bPanel = bPack + (long)jr * kc;
+                            if (mr == _mr && nr == _nr)
+                            {
+                                GemmKernels.Run(_isa, kc, aPanel, bPanel, cTile, t.Ldc, t.Alpha, beta);
+                                continue;
+                            }
+                            // Edge tile: full tile into scratch, then only the valid part into C.
+                            GemmKernels.Run(_isa, kc, aPanel, bPanel, tile, _nr, 1f, 0f);
+                            for (var i = 0; i < mr; i++)
+                            {
+                                var crow = cTile + (long)i * t.Ldc;
+                                for (var j = 0; j < nr; j++)
+                                    crow[j] = beta == 0f ? t.Alpha * tile[i * _nr + j] : t.Alpha * tile[i * _nr + j] + beta * crow[j];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fewer rows than a micro-tile (e.g. a single sample): packing B would cost as much as the product, so
+    /// each C row is built straight from B's rows (GemmRowKernel) or, for transposed B, from dot products.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FewRows(in Call t)
+    {
+        var aRow = t.TransA ? GemmPacking.ThreadBuffer(t.K) : null;
+        for (var i = 0; i < t.M; i++)
+        {
+            var cRow = new Span<float>(t.C + (long)i * t.Ldc, t.N);
+            float* ai;
+            if (t.TransA)
+            {
+                for (var p = 0; p < t.K; p++) aRow[p] = t.A[(long)p * t.Lda + i];
+                ai = aRow;
+            }
+            else
+            {
+                ai = t.A + (long)i * t.Lda;
+            }
+            if (t.TransB)
+            {
+                var aSpan = new ReadOnlySpan<float>(ai, t.K);
+                for (var j = 0; j < t.N; j++)
+                {
+                    var dot = TensorPrimitives.Dot(aSpan, new ReadOnlySpan<float>(t.B + (long)j * t.Ldb, t.K));
+                    cRow[j] = t.Beta == 0f ? t.Alpha * dot : t.Alpha * dot + t.Beta * cRow[j];
+                }
+                continue;
+            }
+            GemmRowKernel.Run(ai, t.K, t.B, t.Ldb, t.N, t.C + (long)i * t.Ldc, t.Alpha, t.Beta);
+        }
+    }
+
+    private static void ScaleRows(float* c, int ldc, int m, int n, float beta)
+    {
+        for (var i = 0; i < m; i++)
+        {
+            var row = new Span<float>(c + (long)i * ldc, n);
+            if (beta == 0f) row.Clear();
+            else if (beta != 1f) TensorPrimitives.Multiply(row, beta, row);
+        }
+    }
+
+    public void Dispose() => _pool?.Dispose();
+
+    private readonly struct Call(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
+        float* b, int ldb, float beta, float* c, int ldc)
+    {
+        public readonly bool TransA = transA, TransB = transB;
+        public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;
+        public readonly float Alpha = alpha, Beta = beta;
+        public readonly float* A = a, B = b, C = c;
+    }
+}

@@ -1,0 +1,45 @@
+namespace Dlc.Backend.Kernels;
+
+/// <summary>
+/// Classification metrics. Shapes: logits [R, C]; labels [R] as floats; indices [R]. Argmax follows
+/// torch.argmax: the first maximum wins and NaN counts as the maximum. The rows are short (C classes),
+/// so a scalar scan is as fast as anything vectorised and keeps those rules exact.
+/// </summary>
+public static class Metrics
+{
+    public static void ArgMaxRows(ReadOnlySpan<float> logits, Span<int> indices, int rows, int cols)
+    {
+        Shapes.Same(Shapes.Matrix(rows, cols), logits.Length, nameof(logits));
+        Shapes.Same(rows, indices.Length, nameof(indices));
+        for (var r = 0; r < rows; r++) indices[r] = ArgMax(logits.Slice(r * cols, cols));
+    }
+
+    /// <summary>Rows whose argmax equals the label.</summary>
+    public static int CountCorrect(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, int rows, int cols)
+    {
+        Shapes.Same(Shapes.Matrix(rows, cols), logits.Length, nameof(logits));
+        Shapes.Same(rows, labels.Length, nameof(labels));
+        var correct = 0;
+        for (var r = 0; r < rows; r++)
+        {
+            if (ArgMax(logits.Slice(r * cols, cols)) == Shapes.Label(labels[r], r, cols)) correct++;
+        }
+        return correct;
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> row)
+    {
+        if (row.IsEmpty) return -1;
+        var best = 0;
+        var max = row[0];
+        for (var j = 1; j < row.Length && !float.IsNaN(max); j++)
+        {
+            if (row[j] > max || float.IsNaN(row[j]))
+            {
+                best = j;
+                max = row[j];
+            }
+        }
+        return best;
+    }
+}

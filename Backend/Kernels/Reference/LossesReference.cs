@@ -1,0 +1,63 @@
+using System.Numerics;
+
+namespace Dlc.Backend.Kernels.Reference;
+
+/// <summary>Definitions of <see cref="Losses"/> in plain loops, generic over T. Same shapes and arguments.</summary>
+public static class LossesReference
+{
+    public static T SoftmaxCrossEntropy<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> labels, int rows, int cols)
+        where T : IFloatingPointIeee754<T>
+    {
+        Check(logits.Length, labels.Length, rows, cols);
+        var total = T.Zero;
+        for (var r = 0; r < rows; r++)
+        {
+            var xs = logits.Slice(r * cols, cols);
+            var label = Shapes.Label(double.CreateChecked(labels[r]), r, cols);
+            total += SoftmaxReference.LogSumExp(xs) - xs[label];
+        }
+        return total / T.CreateChecked(rows);
+    }
+
+    public static void SoftmaxCrossEntropyBackward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> labels, T dLoss,
+        Span<T> dlogits, int rows, int cols) where T : IFloatingPointIeee754<T>
+    {
+        Check(logits.Length, labels.Length, rows, cols);
+        Shapes.Same(logits.Length, dlogits.Length, nameof(dlogits));
+        SoftmaxReference.Softmax(logits, dlogits, rows, cols);
+        var scale = dLoss / T.CreateChecked(rows);
+        for (var r = 0; r < rows; r++)
+        {
+            var label = Shapes.Label(double.CreateChecked(labels[r]), r, cols);
+            for (var j = 0; j < cols; j++)
+            {
+                var onehot = j == label ? T.One : T.Zero;
+                dlogits[r * cols + j] = (dlogits[r * cols + j] - onehot) * scale;
+            }
+        }
+    }
+
+    public static T Mse<T>(ReadOnlySpan<T> pred, ReadOnlySpan<T> target) where T : IFloatingPointIeee754<T>
+    {
+        Shapes.Same(pred.Length, target.Length, nameof(target));
+        var total = T.Zero;
+        for (var i = 0; i < pred.Length; i++) total += (pred[i] - target[i]) * (pred[i] - target[i]);
+        return total / T.CreateChecked(pred.Length);
+    }
+
+    public static void MseBackward<T>(ReadOnlySpan<T> pred, ReadOnlySpan<T> target, T dLoss, Span<T> dpred)
+        where T : IFloatingPointIeee754<T>
+    {
+        Shapes.Same(pred.Length, target.Length, nameof(target));
+        Shapes.Same(pred.Length, dpred.Length, nameof(dpred));
+        var two = T.CreateChecked(2);
+        var n = T.CreateChecked(pred.Length);
+        for (var i = 0; i < pred.Length; i++) dpred[i] = two * (pred[i] - target[i]) / n * dLoss;
+    }
+
+    private static void Check(int logits, int labels, int rows, int cols)
+    {
+        Shapes.Same(Shapes.Matrix(rows, cols), logits, nameof(logits));
+        Shapes.Same(rows, labels, nameof(labels));
+    }
+}

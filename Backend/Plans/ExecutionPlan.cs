@@ -1,0 +1,119 @@
+using Dlc.Backend.Gemm;
+using Dlc.Compiler.Ir;
+
+namespace Dlc.Backend.Plans;
+
+/// <summary>What a plan is compiled for.</summary>
+public sealed record PlanOptions(IReadOnlyDictionary<string, int> Symbols, IGemm Gemm)
+{
+    /// <summary>Random numbers for dropout masks; required when the graph has random ops.</summary>
+    public Rng? Rng { get; init; }
+}
+
+/// <summary>
+/// A graph compiled for fixed sizes: every buffer allocated once, every kernel bound to its buffers.
+/// <see cref="Run"/> executes the steps in order and allocates nothing, so a training step costs only
+/// its arithmetic.
+/// </summary>
+public sealed partial class ExecutionPlan : IDisposable
+{
+    private readonly Graph _graph;
+    private readonly BufferRef[] _buffers;
+    private readonly int[][] _shapes;
+    private readonly List<NativeBuffer> _owned = [];
+    private readonly Action[] _steps;
+    private readonly ParameterStore _parameters;
+
+    private ExecutionPlan(Graph graph, ParameterStore parameters, PlanOptions options)
+    {
+        _graph = graph;
+        _parameters = parameters;
+        _shapes = graph.Nodes.Select(n => n.Shape.Bind(options.Symbols)).ToArray();
+        _buffers = new BufferRef[graph.Nodes.Count];
+        var live = Liveness.Needed(graph);
+        AssignBuffers(live);
+        _steps = BuildSteps(live, options).ToArray();
+    }
+
+    public static ExecutionPlan Compile(Graph graph, ParameterStore parameters, PlanOptions options) => new(graph, parameters, options);
+
+    public Graph Graph => _graph;
+    public int StepCount => _steps.Length;
+
+    /// <summary>Bytes of activation and gradient buffers this plan owns (parameters excluded).</summary>
+    public long BufferBytes => _owned.Sum(b => (long)b.Length * sizeof(float));
+
+    public Span<float> Input(string name) => _buffers[_graph.Input(name).Id].Span;
+
+    public Span<float> Output(string name) => _buffers[_graph.Output(name)].Span;
+
+    public int[] OutputShape(string name) => _shapes[_graph.Output(name)];
+
+    public float Scalar(string name) => Output(name)[0];
+
+    public void Run()
+    {
+        foreach (var step in _steps) step();
+    }
+
+    public void Dispose()
+    {
+        foreach (var buffer in _owned) buffer.Dispose();
+        _owned.Clear();
+    }
+
+    private int Count(int node) => _shapes[node].Aggregate(1, (a, d) => a * d);
+
+    private BufferRef Allocate(int length)
+    {
+        var buffer = new NativeBuffer(Math.Max(length, 1));
+        _owned.Add(buffer);
+        return new BufferRef(buffer, 0, length);
+    }
+
+    /// <summary>
+    /// Inputs and intermediate values get buffers of their own; parameters and their gradients live in
+    /// the <see cref="ParameterStore"/>; a reshape shares its input's buffer.
+    /// </summary>
+    private void AssignBuffers(bool[] live)
+    {
+        var gradientOf = _graph.Outputs
+            .Where(o => o.Name.StartsWith(Compiler.Autodiff.ReverseMode.GradientPrefix, StringComparison.Ordinal))
+            .GroupBy(o => o.Node)
+            .ToDictionary(g => g.Key, g => g.First().Name[Compiler.Autodiff.ReverseMode.GradientPrefix.Length..]);
+        foreach (var node in _graph.Nodes)
+        {
+            if (!live[node.Id]) continue;
+            var id = node.Id;
+            _buffers[id] = node.Op switch
+            {
+                Op.Parameter => Slot(_parameters.Values, node.Name!),
+                Op.Reshape => new BufferRef(_buffers[node.Inputs[0]].Buffer, _buffers[node.Inputs[0]].Offset, Count(id)),
+                _ when gradientOf.TryGetValue(id, out var parameter) && node.Op is not (Op.Input or Op.Reshape) => Slot(_parameters.Gradients, parameter),
+                _ => Allocate(Count(id)),
+            };
+        }
+    }
+
+    private BufferRef Slot(NativeBuffer arena, string name)
+    {
+        var (offset, length) = _parameters.Slot(name);
+        return new BufferRef(arena, offset, length);
+    }
+}
+
+/// <summary>Which nodes the outputs depend on; a plan computes nothing else.</summary>
+internal static class Liveness
+{
+    public static bool[] Needed(Graph graph)
+    {
+        var needed = new bool[graph.Nodes.Count];
+        foreach (var output in graph.Outputs) needed[output.Node] = true;
+        for (var id = graph.Nodes.Count - 1; id >= 0; id--)
+        {
+            if (!needed[id]) continue;
+            foreach (var input in graph[id].Inputs) needed[input] = true;
+        }
+        return needed;
+    }
+}

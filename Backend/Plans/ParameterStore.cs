@@ -1,0 +1,77 @@
+using Dlc.Compiler.Ir;
+
+namespace Dlc.Backend.Plans;
+
+/// <summary>
+/// Every trainable parameter in one contiguous buffer, and every gradient in another laid out the same
+/// way, so an optimiser step is one pass over memory and plans for different batch sizes share weights.
+/// </summary>
+public sealed class ParameterStore : IDisposable
+{
+    private readonly Dictionary<string, (int Offset, int Length)> _slots = new(StringComparer.Ordinal);
+
+    public ParameterStore(IReadOnlyList<ParameterInfo> parameters)
+    {
+        Parameters = parameters;
+        var offset = 0;
+        foreach (var p in parameters)
+        {
+            var length = p.Shape.ElementCount(NoSymbols);
+            _slots.Add(p.Name, (offset, length));
+            // Start each tensor on a 64-byte boundary so vector loads of any one of them are aligned.
+            offset += (length + 15) & ~15;
+        }
+        Values = new NativeBuffer(Math.Max(offset, 16));
+        Gradients = new NativeBuffer(Math.Max(offset, 16));
+    }
+
+    private static readonly IReadOnlyDictionary<string, int> NoSymbols = new Dictionary<string, int>();
+
+    public IReadOnlyList<ParameterInfo> Parameters { get; }
+    public NativeBuffer Values { get; }
+    public NativeBuffer Gradients { get; }
+
+    /// <summary>Total number of parameter elements (without alignment padding).</summary>
+    public long Count => _slots.Values.Sum(s => (long)s.Length);
+
+    public bool Contains(string name) => _slots.ContainsKey(name);
+
+    public (int Offset, int Length) Slot(string name) =>
+        _slots.TryGetValue(name, out var slot) ? slot : throw new KeyNotFoundException($"no parameter `{name}`");
+
+    public Span<float> Value(string name)
+    {
+        var (offset, length) = Slot(name);
+        return Values.Span.Slice(offset, length);
+    }
+
+    public Span<float> Gradient(string name)
+    {
+        var (offset, length) = Slot(name);
+        return Gradients.Span.Slice(offset, length);
+    }
+
+    /// <summary>Initialise every parameter as its <see cref="Init"/> says, drawing from <paramref name="rng"/> in declaration order.</summary>
+    public void Initialize(Rng rng)
+    {
+        foreach (var p in Parameters)
+        {
+            var values = Value(p.Name);
+            switch (p.Init.Kind)
+            {
+                case InitKind.Zeros: values.Clear(); break;
+                case InitKind.Ones: values.Fill(1f); break;
+                case InitKind.UniformFanIn:
+                    var bound = (float)(1.0 / Math.Sqrt(p.Init.FanIn));
+                    rng.FillUniform(values, -bound, bound);
+                    break;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        Values.Dispose();
+        Gradients.Dispose();
+    }
+}

@@ -1,0 +1,83 @@
+using Dlc.Backend.Gemm;
+using Dlc.Backend.Kernels.Reference;
+using Dlc.Compiler.Ir;
+
+namespace Dlc.Backend.Plans;
+
+/// <summary>
+/// Runs a graph in double precision with the plain reference kernels: the living definition of every
+/// op, used to check gradients against finite differences and plans against the definition.
+/// </summary>
+public static class ReferenceInterpreter
+{
+    /// <summary>Evaluate every node; <paramref name="feeds"/> gives inputs and parameters by name, <paramref name="masks"/> dropout masks by node id.</summary>
+    public static double[][] Run(Graph graph, IReadOnlyDictionary<string, int> symbols, IReadOnlyDictionary<string, double[]> feeds,
+        IReadOnlyDictionary<int, double[]>? masks = null)
+    {
+        var values = new double[graph.Nodes.Count][];
+        foreach (var node in graph.Nodes)
+        {
+            var shape = node.Shape.Bind(symbols);
+            var y = new double[shape.Aggregate(1, (a, d) => a * d)];
+            values[node.Id] = y;
+            double[] In(int i) => values[node.Inputs[i]];
+            var (rows, cols) = node.Inputs.Count > 0 ? Matrix(graph[node.Inputs[0]].Shape.Bind(symbols)) : (0, 0);
+            switch (node.Op)
+            {
+                case Op.Input or Op.Parameter:
+                    if (!feeds.TryGetValue(node.Name!, out var feed)) throw new ArgumentException($"no value given for `{node.Name}`");
+                    if (feed.Length != y.Length) throw new ArgumentException($"`{node.Name}` needs {y.Length} values, got {feed.Length}");
+                    feed.CopyTo(y, 0);
+                    break;
+                case Op.Constant: Array.Fill(y, node.Attributes.Value); break;
+                case Op.MatMul:
+                {
+                    var sa = graph[node.Inputs[0]].Shape.Bind(symbols);
+                    var sb = graph[node.Inputs[1]].Shape.Bind(symbols);
+                    bool ta = node.Attributes.TransA, tb = node.Attributes.TransB;
+                    int m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1], n = tb ? sb[0] : sb[1];
+                    ReferenceGemm.Gemm(ta, tb, m, n, k, 1.0, In(0), sa[1], In(1), sb[1], 0.0, y, n);
+                    break;
+                }
+                case Op.BiasAdd: LinearReference.BiasAdd<double>(In(0), In(1), y, rows, cols); break;
+                case Op.BiasGrad: LinearReference.BiasBackward<double>(In(0), y, rows, cols); break;
+                case Op.Add: ElementwiseReference.Add<double>(In(0), In(1), y); break;
+                case Op.Subtract: ElementwiseReference.Subtract<double>(In(0), In(1), y); break;
+                case Op.Multiply: ElementwiseReference.Multiply<double>(In(0), In(1), y); break;
+                case Op.Scale: ElementwiseReference.Scale<double>(In(0), node.Attributes.Value, y); break;
+                case Op.Relu: ActivationsReference.Relu<double>(In(0), y); break;
+                case Op.ReluGrad: ActivationsReference.ReluBackward<double>(In(0), In(1), y); break;
+                case Op.Sigmoid: ActivationsReference.Sigmoid<double>(In(0), y); break;
+                case Op.SigmoidGrad: ActivationsReference.SigmoidBackward<double>(In(0), In(1), y); break;
+                case Op.Tanh: ActivationsReference.Tanh<double>(In(0), y); break;
+                case Op.TanhGrad: ActivationsReference.TanhBackward<double>(In(0), In(1), y); break;
+                case Op.Gelu: ActivationsReference.Gelu<double>(In(0), y); break;
+                case Op.GeluGrad: ActivationsReference.GeluBackward<double>(In(0), In(1), y); break;
+                case Op.Softmax: SoftmaxReference.Softmax<double>(In(0), y, rows, cols); break;
+                case Op.SoftmaxGrad: SoftmaxReference.SoftmaxBackward<double>(In(0), In(1), y, rows, cols); break;
+                case Op.LogSoftmax: SoftmaxReference.LogSoftmax<double>(In(0), y, rows, cols); break;
+                case Op.LogSoftmaxGrad: SoftmaxReference.LogSoftmaxBackward<double>(In(0), In(1), y, rows, cols); break;
+                case Op.DropoutMask:
+                    if (masks is null || !masks.TryGetValue(node.Id, out var mask)) throw new ArgumentException($"no dropout mask given for %{node.Id}");
+                    mask.CopyTo(y, 0);
+                    break;
+                case Op.Sum: y[0] = In(0).Sum(); break;
+                case Op.Broadcast: Array.Fill(y, In(0)[0]); break;
+                case Op.Reshape: In(0).CopyTo(y, 0); break;
+                case Op.SoftmaxCrossEntropy: y[0] = LossesReference.SoftmaxCrossEntropy<double>(In(0), In(1), rows, cols); break;
+                case Op.SoftmaxCrossEntropyGrad: LossesReference.SoftmaxCrossEntropyBackward<double>(In(0), In(1), In(2)[0], y, rows, cols); break;
+                case Op.Mse: y[0] = LossesReference.Mse<double>(In(0), In(1)); break;
+                case Op.MseGrad: LossesReference.MseBackward<double>(In(0), In(1), In(2)[0], y); break;
+                default: throw new NotSupportedException($"the reference interpreter has no definition of `{OpTable.Info(node.Op).Name}`");
+            }
+        }
+        return values;
+    }
+
+    private static (int Rows, int Cols) Matrix(int[] shape)
+    {
+        if (shape.Length == 0) return (1, 1);
+        var cols = shape[^1];
+        return (cols == 0 ? 0 : shape.Aggregate(1, (a, d) => a * d) / cols, cols);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using Dlc.Compiler.Jobs;
+using Dlc.Runtime.Data;
+
+namespace Dlc.Runtime.Training;
+
+/// <summary>Figures of one benchmark run; throughput is a median, so one slow epoch does not decide it.</summary>
+public sealed record BenchResult(
+    string Model,
+    int Batch,
+    int Threads,
+    string Gemm,
+    double SecondsToFirstStep,
+    IReadOnlyList<double> EpochSamplesPerSecond,
+    double TrainSamplesPerSecond,
+    double InferenceSamplesPerSecond,
+    int InferenceBatch,
+    double LatencyMicroseconds,
+    long TrainStepBytes);
+
+/// <summary>
+/// Measures a model the way the reference peer measures PyTorch: training samples/s over whole epochs
+/// of real data (gathering batches included, evaluation excluded), inference samples/s on a batch of
+/// 1000, and the latency of one sample.
+/// </summary>
+public static class Benchmark
+{
+    public static BenchResult Run(ModelRuntime model, TrainSpec spec, JobData data, int threads, int epochs, Func<double> sinceStart,
+        Action<string>? progress = null)
+    {
+        using var optimizer = new Optimizer(spec.Optimizer, model.Parameters);
+        var sampler = new BatchSampler(data.Train.Count, spec.Batch, shuffle: true, dropLast: false, seed: spec.Seed);
+        var firstStep = double.NaN;
+        var rates = new List<double>();
+        for (var epoch = 0; epoch <= epochs; epoch++)
+        {
+            sampler.StartEpoch(epoch + 1);
+            var clock = Stopwatch.StartNew();
+            for (var b = 0; b < sampler.BatchesPerEpoch; b++)
+            {
+                var indices = sampler.Batch(b);
+                var plan = model.TrainingPlan(indices.Length);
+                data.Train.Gather(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput));
+                plan.Run();
+                optimizer.Update();
+                if (double.IsNaN(firstStep)) firstStep = sinceStart();
+            }
+            var rate = data.Train.Count / clock.Elapsed.TotalSeconds;
+            progress?.Invoke(epoch == 0 ? $"warm-up epoch: {rate:N0} samples/s" : $"epoch {epoch}/{epochs}: {rate:N0} samples/s");
+            if (epoch > 0) rates.Add(rate);
+        }
+
+        var source = data.Test ?? data.Train;
+        var inferenceBatch = Math.Min(1000, source.Count);
+        var inference = model.InferencePlan(inferenceBatch);
+        var all = Enumerable.Range(0, inferenceBatch).ToArray();
+        var scratchTarget = new float[inferenceBatch];
+        source.Gather(all, inference.Input(model.Input.Name), scratchTarget);
+        var inferenceTimes = Time(inference.Run, warmup: 20, runs: 200);
+        var latencyPlan = model.InferencePlan(1);
+        source.Gather(all.AsSpan(0, 1), latencyPlan.Input(model.Input.Name), scratchTarget.AsSpan(0, 1));
+        var latencyTimes = Time(latencyPlan.Run, warmup: 2000, runs: 20000);
+
+        return new BenchResult(spec.Model, spec.Batch, threads, model.Gemm.Name, firstStep, rates, Median(rates),
+            inferenceBatch / Median(inferenceTimes), inferenceBatch, Median(latencyTimes) * 1e6, model.TrainingPlan(spec.Batch).BufferBytes);
+    }
+
+    /// <summary>Seconds per call of each timed run.</summary>
+    private static List<double> Time(Action run, int warmup, int runs)
+    {
+        for (var i = 0; i < warmup; i++) run();
+        var times = new List<double>(runs);
+        for (var i = 0; i < runs; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            run();
+            times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        return times;
+    }
+
+    public static double Median(IReadOnlyList<double> values)
+    {
+        if (values.Count == 0) return double.NaN;
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}

@@ -1,0 +1,89 @@
+using Dlc.Compiler.Elaboration;
+using Dlc.Compiler.Jobs;
+using Dlc.Diagnostics;
+using Dlc.Runtime.Data;
+
+namespace Dlc.Runtime.Training;
+
+/// <summary>The data of a job: training, validation (held out from training) and test sets.</summary>
+public sealed record JobData(Dataset Train, Dataset? Validation, Dataset? Test);
+
+/// <summary>Loads the data a train record names and checks it fits the model's input and loss.</summary>
+public static class DataSources
+{
+    public static JobData Load(SourceText source, DataSpec spec, ModelInput input, LossKind loss, ulong seed)
+    {
+        var baseDir = Path.GetDirectoryName(Path.GetFullPath(source.Path)) ?? ".";
+        string Resolve(string path) => Path.IsPathRooted(path) ? path : Path.Combine(baseDir, path);
+        var sample = input.Shape.Dims.Skip(1).Select(d => d.Size).ToArray();
+        try
+        {
+            (Dataset Train, Dataset? Test) sets = spec.Kind switch
+            {
+                DataKind.FashionMnist => (
+                    FashionMnist.Load("train", channelFirst: sample.Length == 3),
+                    FashionMnist.Load("test", channelFirst: sample.Length == 3)),
+                DataKind.Idx => (
+                    Idx(Resolve(spec.Images!), Resolve(spec.Labels!), sample.Length == 3),
+                    spec.TestImages is null || spec.TestLabels is null ? null : Idx(Resolve(spec.TestImages), Resolve(spec.TestLabels), sample.Length == 3)),
+                _ => (
+                    CsvReader.Load(Resolve(spec.Path!), Options(spec, loss)),
+                    spec.TestPath is null ? null : CsvReader.Load(Resolve(spec.TestPath), Options(spec, loss))),
+            };
+            var train = Fit(source, spec, input, sets.Train);
+            var test = sets.Test is null ? null : Fit(source, spec, input, sets.Test);
+            CheckLabels(source, spec, loss, train);
+            if (spec.Validation > 0)
+            {
+                var (rest, validation) = train.Split(spec.Validation, seed);
+                return new JobData(rest, validation, test);
+            }
+            return new JobData(train, null, test);
+        }
+        catch (DataException ex)
+        {
+            throw new DiagnosticException(DataDiagnostics.From(ex));
+        }
+    }
+
+    /// <summary>IDX images scaled to [0, 1]; the classes are the labels seen (0 to the largest).</summary>
+    private static Dataset Idx(string images, string labels, bool channelFirst)
+    {
+        var classes = IdxReader.ReadLabels(labels).DefaultIfEmpty().Max() + 1;
+        return IdxReader.LoadDataset(images, labels, Path.GetFileName(images), classes, 1f / 255, channelFirst: channelFirst);
+    }
+
+    private static CsvOptions Options(DataSpec spec, LossKind loss) => new()
+    {
+        LabelColumn = spec.LabelColumn is null ? CsvColumn.Last : (CsvColumn)spec.LabelColumn,
+        Classification = loss == LossKind.CrossEntropy,
+    };
+
+    /// <summary>Reshape samples to the model's input when the sizes agree (784 ↔ 1×28×28); otherwise a diagnostic.</summary>
+    private static Dataset Fit(SourceText source, DataSpec spec, ModelInput input, Dataset data)
+    {
+        var sample = input.Shape.Dims.Skip(1).Select(d => d.Size).ToArray();
+        if (data.SampleShape.SequenceEqual(sample)) return data;
+        if (data.SampleSize == sample.Aggregate(1, (a, b) => a * b)) return data.Reshape(sample);
+        throw new DiagnosticException(DiagnosticCatalog.DataShapeMismatch.At(source, spec.Span,
+            $"the samples of `{data.Name}` are [{string.Join(", ", data.SampleShape)}], but the input `{input.Name}` is {input.Shape}",
+            $"declare the input as Tensor[N, {string.Join(", ", data.SampleShape)}] or choose data that fits"));
+    }
+
+    private static void CheckLabels(SourceText source, DataSpec spec, LossKind loss, Dataset data)
+    {
+        if (loss == LossKind.CrossEntropy && !data.IsClassification)
+            throw new DiagnosticException(DiagnosticCatalog.LossTargetMismatch.At(source, spec.Span,
+                $"`crossEntropy` needs class labels, but `{data.Name}` has continuous targets", "use `loss = mse` for regression"));
+    }
+}
+
+/// <summary>Turns data errors into diagnostics with the file's path as their location.</summary>
+public static class DataDiagnostics
+{
+    public static Diagnostic From(DataException ex)
+    {
+        var descriptor = DiagnosticCatalog.All.FirstOrDefault(d => d.Code == ex.Code) ?? DiagnosticCatalog.MalformedData;
+        return descriptor.At(null, default, ex.Message, ex.Help);
+    }
+}

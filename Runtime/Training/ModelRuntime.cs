@@ -1,0 +1,76 @@
+using Dlc.Backend;
+using Dlc.Backend.Gemm;
+using Dlc.Backend.Plans;
+using Dlc.Compiler.Autodiff;
+using Dlc.Compiler.Elaboration;
+using Dlc.Compiler.Ir;
+using Dlc.Compiler.Jobs;
+
+namespace Dlc.Runtime.Training;
+
+/// <summary>
+/// A model ready to run: its training graph (with gradients) and evaluation graph, one parameter
+/// store they share, and compiled plans per batch size, made on first use and kept.
+/// </summary>
+public sealed class ModelRuntime : IDisposable
+{
+    private readonly Dictionary<(bool Train, bool Loss, int Batch), ExecutionPlan> _plans = [];
+    private readonly Rng _dropout;
+
+    public ModelRuntime(CompiledFile file, string model, LossKind loss, IGemm gemm, ulong seed)
+    {
+        Eval = file.Elaborate(model, training: false);
+        Train = file.Elaborate(model, training: true);
+        Loss = loss;
+        Gemm = gemm;
+        Gradients = TrainingGraph.Build(Train, loss);
+        EvaluationGraph = TrainingGraph.WithLoss(Eval, loss);
+        Parameters = new ParameterStore(Train.Graph.Parameters);
+        var root = new Rng(seed);
+        Parameters.Initialize(root.Fork(1));
+        _dropout = root.Fork(2);
+    }
+
+    public ModelGraph Eval { get; }
+    public ModelGraph Train { get; }
+    public LossKind Loss { get; }
+    public IGemm Gemm { get; }
+    public GradientGraph Gradients { get; }
+    public Graph EvaluationGraph { get; }
+    public ParameterStore Parameters { get; }
+
+    /// <summary>The random stream of dropout masks, saved in checkpoints for an exact resume.</summary>
+    public Rng DropoutRng => _dropout;
+
+    public ModelInput Input => Eval.Inputs[0];
+
+    /// <summary>Names and shapes of the parameters, to check a checkpoint against.</summary>
+    public IReadOnlyList<Checkpoints.ParameterSpec> ParameterSpecs() =>
+        Parameters.Parameters.Select(p => new Checkpoints.ParameterSpec(p.Name, p.Shape.Bind(new Dictionary<string, int>()))).ToArray();
+
+    /// <summary>A training step: forward, loss, gradients into <see cref="ParameterStore.Gradients"/>.</summary>
+    public ExecutionPlan TrainingPlan(int batch) => Plan(true, true, batch);
+
+    /// <summary>A forward pass in evaluation mode, with the loss when <paramref name="withLoss"/>.</summary>
+    public ExecutionPlan InferencePlan(int batch, bool withLoss = false) => Plan(false, withLoss, batch);
+
+    private ExecutionPlan Plan(bool train, bool loss, int batch)
+    {
+        if (_plans.TryGetValue((train, loss, batch), out var plan)) return plan;
+        var graph = train ? Gradients.Graph : loss ? EvaluationGraph : Eval.Graph;
+        var symbols = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var node in graph.Nodes.Where(n => n.Op == Op.Input))
+        {
+            foreach (var dim in node.Shape.Dims.Where(d => d.IsSymbolic)) symbols[dim.Symbol!] = batch;
+        }
+        plan = ExecutionPlan.Compile(graph, Parameters, new PlanOptions(symbols, Gemm) { Rng = _dropout });
+        _plans[(train, loss, batch)] = plan;
+        return plan;
+    }
+
+    public void Dispose()
+    {
+        foreach (var plan in _plans.Values) plan.Dispose();
+        Parameters.Dispose();
+    }
+}

@@ -1,0 +1,86 @@
+using Dlc.Backend;
+using Dlc.Backend.Kernels;
+using Dlc.Backend.Plans;
+using Dlc.Compiler.Jobs;
+using Dlc.Runtime.Checkpoints;
+
+namespace Dlc.Runtime.Training;
+
+/// <summary>
+/// Updates every parameter from its gradient in one fused pass over the parameter store (torch.optim's
+/// update rules), keeping its own state (moments, velocity) in buffers laid out the same way.
+/// </summary>
+public sealed class Optimizer : IDisposable
+{
+    private readonly ParameterStore _store;
+    private readonly NativeBuffer _first;
+    private readonly NativeBuffer _second;
+
+    public Optimizer(OptimizerSpec spec, ParameterStore store)
+    {
+        Spec = spec;
+        _store = store;
+        _first = new NativeBuffer(store.Values.Length);
+        _second = new NativeBuffer(store.Values.Length);
+    }
+
+    public OptimizerSpec Spec { get; }
+
+    /// <summary>Updates applied so far (Adam's bias correction uses it).</summary>
+    public long Step { get; private set; }
+
+    public double LearningRate { get; set; }
+
+    public void Update()
+    {
+        Step++;
+        var lr = (float)(LearningRate > 0 ? LearningRate : Spec.LearningRate);
+        var w = _store.Values.Span;
+        var g = _store.Gradients.Span;
+        switch (Spec.Kind)
+        {
+            case OptimizerKind.Sgd:
+                Optimizers.Sgd(w, g, _first.Span, lr, (float)Spec.Momentum, (float)Spec.Dampening, Spec.Nesterov, (float)Spec.WeightDecay, Step == 1);
+                break;
+            default:
+                Optimizers.Adam(w, g, _first.Span, _second.Span, lr, (float)Spec.Beta1, (float)Spec.Beta2, (float)Spec.Epsilon,
+                    (float)Spec.WeightDecay, (int)Step, Spec.Kind == OptimizerKind.AdamW);
+                break;
+        }
+    }
+
+    private string Prefix => Spec.Kind == OptimizerKind.Sgd ? "sgd" : "adam";
+
+    /// <summary>The state to checkpoint, one tensor per parameter and moment.</summary>
+    public IReadOnlyList<NamedTensor> State()
+    {
+        var tensors = new List<NamedTensor>();
+        foreach (var p in _store.Parameters)
+        {
+            var (offset, length) = _store.Slot(p.Name);
+            var shape = p.Shape.Bind(new Dictionary<string, int>());
+            tensors.Add(new NamedTensor($"{Prefix}.m.{p.Name}", shape, _first.Span.Slice(offset, length).ToArray()));
+            if (Spec.Kind != OptimizerKind.Sgd)
+                tensors.Add(new NamedTensor($"{Prefix}.v.{p.Name}", shape, _second.Span.Slice(offset, length).ToArray()));
+        }
+        return tensors;
+    }
+
+    public void Restore(IReadOnlyList<NamedTensor> state, long step)
+    {
+        var byName = state.ToDictionary(t => t.Name);
+        foreach (var p in _store.Parameters)
+        {
+            var (offset, length) = _store.Slot(p.Name);
+            if (byName.TryGetValue($"{Prefix}.m.{p.Name}", out var m)) m.Data.Span.CopyTo(_first.Span.Slice(offset, length));
+            if (byName.TryGetValue($"{Prefix}.v.{p.Name}", out var v)) v.Data.Span.CopyTo(_second.Span.Slice(offset, length));
+        }
+        Step = step;
+    }
+
+    public void Dispose()
+    {
+        _first.Dispose();
+        _second.Dispose();
+    }
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using Dlc.Backend.Kernels;
+using Dlc.Compiler.Elaboration;
+using Dlc.Compiler.Jobs;
+using Dlc.Runtime.Checkpoints;
+using Dlc.Runtime.Data;
+
+namespace Dlc.Runtime.Training;
+
+/// <summary>Per-epoch figures, as metrics.csv and the console show them.</summary>
+public sealed record EpochMetrics(
+    int Epoch, long Step, double TrainLoss, double? TrainAccuracy, EvalResult? Validation, double Seconds, double SamplesPerSecond, double LearningRate);
+
+/// <summary>What the trainer tells whoever shows progress (a progress bar, plain lines, nothing).</summary>
+public interface ITrainingObserver
+{
+    void Started(TrainStart start);
+
+    void BatchDone(int epoch, int batch, int batches, double loss);
+
+    void EpochDone(EpochMetrics metrics);
+}
+
+public sealed record TrainStart(string Model, string RunDirectory, int Epochs, int FirstEpoch, int BatchesPerEpoch, int TrainSamples, int? ValidationSamples, long Parameters);
+
+public sealed record TrainResult(string RunDirectory, IReadOnlyList<EpochMetrics> Epochs, EvalResult? Test, double SecondsToFirstStep);
+
+/// <summary>
+/// The training loop: shuffled batches gathered into the plan's input buffers, one compiled step per
+/// batch, one fused optimiser update, evaluation and an atomic checkpoint after every epoch.
+/// </summary>
+public static class Trainer
+{
+    public static TrainResult Run(ModelRuntime model, TrainSpec spec, JobData data, RunContext run, ITrainingObserver observer,
+        CancellationToken cancel = default)
+    {
+        using var optimizer = new Optimizer(spec.Optimizer, model.Parameters);
+        var firstEpoch = 1;
+        if (run.Resume is { } resume)
+        {
+            resume.Parameters.ToList().ForEach(t => t.Data.Span.CopyTo(model.Parameters.Value(t.Name)));
+            optimizer.Restore(resume.OptimizerState, resume.Step);
+            if (resume.RngState.Length > 0) model.DropoutRng.SetState(resume.RngState);
+            firstEpoch = resume.Epoch + 1;
+        }
+
+        var sampler = new BatchSampler(data.Train.Count, Math.Min(spec.Batch, data.Train.Count), shuffle: true, dropLast: false, seed: spec.Seed);
+        observer.Started(new TrainStart(spec.Model, run.Directory, spec.Epochs, firstEpoch, sampler.BatchesPerEpoch, data.Train.Count,
+            data.Validation?.Count, model.Parameters.Count));
+        using var metrics = new MetricsCsvWriter(Path.Combine(run.Directory, "metrics.csv"));
+        var epochs = new List<EpochMetrics>();
+        var firstStep = double.NaN;
+        var classify = model.Loss == LossKind.CrossEntropy;
+
+        for (var epoch = firstEpoch; epoch <= spec.Epochs; epoch++)
+        {
+            sampler.StartEpoch(epoch);
+            var clock = Stopwatch.StartNew();
+            double lossSum = 0;
+            long correct = 0, seen = 0;
+            for (var b = 0; b < sampler.BatchesPerEpoch; b++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var indices = sampler.Batch(b);
+                var plan = model.TrainingPlan(indices.Length);
+                data.Train.Gather(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput));
+                plan.Run();
+                optimizer.Update();
+                if (double.IsNaN(firstStep)) firstStep = run.SinceStart();
+                var loss = plan.Scalar(TrainingGraph.LossOutput);
+                lossSum += loss * indices.Length;
+                seen += indices.Length;
+                if (classify)
+                {
+                    var shape = plan.OutputShape(ModelGraph.OutputName);
+                    correct += Metrics.CountCorrect(plan.Output(ModelGraph.OutputName), plan.Input(TrainingGraph.TargetInput), shape[0], shape[1]);
+                }
+                if (!float.IsFinite(loss)) throw new TrainingDivergedException(epoch, b + 1, loss);
+                observer.BatchDone(epoch, b + 1, sampler.BatchesPerEpoch, loss);
+            }
+            var seconds = clock.Elapsed.TotalSeconds;
+            var validation = data.Validation is null ? null : Evaluator.Evaluate(model, data.Validation);
+            var m = new EpochMetrics(epoch, optimizer.Step, lossSum / seen, classify ? correct / (double)seen : null, validation,
+                seconds, seen / seconds, spec.Optimizer.LearningRate);
+            epochs.Add(m);
+            metrics.Append(new MetricsRow(m.Epoch, m.Step, m.TrainLoss, m.TrainAccuracy, validation?.Loss, validation?.Accuracy,
+                m.LearningRate, m.Seconds, m.SamplesPerSecond));
+            Save(model, optimizer, run, spec, epoch);
+            observer.EpochDone(m);
+        }
+
+        var test = data.Test is null ? null : Evaluator.Evaluate(model, data.Test);
+        return new TrainResult(run.Directory, epochs, test, firstStep);
+    }
+
+    private static void Save(ModelRuntime model, Optimizer optimizer, RunContext run, TrainSpec spec, int epoch)
+    {
+        var noSymbols = new Dictionary<string, int>();
+        var parameters = model.Parameters.Parameters
+            .Select(p => new NamedTensor(p.Name, p.Shape.Bind(noSymbols), model.Parameters.Value(p.Name).ToArray()))
+            .ToArray();
+        Checkpoint.Save(run.Directory, new CheckpointState
+        {
+            ModelName = spec.Model,
+            SourceHash = run.SourceHash,
+            Parameters = parameters,
+            OptimizerState = optimizer.State(),
+            Step = optimizer.Step,
+            Epoch = epoch,
+            RngState = model.DropoutRng.GetState(),
+            TrainSettings = run.Settings,
+        });
+    }
+}
+
+/// <summary>Where a run writes, and what it resumes from.</summary>
+public sealed record RunContext(string Directory, string SourceHash, IReadOnlyDictionary<string, string> Settings, Func<double> SinceStart)
+{
+    public CheckpointState? Resume { get; init; }
+}
+
+/// <summary>The loss became NaN or infinite: training cannot go on, and the last checkpoint is kept.</summary>
+public sealed class TrainingDivergedException(int epoch, int batch, float loss)
+    : Exception($"the loss became {loss} at epoch {epoch}, batch {batch}; training stopped (the last checkpoint is kept)");

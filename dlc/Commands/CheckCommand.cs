@@ -1,0 +1,29 @@
+using System.CommandLine;
+using System.Text.Json;
+using Dlc.Cli.Output;
+
+namespace Dlc.Cli.Commands;
+
+/// <summary>`dlc check file.dl`: parse and shape-check, then print each model's layer table.</summary>
+internal static class CheckCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var file = CommonOptions.File();
+        var json = CommonOptions.Json();
+        var command = new Command("check", "parse and shape-check a .dl file and print a summary of its layers") { file, json };
+        command.SetAction(parse =>
+        {
+            context.Json = parse.GetValue(json);
+            var compiled = CommonOptions.Compile(parse.GetValue(file)!);
+            if (context.Json)
+            {
+                context.Out.WriteLine(JsonSerializer.Serialize(Summaries.ToJson(compiled), Summaries.JsonOptions));
+                return ExitCodes.Ok;
+            }
+            Summaries.WriteText(context.Out, compiled);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

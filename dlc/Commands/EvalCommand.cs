@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Dlc.Cli.Output;
+using Dlc.Runtime.Checkpoints;
+using Dlc.Runtime.Training;
+
+namespace Dlc.Cli.Commands;
+
+/// <summary>`dlc eval file.dl --checkpoint model.safetensors`: loss and accuracy of trained weights on the test set.</summary>
+internal static class EvalCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var file = CommonOptions.File();
+        var json = CommonOptions.Json();
+        var threads = CommonOptions.Threads();
+        var gemm = CommonOptions.Gemm();
+        var model = CommonOptions.Model();
+        var checkpoint = new Option<string>("--checkpoint") { Description = "model.safetensors (or its run folder)", Required = true };
+        var split = new Option<string>("--split")
+        {
+            Description = "which data to evaluate: test, validation or train",
+            DefaultValueFactory = _ => "test",
+            Validators = { r => { if (r.GetValueOrDefault<string>() is not ("test" or "validation" or "train")) r.AddError("--split must be test, validation or train"); } },
+        };
+        var command = new Command("eval", "evaluate trained weights on a data set") { file, json, threads, gemm, model, checkpoint, split };
+        command.SetAction(parse =>
+        {
+            context.Json = parse.GetValue(json);
+            var compiled = CommonOptions.Compile(parse.GetValue(file)!);
+            var spec = TrainCommand.Select(compiled.Trains, parse.GetValue(model), compiled.Source);
+            var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), parse.GetValue(threads));
+            using var runtime = new ModelRuntime(compiled, spec.Model, spec.Loss, gemmProvider, spec.Seed);
+            var path = parse.GetValue(checkpoint)!;
+            foreach (var tensor in Checkpoint.LoadParameters(path, runtime.ParameterSpecs()))
+                tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
+
+            var data = DataSources.Load(compiled.Source, spec.Data, runtime.Input, spec.Loss, spec.Seed);
+            var which = parse.GetValue(split)!;
+            var set = which switch
+            {
+                "train" => data.Train,
+                "validation" => data.Validation ?? throw new UsageException("--split validation: the train record holds no validation split"),
+                _ => data.Test ?? throw new UsageException("--split test: the data set has no test split; use --split validation or train"),
+            };
+            var result = Evaluator.Evaluate(runtime, set);
+            if (context.Json)
+            {
+                context.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    model = spec.Model,
+                    checkpoint = path,
+                    split = which,
+                    samples = result.Samples,
+                    loss = result.Loss,
+                    accuracy = result.Accuracy,
+                }, Summaries.JsonOptions));
+            }
+            else
+            {
+                var accuracy = result.Accuracy is { } a ? $"  accuracy {(100 * a).ToString("0.00", CultureInfo.InvariantCulture)}%" : "";
+                context.Out.WriteLine($"{spec.Model} on {which} ({result.Samples:N0} samples): loss {result.Loss.ToString("0.0000", CultureInfo.InvariantCulture)}{accuracy}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

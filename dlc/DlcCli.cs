@@ -1,0 +1,71 @@
+using System.CommandLine;
+using Dlc.Cli.Commands;
+using Dlc.Cli.Output;
+using Dlc.Diagnostics;
+using Dlc.Runtime.Data;
+
+namespace Dlc.Cli;
+
+/// <summary>
+/// The command line: one command per file under Commands/. This is the one place that turns
+/// exceptions into messages and exit codes; library code never prints or exits.
+/// </summary>
+public static class DlcCli
+{
+    public static RootCommand BuildRoot(CliContext context)
+    {
+        var root = new RootCommand("dlc: check, train, evaluate and benchmark models written in .dl files");
+        root.Subcommands.Add(CheckCommand.Create(context));
+        root.Subcommands.Add(TrainCommand.Create(context));
+        root.Subcommands.Add(EvalCommand.Create(context));
+        root.Subcommands.Add(BenchCommand.Create(context));
+        return root;
+    }
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var context = new CliContext(stdout, stderr);
+        var root = BuildRoot(context);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors) stderr.WriteLine($"error: {error.Message}");
+            stderr.WriteLine("run `dlc --help` for the commands and their options");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (DiagnosticException ex)
+        {
+            context.Report(ex.Diagnostics);
+            return ExitCodes.UserError;
+        }
+        catch (DataException ex)
+        {
+            context.Report([Runtime.Training.DataDiagnostics.From(ex)]);
+            return ExitCodes.UserError;
+        }
+        catch (UsageException ex)
+        {
+            stderr.WriteLine($"error: {ex.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (OperationCanceledException)
+        {
+            stderr.WriteLine("stopped: interrupted (the last completed checkpoint is kept)");
+            return 130;
+        }
+        catch (Exception ex)
+        {
+            stderr.WriteLine($"internal error: {ex.GetType().Name}: {ex.Message}");
+            stderr.WriteLine("this is a bug in dlc; the stack trace follows for the report");
+            stderr.WriteLine(ex.StackTrace);
+            return ExitCodes.Internal;
+        }
+    }
+}
+
+/// <summary>A command line that parsed but does not make sense (for example a value out of range).</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,17 @@
+namespace Dlc.Cli;
+
+/// <summary>The process exit codes, stable for scripts.</summary>
+public static class ExitCodes
+{
+    /// <summary>The job ran and succeeded.</summary>
+    public const int Ok = 0;
+
+    /// <summary>The model, its data or an option value is wrong; diagnostics were printed.</summary>
+    public const int UserError = 1;
+
+    /// <summary>The command line itself is wrong (unknown command or option, unreadable value).</summary>
+    public const int Usage = 2;
+
+    /// <summary>dlc itself failed; the message says what happened.</summary>
+    public const int Internal = 3;
+}

@@ -1,0 +1,49 @@
+using System.Globalization;
+using Dlc.Compiler.Jobs;
+using Dlc.Runtime.Training;
+
+namespace Dlc.Cli.Output;
+
+/// <summary>The end of a training run: summary.yaml, the `--json` document and the closing lines.</summary>
+internal static class RunSummary
+{
+    public static Dictionary<string, object?> Build(TrainSpec spec, TrainResult result, IReadOnlyDictionary<string, string> settings, string gemm)
+    {
+        var last = result.Epochs.LastOrDefault();
+        return new Dictionary<string, object?>
+        {
+            ["model"] = spec.Model,
+            ["run"] = result.RunDirectory,
+            ["checkpoint"] = Path.Combine(result.RunDirectory, "model.safetensors"),
+            ["settings"] = settings,
+            ["epochs"] = result.Epochs.Select(m => new Dictionary<string, object?>
+            {
+                ["epoch"] = m.Epoch,
+                ["train_loss"] = Round(m.TrainLoss),
+                ["train_accuracy"] = m.TrainAccuracy is { } a ? Round(a) : null,
+                ["val_loss"] = m.Validation is { } v ? Round(v.Loss) : null,
+                ["val_accuracy"] = m.Validation?.Accuracy is { } va ? Round(va) : null,
+                ["seconds"] = Round(m.Seconds),
+                ["samples_per_second"] = Math.Round(m.SamplesPerSecond),
+            }).ToList(),
+            ["final_train_loss"] = last is null ? null : Round(last.TrainLoss),
+            ["test_loss"] = result.Test is { } t ? Round(t.Loss) : null,
+            ["test_accuracy"] = result.Test?.Accuracy is { } ta ? Round(ta) : null,
+            ["seconds_to_first_step"] = double.IsNaN(result.SecondsToFirstStep) ? null : Round(result.SecondsToFirstStep),
+            ["gemm"] = gemm,
+        };
+    }
+
+    public static void WriteText(TextWriter w, TrainResult result)
+    {
+        if (result.Test is { } test)
+        {
+            var accuracy = test.Accuracy is { } a ? $", accuracy {(100 * a).ToString("0.00", CultureInfo.InvariantCulture)}%" : "";
+            w.WriteLine($"test ({test.Dataset}, {test.Samples:N0} samples): loss {test.Loss.ToString("0.0000", CultureInfo.InvariantCulture)}{accuracy}");
+        }
+        w.WriteLine($"run: {result.RunDirectory}");
+        w.WriteLine($"checkpoint: {Path.Combine(result.RunDirectory, "model.safetensors")}");
+    }
+
+    private static double Round(double x) => Math.Round(x, 6);
+}

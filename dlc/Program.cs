@@ -1,0 +1,3 @@
+using Dlc.Cli;
+
+return DlcCli.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,85 @@
+using Dlc.Backend.Kernels;
+using Dlc.Backend.Kernels.Reference;
+using Dlc.Backend.Tests.Support;
+
+namespace Dlc.Backend.Tests.Kernels;
+
+/// <summary>
+/// Losses (float) against the double reference. Cross-entropy rows are log Σ exp − x[label]: the log-sum-exp
+/// errs by (C + 4)·u absolute plus half-ulps of values below 64 (as in SoftmaxTests), and the mean is taken in
+/// double, so the loss is within that absolute bound; its gradient is softmax − onehot scaled by dLoss/R, with
+/// softmax's relative bound. MSE sums squares in float chunks of 256 added in double: (256 + 4)·u relative.
+/// </summary>
+public class LossTests
+{
+    public static TheoryData<string, int, int> Cases() => SoftmaxTests.Cases();
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Softmax_cross_entropy_and_its_gradient_match_the_reference(string path, int rows, int cols) => MathPath.Run(path, () =>
+    {
+        var logits = TestData.Normal(rows * cols, 7, std: 4f);
+        var labels = TestData.Labels(rows, cols, 8);
+        var loss = Losses.SoftmaxCrossEntropy(logits, labels, rows, cols);
+        var expected = LossesReference.SoftmaxCrossEntropy<double>(TestData.ToDouble(logits), TestData.ToDouble(labels), rows, cols);
+        Close.Scalar(loss, expected, 2 * Close.U, (cols + 4) * Close.U + 4 * 64 * Close.U, "cross entropy");
+
+        const float dLoss = 0.7f;
+        var grad = new float[logits.Length];
+        Losses.SoftmaxCrossEntropyBackward(logits, labels, dLoss, grad, rows, cols);
+        var rgrad = new double[logits.Length];
+        LossesReference.SoftmaxCrossEntropyBackward<double>(TestData.ToDouble(logits), TestData.ToDouble(labels), dLoss, rgrad, rows, cols);
+        // softmax − 1 at the label cancels: absolute error up to the softmax bound times dLoss/R.
+        Close.All(grad, rgrad, (cols + 44) * Close.U, (cols + 44) * Close.U * dLoss / rows, "cross entropy backward");
+    });
+
+    [Theory]
+    [MemberData(nameof(SizeData))]
+    public void Mse_and_its_gradient_match_the_reference(int n)
+    {
+        var pred = TestData.Normal(n, 9);
+        var target = TestData.Normal(n, 10);
+        var loss = Losses.Mse(pred, target);
+        var expected = LossesReference.Mse<double>(TestData.ToDouble(pred), TestData.ToDouble(target));
+        Close.Scalar(loss, expected, 260 * Close.U, 0, "mse");
+
+        var grad = new float[n];
+        Losses.MseBackward(pred, target, 1.3f, grad);
+        var rgrad = new double[n];
+        LossesReference.MseBackward<double>(TestData.ToDouble(pred), TestData.ToDouble(target), 1.3, rgrad);
+        Close.All(grad, rgrad, 4 * Close.U, 0, "mse backward");
+    }
+
+    public static TheoryData<int> SizeData() => TestData.SizeData();
+
+    [Fact]
+    public void Cross_entropy_of_equal_logits_is_log_of_the_class_count()
+    {
+        var loss = Losses.SoftmaxCrossEntropy(new float[2 * 10], [3f, 9f], 2, 10);
+        Close.Scalar(loss, Math.Log(10), 2e-7, 0, "ln 10");
+        var grad = new float[20];
+        Losses.SoftmaxCrossEntropyBackward(new float[20], [3f, 9f], 1f, grad, 2, 10);
+        // (0.1 − onehot)/2
+        grad[0].ShouldBe(0.05f, 1e-7);
+        grad[3].ShouldBe(-0.45f, 1e-7);
+        grad[19].ShouldBe(-0.45f, 1e-7);
+    }
+
+    [Fact]
+    public void Mse_of_a_hand_computed_pair_and_its_gradient()
+    {
+        // ((1 − 0)² + (2 − 4)²)/2 = 2.5; d/dpred = 2·(pred − target)/2 = [1, −2].
+        Losses.Mse([1f, 2f], [0f, 4f]).ShouldBe(2.5f);
+        var grad = new float[2];
+        Losses.MseBackward([1f, 2f], [0f, 4f], 1f, grad);
+        grad.ShouldBe([1f, -2f]);
+    }
+
+    [Fact]
+    public void Labels_outside_the_classes_or_not_whole_are_refused()
+    {
+        Should.Throw<ArgumentException>(() => Losses.SoftmaxCrossEntropy(new float[6], [0f, 3f], 2, 3)).Message.ShouldContain("row 1");
+        Should.Throw<ArgumentException>(() => Losses.SoftmaxCrossEntropy(new float[6], [0.5f, 1f], 2, 3));
+        Should.Throw<ArgumentException>(() => Losses.SoftmaxCrossEntropy(new float[6], [-1f, 1f], 2, 3));
+    }
+}

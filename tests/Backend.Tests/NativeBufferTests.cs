@@ -1,0 +1,46 @@
+namespace Dlc.Backend.Tests;
+
+public class NativeBufferTests
+{
+    [Fact]
+    public unsafe void A_buffer_is_64_byte_aligned_zeroed_and_the_requested_length()
+    {
+        using var buffer = new NativeBuffer(1001);
+        ((nint)buffer.Pointer % 64).ShouldBe(0);
+        buffer.Length.ShouldBe(1001);
+        buffer.Span.Length.ShouldBe(1001);
+        buffer.Span.ToArray().ShouldAllBe(v => v == 0f);
+        buffer.Span[1000] = 3f;
+        buffer.Pointer[1000].ShouldBe(3f);
+    }
+
+    [Fact]
+    public void Using_a_disposed_buffer_throws_and_disposing_twice_is_harmless()
+    {
+        var buffer = new NativeBuffer(8);
+        buffer.Dispose();
+        buffer.Dispose();
+        buffer.IsDisposed.ShouldBeTrue();
+        Should.Throw<ObjectDisposedException>(() => buffer.Span.Length);
+    }
+
+    [Fact]
+    public void An_empty_buffer_is_valid()
+    {
+        using var buffer = new NativeBuffer(0);
+        buffer.Span.IsEmpty.ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Abandoned_buffers_are_freed_by_their_finaliser_without_harm()
+    {
+        static void Abandon()
+        {
+            for (var i = 0; i < 100; i++) _ = new NativeBuffer(1 << 16);
+        }
+        Abandon();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+}

@@ -1,0 +1,103 @@
+using Dlc.Backend.Gemm;
+using Dlc.Backend.Native;
+using Dlc.Backend.Plans;
+using Dlc.Compiler.Autodiff;
+using Dlc.Compiler.Elaboration;
+using Dlc.Compiler.Ir;
+using Dlc.Compiler.Jobs;
+using Dlc.Diagnostics;
+
+namespace Dlc.Backend.Tests.Plans;
+
+/// <summary>A compiled training step against the double-precision definition, for each GEMM provider.</summary>
+public class ExecutionPlanTests
+{
+    private const string Source = """
+        model Mlp (x: Tensor[N, 13]) : Tensor[N, 5] =
+            x |> dense 17 |> relu |> dense 9 |> tanh |> dense 7 |> gelu |> dense 5
+
+        train Mlp { data = fashionMnist; loss = crossEntropy }
+        """;
+
+    private static GradientGraph TrainingGraphOf(string source)
+    {
+        var file = ProgramCompiler.Compile(new SourceText("plan.dl", source));
+        file.Diagnostics.ShouldBeEmpty();
+        return TrainingGraph.Build(file.Elaborate(file.Models[0].Name, training: true), LossKind.CrossEntropy);
+    }
+
+    public static TheoryData<string> Providers() => new("managed", "mkl");
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void A_training_step_matches_the_reference_interpreter(string provider)
+    {
+        if (provider == "mkl" && !MklAvailable()) return;
+        var gradients = TrainingGraphOf(Source);
+        var graph = gradients.Graph;
+        const int batch = 11;
+        using var store = new ParameterStore(graph.Parameters);
+        store.Initialize(new Rng(3));
+        using var plan = ExecutionPlan.Compile(graph, store,
+            new PlanOptions(new Dictionary<string, int> { ["N"] = batch }, GemmProviders.Create(provider, 2, out _)));
+
+        var rng = new Rng(5);
+        rng.FillUniform(plan.Input("x"), -1, 1);
+        var labels = plan.Input(TrainingGraph.TargetInput);
+        for (var i = 0; i < batch; i++) labels[i] = i % 5;
+        plan.Run();
+
+        var feeds = new Dictionary<string, double[]>
+        {
+            ["x"] = plan.Input("x").ToArray().Select(v => (double)v).ToArray(),
+            [TrainingGraph.TargetInput] = labels.ToArray().Select(v => (double)v).ToArray(),
+        };
+        foreach (var p in graph.Parameters) feeds[p.Name] = store.Value(p.Name).ToArray().Select(v => (double)v).ToArray();
+        var expected = ReferenceInterpreter.Run(graph, new Dictionary<string, int> { ["N"] = batch }, feeds);
+
+        ((double)plan.Scalar(TrainingGraph.LossOutput)).ShouldBe(expected[gradients.Loss][0], 1e-5);
+        foreach (var p in graph.Parameters)
+        {
+            var actual = store.Gradient(p.Name).ToArray();
+            var reference = expected[gradients.ParameterGradients[p.Name]];
+            for (var i = 0; i < actual.Length; i++)
+                ((double)actual[i]).ShouldBe(reference[i], 1e-5 + 1e-4 * Math.Abs(reference[i]), $"{p.Name}[{i}] with {provider}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void A_training_step_allocates_no_managed_memory(string provider)
+    {
+        if (provider == "mkl" && !MklAvailable()) return;
+        var graph = TrainingGraphOf(Source).Graph;
+        using var store = new ParameterStore(graph.Parameters);
+        store.Initialize(new Rng(1));
+        using var plan = ExecutionPlan.Compile(graph, store,
+            new PlanOptions(new Dictionary<string, int> { ["N"] = 64 }, GemmProviders.Create(provider, 1, out _)));
+        plan.Run();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++) plan.Run();
+        (GC.GetAllocatedBytesForCurrentThread() - before).ShouldBe(0);
+    }
+
+    [Fact]
+    public void A_bias_add_after_its_matmul_runs_inside_the_gemm()
+    {
+        var graph = TrainingGraphOf(Source).Graph;
+        using var store = new ParameterStore(graph.Parameters);
+        using var plan = ExecutionPlan.Compile(graph, store,
+            new PlanOptions(new Dictionary<string, int> { ["N"] = 4 }, GemmProviders.Create("managed", 1, out _)));
+        var live = graph.Nodes.Count(n => n.Op is not (Op.Input or Op.Parameter or Op.Reshape));
+        var fused = graph.Nodes.Count(n => n.Op == Op.BiasAdd);
+        plan.StepCount.ShouldBe(live - fused);
+    }
+
+    /// <summary>MKL is installed by bin/setup; bin/test sets DLC_REQUIRE_MKL=1 so its absence fails instead of passing quietly.</summary>
+    private static bool MklAvailable()
+    {
+        if (Mkl.IsAvailable) return true;
+        Environment.GetEnvironmentVariable("DLC_REQUIRE_MKL").ShouldNotBe("1", Mkl.LoadError);
+        return false;
+    }
+}
