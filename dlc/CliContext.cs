@@ -14,6 +14,9 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr)
 
     public bool Json { get; set; }
 
+    /// <summary>Stops a running job as Ctrl+C does (for hosts that run commands in-process, such as tests).</summary>
+    public CancellationToken Cancel { get; init; }
+
     public void Report(IEnumerable<Diagnostic> diagnostics)
     {
         var list = diagnostics.ToList();
@@ -24,7 +27,8 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr)
         }
         foreach (var d in list)
         {
-            Error.WriteLine(DiagnosticRenderer.Render(d, color: Interactive));
+            // Render ends with a newline; one blank line separates diagnostics.
+            Error.Write(DiagnosticRenderer.Render(d, color: Interactive));
             Error.WriteLine();
         }
         var errors = list.Count(d => d.IsError);

@@ -22,9 +22,12 @@ public static class DlcCli
         return root;
     }
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, CancellationToken.None);
+
+    /// <summary>Runs a command; <paramref name="cancel"/> interrupts a running job as Ctrl+C does.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
-        var context = new CliContext(stdout, stderr);
+        var context = new CliContext(stdout, stderr) { Cancel = cancel };
         var root = BuildRoot(context);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -55,7 +58,7 @@ public static class DlcCli
         catch (OperationCanceledException)
         {
             stderr.WriteLine("stopped: interrupted (the last completed checkpoint is kept)");
-            return 130;
+            return ExitCodes.Interrupted;
         }
         catch (Exception ex)
         {

@@ -14,4 +14,7 @@ public static class ExitCodes
 
     /// <summary>dlc itself failed; the message says what happened.</summary>
     public const int Internal = 3;
+
+    /// <summary>Interrupted (Ctrl+C); the last completed checkpoint is kept. 128 + SIGINT, as shells report it.</summary>
+    public const int Interrupted = 130;
 }

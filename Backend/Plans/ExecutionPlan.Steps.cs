@@ -7,7 +7,7 @@ namespace Dlc.Backend.Plans;
 public sealed partial class ExecutionPlan
 {
     /// <summary>One bound kernel call per node; a bias add that follows its matmul runs inside the GEMM (beta = 1).</summary>
-    private IEnumerable<Action> BuildSteps(bool[] live, PlanOptions options)
+    private IEnumerable<(string Label, Action Run)> BuildSteps(bool[] live, PlanOptions options)
     {
         var uses = _graph.UseCounts();
         var fusedBias = new Dictionary<int, int>(); // matmul node → its bias-add node
@@ -30,7 +30,7 @@ public sealed partial class ExecutionPlan
                 Op.BiasAdd when fusedBias.ContainsValue(node.Id) => null,
                 _ => Step(node, options),
             };
-            if (step is not null) yield return step;
+            if (step is not null) yield return (Label(node, fusedBias.ContainsKey(node.Id)), step);
         }
 
         // A gradient that ended up outside the gradient arena (a reshape of one, say) is copied in.
@@ -38,8 +38,18 @@ public sealed partial class ExecutionPlan
         {
             var source = _buffers[output.Node];
             var target = Slot(_parameters.Gradients, output.Name[ReverseMode.GradientPrefix.Length..]);
-            if (source.Buffer != target.Buffer || source.Offset != target.Offset) yield return () => source.Span.CopyTo(target.Span);
+            if (source.Buffer != target.Buffer || source.Offset != target.Offset) yield return ($"copy {output.Name}", () => source.Span.CopyTo(target.Span));
         }
+    }
+
+    /// <summary>How a step shows in a profile: the op, its flags and its bound shape.</summary>
+    private string Label(Node node, bool withBias)
+    {
+        var name = OpTable.Info(node.Op).Name + (withBias ? "+bias" : "");
+        if (node.Attributes.TransA) name += " transA";
+        if (node.Attributes.TransB) name += " transB";
+        var inputs = string.Join(" ", node.Inputs.Select(i => $"[{string.Join("x", _shapes[i])}]"));
+        return $"%{node.Id} {name} {inputs} -> [{string.Join("x", _shapes[node.Id])}]";
     }
 
     private unsafe Action MatMul(Node node, Gemm.IGemm gemm, int bias)

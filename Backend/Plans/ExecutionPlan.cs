@@ -22,6 +22,7 @@ public sealed partial class ExecutionPlan : IDisposable
     private readonly int[][] _shapes;
     private readonly List<NativeBuffer> _owned = [];
     private readonly Action[] _steps;
+    private readonly string[] _labels;
     private readonly ParameterStore _parameters;
 
     private ExecutionPlan(Graph graph, ParameterStore parameters, PlanOptions options)
@@ -32,7 +33,9 @@ public sealed partial class ExecutionPlan : IDisposable
         _buffers = new BufferRef[graph.Nodes.Count];
         var live = Liveness.Needed(graph);
         AssignBuffers(live);
-        _steps = BuildSteps(live, options).ToArray();
+        var steps = BuildSteps(live, options).ToArray();
+        _steps = steps.Select(s => s.Run).ToArray();
+        _labels = steps.Select(s => s.Label).ToArray();
     }
 
     public static ExecutionPlan Compile(Graph graph, ParameterStore parameters, PlanOptions options) => new(graph, parameters, options);
@@ -54,6 +57,23 @@ public sealed partial class ExecutionPlan : IDisposable
     public void Run()
     {
         foreach (var step in _steps) step();
+    }
+
+    /// <summary>Run the plan <paramref name="runs"/> times and return the mean seconds of each step, slowest first.</summary>
+    public IReadOnlyList<(string Step, double Seconds)> Profile(int runs)
+    {
+        var ticks = new long[_steps.Length];
+        for (var r = 0; r < runs; r++)
+        {
+            for (var i = 0; i < _steps.Length; i++)
+            {
+                var start = System.Diagnostics.Stopwatch.GetTimestamp();
+                _steps[i]();
+                ticks[i] += System.Diagnostics.Stopwatch.GetTimestamp() - start;
+            }
+        }
+        return ticks.Select((t, i) => (_labels[i], t / (double)System.Diagnostics.Stopwatch.Frequency / runs))
+            .OrderByDescending(x => x.Item2).ToArray();
     }
 
     public void Dispose()

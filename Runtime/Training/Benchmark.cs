@@ -16,7 +16,13 @@ public sealed record BenchResult(
     double InferenceSamplesPerSecond,
     int InferenceBatch,
     double LatencyMicroseconds,
-    long TrainStepBytes);
+    long TrainStepBytes)
+{
+    /// <summary>Mean time of each step of one training step, slowest first (with `--profile`).</summary>
+    public IReadOnlyList<StepTime> Profile { get; init; } = [];
+}
+
+public sealed record StepTime(string Step, double Microseconds);
 
 /// <summary>
 /// Measures a model the way the reference peer measures PyTorch: training samples/s over whole epochs
@@ -26,7 +32,7 @@ public sealed record BenchResult(
 public static class Benchmark
 {
     public static BenchResult Run(ModelRuntime model, TrainSpec spec, JobData data, int threads, int epochs, Func<double> sinceStart,
-        Action<string>? progress = null)
+        Action<string>? progress = null, bool profile = false)
     {
         using var optimizer = new Optimizer(spec.Optimizer, model.Parameters);
         var sampler = new BatchSampler(data.Train.Count, spec.Batch, shuffle: true, dropLast: false, seed: spec.Seed);
@@ -61,8 +67,14 @@ public static class Benchmark
         source.Gather(all.AsSpan(0, 1), latencyPlan.Input(model.Input.Name), scratchTarget.AsSpan(0, 1));
         var latencyTimes = Time(latencyPlan.Run, warmup: 2000, runs: 20000);
 
+        var steps = profile
+            ? model.TrainingPlan(spec.Batch).Profile(200).Select(s => new StepTime(s.Step, s.Seconds * 1e6)).ToArray()
+            : [];
         return new BenchResult(spec.Model, spec.Batch, threads, model.Gemm.Name, firstStep, rates, Median(rates),
-            inferenceBatch / Median(inferenceTimes), inferenceBatch, Median(latencyTimes) * 1e6, model.TrainingPlan(spec.Batch).BufferBytes);
+            inferenceBatch / Median(inferenceTimes), inferenceBatch, Median(latencyTimes) * 1e6, model.TrainingPlan(spec.Batch).BufferBytes)
+        {
+            Profile = steps,
+        };
     }
 
     /// <summary>Seconds per call of each timed run.</summary>

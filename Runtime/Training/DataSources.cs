@@ -42,7 +42,8 @@ public static class DataSources
         }
         catch (DataException ex)
         {
-            throw new DiagnosticException(DataDiagnostics.From(ex));
+            // Point at the `data` field that named the file, so the user sees which line to change.
+            throw new DiagnosticException(DataDiagnostics.From(ex) with { Source = source, Span = spec.Span });
         }
     }
 

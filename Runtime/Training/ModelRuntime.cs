@@ -45,8 +45,11 @@ public sealed class ModelRuntime : IDisposable
     public ModelInput Input => Eval.Inputs[0];
 
     /// <summary>Names and shapes of the parameters, to check a checkpoint against.</summary>
-    public IReadOnlyList<Checkpoints.ParameterSpec> ParameterSpecs() =>
-        Parameters.Parameters.Select(p => new Checkpoints.ParameterSpec(p.Name, p.Shape.Bind(new Dictionary<string, int>()))).ToArray();
+    public IReadOnlyList<Checkpoints.ParameterSpec> ParameterSpecs() => ParameterSpecsOf(Train);
+
+    /// <summary>The parameters a model's checkpoints must hold (training and evaluation graphs share them).</summary>
+    public static IReadOnlyList<Checkpoints.ParameterSpec> ParameterSpecsOf(ModelGraph model) =>
+        model.Graph.Parameters.Select(p => new Checkpoints.ParameterSpec(p.Name, p.Shape.Bind(new Dictionary<string, int>()))).ToArray();
 
     /// <summary>A training step: forward, loss, gradients into <see cref="ParameterStore.Gradients"/>.</summary>
     public ExecutionPlan TrainingPlan(int batch) => Plan(true, true, batch);

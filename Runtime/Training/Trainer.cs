@@ -47,7 +47,10 @@ public static class Trainer
         var sampler = new BatchSampler(data.Train.Count, Math.Min(spec.Batch, data.Train.Count), shuffle: true, dropLast: false, seed: spec.Seed);
         observer.Started(new TrainStart(spec.Model, run.Directory, spec.Epochs, firstEpoch, sampler.BatchesPerEpoch, data.Train.Count,
             data.Validation?.Count, model.Parameters.Count));
-        using var metrics = new MetricsCsvWriter(Path.Combine(run.Directory, "metrics.csv"));
+        var metricsPath = Path.Combine(run.Directory, "metrics.csv");
+        // A resumed run continues its metrics.csv; a fresh run in an existing folder starts it anew, as it does the checkpoint.
+        if (run.Resume is null && File.Exists(metricsPath)) File.Delete(metricsPath);
+        using var metrics = new MetricsCsvWriter(metricsPath);
         var epochs = new List<EpochMetrics>();
         var firstStep = double.NaN;
         var classify = model.Loss == LossKind.CrossEntropy;

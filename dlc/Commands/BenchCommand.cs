@@ -21,9 +21,10 @@ internal static class BenchCommand
         {
             Description = "timed training epochs after one warm-up epoch (the median is reported)",
             DefaultValueFactory = _ => 3,
-            Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--epochs must be 1 or more"); } },
+            CustomParser = r => CommonOptions.Number<int>(r, "--epochs", "a whole number", v => v >= 1, "1 or more"),
         };
-        var command = new Command("bench", "measure training and inference speed of a model on its data") { file, json, threads, gemm, model, epochs };
+        var profile = new Option<bool>("--profile") { Description = "also time each step of the compiled training step" };
+        var command = new Command("bench", "measure training and inference speed of a model on its data") { file, json, threads, gemm, model, epochs, profile };
         command.SetAction(parse =>
         {
             context.Json = parse.GetValue(json);
@@ -31,11 +32,11 @@ internal static class BenchCommand
             var spec = TrainCommand.Select(compiled.Trains, parse.GetValue(model), compiled.Source);
             var threadCount = parse.GetValue(threads);
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), threadCount);
-            using var runtime = new ModelRuntime(compiled, spec.Model, spec.Loss, gemmProvider, spec.Seed);
-            var data = DataSources.Load(compiled.Source, spec.Data with { Validation = 0 }, runtime.Input, spec.Loss, spec.Seed);
+            var (runtime, data) = JobSetup.Prepare(compiled, spec with { Data = spec.Data with { Validation = 0 } }, gemmProvider, spec.Batch);
+            using var _ = runtime;
             var result = Benchmark.Run(runtime, spec, data, threadCount, parse.GetValue(epochs),
                 () => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds,
-                context.Json ? null : line => context.Error.WriteLine(line));
+                context.Json ? null : line => context.Error.WriteLine(line), parse.GetValue(profile));
             if (context.Json)
             {
                 context.Out.WriteLine(JsonSerializer.Serialize(result, Summaries.JsonOptions));
@@ -49,6 +50,13 @@ internal static class BenchCommand
             w.WriteLine($"  latency      {F(result.LatencyMicroseconds, "0.0")} µs at batch 1 (median)");
             w.WriteLine($"  first step   {F(result.SecondsToFirstStep, "0.000")} s after process start");
             w.WriteLine($"  step buffers {Summaries.Bytes(result.TrainStepBytes)}");
+            if (result.Profile.Count > 0)
+            {
+                var total = result.Profile.Sum(s => s.Microseconds);
+                w.WriteLine($"  training step profile ({F(total, "0")} µs per step):");
+                foreach (var s in result.Profile)
+                    w.WriteLine($"    {F(s.Microseconds, "0.0"),8} µs {F(100 * s.Microseconds / total, "0.0"),5}%  {s.Step}");
+            }
             return ExitCodes.Ok;
         });
         return command;

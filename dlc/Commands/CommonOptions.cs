@@ -1,8 +1,12 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 using Dlc.Backend.Gemm;
 using Dlc.Backend.Native;
 using Dlc.Compiler.Elaboration;
+using Dlc.Compiler.Jobs;
 using Dlc.Diagnostics;
+using Dlc.Runtime.Training;
 
 namespace Dlc.Cli.Commands;
 
@@ -17,8 +21,26 @@ internal static class CommonOptions
     {
         Description = "CPU threads for the math kernels",
         DefaultValueFactory = _ => Math.Min(2, Environment.ProcessorCount),
-        Validators = { r => { if (r.GetValueOrDefault<int>() is < 1 or > 1024) r.AddError("--threads must be between 1 and 1024"); } },
+        CustomParser = r => Number<int>(r, "--threads", "a whole number", v => v is >= 1 and <= 1024, "between 1 and 1024"),
     };
+
+    /// <summary>
+    /// Parses and range-checks a number option in one step, so an unreadable value is a parse error
+    /// naming the option. (A validator calling GetValueOrDefault would throw on such a value instead:
+    /// System.CommandLine runs validators even after a failed conversion.)
+    /// </summary>
+    public static T Number<T>(ArgumentResult result, string option, string kind, Func<T, bool> inRange, string range)
+        where T : struct, IParsable<T>
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (!T.TryParse(text, CultureInfo.InvariantCulture, out var value))
+        {
+            result.AddError($"{option} must be {kind}, not '{text}'");
+            return default;
+        }
+        if (!inRange(value)) result.AddError($"{option} must be {range}");
+        return value;
+    }
 
     public static Option<string?> Gemm() => new("--gemm")
     {

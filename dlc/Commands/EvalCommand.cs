@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Dlc.Cli.Output;
 using Dlc.Runtime.Checkpoints;
+using Dlc.Runtime.Data;
 using Dlc.Runtime.Training;
 
 namespace Dlc.Cli.Commands;
@@ -31,12 +32,14 @@ internal static class EvalCommand
             var compiled = CommonOptions.Compile(parse.GetValue(file)!);
             var spec = TrainCommand.Select(compiled.Trains, parse.GetValue(model), compiled.Source);
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), parse.GetValue(threads));
-            using var runtime = new ModelRuntime(compiled, spec.Model, spec.Loss, gemmProvider, spec.Seed);
             var path = parse.GetValue(checkpoint)!;
-            foreach (var tensor in Checkpoint.LoadParameters(path, runtime.ParameterSpecs()))
-                tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
+            var parameters = Checkpoint.LoadParameters(path, ModelRuntime.ParameterSpecsOf(compiled.Models.First(m => m.Name == spec.Model)));
 
-            var data = DataSources.Load(compiled.Source, spec.Data, runtime.Input, spec.Loss, spec.Seed);
+            // The validation split depends on the seed: use the one the checkpoint was trained with, so
+            // `--split validation` is the data the run held out and `--split train` the data it trained on.
+            var (runtime, data) = JobSetup.Prepare(compiled, spec with { Seed = TrainedSeed(path) ?? spec.Seed }, gemmProvider, compileForBatch: null);
+            using var _ = runtime;
+            foreach (var tensor in parameters) tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
             var which = parse.GetValue(split)!;
             var set = which switch
             {
@@ -65,5 +68,28 @@ internal static class EvalCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The seed in the training state next to a checkpoint, if there is a readable one.</summary>
+    private static ulong? TrainedSeed(string path)
+    {
+        var modelPath = Directory.Exists(path) ? Path.Combine(path, Checkpoint.ModelFileName) : path;
+        var statePath = Checkpoint.StatePath(modelPath);
+        if (!File.Exists(statePath)) return null;
+        try
+        {
+            var metadata = SafeTensorsFile.Read(statePath).Metadata;
+            if (!metadata.TryGetValue("train_settings", out var json)) return null;
+            using var settings = JsonDocument.Parse(json);
+            return settings.RootElement.ValueKind == JsonValueKind.Object
+                   && settings.RootElement.TryGetProperty("seed", out var seed) && seed.ValueKind == JsonValueKind.String
+                   && ulong.TryParse(seed.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+                ? value
+                : null;
+        }
+        catch (Exception e) when (e is DataException or JsonException)
+        {
+            return null;
+        }
     }
 }

@@ -6,6 +6,7 @@ using Dlc.Cli.Output;
 using Dlc.Compiler.Jobs;
 using Dlc.Diagnostics;
 using Dlc.Runtime.Checkpoints;
+using Dlc.Runtime.Data;
 using Dlc.Runtime.Training;
 
 namespace Dlc.Cli.Commands;
@@ -32,20 +33,32 @@ internal static class TrainCommand
         {
             context.Json = parse.GetValue(json);
             var compiled = CommonOptions.Compile(parse.GetValue(file)!);
-            var spec = Select(compiled.Trains, parse.GetValue(model), compiled.Source);
-            spec = overrides.Apply(parse, spec);
+            var record = Select(compiled.Trains, parse.GetValue(model), compiled.Source);
+            var spec = overrides.Apply(parse, record);
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), parse.GetValue(threads));
 
-            using var runtime = new ModelRuntime(compiled, spec.Model, spec.Loss, gemmProvider, spec.Seed);
-            var data = DataSources.Load(compiled.Source, spec.Data, runtime.Input, spec.Loss, spec.Seed);
+            // The seed initialises the parameters; a resumed run replaces them (and the dropout stream) from the checkpoint,
+            // and takes epochs, batch and seed from it unless the command line says otherwise.
             var resumeFrom = parse.GetValue(resume);
-            var state = resumeFrom is null ? null : Checkpoint.Load(resumeFrom, runtime.ParameterSpecs());
-            var folder = parse.GetValue(output) is { } o ? RunFolder.Open(o) : RunFolder.Create(spec.Model, DateTime.Now);
+            var modelGraph = compiled.Models.First(m => m.Name == spec.Model);
+            var state = resumeFrom is null ? null : Checkpoint.Load(resumeFrom, ModelRuntime.ParameterSpecsOf(modelGraph));
+            if (state is not null)
+            {
+                if (state.SourceHash != Checkpoint.HashSource(compiled.Source.Text))
+                    context.Error.WriteLine($"warning: {compiled.Source.Path} has changed since {resumeFrom} was written; training continues with the file as it is now");
+                spec = overrides.Apply(parse, record, state.TrainSettings);
+                if (state.Epoch >= spec.Epochs)
+                    throw new UsageException($"--epochs {spec.Epochs}: {resumeFrom} has already trained {Summaries.Plural(state.Epoch, "epoch")}; " +
+                                             $"give --epochs {state.Epoch + 1} or more to train further");
+            }
+            var (runtime, data) = JobSetup.Prepare(compiled, spec, gemmProvider, spec.Batch);
+            using var _ = runtime;
+            var folder = OpenFolder(parse.GetValue(output), resumeFrom, spec.Model);
             var hash = Checkpoint.HashSource(compiled.Source.Text);
             var settings = Settings(spec, parse.GetValue(threads), gemmProvider.Name);
             var run = new RunContext(folder.Path, hash, settings, () => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds) { Resume = state };
 
-            using var cancel = new CancellationTokenSource();
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.Cancel);
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
             Console.CancelKeyPress += onCancel;
             try
@@ -78,6 +91,33 @@ internal static class TrainCommand
         if (model is null) return trains[0];
         return trains.FirstOrDefault(t => t.Model == model)
                ?? throw new UsageException($"--model {model}: the file trains {string.Join(", ", trains.Select(t => t.Model))}");
+    }
+
+    /// <summary>
+    /// The run folder: `--out` (created when missing); without it, the folder of the run being resumed,
+    /// so a resumed run continues its checkpoint and metrics.csv; otherwise a new runs/&lt;model&gt;-&lt;time&gt;.
+    /// </summary>
+    private static RunFolder OpenFolder(string? output, string? resumeFrom, string model)
+    {
+        if (output is not null)
+        {
+            if (File.Exists(output))
+                throw new DataException(DataException.WriteFailed, output,
+                    $"--out {output} is a file, not a folder", "give the path of a run folder (it is created when missing)");
+            try
+            {
+                Directory.CreateDirectory(output);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new DataException(DataException.WriteFailed, output,
+                    $"could not create the run folder {output}: {e.Message}", "check that the folder is writable", e);
+            }
+            return RunFolder.Open(output);
+        }
+        if (resumeFrom is not null)
+            return RunFolder.Open(Directory.Exists(resumeFrom) ? resumeFrom : Path.GetDirectoryName(Path.GetFullPath(resumeFrom))!);
+        return RunFolder.Create(model, DateTime.Now);
     }
 
     private static Dictionary<string, string> Settings(TrainSpec spec, int threads, string gemm) => new()

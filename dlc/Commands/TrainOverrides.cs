@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Dlc.Compiler.Jobs;
 
 namespace Dlc.Cli.Commands;
@@ -13,10 +14,10 @@ internal sealed class TrainOverrides
 
     public TrainOverrides()
     {
-        _epochs.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--epochs must be 1 or more"); });
-        _batch.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--batch must be 1 or more"); });
-        _lr.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is { } v && !(v > 0 && double.IsFinite(v))) r.AddError("--lr must be a number above 0"); });
-        _seed.Validators.Add(r => { if (r.GetValueOrDefault<long?>() is < 0) r.AddError("--seed must be 0 or more"); });
+        _epochs.CustomParser = r => CommonOptions.Number<int>(r, "--epochs", "a whole number", v => v >= 1, "1 or more");
+        _batch.CustomParser = r => CommonOptions.Number<int>(r, "--batch", "a whole number", v => v >= 1, "1 or more");
+        _lr.CustomParser = r => CommonOptions.Number<double>(r, "--lr", "a number", v => v > 0 && double.IsFinite(v), "a number above 0");
+        _seed.CustomParser = r => CommonOptions.Number<long>(r, "--seed", "a whole number", v => v >= 0, "0 or more");
     }
 
     public void AddTo(Command command)
@@ -27,12 +28,26 @@ internal sealed class TrainOverrides
         command.Options.Add(_seed);
     }
 
-    public TrainSpec Apply(ParseResult parse, TrainSpec spec)
+    /// <summary>
+    /// The record with the options given applied. When resuming, the run's own epochs, batch and seed
+    /// (from the checkpoint's settings) come first, so the run continues as it started unless an option
+    /// says otherwise; the seed fixes the shuffle order and the validation split, so an exact resume needs it.
+    /// </summary>
+    public TrainSpec Apply(ParseResult parse, TrainSpec spec, IReadOnlyDictionary<string, string>? resumed = null)
     {
+        if (resumed is not null)
+        {
+            if (Setting<int>(resumed, "epochs") is { } e and > 0) spec = spec with { Epochs = e };
+            if (Setting<int>(resumed, "batch") is { } b and > 0) spec = spec with { Batch = b };
+            if (Setting<ulong>(resumed, "seed") is { } s) spec = spec with { Seed = s };
+        }
         if (parse.GetValue(_epochs) is { } epochs) spec = spec with { Epochs = epochs };
         if (parse.GetValue(_batch) is { } batch) spec = spec with { Batch = batch };
         if (parse.GetValue(_lr) is { } lr) spec = spec with { Optimizer = spec.Optimizer with { LearningRate = lr } };
         if (parse.GetValue(_seed) is { } seed) spec = spec with { Seed = (ulong)seed };
         return spec;
     }
+
+    private static T? Setting<T>(IReadOnlyDictionary<string, string> settings, string key) where T : struct, IParsable<T> =>
+        settings.TryGetValue(key, out var text) && T.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : null;
 }

@@ -8,7 +8,8 @@ namespace Dlc.Cli.Output;
 /// <summary>The layer tables and train records that `dlc check` prints, as text or JSON.</summary>
 internal static class Summaries
 {
-    public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    /// <summary>Every `--json` document: indented, names in snake_case (as summary.yaml and metrics.csv spell them).</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static void WriteText(TextWriter w, CompiledFile file)
     {

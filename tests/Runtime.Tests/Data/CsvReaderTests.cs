@@ -153,16 +153,4 @@ public class CsvReaderTests : IDisposable
         data.Name.ShouldBe("q");
         data.Labels.ShouldBe([0f, 1f]);
     }
-
-    [Theory]
-    [InlineData("iris.csv", 150, 4, 3)]
-    [InlineData("wine_data.csv", 178, 13, 3)]
-    [InlineData("breast_cancer.csv", 569, 30, 2)]
-    public void The_scikit_learn_data_files_load_when_installed(string name, int count, int features, int classes)
-    {
-        var path = Path.Combine("/usr/lib/python3/dist-packages/sklearn/datasets/data", name);
-        if (!File.Exists(path)) return;
-        var data = CsvReader.Load(path);
-        (data.Count, data.SampleSize, data.ClassCount).ShouldBe((count, features, classes));
-    }
 }

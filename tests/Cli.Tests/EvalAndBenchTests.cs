@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json;
+using Dlc.Cli.Tests.Support;
+
+namespace Dlc.Cli.Tests;
+
+/// <summary>`dlc eval` on a trained run, and `dlc bench`.</summary>
+public class EvalAndBenchTests : IDisposable
+{
+    private readonly TinyProject _project = new();
+
+    private string Run => _project["run"];
+
+    private JsonDocument Train(string dl, params string[] options)
+    {
+        var run = Shell.Run(["train", dl, "--out", Run, "--json", .. options]).ShouldSucceed();
+        return JsonDocument.Parse(run.Out);
+    }
+
+    [Fact]
+    public void Eval_prints_the_loss_and_accuracy_training_reported_for_the_test_set()
+    {
+        using var summary = Train(_project.DlFile);
+        var run = Shell.Run("eval", _project.DlFile, "--checkpoint", Path.Combine(Run, "model.safetensors")).ShouldSucceed();
+        var loss = summary.RootElement.GetProperty("test_loss").GetDouble();
+        var accuracy = summary.RootElement.GetProperty("test_accuracy").GetDouble();
+        run.Out.ShouldBe($"Tiny on test (64 samples): loss {loss.ToString("0.0000", CultureInfo.InvariantCulture)}  " +
+                         $"accuracy {(100 * accuracy).ToString("0.00", CultureInfo.InvariantCulture)}%\n");
+    }
+
+    [Fact]
+    public void Eval_json_gives_the_exact_figures_for_a_run_folder()
+    {
+        using var summary = Train(_project.DlFile);
+        var run = Shell.Run("eval", _project.DlFile, "--checkpoint", Run, "--json").ShouldSucceed();
+        using var json = JsonDocument.Parse(run.Out);
+        var root = json.RootElement;
+        root.GetProperty("model").GetString().ShouldBe("Tiny");
+        root.GetProperty("split").GetString().ShouldBe("test");
+        root.GetProperty("samples").GetInt32().ShouldBe(TinyProject.TestCount);
+        root.GetProperty("loss").GetDouble().ShouldBe(summary.RootElement.GetProperty("test_loss").GetDouble(), 1e-6);
+        root.GetProperty("accuracy").GetDouble().ShouldBe(summary.RootElement.GetProperty("test_accuracy").GetDouble());
+    }
+
+    [Fact]
+    public void Eval_on_the_train_split_counts_every_training_sample()
+    {
+        Train(_project.DlFile).Dispose();
+        var run = Shell.Run("eval", _project.DlFile, "--checkpoint", Run, "--split", "train").ShouldSucceed();
+        run.Out.ShouldStartWith("Tiny on train (256 samples): loss ");
+    }
+
+    [Fact]
+    public void Eval_of_the_validation_split_uses_the_split_the_run_held_out()
+    {
+        // The split depends on the seed; a run trained with --seed 7 held out a different quarter than seed 42 would.
+        var dl = _project.WriteDl("val.dl", TinyProject.Source("; validation = 0.25"));
+        using var summary = Train(dl, "--epochs", "1", "--seed", "7");
+        var run = Shell.Run("eval", dl, "--checkpoint", Run, "--split", "validation", "--json").ShouldSucceed();
+        using var json = JsonDocument.Parse(run.Out);
+        json.RootElement.GetProperty("samples").GetInt32().ShouldBe(64);
+        var trained = summary.RootElement.GetProperty("epochs")[0];
+        json.RootElement.GetProperty("loss").GetDouble().ShouldBe(trained.GetProperty("val_loss").GetDouble(), 1e-6);
+        json.RootElement.GetProperty("accuracy").GetDouble().ShouldBe(trained.GetProperty("val_accuracy").GetDouble(), 1e-6);
+    }
+
+    [Fact]
+    public void Eval_of_an_untrained_style_checkpoint_without_state_still_works()
+    {
+        Train(_project.DlFile).Dispose();
+        var alone = _project["alone.safetensors"];
+        File.Copy(Path.Combine(Run, "model.safetensors"), alone);
+        Shell.Run("eval", _project.DlFile, "--checkpoint", alone).ShouldSucceed().Out.ShouldStartWith("Tiny on test (64 samples)");
+    }
+
+    [Fact]
+    public void Bench_prints_training_and_inference_speed_latency_and_first_step()
+    {
+        var run = Shell.Run("bench", _project.DlFile, "--epochs", "1").ShouldSucceed();
+        var lines = run.Out.Split('\n');
+        lines[0].ShouldBe("model Tiny: batch 32, 1 threads, gemm " + (run.Out.Contains("gemm mkl") ? "mkl" : "managed"));
+        run.Out.ShouldMatch(@"\n  training +[\d,]+ samples/s \(median of 1 epochs\)\n");
+        run.Out.ShouldMatch(@"\n  inference +[\d,]+ samples/s at batch 64\n");
+        run.Out.ShouldMatch(@"\n  latency +[\d.]+ µs at batch 1 \(median\)\n");
+        run.Out.ShouldMatch(@"\n  first step +[\d.]+ s after process start\n");
+        run.Error.ShouldContain("warm-up epoch: ");
+    }
+
+    [Fact]
+    public void Bench_json_has_positive_rates_in_snake_case()
+    {
+        var run = Shell.Run("bench", _project.DlFile, "--epochs", "1", "--json", "--gemm", "managed").ShouldSucceed();
+        run.Error.ShouldBeEmpty();
+        using var json = JsonDocument.Parse(run.Out);
+        var root = json.RootElement;
+        root.GetProperty("gemm").GetString().ShouldBe("managed");
+        root.GetProperty("train_samples_per_second").GetDouble().ShouldBeGreaterThan(0);
+        root.GetProperty("inference_samples_per_second").GetDouble().ShouldBeGreaterThan(0);
+        root.GetProperty("latency_microseconds").GetDouble().ShouldBeGreaterThan(0);
+        root.GetProperty("epoch_samples_per_second").GetArrayLength().ShouldBe(1);
+    }
+
+    public void Dispose() => _project.Dispose();
+}

@@ -1,0 +1,127 @@
+using System.Text.Json;
+using Dlc.Cli.Tests.Support;
+
+namespace Dlc.Cli.Tests;
+
+/// <summary>`dlc train`: the run folder it leaves, what it prints, and that the model learns.</summary>
+public class TrainCommandTests : IDisposable
+{
+    private readonly TinyProject _project = new();
+
+    [Fact]
+    public void Training_fills_the_run_folder_with_checkpoint_metrics_and_summary()
+    {
+        var folder = _project["runs/first"];
+        var run = Shell.Run("train", _project.DlFile, "--epochs", "2", "--out", folder, "--seed", "1").ShouldSucceed();
+
+        _project.Folder.Files("runs/first").ShouldBe(["metrics.csv", "model.safetensors", "model.state.safetensors", "summary.yaml"]);
+        var metrics = File.ReadAllLines(Path.Combine(folder, "metrics.csv"));
+        metrics[0].ShouldBe("epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,samples_per_second");
+        metrics.Length.ShouldBe(3);
+        metrics[1].ShouldStartWith("1,8,");
+        metrics[2].ShouldStartWith("2,16,");
+        var summary = File.ReadAllText(Path.Combine(folder, "summary.yaml"));
+        summary.ShouldContain("model: Tiny");
+        summary.ShouldContain("seed: 1");
+        summary.ShouldContain("test_accuracy: ");
+
+        run.Out.ShouldStartWith("test (test-images.idx, 64 samples): loss ");
+        run.Out.ShouldContain($"run: {folder}\n");
+        run.Out.ShouldContain($"checkpoint: {Path.Combine(folder, "model.safetensors")}\n");
+        run.Error.ShouldContain("training Tiny: 1,108 parameters, 256 samples, 8 batches per epoch");
+        run.Error.ShouldContain("epoch 1/2  loss ");
+        run.Error.ShouldContain("epoch 2/2  loss ");
+        run.Error.ShouldNotContain("\r", Case.Sensitive, "no progress bar when stderr is not a terminal");
+    }
+
+    [Fact]
+    public void Json_prints_one_summary_document_and_no_progress()
+    {
+        var run = Shell.Run("train", _project.DlFile, "--epochs", "2", "--out", _project["run"], "--json").ShouldSucceed();
+        run.Error.ShouldBeEmpty();
+        using var json = JsonDocument.Parse(run.Out);
+        var root = json.RootElement;
+        root.GetProperty("model").GetString().ShouldBe("Tiny");
+        root.GetProperty("epochs").GetArrayLength().ShouldBe(2);
+        root.GetProperty("settings").GetProperty("epochs").GetString().ShouldBe("2");
+        root.GetProperty("test_accuracy").GetDouble().ShouldBeInRange(0, 1);
+        root.GetProperty("checkpoint").GetString().ShouldBe(Path.Combine(_project["run"], "model.safetensors"));
+    }
+
+    [Fact]
+    public void The_model_learns_separable_data_almost_perfectly()
+    {
+        var run = Shell.Run("train", _project.DlFile, "--epochs", "3", "--out", _project["run"], "--json").ShouldSucceed();
+        using var json = JsonDocument.Parse(run.Out);
+        var epochs = json.RootElement.GetProperty("epochs").EnumerateArray().Select(e => e.GetProperty("train_loss").GetDouble()).ToList();
+        epochs[^1].ShouldBeLessThan(epochs[0] / 2, "the training loss falls");
+        json.RootElement.GetProperty("test_accuracy").GetDouble().ShouldBeGreaterThanOrEqualTo(0.95);
+        json.RootElement.GetProperty("test_loss").GetDouble().ShouldBeLessThan(Math.Log(4) / 2, "well below chance (ln 4)");
+    }
+
+    [Fact]
+    public void The_model_learns_real_fashion_mnist_from_a_few_hundred_gzip_samples()
+    {
+        const string source = "/usr/share/datasets/fashion-mnist";
+        TinyProject.TakeGzipIdx(Path.Combine(source, "train-images-idx3-ubyte.gz"), _project["fm-train-images.gz"], 600);
+        TinyProject.TakeGzipIdx(Path.Combine(source, "train-labels-idx1-ubyte.gz"), _project["fm-train-labels.gz"], 600);
+        TinyProject.TakeGzipIdx(Path.Combine(source, "t10k-images-idx3-ubyte.gz"), _project["fm-test-images.gz"], 300);
+        TinyProject.TakeGzipIdx(Path.Combine(source, "t10k-labels-idx1-ubyte.gz"), _project["fm-test-labels.gz"], 300);
+        var dl = _project.WriteDl("fashion.dl", """
+            model Mlp (image: Tensor[N, 784]) : Tensor[N, 10] =
+                image |> dense 32 |> relu |> dense 10
+
+            train Mlp {
+                data = idx { images = "fm-train-images.gz"; labels = "fm-train-labels.gz"; testImages = "fm-test-images.gz"; testLabels = "fm-test-labels.gz" }
+                loss = crossEntropy
+                optimizer = adam { lr = 3e-3 }
+                epochs = 4
+                batch = 50
+                seed = 1
+            }
+            """);
+        var run = Shell.Run("train", dl, "--out", _project["run"], "--json").ShouldSucceed();
+        using var json = JsonDocument.Parse(run.Out);
+        json.RootElement.GetProperty("test_accuracy").GetDouble().ShouldBeGreaterThan(0.6, "ten classes: chance is 0.1");
+    }
+
+    [Fact]
+    public void The_same_seed_gives_byte_identical_weights_and_another_seed_does_not()
+    {
+        byte[] Train(string name, string seed)
+        {
+            Shell.Run("train", _project.DlFile, "--epochs", "2", "--seed", seed, "--out", _project[name]).ShouldSucceed();
+            return File.ReadAllBytes(Path.Combine(_project[name], "model.safetensors"));
+        }
+
+        var first = Train("a", "1");
+        var again = Train("b", "1");
+        var other = Train("c", "2");
+        again.ShouldBe(first);
+        other.Length.ShouldBe(first.Length);
+        other.ShouldNotBe(first);
+    }
+
+    [Fact]
+    public void A_new_out_folder_is_created_with_its_parents()
+    {
+        var folder = _project["deep/er/run"];
+        Shell.Run("train", _project.DlFile, "--epochs", "1", "--out", folder).ShouldSucceed();
+        File.Exists(Path.Combine(folder, "model.safetensors")).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Options_override_the_train_record_and_are_recorded_in_the_summary()
+    {
+        var run = Shell.Run("train", _project.DlFile, "--epochs", "1", "--batch", "64", "--lr", "0.005", "--seed", "9",
+            "--out", _project["run"], "--json").ShouldSucceed();
+        using var json = JsonDocument.Parse(run.Out);
+        var settings = json.RootElement.GetProperty("settings");
+        settings.GetProperty("batch").GetString().ShouldBe("64");
+        settings.GetProperty("seed").GetString().ShouldBe("9");
+        settings.GetProperty("optimizer").GetString()!.ShouldStartWith("adam lr=0.005");
+        File.ReadAllLines(Path.Combine(_project["run"], "metrics.csv"))[1].ShouldStartWith("1,4,", Case.Sensitive, "256 samples in batches of 64");
+    }
+
+    public void Dispose() => _project.Dispose();
+}
