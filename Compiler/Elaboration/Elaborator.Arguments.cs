@@ -11,8 +11,13 @@ public sealed partial class Elaborator
     {
         if (value is NumberValue { IsInteger: true } n && n.Number >= 1 && n.Number <= int.MaxValue) return (int)n.Number;
         var found = value is NumberValue num ? num.Number.ToString(CultureInfo.InvariantCulture) : value.Kind;
-        throw Error(DiagnosticCatalog.WrongArgumentType, value.Span, $"{what} must be a positive integer, found {found}",
-            value is TensorValue ? "a layer's settings come before the tensor: write `dense 10`, then pipe into it" : null);
+        var help = value switch
+        {
+            TensorValue => "a layer's settings come before the tensor: write `dense 10`, then pipe into it",
+            StringValue s when int.TryParse(s.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) => $"write the number without quotes: `{number}`",
+            _ => null,
+        };
+        throw Error(DiagnosticCatalog.WrongArgumentType, value.Span, $"{what} must be a positive integer, found {found}", help);
     }
 
     public double ExpectNumber(Value value, string what) => value is NumberValue n

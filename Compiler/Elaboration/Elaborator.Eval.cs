@@ -14,18 +14,19 @@ public sealed partial class Elaborator
         BoolLit b => new BoolValue(b.Value, b.Span),
         NameExpr n => Lookup(n.Name, env),
         ParenExpr p => Eval(p.Inner, env) with { Span = p.Span },
+        ApplyExpr { Function: ApplyExpr inner, Argument: NamedArgsExpr } a => ApplyWithOptions(inner, a, env),
         ApplyExpr a => Apply(Eval(a.Function, env), Eval(a.Argument, env), a.Span),
         NamedArgsExpr n => new NamedArgsValue(Entries(n.Arguments, env), n.Span),
         RecordExpr r => new RecordValue(Entries(r.Fields, env), r.Span),
         ListExpr l => new ListValue(l.Items.Select(i => Eval(i, env)).ToArray(), l.Span),
         TupleExpr t => new TupleValue(t.Items.Select(i => Eval(i, env)).ToArray(), t.Span),
         MemberExpr m => Member(Eval(m.Target, env), m.Member),
-        LambdaExpr l => new FunctionValue(new Closure("fun", l.Parameters, l.Body, env, [], l.Span), l.Span),
+        LambdaExpr l => new FunctionValue(new Closure("fun", l.Parameters, l.Body, env, [], Source), l.Span),
         LetExpr l => EvalLet(l, env),
         NegateExpr n => Negate(Eval(n.Operand, env), n.Span),
         BinaryExpr { Op: BinaryOp.Pipe } b => Pipe(Eval(b.Left, env), Eval(b.Right, env), b),
         BinaryExpr { Op: BinaryOp.Compose } b => new LayerValue(
-            new ComposedLayer(AsLayer(Eval(b.Left, env), ">>"), AsLayer(Eval(b.Right, env), ">>")) { Origin = b.Span }, b.Span),
+            new ComposedLayer(AsLayer(Eval(b.Left, env), ">>"), AsLayer(Eval(b.Right, env), ">>")) { Site = At(b.Span) }, b.Span),
         BinaryExpr b => Arithmetic(b, Eval(b.Left, env), Eval(b.Right, env)),
         _ => throw Error(DiagnosticCatalog.NotYetSupported, expr.Span, "this construct cannot be evaluated yet"),
     };
@@ -33,7 +34,7 @@ public sealed partial class Elaborator
     private Value EvalLet(LetExpr let, Env env)
     {
         var value = let.Parameters.Count > 0
-            ? new FunctionValue(new Closure(let.Name.Name, let.Parameters, let.Value, env, [], let.Span), let.Span)
+            ? new FunctionValue(new Closure(let.Name.Name, let.Parameters, let.Value, env, [], Source), let.Span)
             : EvalBinding(let.Name.Name, let.Value, env);
         return Eval(let.Body, env.Bind(let.Name.Name, value));
     }
@@ -69,18 +70,41 @@ public sealed partial class Elaborator
             suggestion is null ? $"its fields are {string.Join(", ", record.Fields.Select(f => $"`{f.Name}`"))}" : $"did you mean `{suggestion}`?");
     }
 
+    /// <summary>
+    /// `binaryCrossEntropy p t (reduce = sum)`: options after the last positional argument of a built-in
+    /// function reach the call itself, since its result is a tensor rather than a layer to configure.
+    /// </summary>
+    private Value ApplyWithOptions(ApplyExpr inner, ApplyExpr outer, Env env)
+    {
+        var function = Eval(inner.Function, env);
+        var argument = Eval(inner.Argument, env);
+        var options = Eval(outer.Argument, env);
+        if (function is FunctionValue { Callable: BuiltinFunction builtin } && builtin.TakesOptionsAfter(argument))
+            return builtin.Apply(this, argument, outer.Span, (NamedArgsValue)options);
+        return Apply(Apply(function, argument, inner.Span), options, outer.Span);
+    }
+
     public Value Apply(Value function, Value argument, TextSpan span) => function switch
     {
         FunctionValue f => f.Callable.Apply(this, argument, span),
         SymbolValue s when argument is RecordValue r => new ConfiguredValue(s.Name, s.Span, r, span),
+        SymbolValue s when argument is not NamedArgsValue => new AppliedSymbolValue(s.Name, s.Span, argument, span),
         LayerValue l when argument is TensorValue x => l.Layer.Apply(this, x, span),
-        LayerValue l when argument is NamedArgsValue options => new LayerValue(l.Layer.Configure(this, options) , span),
+        LayerValue l when argument is NamedArgsValue options => new LayerValue(Configure(l.Layer, options), span),
         LayerValue l => throw Error(DiagnosticCatalog.WrongArgumentType, argument.Span,
             $"`{l.Layer.Describe()}` is a layer: it takes a tensor, not {argument.Kind}"),
         TensorValue => throw Error(DiagnosticCatalog.WrongArgumentType, function.Span,
             "this is a tensor, so it cannot be applied to an argument", "to pass a tensor through a layer, write `x |> layer`"),
         _ => throw Error(DiagnosticCatalog.WrongArgumentType, function.Span, $"this is {function.Kind}, so it cannot be applied to an argument"),
     };
+
+    /// <summary>A layer with options; it is then located at its name and the options together.</summary>
+    private Layer Configure(Layer layer, NamedArgsValue options)
+    {
+        var configured = layer.Configure(this, options);
+        if (configured.Site.Source == Source) configured.Site = new Site(Source, configured.Origin.Cover(options.Span));
+        return configured;
+    }
 
     private Value Pipe(Value left, Value right, BinaryExpr b)
     {
@@ -99,14 +123,14 @@ public sealed partial class Elaborator
     private Layer AsLayer(Value value, string op) => value switch
     {
         LayerValue l => l.Layer,
-        FunctionValue f => new FunctionLayer(f.Callable, value.Span) { Origin = value.Span },
+        FunctionValue f => new FunctionLayer(f.Callable) { Site = At(value.Span) },
         _ => throw Error(DiagnosticCatalog.NotALayer, value.Span, $"`{op}` composes layers; this is {value.Kind}"),
     };
 
     private Value Negate(Value value, TextSpan span) => value switch
     {
         NumberValue n => n with { Number = -n.Number, Span = span },
-        TensorValue t => Tensor(Builder.Add(Op.Scale, [t.Node], new OpAttributes { Value = -1 }, span), "negation", span, span),
+        TensorValue t => Tensor(AddNode(Op.Scale, [t.Node], new OpAttributes { Value = -1 }, At(span)), "negation", At(span), span),
         _ => throw Error(DiagnosticCatalog.WrongArgumentType, span, $"`-` needs a number or a tensor, found {value.Kind}"),
     };
 
@@ -124,10 +148,13 @@ public sealed partial class Elaborator
                     _ => l.Number / r.Number,
                 };
                 return new NumberValue(value, l.IsInteger && r.IsInteger && b.Op != BinaryOp.Divide, b.Span);
-            case (TensorValue l, TensorValue r) when b.Op != BinaryOp.Divide:
+            case (TensorValue l, TensorValue r) when b.Op != BinaryOp.Divide && !l.IsIndex && !r.IsIndex:
                 if (l.Shape != r.Shape) throw ShapeMismatch(b, symbol, l, r);
                 var op = b.Op switch { BinaryOp.Add => Op.Add, BinaryOp.Subtract => Op.Subtract, _ => Op.Multiply };
-                return Tensor(Builder.Add(op, [l.Node, r.Node], null, b.Span), $"`{symbol}`", b.Span, b.Span);
+                var first = Builder.Nodes.Count;
+                var node = AddNode(op, [l.Node, r.Node], null, At(b.Span));
+                RecordLayer(null, symbol, Builder[node].Shape, 0, At(b.Span), first);
+                return Tensor(node, $"`{symbol}`", At(b.Span), b.Span);
             case (TensorValue t, NumberValue n) when b.Op is BinaryOp.Multiply or BinaryOp.Divide:
                 return Scaled(t, b.Op == BinaryOp.Multiply ? n.Number : 1 / n.Number, b.Span);
             case (NumberValue n, TensorValue t) when b.Op is BinaryOp.Multiply:
@@ -139,12 +166,11 @@ public sealed partial class Elaborator
     }
 
     private TensorValue Scaled(TensorValue t, double factor, TextSpan span) =>
-        Tensor(Builder.Add(Op.Scale, [t.Node], new OpAttributes { Value = factor }, span), "scaling", span, span);
+        Tensor(AddNode(Op.Scale, [t.Node], new OpAttributes { Value = factor }, At(span)), "scaling", At(span), span);
 
     private DiagnosticException ShapeMismatch(BinaryExpr b, string symbol, TensorValue l, TensorValue r)
     {
-        var line = Source.GetPosition(r.ProducerSpan.Start).Line;
-        var help = $"the right operand comes from {r.Producer} (line {line})";
+        var help = $"the right operand comes from {r.Producer} ({Where(r.ProducerSite)})";
         if (l.Shape.Rank == r.Shape.Rank && r.Producer.StartsWith("`dense ", StringComparison.Ordinal) && !l.Shape.Last.IsSymbolic)
             help += $"; did you mean `dense {l.Shape.Last.Size.ToString(CultureInfo.InvariantCulture)}`?";
         return Error(DiagnosticCatalog.ShapeMismatch, b.Span,

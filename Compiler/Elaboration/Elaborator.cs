@@ -4,10 +4,16 @@ using Dlc.Syntax;
 
 namespace Dlc.Compiler.Elaboration;
 
-/// <summary>One row of a model's layer table (`dlc check`).</summary>
-public sealed record LayerRow(LayerInstance? Instance, string Layer, Shape Output, long Parameters, TextSpan Origin)
+/// <summary>
+/// One row of a model's layer table (`dlc check`): a layer application, where it was written, and the
+/// graph nodes it made (<see cref="FirstNode"/> to <see cref="LastNode"/>, for costs).
+/// </summary>
+public sealed record LayerRow(LayerInstance? Instance, string Layer, Shape Output, long Parameters, Site Origin)
 {
     public string Name => Instance?.Path ?? Layer;
+
+    public int FirstNode { get; init; }
+    public int LastNode { get; init; }
 }
 
 /// <summary>
@@ -18,16 +24,22 @@ public sealed partial class Elaborator
 {
     private readonly List<(int Node, LayerInstance Instance, string Suffix)> _parameters = [];
     private readonly List<LayerRow> _rows = [];
+    private readonly Dictionary<int, SourceText> _nodeSources = [];
     private NameScope _scope;
 
     public Elaborator(SourceText source, string rootName, bool training)
     {
-        Source = source;
+        Main = Source = source;
         Training = training;
         Root = _scope = new NameScope(rootName, null);
     }
 
-    public SourceText Source { get; }
+    /// <summary>The file being checked; imported files are other sources.</summary>
+    public SourceText Main { get; }
+
+    /// <summary>The file whose code is being evaluated now: spans of errors refer to it.</summary>
+    public SourceText Source { get; private set; }
+
     public GraphBuilder Builder { get; } = new();
 
     /// <summary>True when building the training graph (dropout active), false for evaluation and inference.</summary>
@@ -36,23 +48,66 @@ public sealed partial class Elaborator
     public NameScope Root { get; }
     public IReadOnlyList<LayerRow> Rows => _rows;
 
+    /// <summary>The nodes made by code of an imported file, and that file.</summary>
+    public IReadOnlyDictionary<int, SourceText> NodeSources => _nodeSources;
+
+    /// <summary>Cached environments of the files of this program, so each top-level value is made once.</summary>
+    internal Dictionary<Module, Env> ModuleEnvironments { get; } = [];
+
+    public Site At(TextSpan span) => new(Source, span);
+
     public DiagnosticException Error(DiagnosticDescriptor descriptor, TextSpan span, string message, string? help = null) =>
         new(descriptor.At(Source, span, message, help));
 
-    public TensorValue Tensor(int node, string producer, TextSpan producerSpan, TextSpan span) =>
-        new(node, Builder[node].Shape, producer, producerSpan, span);
+    public DiagnosticException Error(DiagnosticDescriptor descriptor, Site site, string message, string? help = null) =>
+        new(descriptor.At(site.Source, site.Span, message, help));
+
+    /// <summary>"line 4" in the file being evaluated, or "blocks.dl line 4" for a line of another file.</summary>
+    public string Where(Site site)
+    {
+        var line = site.Source.GetPosition(site.Span.Start).Line;
+        return site.Source == Source ? $"line {line}" : $"{Path.GetFileName(site.Source.Path)} line {line}";
+    }
+
+    /// <summary>Evaluate code of another file (an imported `let`, the body of a function defined there).</summary>
+    public T InSource<T>(SourceText source, Func<T> body)
+    {
+        var outer = Source;
+        Source = source;
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            Source = outer;
+        }
+    }
+
+    /// <summary>Add a node made by the code at <paramref name="origin"/>, remembering its file.</summary>
+    public int AddNode(Op op, IReadOnlyList<int> inputs, OpAttributes? attributes, Site origin, Shape? shape = null)
+    {
+        var node = Builder.Add(op, inputs, attributes, origin.Span, shape);
+        if (origin.Source != Main) _nodeSources[node] = origin.Source;
+        return node;
+    }
+
+    public TensorValue Tensor(int node, string producer, Site producerSite, TextSpan span) =>
+        new(node, Builder[node].Shape, producer, producerSite, span);
 
     public LayerInstance NewInstance(string kind) => _scope.NewInstance(kind);
 
-    public int CreateParameter(LayerInstance instance, string suffix, Shape shape, Init init, TextSpan origin)
+    public int CreateParameter(LayerInstance instance, string suffix, Shape shape, Init init, Site origin, bool trainable = true)
     {
-        var node = Builder.Parameter($"{instance.Kind}.{suffix}", shape, init, origin);
+        var node = Builder.Parameter($"{instance.Kind}.{suffix}", shape, init, origin.Span, trainable);
+        if (origin.Source != Main) _nodeSources[node] = origin.Source;
         _parameters.Add((node, instance, suffix));
         return node;
     }
 
-    public void RecordLayer(LayerInstance? instance, string layer, Shape output, long parameters, TextSpan origin) =>
-        _rows.Add(new LayerRow(instance, layer, output, parameters, origin));
+    /// <summary>Add a row to the layer table for the nodes made since <paramref name="firstNode"/>.</summary>
+    public void RecordLayer(LayerInstance? instance, string layer, Shape output, long parameters, Site origin, int firstNode) =>
+        _rows.Add(new LayerRow(instance, layer, output, parameters, origin) { FirstNode = firstNode, LastNode = Builder.Nodes.Count - 1 });
 
     /// <summary>Evaluate inside a child naming scope (a call of a user function).</summary>
     public T InScope<T>(string name, Func<T> body)

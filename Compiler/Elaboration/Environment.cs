@@ -54,8 +54,11 @@ public sealed class Env
     }
 }
 
-/// <summary>A user function (`let convBlock (channels: int) = ...` or `fun x -> ...`) with the names it closed over.</summary>
-public sealed class Closure(string name, IReadOnlyList<Parameter> parameters, Expr body, Env env, Value[] collected, TextSpan origin)
+/// <summary>
+/// A user function (`let convBlock (channels: int) = ...` or `fun x -> ...`) with the names it closed
+/// over and the file it was written in, so errors in its body point into that file.
+/// </summary>
+public sealed class Closure(string name, IReadOnlyList<Parameter> parameters, Expr body, Env env, Value[] collected, SourceText source)
     : Callable
 {
     public override string Name => name;
@@ -66,10 +69,11 @@ public sealed class Closure(string name, IReadOnlyList<Parameter> parameters, Ex
         e.CheckArgument(name, parameter, argument);
         Value[] args = [.. collected, argument];
         if (args.Length < parameters.Count)
-            return new FunctionValue(new Closure(name, parameters, body, env, args, origin), span);
+            return new FunctionValue(new Closure(name, parameters, body, env, args, source), span);
 
+        // The arguments were written by the caller, so a pattern that does not fit is reported there.
         var scope = env;
         for (var i = 0; i < parameters.Count; i++) scope = e.BindPattern(scope, parameters[i], args[i]);
-        return e.InScope(name, () => e.Eval(body, scope));
+        return e.InSource(source, () => e.InScope(name, () => e.Eval(body, scope)));
     }
 }

@@ -9,14 +9,49 @@ public abstract class Layer
     /// <summary>How the source wrote it, for messages and summaries: `dense 256`, `relu`.</summary>
     public abstract string Describe();
 
-    /// <summary>Where the layer was written.</summary>
-    public TextSpan Origin { get; init; }
+    /// <summary>Where the layer was written (its file and span); set once, when the layer is made.</summary>
+    public Site Site { get; internal set; }
 
-    public abstract TensorValue Apply(Elaborator e, TensorValue x, TextSpan span);
+    public TextSpan Origin => Site.Span;
+
+    /// <summary>Whether the layer takes integer indices (an embedding, or a layer that passes its input on).</summary>
+    protected virtual bool TakesIndices => false;
+
+    /// <summary>Apply to a tensor; <paramref name="span"/> is where the application was written.</summary>
+    public TensorValue Apply(Elaborator e, TensorValue x, TextSpan span)
+    {
+        if (x.IsIndex && !TakesIndices)
+            throw e.Error(DiagnosticCatalog.WrongArgumentType, span,
+                $"`{Describe()}` takes numbers, but {x.Producer} gives integer indices {x.Shape}",
+                "turn indices into vectors first with `embedding vocabulary dim`");
+        try
+        {
+            return Forward(e, x, span);
+        }
+        catch (ShapeException ex)
+        {
+            // Layers check their inputs and report them in their own words; this is the net under them.
+            throw e.Error(DiagnosticCatalog.ShapeMismatch, span, $"`{Describe()}` cannot take {x.Shape}: {ex.Message}",
+                $"the input comes from {x.Producer} ({e.Where(x.ProducerSite)})");
+        }
+    }
+
+    protected abstract TensorValue Forward(Elaborator e, TensorValue x, TextSpan span);
 
     /// <summary>Take options such as `(bias = false)`; layers without options reject them.</summary>
     public virtual Layer Configure(Elaborator e, NamedArgsValue options) =>
         throw e.Error(DiagnosticCatalog.WrongArgumentType, options.Span, $"`{Describe()}` takes no named arguments");
+
+    /// <summary>Add a node made by this layer.</summary>
+    protected int Emit(Elaborator e, Op op, IReadOnlyList<int> inputs, OpAttributes? attributes = null, Shape? shape = null) =>
+        e.AddNode(op, inputs, attributes, Site, shape);
+
+    /// <summary>The layer's result: it names this layer as its producer, for hints in later errors.</summary>
+    protected TensorValue Result(Elaborator e, int node, TextSpan span) => e.Tensor(node, $"`{Describe()}`", Site, span);
+
+    /// <summary>A row of the layer table for this application (its nodes are those made since <paramref name="first"/>).</summary>
+    protected void Record(Elaborator e, LayerInstance? instance, Shape output, long parameters, int first, string? name = null) =>
+        e.RecordLayer(instance, name ?? Describe(), output, parameters, Site, first);
 }
 
 /// <summary>`f >> g`: g applied to the result of f.</summary>
@@ -27,21 +62,25 @@ public sealed class ComposedLayer(Layer first, Layer second) : Layer
 
     public override string Describe() => $"{First.Describe()} >> {Second.Describe()}";
 
-    public override TensorValue Apply(Elaborator e, TensorValue x, TextSpan span) =>
+    protected override bool TakesIndices => true;
+
+    protected override TensorValue Forward(Elaborator e, TensorValue x, TextSpan span) =>
         Second.Apply(e, First.Apply(e, x, span), span);
 }
 
 /// <summary>A user function from tensor to tensor used as a layer (`|> block` where `let block x = ...`).</summary>
-public sealed class FunctionLayer(Callable function, TextSpan origin) : Layer
+public sealed class FunctionLayer(Callable function) : Layer
 {
     public override string Describe() => function.Name;
 
-    public override TensorValue Apply(Elaborator e, TensorValue x, TextSpan span) =>
+    protected override bool TakesIndices => true;
+
+    protected override TensorValue Forward(Elaborator e, TensorValue x, TextSpan span) =>
         function.Apply(e, x, span) switch
         {
             TensorValue t => t,
             LayerValue l => l.Layer.Apply(e, x, span),
-            var other => throw e.Error(DiagnosticCatalog.NotALayer, origin,
+            var other => throw e.Error(DiagnosticCatalog.NotALayer, Site,
                 $"`{function.Name}` applied to a tensor gives {other.Kind}, not a tensor"),
         };
 }
@@ -53,10 +92,11 @@ public sealed class ActivationLayer(string name, Op op) : Layer
 
     public override string Describe() => Name;
 
-    public override TensorValue Apply(Elaborator e, TensorValue x, TextSpan span)
+    protected override TensorValue Forward(Elaborator e, TensorValue x, TextSpan span)
     {
-        var node = e.Builder.Add(op, [x.Node], null, Origin);
-        e.RecordLayer(null, Name, e.Builder[node].Shape, 0, Origin);
+        var first = e.Builder.Nodes.Count;
+        var node = Emit(e, op, [x.Node]);
+        Record(e, null, e.Builder[node].Shape, 0, first);
         // The shape still comes from whatever set it before, so shape errors keep pointing there.
         return x with { Node = node, Span = span };
     }
@@ -67,12 +107,17 @@ public sealed class DropoutLayer(double probability) : Layer
 {
     public override string Describe() => $"dropout {probability.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
-    public override TensorValue Apply(Elaborator e, TensorValue x, TextSpan span)
+    protected override TensorValue Forward(Elaborator e, TensorValue x, TextSpan span)
     {
-        e.RecordLayer(null, "dropout", x.Shape, 0, Origin);
-        if (!e.Training || probability == 0) return x;
-        var mask = e.Builder.Add(Op.DropoutMask, [x.Node], new OpAttributes { Value = probability }, Origin);
-        var node = e.Builder.Add(Op.Multiply, [x.Node, mask], null, Origin);
+        var first = e.Builder.Nodes.Count;
+        if (!e.Training || probability == 0)
+        {
+            Record(e, null, x.Shape, 0, first, "dropout");
+            return x;
+        }
+        var mask = Emit(e, Op.DropoutMask, [x.Node], new OpAttributes { Value = probability });
+        var node = Emit(e, Op.Multiply, [x.Node, mask]);
+        Record(e, null, x.Shape, 0, first, "dropout");
         return x with { Node = node, Span = span };
     }
 }
@@ -82,7 +127,7 @@ public sealed class FlattenLayer : Layer
 {
     public override string Describe() => "flatten";
 
-    public override TensorValue Apply(Elaborator e, TensorValue x, TextSpan span)
+    protected override TensorValue Forward(Elaborator e, TensorValue x, TextSpan span)
     {
         if (x.Shape.Rank < 2)
             throw e.Error(DiagnosticCatalog.WrongRank, span, $"`flatten` needs a batch axis and features, got {x.Shape}");
@@ -91,8 +136,9 @@ public sealed class FlattenLayer : Layer
             throw e.Error(DiagnosticCatalog.WrongRank, span, $"`flatten` needs fixed sizes after the batch axis, got {x.Shape}");
         var shape = new Shape(x.Shape[0], rest.Aggregate(1, (p, d) => p * d.Size));
         if (shape == x.Shape) return x;
-        var node = e.Builder.Add(Op.Reshape, [x.Node], null, Origin, shape);
-        e.RecordLayer(null, "flatten", shape, 0, Origin);
-        return e.Tensor(node, "flatten", Origin, span);
+        var first = e.Builder.Nodes.Count;
+        var node = Emit(e, Op.Reshape, [x.Node], null, shape);
+        Record(e, null, shape, 0, first);
+        return Result(e, node, span) with { Producer = "flatten" };
     }
 }

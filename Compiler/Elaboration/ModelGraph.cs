@@ -3,7 +3,7 @@ using Dlc.Diagnostics;
 
 namespace Dlc.Compiler.Elaboration;
 
-/// <summary>A model input as declared: `(image: Tensor[N, 784])`.</summary>
+/// <summary>A model input as declared: `(image: Tensor[N, 784])`; <see cref="IsIndex"/> for `of int`.</summary>
 public sealed record ModelInput(string Name, Shape Shape, bool IsIndex, TextSpan Span);
 
 /// <summary>
@@ -20,7 +20,29 @@ public sealed record ModelGraph(
 {
     public const string OutputName = "output";
 
+    /// <summary>The file the model is declared in.</summary>
+    public required SourceText Source { get; init; }
+
+    /// <summary>The model's name in its declaration.</summary>
+    public TextSpan Span { get; init; }
+
+    /// <summary>Nodes made by code of an imported file, and that file; every other node comes from <see cref="Source"/>.</summary>
+    public IReadOnlyDictionary<int, SourceText> NodeSources { get; init; } = new Dictionary<int, SourceText>();
+
+    public SourceText SourceOf(int node) => NodeSources.GetValueOrDefault(node) ?? Source;
+
+    public bool HasSingleOutput => Graph.HasOutput(OutputName);
+
     public Shape OutputShape => Graph[Graph.Output(OutputName)].Shape;
 
-    public long ParameterCount => Graph.Parameters.Sum(p => (long)p.Shape.Dims.Aggregate(1L, (a, d) => a * d.Size));
+    /// <summary>The batch symbol: the first dimension of the first input (`N`).</summary>
+    public string? BatchSymbol => Inputs.Count > 0 && Inputs[0].Shape.Rank > 0 ? Inputs[0].Shape[0].Symbol : null;
+
+    /// <summary>Trained parameters, as PyTorch counts them (running statistics are not parameters).</summary>
+    public long ParameterCount => Graph.Parameters.Where(p => p.Trainable).Sum(p => Elements(p.Shape));
+
+    /// <summary>State saved with the parameters but not trained (batch norm's running mean and variance).</summary>
+    public long StateCount => Graph.Parameters.Where(p => !p.Trainable).Sum(p => Elements(p.Shape));
+
+    private static long Elements(Shape shape) => shape.Dims.Aggregate(1L, (a, d) => a * d.Size);
 }

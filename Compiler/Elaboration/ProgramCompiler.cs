@@ -4,14 +4,19 @@ using Dlc.Syntax;
 
 namespace Dlc.Compiler.Elaboration;
 
-/// <summary>A .dl file parsed and checked: its models in evaluation form, its train records, every diagnostic.</summary>
+/// <summary>A .dl file parsed and checked: its models in evaluation form, its job records, every diagnostic.</summary>
 public sealed class CompiledFile
 {
     public required SourceText Source { get; init; }
     public required CompilationUnit Unit { get; init; }
+
+    /// <summary>The file with the files it imports.</summary>
+    public required Module Root { get; init; }
+
     public required IReadOnlyList<Diagnostic> Diagnostics { get; init; }
     public required IReadOnlyList<ModelGraph> Models { get; init; }
     public required IReadOnlyList<TrainSpec> Trains { get; init; }
+    public IReadOnlyList<AgentSpec> Agents { get; init; } = [];
 
     public bool HasErrors => Diagnostics.Any(d => d.IsError);
 
@@ -19,56 +24,54 @@ public sealed class CompiledFile
 
     /// <summary>Elaborate a model again for a mode (training builds dropout masks; evaluation does not).</summary>
     public ModelGraph Elaborate(string model, bool training) =>
-        ModelElaboration.Elaborate(Source, Unit, Declaration(model), training);
+        ModelElaboration.Elaborate(Root, Declaration(model), training);
+
+    /// <summary>A model with a `loss` declaration of the file as its `loss` output.</summary>
+    public ModelGraph Elaborate(string model, string loss, bool training) =>
+        ModelElaboration.Elaborate(Root, Declaration(model), training, Unit.Declarations.OfType<LossDecl>().First(l => l.Name.Name == loss));
 }
 
-/// <summary>The front end in one call: parse, elaborate every model, read every train record.</summary>
+/// <summary>The front end in one call: read the file and its imports, elaborate every model, read every job record.</summary>
 public static class ProgramCompiler
 {
-    public static CompiledFile Compile(SourceText source)
+    /// <param name="source">The file to compile.</param>
+    /// <param name="readFile">Reads an imported file by full path (null when missing); the file system by default.</param>
+    public static CompiledFile Compile(SourceText source, Func<string, string?>? readFile = null)
     {
-        var parsed = DlParser.Parse(source);
-        var diagnostics = parsed.Diagnostics.ToList();
+        var (root, loaded) = ModuleLoader.Load(source, readFile);
+        var diagnostics = loaded.ToList();
         var models = new List<ModelGraph>();
         var trains = new List<TrainSpec>();
-        if (!parsed.HasErrors)
+        var agents = new List<AgentSpec>();
+        if (!diagnostics.Any(d => d.IsError))
         {
-            var unit = parsed.Unit;
-            var seen = new Dictionary<string, Declaration>(StringComparer.Ordinal);
-            foreach (var decl in unit.Declarations)
-            {
-                var name = decl switch { ModelDecl m => m.Name, LetDecl l => l.Name, LossDecl l => l.Name, _ => null };
-                if (name is not null && !seen.TryAdd(name.Name, decl))
-                    diagnostics.Add(DiagnosticCatalog.DuplicateDefinition.At(source, name.Span, $"`{name.Name}` is defined twice in this file",
-                        $"the first definition is on line {source.GetPosition(seen[name.Name].Span.Start).Line}"));
-            }
-            foreach (var model in unit.Declarations.OfType<ModelDecl>())
+            foreach (var module in Modules(root)) diagnostics.AddRange(Duplicates(module));
+            foreach (var model in root.Unit.Declarations.OfType<ModelDecl>())
             {
                 try
                 {
-                    models.Add(ModelElaboration.Elaborate(source, unit, model, training: false));
+                    models.Add(ModelElaboration.Elaborate(root, model, training: false));
                 }
                 catch (DiagnosticException ex)
                 {
                     diagnostics.AddRange(ex.Diagnostics);
                 }
             }
-            foreach (var job in unit.Declarations.OfType<JobDecl>().Where(j => j.Kind == JobKind.Train))
+            foreach (var job in root.Unit.Declarations.OfType<JobDecl>())
             {
                 try
                 {
-                    var spec = TrainRecordReader.Read(source, unit, job);
-                    var model = unit.Declarations.OfType<ModelDecl>().FirstOrDefault(m => m.Name.Name == spec.Model);
-                    if (model is null)
+                    if (job.Kind == JobKind.Agent)
                     {
-                        var suggestion = NameSuggestions.Closest(spec.Model, unit.Declarations.OfType<ModelDecl>().Select(m => m.Name.Name));
-                        diagnostics.Add(DiagnosticCatalog.UnknownModel.At(source, job.Name.Span, $"there is no model `{spec.Model}` to train",
-                            suggestion is null ? null : $"did you mean `{suggestion}`?"));
+                        var agent = AgentRecordReader.Read(root, job);
+                        diagnostics.AddRange(JobChecks.Agent(root, models, agent));
+                        agents.Add(agent);
                         continue;
                     }
-                    if (models.FirstOrDefault(m => m.Name == spec.Model) is { } graph && TrainingGraph.CheckLoss(source, graph, spec) is { } problem)
-                        diagnostics.Add(problem);
-                    trains.Add(spec);
+                    var spec = TrainRecordReader.Read(root, job);
+                    var problems = JobChecks.Train(root, models, spec).ToList();
+                    diagnostics.AddRange(problems);
+                    if (problems.Count == 0) trains.Add(spec);
                 }
                 catch (DiagnosticException ex)
                 {
@@ -76,6 +79,35 @@ public static class ProgramCompiler
                 }
             }
         }
-        return new CompiledFile { Source = source, Unit = parsed.Unit, Diagnostics = diagnostics, Models = models, Trains = trains };
+        return new CompiledFile
+        {
+            Source = source, Unit = root.Unit, Root = root, Diagnostics = diagnostics, Models = models, Trains = trains, Agents = agents,
+        };
+    }
+
+    /// <summary>The file and every file it imports, each once.</summary>
+    private static IEnumerable<Module> Modules(Module root)
+    {
+        var seen = new HashSet<Module>();
+        var stack = new Stack<Module>([root]);
+        while (stack.Count > 0)
+        {
+            var module = stack.Pop();
+            if (!seen.Add(module)) continue;
+            yield return module;
+            foreach (var import in module.Imports) stack.Push(import);
+        }
+    }
+
+    private static IEnumerable<Diagnostic> Duplicates(Module module)
+    {
+        var seen = new Dictionary<string, Declaration>(StringComparer.Ordinal);
+        foreach (var decl in module.Unit.Declarations)
+        {
+            var name = decl switch { ModelDecl m => m.Name, LetDecl l => l.Name, LossDecl l => l.Name, _ => null };
+            if (name is not null && !seen.TryAdd(name.Name, decl))
+                yield return DiagnosticCatalog.DuplicateDefinition.At(module.Source, name.Span, $"`{name.Name}` is defined twice in this file",
+                    $"the first definition is on line {module.Source.GetPosition(seen[name.Name].Span.Start).Line}");
+        }
     }
 }

@@ -10,13 +10,21 @@ public abstract record Value(TextSpan Span)
     public abstract string Kind { get; }
 }
 
+/// <summary>Where something was written: a span of one source file (imports make several files).</summary>
+public readonly record struct Site(SourceText Source, TextSpan Span);
+
 /// <summary>
 /// A tensor of the graph being built. <see cref="Producer"/> says in words where it came from
-/// (`dense 128`), and <see cref="ProducerSpan"/> where, for hints in shape errors.
+/// (`dense 128`), and <see cref="ProducerSite"/> where, for hints in shape errors.
 /// </summary>
-public sealed record TensorValue(int Node, Shape Shape, string Producer, TextSpan ProducerSpan, TextSpan Span) : Value(Span)
+public sealed record TensorValue(int Node, Shape Shape, string Producer, Site ProducerSite, TextSpan Span) : Value(Span)
 {
-    public override string Kind => "a tensor";
+    public override string Kind => IsIndex ? "a tensor of integer indices" : "a tensor";
+
+    public TextSpan ProducerSpan => ProducerSite.Span;
+
+    /// <summary>Integer indices (`Tensor[N, T] of int`): only an embedding can take them.</summary>
+    public bool IsIndex { get; init; }
 }
 
 public sealed record NumberValue(double Number, bool IsInteger, TextSpan Span) : Value(Span)
@@ -38,6 +46,24 @@ public sealed record BoolValue(bool Flag, TextSpan Span) : Value(Span)
 public sealed record SymbolValue(string Name, TextSpan Span) : Value(Span)
 {
     public override string Kind => $"`{Name}`";
+}
+
+/// <summary>A symbol applied to an argument in a record: `topK 3`.</summary>
+public sealed record AppliedSymbolValue(string Name, TextSpan NameSpan, Value Argument, TextSpan Span) : Value(Span)
+{
+    public override string Kind => $"`{Name} ...`";
+}
+
+/// <summary>A model named in a job record: `generator = Generator`, `network = QNet`.</summary>
+public sealed record ModelRefValue(string Name, TextSpan Span) : Value(Span)
+{
+    public override string Kind => $"the model `{Name}`";
+}
+
+/// <summary>A `loss` declaration named in a train record: `loss = elbo`.</summary>
+public sealed record LossRefValue(string Name, TextSpan Span) : Value(Span)
+{
+    public override string Kind => $"the loss `{Name}`";
 }
 
 public sealed record RecordValue(IReadOnlyList<RecordEntry> Fields, TextSpan Span) : Value(Span)

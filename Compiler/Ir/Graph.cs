@@ -94,10 +94,10 @@ public sealed class GraphBuilder
     public int Input(string name, Shape shape, TextSpan? origin = null) =>
         Add(Op.Input, [], new OpAttributes { Name = name }, origin, shape);
 
-    public int Parameter(string name, Shape shape, Init init, TextSpan? origin = null)
+    public int Parameter(string name, Shape shape, Init init, TextSpan? origin = null, bool trainable = true)
     {
         var id = Add(Op.Parameter, [], new OpAttributes { Name = name }, origin, shape);
-        _parameters.Add(new ParameterInfo(name, id, shape, init, origin));
+        _parameters.Add(new ParameterInfo(name, id, shape, init, origin) { Trainable = trainable });
         return id;
     }
 

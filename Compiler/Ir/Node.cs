@@ -13,13 +13,24 @@ public sealed record Node(int Id, Op Op, IReadOnlyList<int> Inputs, Shape Shape,
     public override string ToString() => IrPrinter.FormatNode(this);
 }
 
-/// <summary>What a trainable parameter is and how it starts.</summary>
-public sealed record ParameterInfo(string Name, int Node, Shape Shape, Init Init, TextSpan? Origin);
+/// <summary>What a parameter is and how it starts.</summary>
+public sealed record ParameterInfo(string Name, int Node, Shape Shape, Init Init, TextSpan? Origin)
+{
+    /// <summary>
+    /// False for state a layer keeps but no optimiser updates (batch norm's running mean and variance,
+    /// PyTorch's buffers): it is saved in checkpoints, but gets no update and is not counted as a parameter.
+    /// </summary>
+    public bool Trainable { get; init; } = true;
+}
 
-/// <summary>How a parameter is initialised; fan-in gives the bound as PyTorch's nn.Linear does.</summary>
+/// <summary>How a parameter is initialised; fan-in (and fan-out) give the bounds as PyTorch's layers do.</summary>
 public sealed record Init(InitKind Kind, int FanIn = 0)
 {
     public static Init Zeros { get; } = new(InitKind.Zeros);
+    public static Init Ones { get; } = new(InitKind.Ones);
+
+    /// <summary>XavierUniform: the number of outputs each input feeds.</summary>
+    public int FanOut { get; init; }
 }
 
 public enum InitKind
@@ -29,4 +40,10 @@ public enum InitKind
 
     /// <summary>U(−1/√fanIn, 1/√fanIn): nn.Linear's default for both weight and bias (kaiming_uniform with a = √5).</summary>
     UniformFanIn,
+
+    /// <summary>N(0, 1): nn.Embedding's default.</summary>
+    Normal,
+
+    /// <summary>U(−a, a) with a = √(6 / (fanIn + fanOut)): nn.MultiheadAttention's input projection.</summary>
+    XavierUniform,
 }

@@ -1,7 +1,7 @@
 namespace Dlc.Compiler.Ir;
 
 /// <summary>
-/// Every operation the IR knows. The metadata of each (arity, shape rule, backward rule) is in
+/// Every operation the IR knows. The metadata of each (arity, shape rule, backward rule, cost) is in
 /// <see cref="OpTable"/>; nothing compares op names as strings.
 /// </summary>
 public enum Op
@@ -49,32 +49,34 @@ public enum Op
     SoftmaxCrossEntropyGrad,
     Mse,
     MseGrad,
-}
 
-/// <summary>The attributes an op may carry; most ops use none.</summary>
-public sealed record OpAttributes
-{
-    public static OpAttributes None { get; } = new();
+    // convolution, pooling and resampling over NCL / NCHW tensors
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    MaxPool,
+    AvgPool,
+    GlobalAvgPool,
+    Upsample,
 
-    /// <summary>MatMul: use the transpose of the stored first operand.</summary>
-    public bool TransA { get; init; }
+    // normalisation, and the dropout mask that drops whole channels
+    BatchNorm,
+    LayerNorm,
+    ChannelDropoutMask,
 
-    /// <summary>MatMul: use the transpose of the stored second operand.</summary>
-    public bool TransB { get; init; }
+    // sequences [N, T, features]
+    Embedding,
+    Rnn,
+    Lstm,
+    Gru,
+    MultiHeadAttention,
+    PositionalEncoding,
 
-    /// <summary>Scale: the factor; Constant: the value; DropoutMask: the drop probability.</summary>
-    public double Value { get; init; }
+    // joining tensors
+    Concat,
 
-    /// <summary>Input and Parameter: the name (`image`, `FashionMlp.dense1.weight`).</summary>
-    public string? Name { get; init; }
-
-    public override string ToString()
-    {
-        var parts = new List<string>();
-        if (Name is not null) parts.Add($"name=\"{Name}\"");
-        if (TransA) parts.Add("transA");
-        if (TransB) parts.Add("transB");
-        if (Value != 0) parts.Add($"value={Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
-        return string.Join(" ", parts);
-    }
+    // variational models: the reparameterised sample and the two terms of the ELBO
+    SampleNormal,
+    BinaryCrossEntropy,
+    KlNormal,
 }

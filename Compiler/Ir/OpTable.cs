@@ -8,7 +8,16 @@ public delegate Shape ShapeRule(Shape[] inputs, OpAttributes attributes, Shape? 
 /// <summary>Emits the gradient of a node's inputs given the gradient of its output (reverse mode).</summary>
 public delegate void BackwardRule(BackwardContext context, Node node, int outputGradient);
 
-/// <summary>The metadata of one op: its IR name, arity, shape rule and (if differentiable) backward rule.</summary>
+/// <summary>
+/// The forward cost of one node for one sample, in floating-point operations (a multiply-add counts 2);
+/// <paramref name="batch"/> is the batch symbol, counted as 1.
+/// </summary>
+public delegate Count CostRule(Node node, Shape[] inputs, string? batch);
+
+/// <summary>
+/// The metadata of one op: its IR name, arity (-1 for any number of inputs), shape rule and (if
+/// differentiable) backward rule.
+/// </summary>
 public sealed record OpInfo(Op Op, string Name, int Arity, ShapeRule InferShape, string Summary)
 {
     /// <summary>The backward rule; null for ops that no gradient flows through (sources, masks, gradient ops).</summary>
@@ -16,6 +25,9 @@ public sealed record OpInfo(Op Op, string Name, int Arity, ShapeRule InferShape,
 
     /// <summary>Inputs that never receive a gradient (class labels, regression targets).</summary>
     public IReadOnlyList<int> NonDifferentiableInputs { get; init; } = [];
+
+    /// <summary>Forward FLOPs per sample; without a rule, one per element of the result.</summary>
+    public CostRule? Cost { get; init; }
 
     public bool IsElementwise { get; init; }
     public bool IsRandom { get; init; }
@@ -57,6 +69,12 @@ public static class OpTable
             .Concat(SoftmaxOps.All)
             .Concat(ReductionOps.All)
             .Concat(LossOps.All)
+            .Concat(ConvolutionOps.All)
+            .Concat(PoolingOps.All)
+            .Concat(NormalizationOps.All)
+            .Concat(SequenceOps.All)
+            .Concat(AttentionOps.All)
+            .Concat(VariationalOps.All)
             .ToArray();
         var table = new OpInfo[Enum.GetValues<Op>().Length];
         foreach (var info in infos)
@@ -67,6 +85,14 @@ public static class OpTable
         var missing = Enum.GetValues<Op>().Where(op => table[(int)op] is null).ToArray();
         if (missing.Length > 0) throw new InvalidOperationException($"ops without metadata: {string.Join(", ", missing)}");
         return table;
+    }
+
+    /// <summary>The forward FLOPs of a node for one sample (sources cost nothing).</summary>
+    public static Count ForwardFlops(Node node, Shape[] inputs, string? batch)
+    {
+        var info = Info(node.Op);
+        if (info.Cost is { } cost) return cost(node, inputs, batch);
+        return node.Inputs.Count == 0 ? Count.Zero : Count.Elements(node.Shape, batch);
     }
 
     // ---- shape rules shared by the op families ----

@@ -9,6 +9,9 @@ public enum LossKind
 
     /// <summary>Mean squared error on outputs and targets of the same shape (nn.MSELoss).</summary>
     Mse,
+
+    /// <summary>A `loss name (x, out) = ...` declaration of the file (<see cref="TrainSpec.LossName"/>).</summary>
+    Declared,
 }
 
 public enum OptimizerKind
@@ -46,6 +49,12 @@ public enum DataKind
 
     /// <summary>A numeric CSV file given by path.</summary>
     Csv,
+
+    /// <summary>A text file cut into sequences of character or word indices.</summary>
+    TextCorpus,
+
+    /// <summary>No data named: a distillation or fine-tuning record that takes it from elsewhere.</summary>
+    None,
 }
 
 /// <summary>Where a job's data comes from. Paths are as written, resolved against the .dl file's folder.</summary>
@@ -61,6 +70,12 @@ public sealed record DataSpec(DataKind Kind, TextSpan Span)
 
     /// <summary>The fraction of the training set held out for validation (0 = none).</summary>
     public double Validation { get; init; }
+
+    /// <summary>TextCorpus: the length of each training sequence.</summary>
+    public int Sequence { get; init; }
+
+    /// <summary>TextCorpus: `char` or `word`.</summary>
+    public string? Level { get; init; }
 }
 
 /// <summary>A `train Model { ... }` record, checked and with defaults filled in.</summary>
@@ -70,4 +85,55 @@ public sealed record TrainSpec(string Model, TextSpan ModelSpan, DataSpec Data, 
     public int Batch { get; init; } = 64;
     public ulong Seed { get; init; }
     public IReadOnlyList<string> Metrics { get; init; } = ["accuracy"];
+
+    /// <summary>The `loss` declaration used when <see cref="Loss"/> is <see cref="LossKind.Declared"/>.</summary>
+    public string? LossName { get; init; }
+
+    public TopKSpec? TopK { get; init; }
+    public ScheduleSpec? Schedule { get; init; }
+
+    /// <summary>The largest norm of the gradient of all parameters, which is scaled down above it.</summary>
+    public double? Clip { get; init; }
+
+    public EarlyStoppingSpec? EarlyStopping { get; init; }
+
+    /// <summary>A checkpoint to start from (fine-tuning) instead of fresh initialisation.</summary>
+    public string? From { get; init; }
+
+    /// <summary>Parameter-name patterns (`*` matches anything) that are not trained.</summary>
+    public IReadOnlyList<FreezePattern> Freeze { get; init; } = [];
+
+    public DistillSpec? Distill { get; init; }
+
+    /// <summary>Set for `train name { generator = G; discriminator = D; ... }`; then <see cref="Model"/> is the job's name.</summary>
+    public GanSpec? Gan { get; init; }
+
+    /// <summary>What `dlc check` accepts in this record but the trainer cannot run yet, each at its field.</summary>
+    public IReadOnlyList<PendingFeature> Pending { get; init; } = [];
 }
+
+/// <summary>A part of a record that the language has and the trainer does not run yet.</summary>
+public sealed record PendingFeature(string What, TextSpan Span);
+
+/// <summary>`metrics = [ topK 3 ]`: a sample counts as right when its label is among the k highest scores.</summary>
+public sealed record TopKSpec(int K, TextSpan Span);
+
+/// <summary>`schedule = cosine { warmup = 1; minLr = 0 }` or `step { every = 3; gamma = 0.1 }` or `constant`.</summary>
+public sealed record ScheduleSpec(string Kind, TextSpan Span)
+{
+    /// <summary>Epochs of linear warm-up from 0 to the learning rate.</summary>
+    public int Warmup { get; init; }
+    public double MinLr { get; init; }
+    public int Every { get; init; } = 1;
+    public double Gamma { get; init; } = 0.1;
+}
+
+/// <summary>`earlyStopping = { patience = 3; minDelta = 0 }`: stop when the validation loss stops improving.</summary>
+public sealed record EarlyStoppingSpec(int Patience, double MinDelta, TextSpan Span);
+
+public sealed record FreezePattern(string Pattern, TextSpan Span);
+
+/// <summary>`distill = { teacher = "run/model.safetensors" or Model; temperature = 4.0; alpha = 0.9 }` (Hinton et al.).</summary>
+public sealed record DistillSpec(string? TeacherPath, string? TeacherModel, double Temperature, double Alpha, TextSpan TeacherSpan);
+
+public sealed record GanSpec(string Generator, TextSpan GeneratorSpan, string Discriminator, TextSpan DiscriminatorSpan);

@@ -14,8 +14,18 @@ public static class TrainingGraph
     public const string TargetInput = "target";
     public const string LossOutput = "loss";
 
-    public static GradientGraph Build(ModelGraph model, LossKind loss) =>
-        ReverseMode.Differentiate(WithLoss(model, loss), LossOutput);
+    /// <summary>
+    /// The training graph. A model with an op the engine cannot run, or a declared loss, is reported as
+    /// DL0406 here rather than failing later inside a plan.
+    /// </summary>
+    public static GradientGraph Build(ModelGraph model, LossKind loss)
+    {
+        if (Capabilities.FirstUnsupported(model, "trained") is { } unsupported) throw new DiagnosticException(unsupported);
+        if (loss == LossKind.Declared)
+            throw new DiagnosticException(DiagnosticCatalog.NotYetSupported.At(model.Source, model.Span,
+                $"`{model.Name}` is trained with a `loss` declaration, which this version of dlc cannot train yet"));
+        return ReverseMode.Differentiate(WithLoss(model, loss), LossOutput);
+    }
 
     /// <summary>The model with a target input and the loss as an extra output (evaluation needs no gradients).</summary>
     public static Graph WithLoss(ModelGraph model, LossKind loss)
@@ -25,20 +35,25 @@ public static class TrainingGraph
         var outputShape = model.Graph[output].Shape;
         var lossNode = loss switch
         {
-            LossKind.CrossEntropy => builder.Add(Op.SoftmaxCrossEntropy, [output, builder.Input(TargetInput, new Shape(outputShape[0]))]),
-            _ => builder.Add(Op.Mse, [output, builder.Input(TargetInput, outputShape)]),
+            // One class label per row of scores: [N] for [N, C], [N, T] for [N, T, C].
+            LossKind.CrossEntropy => builder.Add(Op.SoftmaxCrossEntropy, [output, builder.Input(TargetInput, new Shape(outputShape.Dims.Take(outputShape.Rank - 1)))]),
+            LossKind.Mse => builder.Add(Op.Mse, [output, builder.Input(TargetInput, outputShape)]),
+            _ => throw new InvalidOperationException("a declared loss is elaborated with its model, not added here"),
         };
         builder.Output(LossOutput, lossNode);
         return builder.Build();
     }
 
-    /// <summary>Check that a loss fits the model's output before any data is read.</summary>
+    /// <summary>Check that a built-in loss fits the model's output before any data is read.</summary>
     public static Diagnostic? CheckLoss(SourceText source, ModelGraph model, TrainSpec spec)
     {
-        if (!model.Graph.HasOutput(ModelGraph.OutputName))
-            return DiagnosticCatalog.NotYetSupported.At(source, spec.ModelSpan, $"`{model.Name}` returns a record; training it needs a `loss` declaration, which this version cannot run yet");
+        var name = spec.Loss == LossKind.CrossEntropy ? "crossEntropy" : "mse";
+        if (!model.HasSingleOutput)
+            return DiagnosticCatalog.LossTargetMismatch.At(source, spec.ModelSpan,
+                $"`{model.Name}` returns a record of {model.Outputs.Count} tensors, so `{name}` has no single result to score",
+                "declare how its results make a loss, `loss name (x, out) = ...`, and train with `loss = name`");
         var shape = model.OutputShape;
-        if (spec.Loss == LossKind.CrossEntropy && (shape.Rank != 2 || shape[1].IsSymbolic || shape[1].Size < 2))
+        if (spec.Loss == LossKind.CrossEntropy && (shape.Rank < 2 || shape.Last.IsSymbolic || shape.Last.Size < 2))
             return DiagnosticCatalog.LossTargetMismatch.At(source, spec.ModelSpan,
                 $"`crossEntropy` needs class scores Tensor[N, classes], but `{model.Name}` returns {shape}");
         return null;

@@ -10,18 +10,29 @@ internal static class LinearOps
         new(Op.MatMul, "matmul", 2, MatMulShape, "C[M,N] = op(A)[M,K] · op(B)[K,N], op = optional transpose")
         {
             Backward = MatMulBackward,
+            Cost = MatMulCost,
         },
         new(Op.BiasAdd, "bias_add", 2, BiasAddShape, "y[..,C] = x[..,C] + b[C]") { Backward = BiasAddBackward },
         new(Op.BiasGrad, "bias_grad", 1, BiasGradShape, "db[C] = Σ over rows of dy[..,C]"),
     ];
 
+    // Leading axes of an operand fold into its rows, so dense applies to [N, T, D] as nn.Linear does.
     private static Shape MatMulShape(Shape[] s, OpAttributes a, Shape? declared)
     {
-        if (s[0].Rank != 2 || s[1].Rank != 2) throw new ShapeException($"matmul needs matrices, got {s[0]} and {s[1]}");
-        var (m, k1) = a.TransA ? (s[0][1], s[0][0]) : (s[0][0], s[0][1]);
-        var (k2, n) = a.TransB ? (s[1][1], s[1][0]) : (s[1][0], s[1][1]);
-        if (k1 != k2) throw new ShapeException($"matmul inner dimensions differ: {k1} and {k2}");
-        return new Shape(m, n);
+        if (s[0].Rank < 2 || s[1].Rank < 2) throw new ShapeException($"matmul needs matrices, got {s[0]} and {s[1]}");
+        var (rows, k1) = a.TransA ? (new[] { s[0].Last }, Leading(s[0])) : (Leading(s[0]), new[] { s[0].Last });
+        var (k2, cols) = a.TransB ? (new[] { s[1].Last }, Leading(s[1])) : (Leading(s[1]), new[] { s[1].Last });
+        if (!k1.SequenceEqual(k2))
+            throw new ShapeException($"matmul inner dimensions differ: {string.Join("×", k1)} and {string.Join("×", k2)}");
+        return new Shape(rows.Concat(cols));
+    }
+
+    private static Dim[] Leading(Shape s) => s.Dims.Take(s.Rank - 1).ToArray();
+
+    private static Count MatMulCost(Node node, Shape[] s, string? batch)
+    {
+        var inner = node.Attributes.TransA ? new Shape(Leading(s[0])) : new Shape(s[0].Last);
+        return 2 * Count.Elements(node.Shape, batch) * Count.Elements(inner, batch);
     }
 
     // C = op(A)·op(B). For each transpose case the gradients are again single products, so the

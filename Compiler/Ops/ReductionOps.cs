@@ -2,7 +2,7 @@ using Dlc.Compiler.Ir;
 
 namespace Dlc.Compiler.Ops;
 
-/// <summary>Sums, broadcasts, reshapes and the dropout mask.</summary>
+/// <summary>Sums, broadcasts, reshapes, concatenation and the dropout mask.</summary>
 internal static class ReductionOps
 {
     public static IEnumerable<OpInfo> All =>
@@ -25,6 +25,7 @@ internal static class ReductionOps
         },
         new(Op.Reshape, "reshape", 1, ReshapeShape, "y = x with the declared shape, same elements in the same order")
         {
+            Cost = (node, s, batch) => Count.Zero,
             Backward = (c, node, dy) =>
             {
                 var x = node.Inputs[0];
@@ -35,7 +36,27 @@ internal static class ReductionOps
         {
             IsRandom = true,
         },
+        new(Op.Concat, "concat", -1, ConcatShape, "y = the inputs joined along `axis`; every other axis agrees")
+        {
+            Cost = (node, s, batch) => Count.Zero,
+        },
     ];
+
+    private static Shape ConcatShape(Shape[] s, OpAttributes a, Shape? declared)
+    {
+        if (s.Length < 2) throw new ShapeException("concat joins two or more tensors");
+        var axis = a.Axis;
+        if (axis < 0 || axis >= s[0].Rank) throw new ShapeException($"concat axis {axis} is outside {s[0]}");
+        var total = 0;
+        foreach (var shape in s)
+        {
+            if (shape.Rank != s[0].Rank || Enumerable.Range(0, shape.Rank).Any(i => i != axis && shape[i] != s[0][i]))
+                throw new ShapeException($"concat along axis {axis} needs the other axes to agree: {s[0]} and {shape}");
+            if (shape[axis].IsSymbolic) throw new ShapeException($"concat needs a fixed size along axis {axis}, got {shape}");
+            total += shape[axis].Size;
+        }
+        return new Shape(s[0].Dims.Select((d, i) => i == axis ? Dim.Of(total) : d));
+    }
 
     private static Shape BroadcastShape(Shape[] s, OpAttributes a, Shape? declared)
     {

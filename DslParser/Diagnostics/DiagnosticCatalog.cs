@@ -26,6 +26,7 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor DuplicateDefinition = Error("DL0204", "a name defined twice in one scope");
     public static readonly DiagnosticDescriptor UnknownModel = Error("DL0205", "a train record for a model that does not exist");
     public static readonly DiagnosticDescriptor NoModel = Error("DL0206", "a file without a model to run");
+    public static readonly DiagnosticDescriptor ImportCycle = Error("DL0207", "files that import each other, directly or through others");
 
     // DL03xx: shapes and types
     public static readonly DiagnosticDescriptor ShapeMismatch = Error("DL0301", "two shapes that must agree do not");

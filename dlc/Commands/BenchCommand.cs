@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Dlc.Cli.Output;
+using Dlc.Compiler.Jobs;
 using Dlc.Runtime.Training;
 
 namespace Dlc.Cli.Commands;
@@ -31,6 +32,8 @@ internal static class BenchCommand
             var compiled = CommonOptions.Compile(parse.GetValue(file)!);
             var spec = TrainCommand.Select(compiled.Trains, parse.GetValue(model), compiled.Source);
             var threadCount = parse.GetValue(threads);
+            // Refuse, at the source line, what this version cannot train (conv layers, schedules, GANs...) before any work.
+            Capabilities.EnsureTrainable(compiled, spec);
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), threadCount);
             var (runtime, data) = JobSetup.Prepare(compiled, spec with { Data = spec.Data with { Validation = 0 } }, gemmProvider, spec.Batch);
             using var _ = runtime;

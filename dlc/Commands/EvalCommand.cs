@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Dlc.Cli.Output;
+using Dlc.Diagnostics;
+using Dlc.Compiler.Jobs;
 using Dlc.Runtime.Checkpoints;
 using Dlc.Runtime.Data;
 using Dlc.Runtime.Training;
@@ -31,6 +33,8 @@ internal static class EvalCommand
             context.Json = parse.GetValue(json);
             var compiled = CommonOptions.Compile(parse.GetValue(file)!);
             var spec = TrainCommand.Select(compiled.Trains, parse.GetValue(model), compiled.Source);
+            if (Capabilities.FirstUnsupported(compiled.Models.First(m => m.Name == spec.Model), "evaluated") is { } unsupported)
+                throw new DiagnosticException(unsupported);
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), parse.GetValue(threads));
             var path = parse.GetValue(checkpoint)!;
             var parameters = Checkpoint.LoadParameters(path, ModelRuntime.ParameterSpecsOf(compiled.Models.First(m => m.Name == spec.Model)));

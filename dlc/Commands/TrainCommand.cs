@@ -35,6 +35,8 @@ internal static class TrainCommand
             var compiled = CommonOptions.Compile(parse.GetValue(file)!);
             var record = Select(compiled.Trains, parse.GetValue(model), compiled.Source);
             var spec = overrides.Apply(parse, record);
+            // Refuse, at the source line, what this version cannot train (conv layers, schedules, GANs...) before any work.
+            Capabilities.EnsureTrainable(compiled, spec);
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), parse.GetValue(threads));
 
             // The seed initialises the parameters; a resumed run replaces them (and the dropout stream) from the checkpoint,

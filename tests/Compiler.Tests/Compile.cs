@@ -8,6 +8,16 @@ internal static class Compile
 {
     public static CompiledFile Text(string text, string path = "test.dl") => ProgramCompiler.Compile(new SourceText(path, text));
 
+    /// <summary>Compiles `main.dl` with other files it may import, read from memory rather than the disk.</summary>
+    public static CompiledFile WithFiles(string main, params (string Name, string Text)[] files)
+    {
+        var texts = files.ToDictionary(f => Path.GetFullPath(f.Name), f => f.Text);
+        return ProgramCompiler.Compile(new SourceText("main.dl", main), path => texts.GetValueOrDefault(path));
+    }
+
+    /// <summary>Every diagnostic of a file, rendered as the user sees them.</summary>
+    public static string Rendered(CompiledFile file) => string.Join("\n", file.Diagnostics.Select(d => DiagnosticRenderer.Render(d).TrimEnd()));
+
     public static CompiledFile Ok(string text)
     {
         var file = Text(text);

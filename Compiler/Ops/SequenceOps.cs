@@ -1,0 +1,70 @@
+using Dlc.Compiler.Ir;
+
+namespace Dlc.Compiler.Ops;
+
+/// <summary>
+/// Embeddings and recurrent layers over batch-first sequences [N, T, features], with PyTorch's weight
+/// layouts: one recurrent op is one layer, its inputs x, then per direction weight_ih [G·H, in],
+/// weight_hh [G·H, H] and optionally bias_ih, bias_hh [G·H], where G is 1 (rnn), 4 (lstm) or 3 (gru).
+/// </summary>
+internal static class SequenceOps
+{
+    public static IEnumerable<OpInfo> All =>
+    [
+        new(Op.Embedding, "embedding", 2, EmbeddingShape, "y[..., D] = w[index] for each integer index (indices, w [V, D])")
+        {
+            Cost = (node, s, batch) => Count.Zero,
+        },
+        Recurrent(Op.Rnn, "rnn", 1, "h' = tanh(W_ih x + b_ih + W_hh h + b_hh)"),
+        Recurrent(Op.Lstm, "lstm", 4, "gates i, f, g, o from W_ih x + W_hh h; c' = f·c + i·g; h' = o·tanh c'"),
+        Recurrent(Op.Gru, "gru", 3, "gates r, z, n from W_ih x + W_hh h; h' = (1 − z)·n + z·h"),
+        new(Op.PositionalEncoding, "positional_encoding", 1, OpTable.SameAsFirst, "y = x + the sinusoidal encoding of each position (Vaswani et al.)"),
+    ];
+
+    /// <summary>How many gate blocks a cell's weights stack: 1 for rnn, 4 for lstm, 3 for gru.</summary>
+    public static int Gates(Op op) => op switch { Op.Lstm => 4, Op.Gru => 3, _ => 1 };
+
+    private static OpInfo Recurrent(Op op, string name, int gates, string summary) =>
+        new(op, name, -1, (s, a, d) => RecurrentShape(s, a, gates, name), summary + " (x, then per direction w_ih, w_hh [, b_ih, b_hh])")
+        {
+            Cost = (node, s, batch) => RecurrentCost(node, s, batch, gates),
+        };
+
+    private static Shape EmbeddingShape(Shape[] s, OpAttributes a, Shape? declared)
+    {
+        if (s[1].Rank != 2) throw new ShapeException($"an embedding table is [vocabulary, dim], got {s[1]}");
+        return new Shape(s[0].Dims.Append(s[1][1]));
+    }
+
+    private static Shape RecurrentShape(Shape[] s, OpAttributes a, int gates, string name)
+    {
+        var x = s[0];
+        if (x.Rank != 3) throw new ShapeException($"{name} takes Tensor[N, T, features], got {x}");
+        var directions = a.Bidirectional ? 2 : 1;
+        var perDirection = (s.Length - 1) / directions;
+        if ((s.Length - 1) % directions != 0 || perDirection is not (2 or 4))
+            throw new ShapeException($"{name} takes 2 or 4 weights per direction, got {s.Length - 1} inputs after x");
+        var hidden = s[2].Rank == 2 ? s[2][1] : throw new ShapeException($"{name} weight_hh must be a matrix, got {s[2]}");
+        var rows = Dim.Of(gates * hidden.Size);
+        for (var d = 0; d < directions; d++)
+        {
+            var at = 1 + d * perDirection;
+            if (s[at] != new Shape(rows, x[2])) throw new ShapeException($"{name} weight_ih {s[at]} does not fit [{rows}, {x[2]}]");
+            if (s[at + 1] != new Shape(rows, hidden)) throw new ShapeException($"{name} weight_hh {s[at + 1]} does not fit [{rows}, {hidden}]");
+            if (perDirection == 4 && (s[at + 2] != new Shape(rows) || s[at + 3] != new Shape(rows)))
+                throw new ShapeException($"{name} biases {s[at + 2]}, {s[at + 3]} do not fit [{rows}]");
+        }
+        var features = Dim.Of(directions * hidden.Size);
+        return a.ReturnSequences ? new Shape(x[0], x[1], features) : new Shape(x[0], features);
+    }
+
+    // Per step and direction: the two products of the stacked gates, plus about four operations per
+    // gate element for the biases, the nonlinearities and the state update.
+    private static Count RecurrentCost(Node node, Shape[] s, string? batch, int gates)
+    {
+        var (input, hidden) = (s[0][2].Size, s[2][1].Size);
+        var directions = node.Attributes.Bidirectional ? 2 : 1;
+        var perStep = 2L * gates * hidden * (input + hidden) + 4L * gates * hidden;
+        return Count.Elements(new Shape(s[0][1]), batch) * (perStep * directions);
+    }
+}

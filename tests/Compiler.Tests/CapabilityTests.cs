@@ -1,0 +1,97 @@
+using Dlc.Compiler.Jobs;
+using Dlc.Diagnostics;
+
+namespace Dlc.Compiler.Tests;
+
+/// <summary>What `check` accepts but the engine cannot run yet is DL0406 when a job runs, at the line that needs the engine.</summary>
+public class CapabilityTests
+{
+    private static string Render(IEnumerable<Diagnostic> diagnostics) =>
+        string.Join("\n", diagnostics.Select(d => DiagnosticRenderer.Render(d).TrimEnd()));
+
+    [Fact]
+    public void A_cnn_record_lists_its_pending_fields_and_then_the_first_convolution()
+    {
+        var file = Compile.Ok(LanguageSketchTests.FashionCnn);
+        var diagnostics = Capabilities.CheckTrain(file, file.Trains[0]);
+        diagnostics.Select(d => d.Message).ShouldBe(
+        [
+            "`schedule` (line 20) cannot be trained by this version of dlc yet",
+            "`clip` (line 23) cannot be trained by this version of dlc yet",
+            "`topK 3` (line 24) cannot be trained by this version of dlc yet",
+            "`conv2d` (line 3) cannot be trained by this version of dlc yet",
+        ]);
+        Render(diagnostics.Skip(3)).ShouldBe("""
+            error DL0406: `conv2d` (line 3) cannot be trained by this version of dlc yet
+              --> test.dl:3:5
+               |
+             3 |     conv2d channels (kernel = 3, padding = 1)
+               |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+               = help: `dlc check` accepts it, but the engine has no kernel for `conv2d` yet
+            """);
+    }
+
+    [Fact]
+    public void The_mlp_can_be_trained()
+    {
+        var file = Compile.Ok(Compile.Mlp);
+        Capabilities.CheckTrain(file, file.Trains[0]).ShouldBeEmpty();
+        Should.NotThrow(() => Capabilities.EnsureTrainable(file, file.Trains[0]));
+    }
+
+    [Fact]
+    public void Building_the_training_graph_of_a_cnn_reports_the_convolution_rather_than_failing_later()
+    {
+        var file = Compile.Ok(LanguageSketchTests.FashionCnn);
+        var ex = Should.Throw<DiagnosticException>(() => TrainingGraph.Build(file.Elaborate("FashionCnn", training: true), LossKind.CrossEntropy));
+        ex.Diagnostics.ShouldHaveSingleItem().Message.ShouldBe("`conv2d` (line 3) cannot be trained by this version of dlc yet");
+    }
+
+    [Fact]
+    public void A_dense_layer_over_a_sequence_waits_for_the_sequence_engine()
+    {
+        var file = Compile.Ok("model S (x: Tensor[N, T, 16]) : Tensor[N, T, 4] =\n    x |> dense 4\n");
+        var d = Capabilities.FirstUnsupported(file.Elaborate("S", training: true), "trained").ShouldNotBeNull();
+        d.Message.ShouldBe("`dense` (line 2) cannot be trained by this version of dlc yet");
+        d.Help.ShouldBe("`dlc check` accepts it, but the engine has no kernel for `matmul` on Tensor[N, T, 16] yet");
+    }
+
+    [Fact]
+    public void The_char_lm_stops_at_its_text_data_and_its_embedding()
+    {
+        var file = Compile.Ok(LanguageSketchTests.CharLm);
+        Capabilities.CheckTrain(file, file.Trains[0]).Select(d => d.Message).ShouldBe(
+        [
+            "`textCorpus` (line 5) cannot be trained by this version of dlc yet",
+            "`clip` (line 8) cannot be trained by this version of dlc yet",
+            "`embedding` (line 2) cannot be trained by this version of dlc yet",
+        ]);
+    }
+
+    [Fact]
+    public void A_layer_of_an_imported_file_is_reported_in_that_file()
+    {
+        var file = Compile.WithFiles("import \"blocks.dl\"\n\nmodel M (x: Tensor[N, 1, 8, 8]) =\n    x |> block 4\n",
+            ("blocks.dl", "let block (channels: int) =\n    conv2d channels (kernel = 3) >> relu\n"));
+        var d = Capabilities.FirstUnsupported(file.Elaborate("M", training: true), "trained").ShouldNotBeNull();
+        d.Location.ShouldBe("blocks.dl:2:5");
+    }
+
+    [Fact]
+    public void An_agent_cannot_be_trained_yet()
+    {
+        var file = Compile.Ok("model Q (s: Tensor[N, 4]) : Tensor[N, 2] =\n    s |> dense 2\n\nagent A { network = Q; env = cartPole }\n");
+        Capabilities.CheckAgent(file, file.Agents[0]).Message.ShouldBe("`agent A` (line 4) cannot be trained by this version of dlc yet");
+    }
+
+    [Fact]
+    public void A_declared_loss_is_pending_until_the_trainer_runs_it()
+    {
+        var file = Compile.Ok(LanguageSketchTests.Vae);
+        Capabilities.CheckTrain(file, file.Trains[0]).Select(d => d.Message).ShouldBe(
+        [
+            "`loss = elbo` (line 11) cannot be trained by this version of dlc yet",
+            "`sampleNormal` (line 5) cannot be trained by this version of dlc yet",
+        ]);
+    }
+}
