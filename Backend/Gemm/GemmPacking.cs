@@ -47,13 +47,16 @@ internal static unsafe class GemmPacking
             }
             else
             {
+                var src = a + (long)(row0 + s) * lda + col0;
+                // Whole strips go through 8×8 register transposes, eight values of k at a time.
+                var p0 = rows == mr ? GemmTranspose.PackRows(src, lda, mr, kc, d) : 0;
                 for (var i = 0; i < rows; i++)
                 {
-                    var src = a + (long)(row0 + s + i) * lda + col0;
-                    for (var p = 0; p < kc; p++) d[p * mr + i] = src[p];
+                    var si = src + (long)i * lda;
+                    for (var p = p0; p < kc; p++) d[p * mr + i] = si[p];
                 }
                 for (var i = rows; i < mr; i++)
-                    for (var p = 0; p < kc; p++) d[p * mr + i] = 0f;
+                    for (var p = p0; p < kc; p++) d[p * mr + i] = 0f;
             }
         }
     }
@@ -71,7 +74,8 @@ internal static unsafe class GemmPacking
                 // Stored B is n×k. Walking p outside keeps the cols source rows hot in L1 while each
                 // destination row of nr floats is written contiguously.
                 var src = b + (long)(col0 + s) * ldb + row0;
-                for (var p = 0; p < kc; p++)
+                var p0 = cols == nr ? GemmTranspose.PackColumns(src, ldb, nr, kc, d) : 0;
+                for (var p = p0; p < kc; p++)
                 {
                     var dp = d + p * nr;
                     var sp = src + p;

@@ -7,10 +7,13 @@ public static class GemmProviders
 {
     public const string MklName = "mkl";
     public const string ManagedName = "managed";
+    public const string AutoName = GemmTuner.AutoName;
 
     /// <summary>
-    /// "mkl" (throws InvalidOperationException when MKL is missing), "managed", or null for MKL when it is
-    /// available and the managed provider otherwise. In that fallback <paramref name="warning"/> gets a
+    /// "mkl" (throws InvalidOperationException when MKL is missing), "managed", "auto" (a
+    /// <see cref="GemmTuner"/> over MKL, when available, and the managed provider: plans ask it to
+    /// <see cref="IGemm.Choose"/> per product shape), or null for MKL when it is available and the managed
+    /// provider otherwise. In that fallback <paramref name="warning"/> gets a
     /// one-line explanation for the caller to show; this library never prints.
     /// </summary>
     /// <param name="threads">Threads for the provider; 0 or less means one per processor.</param>
@@ -29,12 +32,14 @@ public static class GemmProviders
                 return new MklGemm(threads);
             case ManagedName:
                 return new ManagedGemm(threads);
+            case AutoName:
+                return new GemmTuner(mklAvailable ? [new MklGemm(threads), new ManagedGemm(threads)] : [new ManagedGemm(threads)], threads);
             case null or "":
                 if (mklAvailable) return new MklGemm(threads);
                 warning = $"using the managed GEMM: {mklError}";
                 return new ManagedGemm(threads);
             default:
-                throw new ArgumentException($"Unknown GEMM provider '{name}'; expected '{MklName}' or '{ManagedName}'.", nameof(name));
+                throw new ArgumentException($"Unknown GEMM provider '{name}'; expected '{MklName}', '{ManagedName}' or '{AutoName}'.", nameof(name));
         }
     }
 }

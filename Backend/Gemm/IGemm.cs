@@ -13,4 +13,25 @@ public unsafe interface IGemm
     /// </summary>
     void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
         float beta, float* c, int ldc);
+
+    /// <summary>
+    /// <see cref="Sgemm"/> followed by <paramref name="epilogue"/> (bias, activation or activation derivative;
+    /// see <see cref="GemmEpilogue"/>) on every element of C. Providers that can fuse it apply it while each
+    /// tile of C is still in cache; this default (and BLAS, which has no hook into its stores) runs the plain
+    /// product and then one vectorised pass over C with the same arithmetic.
+    /// </summary>
+    void SgemmFused(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
+        float beta, float* c, int ldc, in GemmEpilogue epilogue)
+    {
+        epilogue.Validate(m, n);
+        Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        GemmEpilogueKernel.Apply(epilogue, c, ldc, 0, m, 0, n);
+    }
+
+    /// <summary>
+    /// The provider to run products of this shape on. A plan asks once per GEMM call site when it is compiled
+    /// and keeps the answer, so no call pays for a lookup; fixed providers answer themselves, the "auto"
+    /// provider (<see cref="GemmTuner"/>) the one that measured fastest at that shape on this machine.
+    /// </summary>
+    IGemm Choose(bool transA, bool transB, int m, int n, int k) => this;
 }

@@ -9,7 +9,8 @@ namespace Dlc.Backend.Gemm;
 /// register-blocked micro-kernel (see GemmKernels) walks them, so A's block stays in L2 and each B strip in
 /// L1. Large products are split over row blocks (or column blocks when C is wider than tall) across a
 /// fixed set of worker threads; each thread packs into its own reused buffer, so a call allocates nothing.
-/// Products with fewer rows than one micro-tile skip packing.
+/// Products with fewer rows than one micro-tile skip packing. A fused epilogue (bias, activation or its
+/// derivative) runs on each micro-tile right after its last k block is stored, while the tile is in L1.
 /// </summary>
 public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
 {
@@ -56,17 +57,24 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         : GemmIsa.Scalar;
 
     public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
-        float beta, float* c, int ldc)
+        float beta, float* c, int ldc) =>
+        SgemmFused(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmEpilogue.None);
+
+    /// <summary>The product with the epilogue applied to each micro-tile of C as soon as its last k block is stored.</summary>
+    public void SgemmFused(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
+        float beta, float* c, int ldc, in GemmEpilogue epilogue)
     {
         GemmArgs.Validate(transA, transB, m, n, k, lda, ldb, ldc);
         GemmArgs.ValidatePointers(transA, transB, m, n, k, a, b, c);
+        epilogue.Validate(m, n);
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f)
         {
             ScaleRows(c, ldc, m, n, beta);
+            GemmEpilogueKernel.Apply(epilogue, c, ldc, 0, m, 0, n);
             return;
         }
-        var call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        var call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
         if (m < _mr)
         {
             FewRows(call);
@@ -118,8 +126,9 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
             for (var pc = 0; pc < t.K; pc += Kc)
             {
                 var kc = Math.Min(Kc, t.K - pc);
-                // Later k blocks add onto what the first one wrote.
+                // Later k blocks add onto what the first one wrote; the last one finishes each tile.
                 var beta = pc == 0 ? t.Beta : 1f;
+                var finish = pc + kc == t.K && !t.Epilogue.IsIdentity;
                 GemmPacking.PackB(t.TransB, t.B, t.Ldb, pc, jc, kc, nc, _nr, bPack);
                 for (var ic = r0; ic < r1; ic += _mc)
                 {
@@ -137,16 +146,20 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                             if (mr == _mr && nr == _nr)
                             {
                                 GemmKernels.Run(_isa, kc, aPanel, bPanel, cTile, t.Ldc, t.Alpha, beta);
-                                continue;
                             }
-                            // Edge tile: full tile into scratch, then only the valid part into C.
-                            GemmKernels.Run(_isa, kc, aPanel, bPanel, tile, _nr, 1f, 0f);
-                            for (var i = 0; i < mr; i++)
+                            else
                             {
-                                var crow = cTile + (long)i * t.Ldc;
-                                for (var j = 0; j < nr; j++)
-                                    crow[j] = beta == 0f ? t.Alpha * tile[i * _nr + j] : t.Alpha * tile[i * _nr + j] + beta * crow[j];
+                                // Edge tile: full tile into scratch, then only the valid part into C.
+                                GemmKernels.Run(_isa, kc, aPanel, bPanel, tile, _nr, 1f, 0f);
+                                for (var i = 0; i < mr; i++)
+                                {
+                                    var crow = cTile + (long)i * t.Ldc;
+                                    for (var j = 0; j < nr; j++)
+                                        crow[j] = beta == 0f ? t.Alpha * tile[i * _nr + j] : t.Alpha * tile[i * _nr + j] + beta * crow[j];
+                                }
                             }
+                            // The tile was just written and is still in L1.
+                            if (finish) GemmEpilogueKernel.Apply(t.Epilogue, cTile, t.Ldc, ic + ir, mr, jc + jr, nr);
                         }
                     }
                 }
@@ -183,9 +196,12 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                     var dot = TensorPrimitives.Dot(aSpan, new ReadOnlySpan<float>(t.B + (long)j * t.Ldb, t.K));
                     cRow[j] = t.Beta == 0f ? t.Alpha * dot : t.Alpha * dot + t.Beta * cRow[j];
                 }
-                continue;
             }
-            GemmRowKernel.Run(ai, t.K, t.B, t.Ldb, t.N, t.C + (long)i * t.Ldc, t.Alpha, t.Beta);
+            else
+            {
+                GemmRowKernel.Run(ai, t.K, t.B, t.Ldb, t.N, t.C + (long)i * t.Ldc, t.Alpha, t.Beta);
+            }
+            GemmEpilogueKernel.Apply(t.Epilogue, t.C + (long)i * t.Ldc, t.Ldc, i, 1, 0, t.N);
         }
     }
 
@@ -202,8 +218,9 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     public void Dispose() => _pool?.Dispose();
 
     private readonly struct Call(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
-        float* b, int ldb, float beta, float* c, int ldc)
+        float* b, int ldb, float beta, float* c, int ldc, GemmEpilogue epilogue)
     {
+        public readonly GemmEpilogue Epilogue = epilogue;
         public readonly bool TransA = transA, TransB = transB;
         public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;
         public readonly float Alpha = alpha, Beta = beta;

@@ -30,6 +30,18 @@ public sealed unsafe class MklGemm : IGemm
     }
 
     /// <summary>
+    /// The product by cblas_sgemm, then the epilogue in one vectorised pass over C: BLAS has no hook into
+    /// the stores of its own kernels, so MKL cannot fuse it. Same values as ManagedGemm's fused epilogue.
+    /// </summary>
+    public void SgemmFused(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
+        float beta, float* c, int ldc, in GemmEpilogue epilogue)
+    {
+        epilogue.Validate(m, n);
+        Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        GemmEpilogueKernel.Apply(epilogue, c, ldc, 0, m, 0, n);
+    }
+
+    /// <summary>
     /// batch independent products C_i = alpha·op(A_i)·op(B_i) + beta·C_i where A_i = a + i·strideA (likewise B, C),
     /// in one MKL call (cblas_sgemm_batch_strided); throws NotSupportedException on an MKL without it.
     /// </summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Dlc.Backend.Kernels.Reference;
 
 namespace Dlc.Backend.Gemm;
 
@@ -42,6 +43,57 @@ public static class ReferenceGemm
                 // beta = 0 overwrites without reading C, as BLAS does.
                 var old = beta == T.Zero ? T.Zero : beta * c[i * ldc + j];
                 c[i * ldc + j] = alpha * sum + old;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The definition of <see cref="IGemm.SgemmFused"/>: <see cref="Gemm{T}"/>, then <see cref="ApplyEpilogue{T}"/>.
+    /// bias is empty or n long; saved is empty unless derivative.
+    /// </summary>
+    public static void GemmFused<T>(bool transA, bool transB, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda,
+        ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc, ReadOnlySpan<T> bias, GemmActivation activation,
+        bool derivative, ReadOnlySpan<T> saved, int ldSaved)
+        where T : IFloatingPointIeee754<T>
+    {
+        Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        ApplyEpilogue(c, ldc, m, n, bias, activation, derivative, saved, ldSaved);
+    }
+
+    /// <summary>
+    /// A GEMM epilogue on C[m×n] (row stride ldc) by the reference kernels, row by row: forward adds bias and
+    /// runs ActivationsReference's activation; derivative runs its backward kernel with C as dy and the saved
+    /// row (y, or x for Gelu) as the first argument.
+    /// </summary>
+    public static void ApplyEpilogue<T>(Span<T> c, int ldc, int m, int n, ReadOnlySpan<T> bias, GemmActivation activation,
+        bool derivative, ReadOnlySpan<T> saved, int ldSaved)
+        where T : IFloatingPointIeee754<T>
+    {
+        if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"bias holds {bias.Length} elements; expected {n}.", nameof(bias));
+        if (derivative && activation == GemmActivation.None) throw new ArgumentException("A derivative epilogue needs an activation.", nameof(activation));
+        if (derivative && m > 0 && n > 0) CheckLength(saved.Length, GemmArgs.Extent(m, n, ldSaved), nameof(saved));
+        for (var i = 0; i < m; i++)
+        {
+            var row = c.Slice(i * ldc, n);
+            for (var j = 0; j < bias.Length; j++) row[j] += bias[j];
+            if (derivative)
+            {
+                var s = saved.Slice(i * ldSaved, n);
+                switch (activation)
+                {
+                    case GemmActivation.Relu: ActivationsReference.ReluBackward<T>(s, row, row); break;
+                    case GemmActivation.Gelu: ActivationsReference.GeluBackward<T>(s, row, row); break;
+                    case GemmActivation.Tanh: ActivationsReference.TanhBackward<T>(s, row, row); break;
+                    case GemmActivation.Sigmoid: ActivationsReference.SigmoidBackward<T>(s, row, row); break;
+                }
+                continue;
+            }
+            switch (activation)
+            {
+                case GemmActivation.Relu: ActivationsReference.Relu<T>(row, row); break;
+                case GemmActivation.Gelu: ActivationsReference.Gelu<T>(row, row); break;
+                case GemmActivation.Tanh: ActivationsReference.Tanh<T>(row, row); break;
+                case GemmActivation.Sigmoid: ActivationsReference.Sigmoid<T>(row, row); break;
             }
         }
     }

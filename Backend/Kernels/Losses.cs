@@ -11,35 +11,109 @@ public static class Losses
 {
     private const int Chunk = 256;
 
+    // Floats of logits handled per exp call: 8 KB of scratch on the stack when only the loss is wanted.
+    private const int BlockElements = 2048;
+
+    // Rows shorter than this (class counts like 10) run plain loops: TensorPrimitives' per-call setup would cost
+    // more than the few elements.
+    private const int ShortRow = 32;
+
     /// <summary>Mean over rows of −log softmax(logits)[label] (summed in double).</summary>
     public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, int rows, int cols)
     {
         CheckLogits(logits.Length, labels.Length, rows, cols);
-        var total = 0.0;
-        for (var r = 0; r < rows; r++)
+        if (cols > BlockElements)
         {
-            var xs = logits.Slice(r * cols, cols);
-            var label = Shapes.Label(labels[r], r, cols);
-            total += SoftmaxKernels.LogSumExp(xs) - xs[label];
+            // Rows too long for the stack scratch: one row at a time, exp in chunks.
+            var sum = 0.0;
+            for (var r = 0; r < rows; r++)
+            {
+                var xs = logits.Slice(r * cols, cols);
+                sum += SoftmaxKernels.LogSumExp(xs) - xs[Shapes.Label(labels[r], r, cols)];
+            }
+            return (float)(sum / rows);
         }
-        return (float)(total / rows);
+        Span<float> scratch = stackalloc float[BlockElements];
+        return (float)(CrossEntropy(logits, labels, 0f, scratch, rows, cols, gradient: false) / rows);
     }
 
-    /// <summary>dlogits = (softmax(logits) − onehot(label))·dLoss/R.</summary>
+    /// <summary>dlogits = (softmax(logits) − onehot(label))·dLoss/R; dlogits may be logits itself.</summary>
     public static void SoftmaxCrossEntropyBackward(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, float dLoss,
-        Span<float> dlogits, int rows, int cols)
+        Span<float> dlogits, int rows, int cols) =>
+        SoftmaxCrossEntropyWithGradient(logits, labels, dLoss, dlogits, rows, cols);
+
+    /// <summary>
+    /// The loss of <see cref="SoftmaxCrossEntropy"/> and the gradient of <see cref="SoftmaxCrossEntropyBackward"/>
+    /// (dLoss = dLossScale) from one pass over the logits; dlogits may be logits itself.
+    /// </summary>
+    public static float SoftmaxCrossEntropyWithGradient(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels,
+        float dLossScale, Span<float> dlogits, int rows, int cols)
     {
         CheckLogits(logits.Length, labels.Length, rows, cols);
         Shapes.Same(logits.Length, dlogits.Length, nameof(dlogits));
-        var scale = dLoss / rows;
-        for (var r = 0; r < rows; r++)
+        return (float)(CrossEntropy(logits, labels, dLossScale / rows, dlogits, rows, cols, gradient: true) / rows);
+    }
+
+    /// <summary>
+    /// Σ over rows of max + log Σ exp(x − max) − x[label], in double. Works through blocks of whole rows: x − max
+    /// into d, one exp call over the block (one MKL call rather than one per short row), then per row the sum,
+    /// its log and, for the gradient, d·scale/sum − scale·onehot. Without gradient, d is block-sized scratch.
+    /// </summary>
+    private static double CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, float scale, Span<float> d,
+        int rows, int cols, bool gradient)
+    {
+        var blockRows = Math.Clamp(BlockElements / Math.Max(1, cols), 1, BlockElements);
+        Span<int> label = stackalloc int[Math.Min(blockRows, Math.Max(1, rows))];
+        var total = 0.0;
+        for (var r0 = 0; r0 < rows; r0 += blockRows)
         {
-            var label = Shapes.Label(labels[r], r, cols);
-            var ds = dlogits.Slice(r * cols, cols);
-            SoftmaxKernels.Row(logits.Slice(r * cols, cols), ds);
-            TensorPrimitives.Multiply(ds, scale, ds);
-            ds[label] -= scale;
+            var n = Math.Min(blockRows, rows - r0);
+            var block = d.Slice(gradient ? r0 * cols : 0, n * cols);
+            for (var r = 0; r < n; r++)
+            {
+                var xs = logits.Slice((r0 + r) * cols, cols);
+                label[r] = Shapes.Label(labels[r0 + r], r0 + r, cols);
+                var max = cols < ShortRow ? MaxOf(xs) : TensorPrimitives.Max(xs);
+                // Read before d overwrites x (they may be the same memory); the difference is exact in double.
+                total += (double)max - xs[label[r]];
+                var ds = block.Slice(r * cols, cols);
+                if (cols < ShortRow)
+                {
+                    for (var j = 0; j < xs.Length; j++) ds[j] = xs[j] - max;
+                }
+                else
+                {
+                    TensorPrimitives.Subtract(xs, max, ds);
+                }
+            }
+            VectorMath.Exp(block, block);
+            for (var r = 0; r < n; r++)
+            {
+                var e = block.Slice(r * cols, cols);
+                var sum = 0f;
+                if (cols < ShortRow)
+                {
+                    for (var j = 0; j < e.Length; j++) sum += e[j];
+                }
+                else
+                {
+                    sum = TensorPrimitives.Sum(e);
+                }
+                total += Math.Log(sum);
+                if (!gradient) continue;
+                var factor = scale / sum;
+                if (cols < ShortRow)
+                {
+                    for (var j = 0; j < e.Length; j++) e[j] *= factor;
+                }
+                else
+                {
+                    TensorPrimitives.Multiply(e, factor, e);
+                }
+                e[label[r]] -= scale;
+            }
         }
+        return total;
     }
 
     /// <summary>Mean of (pred − target)²; chunks are summed in double so long inputs keep their precision.</summary>
@@ -64,6 +138,15 @@ public static class Losses
         Shapes.Same(pred.Length, dpred.Length, nameof(dpred));
         TensorPrimitives.Subtract(pred, target, dpred);
         TensorPrimitives.Multiply(dpred, (float)(2.0 / pred.Length) * dLoss, dpred);
+    }
+
+    /// <summary>torch.max of a row: NaN wins (the exp of the shifted row is then NaN throughout, as in torch).</summary>
+    private static float MaxOf(ReadOnlySpan<float> xs)
+    {
+        // MathF.Max propagates NaN and has no data-dependent branch to mispredict.
+        var max = xs[0];
+        for (var j = 1; j < xs.Length; j++) max = MathF.Max(max, xs[j]);
+        return max;
     }
 
     private static void CheckLogits(int logits, int labels, int rows, int cols)

@@ -76,7 +76,7 @@ public static class SoftmaxKernels
         }
     }
 
-    /// <summary>Softmax of one row; the losses reuse it.</summary>
+    /// <summary>Softmax of one row.</summary>
     internal static void Row(ReadOnlySpan<float> x, Span<float> y)
     {
         var max = TensorPrimitives.Max(x);

@@ -1,4 +1,4 @@
-using Dlc.Backend.Kernels;
+using Dlc.Backend.Gemm;
 using Dlc.Compiler.Autodiff;
 using Dlc.Compiler.Ir;
 
@@ -6,31 +6,40 @@ namespace Dlc.Backend.Plans;
 
 public sealed partial class ExecutionPlan
 {
-    /// <summary>One bound kernel call per node; a bias add that follows its matmul runs inside the GEMM (beta = 1).</summary>
+    /// <summary>
+    /// One bound kernel call per node, except that a matrix product runs the bias add, activation or
+    /// activation derivative that follows it inside the GEMM (see <see cref="GemmFusion"/>).
+    /// </summary>
     private IEnumerable<(string Label, Action Run)> BuildSteps(bool[] live, PlanOptions options)
     {
-        var uses = _graph.UseCounts();
-        var fusedBias = new Dictionary<int, int>(); // matmul node → its bias-add node
-        foreach (var node in _graph.Nodes)
+        var groups = GemmFusion.Find(_graph, live, id => _buffers[id].Buffer == _parameters.Gradients);
+        var absorbed = new HashSet<int>();
+        foreach (var group in groups.Values)
         {
-            if (live[node.Id] && node.Op == Op.BiasAdd && _graph[node.Inputs[0]].Op == Op.MatMul && uses[node.Inputs[0]] == 1
-                && _buffers[node.Id].Buffer != _parameters.Gradients)
-            {
-                fusedBias[node.Inputs[0]] = node.Id;
-                _buffers[node.Inputs[0]] = _buffers[node.Id];
-            }
+            foreach (var id in group.Absorbed(_graph)) absorbed.Add(id);
+            // The whole group writes one buffer: the product's result is the group's output.
+            _buffers[group.MatMul] = _buffers[group.Output];
+        }
+
+        // Softmax cross-entropy and its gradient come from one pass over the logits, at the gradient's place.
+        var lossOfGradient = new Dictionary<int, int>();
+        foreach (var g in _graph.Nodes.Where(n => live[n.Id] && n.Op == Op.SoftmaxCrossEntropyGrad))
+        {
+            var loss = _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.SoftmaxCrossEntropy
+                && n.Inputs[0] == g.Inputs[0] && n.Inputs[1] == g.Inputs[1] && g.Inputs[2] > n.Id);
+            if (loss is null || _graph.Nodes.Any(n => n.Id > loss.Id && n.Id < g.Id && n.Inputs.Contains(loss.Id))) continue;
+            lossOfGradient[g.Id] = loss.Id;
+            absorbed.Add(loss.Id);
         }
 
         foreach (var node in _graph.Nodes)
         {
-            if (!live[node.Id]) continue;
-            var step = node.Op switch
-            {
-                Op.MatMul => MatMul(node, options.Gemm, fusedBias.TryGetValue(node.Id, out var biasAdd) ? _graph[biasAdd].Inputs[1] : -1),
-                Op.BiasAdd when fusedBias.ContainsValue(node.Id) => null,
-                _ => Step(node, options),
-            };
-            if (step is not null) yield return (Label(node, fusedBias.ContainsKey(node.Id)), step);
+            if (!live[node.Id] || absorbed.Contains(node.Id)) continue;
+            var group = groups.GetValueOrDefault(node.Id);
+            var step = node.Op == Op.MatMul ? MatMul(node, options.Gemm, group)
+                : lossOfGradient.TryGetValue(node.Id, out var lossNode) ? LossWithGradient(node, lossNode)
+                : Step(node, options);
+            if (step is not null) yield return (Label(node, group), step);
         }
 
         // A gradient that ended up outside the gradient arena (a reshape of one, say) is copied in.
@@ -43,16 +52,30 @@ public sealed partial class ExecutionPlan
     }
 
     /// <summary>How a step shows in a profile: the op, its flags and its bound shape.</summary>
-    private string Label(Node node, bool withBias)
+    private string Label(Node node, GemmFusion? group)
     {
-        var name = OpTable.Info(node.Op).Name + (withBias ? "+bias" : "");
+        var name = OpTable.Info(node.Op).Name;
+        if (group is not null)
+        {
+            if (group.Bias >= 0) name += "+bias";
+            if (group.Activation != GemmActivation.None) name += (group.Derivative ? "+d" : "+") + group.Activation.ToString().ToLowerInvariant();
+        }
         if (node.Attributes.TransA) name += " transA";
         if (node.Attributes.TransB) name += " transB";
         var inputs = string.Join(" ", node.Inputs.Select(i => $"[{string.Join("x", _shapes[i])}]"));
         return $"%{node.Id} {name} {inputs} -> [{string.Join("x", _shapes[node.Id])}]";
     }
 
-    private unsafe Action MatMul(Node node, Gemm.IGemm gemm, int bias)
+    private Action LossWithGradient(Node gradient, int loss)
+    {
+        var (logits, labels, dl) = (_buffers[gradient.Inputs[0]], _buffers[gradient.Inputs[1]], _buffers[gradient.Inputs[2]]);
+        var (y, dlogits) = (_buffers[loss], _buffers[gradient.Id]);
+        var shape = _shapes[gradient.Inputs[0]];
+        var (rows, cols) = (shape[0], shape[1]);
+        return () => y.Span[0] = Kernels.Losses.SoftmaxCrossEntropyWithGradient(logits.Span, labels.Span, dl.Span[0], dlogits.Span, rows, cols);
+    }
+
+    private unsafe Action MatMul(Node node, IGemm provider, GemmFusion? group)
     {
         var (a, b, c) = (_buffers[node.Inputs[0]], _buffers[node.Inputs[1]], _buffers[node.Id]);
         var sa = _shapes[node.Inputs[0]];
@@ -60,14 +83,18 @@ public sealed partial class ExecutionPlan
         bool ta = node.Attributes.TransA, tb = node.Attributes.TransB;
         int m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1], n = tb ? sb[0] : sb[1];
         int lda = sa[1], ldb = sb[1];
-        if (bias < 0) return () => gemm.Sgemm(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n);
-        var biasBuffer = _buffers[bias];
+        // The provider is chosen once per call site, for this exact shape (the "auto" provider measures).
+        var gemm = provider.Choose(ta, tb, m, n, k);
+        if (group is null) return () => gemm.Sgemm(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n);
+        var bias = group.Bias >= 0 ? _buffers[group.Bias] : default;
+        var saved = group.Saved >= 0 ? _buffers[group.Saved] : default;
+        var (activation, derivative, hasBias) = (group.Activation, group.Derivative, group.Bias >= 0);
         return () =>
         {
-            var bv = biasBuffer.Span;
-            var cv = c.Span;
-            for (var row = 0; row < m; row++) bv.CopyTo(cv.Slice(row * n, n));
-            gemm.Sgemm(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 1f, c.Pointer, n);
+            var epilogue = derivative
+                ? GemmEpilogue.DerivativeOf(activation, saved.Pointer, n)
+                : GemmEpilogue.Forward(hasBias ? bias.Pointer : null, activation);
+            gemm.SgemmFused(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n, epilogue);
         };
     }
 }

@@ -65,6 +65,12 @@ public sealed class ParameterStore : IDisposable
                     var bound = (float)(1.0 / Math.Sqrt(p.Init.FanIn));
                     rng.FillUniform(values, -bound, bound);
                     break;
+                case InitKind.Normal: rng.FillNormal(values, 0f, 1f); break;
+                case InitKind.XavierUniform:
+                    var limit = (float)Math.Sqrt(6.0 / (p.Init.FanIn + p.Init.FanOut));
+                    rng.FillUniform(values, -limit, limit);
+                    break;
+                default: throw new NotSupportedException($"no initialisation for {p.Init.Kind}");
             }
         }
     }

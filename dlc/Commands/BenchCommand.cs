@@ -25,11 +25,18 @@ internal static class BenchCommand
             CustomParser = r => CommonOptions.Number<int>(r, "--epochs", "a whole number", v => v >= 1, "1 or more"),
         };
         var profile = new Option<bool>("--profile") { Description = "also time each step of the compiled training step" };
-        var command = new Command("bench", "measure training and inference speed of a model on its data") { file, json, threads, gemm, model, epochs, profile };
+        var kernels = new Option<bool>("--kernels") { Description = "measure GFLOP/s of every GEMM provider at the MLP's shapes (no file needed)" };
+        file.Arity = ArgumentArity.ZeroOrOne;
+        var command = new Command("bench", "measure training and inference speed of a model on its data, or of the kernels")
+        {
+            file, json, threads, gemm, model, epochs, profile, kernels,
+        };
         command.SetAction(parse =>
         {
             context.Json = parse.GetValue(json);
-            var compiled = CommonOptions.Compile(parse.GetValue(file)!);
+            if (parse.GetValue(kernels)) return KernelBench.Run(context, parse.GetValue(threads));
+            var path = parse.GetValue(file) ?? throw new UsageException("bench needs a .dl file (or --kernels)");
+            var compiled = CommonOptions.Compile(path);
             var spec = TrainCommand.Select(compiled.Trains, parse.GetValue(model), compiled.Source);
             var threadCount = parse.GetValue(threads);
             // Refuse, at the source line, what this version cannot train (conv layers, schedules, GANs...) before any work.

@@ -44,8 +44,9 @@ internal static class CommonOptions
 
     public static Option<string?> Gemm() => new("--gemm")
     {
-        Description = "matrix-multiply provider: mkl or managed (default: mkl when installed)",
-        Validators = { r => { if (r.GetValueOrDefault<string?>() is { } v && v is not ("mkl" or "managed")) r.AddError("--gemm must be `mkl` or `managed`"); } },
+        Description = "matrix-multiply provider: auto (the default: the fastest provider measured at each product's shape, " +
+                      "remembered per machine), mkl or managed",
+        Validators = { r => { if (r.GetValueOrDefault<string?>() is { } v && v is not ("auto" or "mkl" or "managed")) r.AddError("--gemm must be `auto`, `mkl` or `managed`"); } },
     };
 
     public static Option<string?> Model() => new("--model") { Description = "which model or train record of the file (default: the first)" };
@@ -64,7 +65,9 @@ internal static class CommonOptions
     /// <summary>The GEMM provider for this run, with MKL's thread count set; a fallback warning is printed once.</summary>
     public static IGemm CreateGemm(CliContext context, string? name, int threads)
     {
-        var gemm = GemmProviders.Create(name, threads, out var warning);
+        if (name == GemmProviders.MklName && !Mkl.IsAvailable) throw new UsageException($"--gemm mkl: {Mkl.LoadError}");
+        var gemm = GemmProviders.Create(name ?? GemmProviders.AutoName, threads, out var warning);
+        if (!Mkl.IsAvailable && name is null) warning ??= $"using the managed GEMM only: {Mkl.LoadError}";
         if (Mkl.IsAvailable) Mkl.SetThreads(threads);
         if (warning is not null) context.Error.WriteLine($"warning DL0907: {warning}");
         return gemm;

@@ -136,7 +136,7 @@ public class DataErrorTests : IDisposable
     [InlineData("--epochs", "abc", "--epochs must be a whole number, not 'abc'")]
     [InlineData("--lr", "0", "--lr must be a number above 0")]
     [InlineData("--threads", "0", "--threads must be between 1 and 1024")]
-    [InlineData("--gemm", "foo", "--gemm must be `mkl` or `managed`")]
+    [InlineData("--gemm", "foo", "--gemm must be `auto`, `mkl` or `managed`")]
     public void A_bad_option_value_exits_2_naming_the_option(string option, string value, string message)
     {
         Shell.Run("train", _project.DlFile, option, value, "--out", Out).ShouldFailWith(ExitCodes.Usage, $"error: {message}\n");

@@ -37,6 +37,21 @@ public class LinearTests
         Close.All(dbias, rdbias, 0, bound, "bias backward");
     }
 
+    // 75 columns: one 64-wide strip, one 8-wide strip and three single columns.
+    [Theory]
+    [InlineData(5, 75)]
+    [InlineData(128, 256)]
+    [InlineData(0, 9)]
+    public void Bias_backward_adds_the_rows_in_order_so_it_equals_the_float_reference_exactly(int rows, int cols)
+    {
+        var dy = TestData.Normal(rows * cols, 5);
+        var dbias = Enumerable.Repeat(float.NaN, cols).ToArray();
+        Linear.BiasBackward(dy, dbias, rows, cols);
+        var expected = new float[cols];
+        LinearReference.BiasBackward<float>(dy, expected, rows, cols);
+        dbias.ShouldBe(expected);
+    }
+
     [Fact]
     public void Bias_add_may_write_over_its_input()
     {

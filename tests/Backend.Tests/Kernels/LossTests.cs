@@ -34,6 +34,50 @@ public class LossTests
     });
 
     [Theory]
+    [MemberData(nameof(Cases))]
+    public void Loss_with_gradient_in_one_pass_matches_the_reference_and_the_separate_kernels(string path, int rows, int cols) =>
+        MathPath.Run(path, () => CheckLossWithGradient(rows, cols));
+
+    // Rows spread over several exp blocks (3000 logits), and rows longer than the loss-only scratch.
+    [Theory]
+    [InlineData(300, 10)]
+    [InlineData(2, 3000)]
+    public void Loss_with_gradient_matches_the_reference_over_several_blocks_and_very_long_rows(int rows, int cols) =>
+        CheckLossWithGradient(rows, cols);
+
+    [Fact]
+    public void The_gradient_may_overwrite_the_logits()
+    {
+        var logits = TestData.Normal(13 * 10, 11, std: 3f);
+        var labels = TestData.Labels(13, 10, 12);
+        var apart = new float[logits.Length];
+        var loss = Losses.SoftmaxCrossEntropyWithGradient(logits, labels, 1.5f, apart, 13, 10);
+        var inPlace = (float[])logits.Clone();
+        Losses.SoftmaxCrossEntropyWithGradient(inPlace, labels, 1.5f, inPlace, 13, 10).ShouldBe(loss);
+        inPlace.ShouldBe(apart);
+    }
+
+    private static void CheckLossWithGradient(int rows, int cols)
+    {
+        var logits = TestData.Normal(rows * cols, 13, std: 4f);
+        var labels = TestData.Labels(rows, cols, 14);
+        const float dLoss = 0.7f;
+        var grad = new float[logits.Length];
+        var loss = Losses.SoftmaxCrossEntropyWithGradient(logits, labels, dLoss, grad, rows, cols);
+        var expected = LossesReference.SoftmaxCrossEntropy<double>(TestData.ToDouble(logits), TestData.ToDouble(labels), rows, cols);
+        Close.Scalar(loss, expected, 2 * Close.U, (cols + 4) * Close.U + 4 * 64 * Close.U, "cross entropy");
+        var rgrad = new double[logits.Length];
+        LossesReference.SoftmaxCrossEntropyBackward<double>(TestData.ToDouble(logits), TestData.ToDouble(labels), dLoss, rgrad, rows, cols);
+        Close.All(grad, rgrad, (cols + 44) * Close.U, (cols + 44) * Close.U * dLoss / rows, "cross entropy gradient");
+
+        // The separate kernels are the same computation (the loss alone sums very long rows in chunks).
+        Close.Scalar(Losses.SoftmaxCrossEntropy(logits, labels, rows, cols), loss, 4 * Close.U, 4 * Close.U, "loss alone");
+        var separate = new float[logits.Length];
+        Losses.SoftmaxCrossEntropyBackward(logits, labels, dLoss, separate, rows, cols);
+        separate.ShouldBe(grad);
+    }
+
+    [Theory]
     [MemberData(nameof(SizeData))]
     public void Mse_and_its_gradient_match_the_reference(int n)
     {

@@ -82,15 +82,32 @@ public class ExecutionPlanTests
     }
 
     [Fact]
-    public void A_bias_add_after_its_matmul_runs_inside_the_gemm()
+    public void Bias_adds_activations_and_activation_gradients_run_inside_the_gemm()
     {
         var graph = TrainingGraphOf(Source).Graph;
         using var store = new ParameterStore(graph.Parameters);
         using var plan = ExecutionPlan.Compile(graph, store,
             new PlanOptions(new Dictionary<string, int> { ["N"] = 4 }, GemmProviders.Create("managed", 1, out _)));
-        var live = graph.Nodes.Count(n => n.Op is not (Op.Input or Op.Parameter or Op.Reshape));
-        var fused = graph.Nodes.Count(n => n.Op == Op.BiasAdd);
-        plan.StepCount.ShouldBe(live - fused);
+        var steps = plan.Profile(1).Select(s => s.Step).ToList();
+        // relu and tanh fuse into their layer's GEMM; gelu's input is needed by its gradient, so only its bias fuses.
+        steps.Count(s => s.Contains("matmul+bias+relu ")).ShouldBe(1);
+        steps.Count(s => s.Contains("matmul+bias+tanh ")).ShouldBe(1);
+        steps.Count(s => s.Contains("matmul+bias ")).ShouldBe(2);
+        steps.ShouldNotContain(s => s.Contains(" relu ") || s.Contains(" tanh ") || s.Contains(" bias_add "));
+        // Each activation's gradient is applied by the GEMM that computes the gradient flowing into it.
+        steps.Count(s => s.Contains("matmul+drelu") || s.Contains("matmul+dtanh") || s.Contains("matmul+dgelu")).ShouldBe(3);
+    }
+
+    [Fact]
+    public void An_inference_plan_fuses_gelu_too_because_nothing_else_reads_its_input()
+    {
+        var file = ProgramCompiler.Compile(new SourceText("plan.dl", Source));
+        var graph = file.Elaborate("Mlp", training: false).Graph;
+        using var store = new ParameterStore(graph.Parameters);
+        using var plan = ExecutionPlan.Compile(graph, store,
+            new PlanOptions(new Dictionary<string, int> { ["N"] = 4 }, GemmProviders.Create("managed", 1, out _)));
+        plan.Profile(1).Select(s => s.Step).Count(s => s.Contains("matmul+bias+gelu ")).ShouldBe(1);
+        plan.StepCount.ShouldBe(4);
     }
 
     /// <summary>MKL is installed by bin/setup; bin/test sets DLC_REQUIRE_MKL=1 so its absence fails instead of passing quietly.</summary>

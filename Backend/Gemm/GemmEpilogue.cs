@@ -1,0 +1,80 @@
+namespace Dlc.Backend.Gemm;
+
+/// <summary>The point-wise function a fused GEMM applies to each element of C as it is stored.</summary>
+public enum GemmActivation
+{
+    None,
+    Relu,
+    /// <summary>Exact GELU, x·Φ(x) with Φ from erf (not the tanh approximation).</summary>
+    Gelu,
+    Tanh,
+    Sigmoid,
+}
+
+/// <summary>
+/// What <see cref="IGemm.SgemmFused"/> does to C after the product, so a dense layer makes one pass over
+/// memory. Each element v = alpha·(op(A)·op(B))[i, j] + beta·C[i, j] then becomes
+/// <list type="bullet">
+/// <item>forward: f(v + bias[j]), with f the activation (identity for None) and no bias when Bias is null;</item>
+/// <item>derivative: v·f′(s) with s = Saved[i·SavedStride + j], where s is what
+/// Activations.*Backward takes: the activation's output y for Relu (y &gt; 0), Sigmoid (y(1 − y)) and Tanh
+/// (1 − y²), its input x for Gelu (Φ(x) + x·φ(x)).</item>
+/// </list>
+/// The pointers must stay valid for the call; Saved must not overlap C. Copying one is free: it holds no
+/// managed state.
+/// </summary>
+public readonly unsafe struct GemmEpilogue
+{
+    private GemmEpilogue(float* bias, GemmActivation activation, bool derivative, float* saved, int savedStride)
+    {
+        Bias = bias;
+        Activation = activation;
+        IsDerivative = derivative;
+        Saved = saved;
+        SavedStride = savedStride;
+    }
+
+    /// <summary>n floats added to every row of C, or null.</summary>
+    public float* Bias { get; }
+
+    public GemmActivation Activation { get; }
+
+    /// <summary>Whether C is multiplied by the activation's derivative instead of passed through it.</summary>
+    public bool IsDerivative { get; }
+
+    /// <summary>The forward tensor f′ is evaluated at (m rows of n, row stride SavedStride), or null.</summary>
+    public float* Saved { get; }
+
+    public int SavedStride { get; }
+
+    /// <summary>Plain GEMM: nothing is applied.</summary>
+    public static GemmEpilogue None => default;
+
+    /// <summary>True when the epilogue changes nothing (no bias, no activation).</summary>
+    public bool IsIdentity => Bias == null && Activation == GemmActivation.None;
+
+    /// <summary>C = f(alpha·op(A)·op(B) + beta·C + bias); bias may be null.</summary>
+    public static GemmEpilogue Forward(float* bias, GemmActivation activation = GemmActivation.None) =>
+        new(bias, activation, false, null, 0);
+
+    /// <summary>C = (alpha·op(A)·op(B) + beta·C) ⊙ f′(saved), the gradient through activation f.</summary>
+    /// <param name="saved">y for Relu, Sigmoid, Tanh; x for Gelu (as Activations.*Backward take them).</param>
+    /// <param name="savedStride">Row stride of saved, at least n.</param>
+    public static GemmEpilogue DerivativeOf(GemmActivation activation, float* saved, int savedStride) =>
+        new(null, activation, true, saved, savedStride);
+
+    /// <summary>Refuses an epilogue that cannot apply to an m×n C; shared by every provider.</summary>
+    internal void Validate(int m, int n)
+    {
+        // A range check, not Enum.IsDefined: that consults a reflection cache the GC may drop, so a training
+        // step would now and then allocate to rebuild it.
+        if ((uint)Activation > (uint)GemmActivation.Sigmoid)
+            throw new ArgumentOutOfRangeException(nameof(Activation), Activation, "Unknown activation.");
+        if (!IsDerivative) return;
+        if (Activation == GemmActivation.None)
+            throw new ArgumentException("A derivative epilogue needs an activation.", nameof(Activation));
+        if (m == 0 || n == 0) return;
+        if (Saved == null) throw new ArgumentNullException(nameof(Saved), "A derivative epilogue needs the saved tensor.");
+        if (SavedStride < n) throw new ArgumentOutOfRangeException(nameof(SavedStride), SavedStride, $"The saved tensor's stride must be at least {n}.");
+    }
+}

@@ -1,0 +1,153 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Dlc.Backend.Kernels;
+
+namespace Dlc.Backend.Gemm;
+
+/// <summary>
+/// Applies a <see cref="GemmEpilogue"/> to a block of C, eight columns at a time. ManagedGemm calls it on
+/// each micro-tile right after the tile is stored (still in L1); MklGemm and the interface's default call
+/// it once over all of C after the product, since BLAS offers no hook into its stores. Both therefore give
+/// the same values. The formulas are those of Activations and its backward kernels, operation for
+/// operation, on the managed math path (VectorMath without MKL's VML; the two differ by a few float ulps).
+/// </summary>
+internal static unsafe class GemmEpilogueKernel
+{
+    private const float InvSqrt2 = 0.70710678118654752440f;
+    private const float InvSqrt2Pi = 0.39894228040143267794f;
+
+    /// <summary>Applies e to C[row0..row0+rows, col0..col0+cols]; c points at C[row0, col0].</summary>
+    internal static void Apply(in GemmEpilogue e, float* c, int ldc, int row0, int rows, int col0, int cols)
+    {
+        if (e.IsIdentity || rows <= 0 || cols <= 0) return;
+        var bias = e.Bias == null ? null : e.Bias + col0;
+        var saved = e.Saved == null ? null : e.Saved + (long)row0 * e.SavedStride + col0;
+        var lds = e.SavedStride;
+        switch (e.IsDerivative, e.Activation)
+        {
+            case (false, GemmActivation.None): Rows<Identity>(c, ldc, bias, saved, lds, rows, cols); break;
+            case (false, GemmActivation.Relu): Rows<Relu>(c, ldc, bias, saved, lds, rows, cols); break;
+            case (false, GemmActivation.Gelu): Rows<Gelu>(c, ldc, bias, saved, lds, rows, cols); break;
+            case (false, GemmActivation.Tanh): Rows<Tanh>(c, ldc, bias, saved, lds, rows, cols); break;
+            case (false, GemmActivation.Sigmoid): Rows<Sigmoid>(c, ldc, bias, saved, lds, rows, cols); break;
+            case (true, GemmActivation.Relu): Rows<ReluGrad>(c, ldc, bias, saved, lds, rows, cols); break;
+            case (true, GemmActivation.Gelu): Rows<GeluGrad>(c, ldc, bias, saved, lds, rows, cols); break;
+            case (true, GemmActivation.Tanh): Rows<TanhGrad>(c, ldc, bias, saved, lds, rows, cols); break;
+            case (true, GemmActivation.Sigmoid): Rows<SigmoidGrad>(c, ldc, bias, saved, lds, rows, cols); break;
+            default: throw new ArgumentException($"No epilogue for {e.Activation} (derivative: {e.IsDerivative}).", nameof(e));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows<TOp>(float* c, int ldc, float* bias, float* saved, int lds, int rows, int cols)
+        where TOp : struct, IEpilogueOp
+    {
+        // The ragged end of a row goes through the same vector code from a zero-padded copy, so every
+        // column gets bit-identical arithmetic wherever it falls.
+        var tail = stackalloc float[3 * 8];
+        var whole = cols & ~7;
+        for (var i = 0; i < rows; i++)
+        {
+            var ci = c + (long)i * ldc;
+            var si = TOp.ReadsSaved ? saved + (long)i * lds : null;
+            for (var j = 0; j < whole; j += 8)
+            {
+                var v = Vector256.Load(ci + j);
+                if (bias != null) v += Vector256.Load(bias + j);
+                TOp.Apply(v, TOp.ReadsSaved ? Vector256.Load(si + j) : default).Store(ci + j);
+            }
+            if (whole == cols) continue;
+            var n = cols - whole;
+            for (var j = 0; j < 24; j++) tail[j] = 0f;
+            for (var j = 0; j < n; j++)
+            {
+                tail[j] = ci[whole + j];
+                if (bias != null) tail[8 + j] = bias[whole + j];
+                if (TOp.ReadsSaved) tail[16 + j] = si[whole + j];
+            }
+            var r = TOp.Apply(Vector256.Load(tail) + Vector256.Load(tail + 8), Vector256.Load(tail + 16));
+            r.Store(tail);
+            for (var j = 0; j < n; j++) ci[whole + j] = tail[j];
+        }
+    }
+
+    /// <summary>The element-wise part of an epilogue: v after the bias, s the saved value.</summary>
+    private interface IEpilogueOp
+    {
+        static abstract bool ReadsSaved { get; }
+
+        static abstract Vector256<float> Apply(Vector256<float> v, Vector256<float> s);
+    }
+
+    private readonly struct Identity : IEpilogueOp
+    {
+        public static bool ReadsSaved => false;
+
+        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> s) => v;
+    }
+
+    // As Activations.Relu (TensorPrimitives.Max): NaN stays NaN.
+    private readonly struct Relu : IEpilogueOp
+    {
+        public static bool ReadsSaved => false;
+
+        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> s) => Vector256.Max(v, Vector256<float>.Zero);
+    }
+
+    private readonly struct Gelu : IEpilogueOp
+    {
+        public static bool ReadsSaved => false;
+
+        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> s) =>
+            v * Vector256.Create(0.5f) * (Vector256<float>.One + ErrorFunction.Erf8(v * Vector256.Create(InvSqrt2)));
+    }
+
+    private readonly struct Tanh : IEpilogueOp
+    {
+        public static bool ReadsSaved => false;
+
+        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> s) => TanhMath.Tanh8(v);
+    }
+
+    private readonly struct Sigmoid : IEpilogueOp
+    {
+        public static bool ReadsSaved => false;
+
+        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> s) =>
+            Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-v));
+    }
+
+    private readonly struct ReluGrad : IEpilogueOp
+    {
+        public static bool ReadsSaved => true;
+
+        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> y) =>
+            Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), v, Vector256<float>.Zero);
+    }
+
+    private readonly struct SigmoidGrad : IEpilogueOp
+    {
+        public static bool ReadsSaved => true;
+
+        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> y) => v * (Vector256<float>.One - y) * y;
+    }
+
+    private readonly struct TanhGrad : IEpilogueOp
+    {
+        public static bool ReadsSaved => true;
+
+        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> y) => v * (Vector256<float>.One - y * y);
+    }
+
+    private readonly struct GeluGrad : IEpilogueOp
+    {
+        public static bool ReadsSaved => true;
+
+        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> x)
+        {
+            var cdf = ErrorFunction.Erf8(x * Vector256.Create(InvSqrt2));
+            var pdf = Vector256.Exp(x * x * Vector256.Create(-0.5f));
+            return v * (Vector256.Create(0.5f) * (Vector256<float>.One + cdf) + x * (Vector256.Create(InvSqrt2Pi) * pdf));
+        }
+    }
+}

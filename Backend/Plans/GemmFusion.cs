@@ -1,0 +1,74 @@
+using Dlc.Backend.Gemm;
+using Dlc.Compiler.Ir;
+
+namespace Dlc.Backend.Plans;
+
+/// <summary>
+/// A matrix product and the point-wise work the GEMM does as it stores each tile: a bias add and an
+/// activation after a forward product, or an activation's derivative after the product that computes
+/// the gradient flowing into it. <see cref="Output"/> is the last node of the group; the others share
+/// its buffer and run no step of their own.
+/// </summary>
+internal sealed record GemmFusion(int MatMul, int Output, int Bias, GemmActivation Activation, bool Derivative, int Saved)
+{
+    public IEnumerable<int> Absorbed(Graph graph)
+    {
+        for (var id = Output; id != MatMul; id = graph[id].Op == Op.BiasAdd ? graph[id].Inputs[0] : graph[id].Inputs[Derivative ? 1 : 0])
+            yield return id;
+    }
+
+    /// <summary>
+    /// Finds the groups in a graph. A node joins its product's group only when the product (or bias add)
+    /// has no other use, so no intermediate value that something else reads is skipped.
+    /// </summary>
+    public static Dictionary<int, GemmFusion> Find(Graph graph, bool[] live, Func<int, bool> isGradientSlot)
+    {
+        var uses = graph.UseCounts();
+        var groups = new Dictionary<int, GemmFusion>();
+        foreach (var node in graph.Nodes)
+        {
+            if (!live[node.Id] || node.Op != Op.MatMul || uses[node.Id] != 1 || isGradientSlot(node.Id)) continue;
+            var consumer = Consumer(graph, node.Id);
+            if (consumer is null) continue;
+
+            if (consumer.Op == Op.BiasAdd && consumer.Inputs[0] == node.Id && !isGradientSlot(consumer.Id))
+            {
+                var group = new GemmFusion(node.Id, consumer.Id, consumer.Inputs[1], GemmActivation.None, false, -1);
+                var next = uses[consumer.Id] == 1 ? Consumer(graph, consumer.Id) : null;
+                if (next is not null && ForwardActivation(next.Op) is { } act && !isGradientSlot(next.Id))
+                    group = group with { Output = next.Id, Activation = act };
+                groups[node.Id] = group;
+            }
+            else if (ForwardActivation(consumer.Op) is { } act && consumer.Inputs[0] == node.Id && !isGradientSlot(consumer.Id))
+            {
+                groups[node.Id] = new GemmFusion(node.Id, consumer.Id, -1, act, false, -1);
+            }
+            else if (DerivativeActivation(consumer.Op) is { } derivative && consumer.Inputs[1] == node.Id && !isGradientSlot(consumer.Id))
+            {
+                groups[node.Id] = new GemmFusion(node.Id, consumer.Id, -1, derivative, true, consumer.Inputs[0]);
+            }
+        }
+        return groups;
+    }
+
+    private static Node? Consumer(Graph graph, int id) =>
+        graph.Outputs.Any(o => o.Node == id) ? null : graph.Nodes.FirstOrDefault(n => n.Inputs.Contains(id));
+
+    private static GemmActivation? ForwardActivation(Op op) => op switch
+    {
+        Op.Relu => GemmActivation.Relu,
+        Op.Sigmoid => GemmActivation.Sigmoid,
+        Op.Tanh => GemmActivation.Tanh,
+        Op.Gelu => GemmActivation.Gelu,
+        _ => null,
+    };
+
+    private static GemmActivation? DerivativeActivation(Op op) => op switch
+    {
+        Op.ReluGrad => GemmActivation.Relu,
+        Op.SigmoidGrad => GemmActivation.Sigmoid,
+        Op.TanhGrad => GemmActivation.Tanh,
+        Op.GeluGrad => GemmActivation.Gelu,
+        _ => null,
+    };
+}

@@ -1,0 +1,95 @@
+using Dlc.Backend.Gemm;
+using Dlc.Backend.Tests.Support;
+
+namespace Dlc.Backend.Tests.Gemm;
+
+/// <summary>An epilogue under test: bias or not, activation, forward or derivative.</summary>
+public sealed record EpilogueSpec(bool Bias, GemmActivation Activation, bool Derivative)
+{
+    public static readonly EpilogueSpec[] All =
+    [
+        new(false, GemmActivation.None, false), new(true, GemmActivation.None, false),
+        new(false, GemmActivation.Relu, false), new(true, GemmActivation.Relu, false),
+        new(true, GemmActivation.Gelu, false), new(true, GemmActivation.Tanh, false),
+        new(false, GemmActivation.Sigmoid, false),
+        new(false, GemmActivation.Relu, true), new(false, GemmActivation.Gelu, true),
+        new(false, GemmActivation.Tanh, true), new(false, GemmActivation.Sigmoid, true),
+    ];
+
+    public override string ToString() =>
+        (Derivative ? "d" : "") + (Bias ? "bias+" : "") + Activation.ToString().ToLowerInvariant();
+}
+
+/// <summary>
+/// A fused GEMM checked against ReferenceGemm in double followed by the reference epilogue (ReferenceGemm.
+/// ApplyEpilogue, i.e. ActivationsReference's kernels), on a <see cref="GemmCase"/>'s padded operands. The
+/// saved tensor has its own padded stride (n + 2, NaN in the padding) so a wrong stride or an out-of-row read
+/// shows. Bound: the product's bound from GemmCase plus the bias add's rounding, carried through an
+/// activation whose slope is at most 1.13 (GELU) and so taken as 1.2; then each activation's own rounding,
+/// a few ulps relative (rtol 8u) or, where 1 + erf or 1 − y² cancel, a few ulps of 1 times the input
+/// (8u·|v|). Indexing mistakes move values by O(0.1) and more.
+/// </summary>
+internal static class FusedGemmCase
+{
+    public static unsafe void Check(IGemm gemm, GemmCase g, EpilogueSpec spec)
+    {
+        var (m, n) = (g.M, g.N);
+        var bias = spec.Bias ? TestData.Normal(n, 21, std: 2f) : [];
+        var lds = n + 2;
+        var saved = Saved(spec, m, n, lds);
+        var c = (float[])g.C0.Clone();
+        fixed (float* pa = g.A, pb = g.B, pc = c, pbias = bias, ps = saved)
+        {
+            var epilogue = spec.Derivative
+                ? GemmEpilogue.DerivativeOf(spec.Activation, ps, lds)
+                : GemmEpilogue.Forward(spec.Bias ? pbias : null, spec.Activation);
+            gemm.SgemmFused(g.TransA, g.TransB, m, n, g.K, GemmCase.Alpha, pa, g.Lda, pb, g.Ldb, GemmCase.Beta, pc, g.Ldc, epilogue);
+        }
+
+        var expected = (double[])g.Expected.Clone();
+        ReferenceGemm.ApplyEpilogue<double>(expected, g.Ldc, m, n, TestData.ToDouble(bias), spec.Activation, spec.Derivative,
+            TestData.ToDouble(saved), lds);
+        var what = $"{gemm.Name} {spec} {(g.TransA ? "Aᵀ" : "A")}·{(g.TransB ? "Bᵀ" : "B")} m={m} n={n} k={g.K}";
+        for (var i = 0; i < m; i++)
+        {
+            for (var j = 0; j < g.Ldc && i * g.Ldc + j < c.Length; j++)
+            {
+                var index = i * g.Ldc + j;
+                if (j >= n)
+                {
+                    float.IsNaN(c[index]).ShouldBeTrue($"{what}: padding at row {i}, column {j} was written");
+                    continue;
+                }
+                var v = Math.Abs(g.Expected[index]) + (spec.Bias ? Math.Abs(bias[j]) : 0);
+                var bound = 1.2 * (g.Bound[index] + Close.U * v) + 8 * Close.U * v + 8 * Close.U * Math.Abs(expected[index]) + 1e-30;
+                var error = Math.Abs(c[index] - expected[index]);
+                if (!(error <= bound))
+                    throw new ShouldAssertException($"{what}: C[{i},{j}] = {c[index]:G9}, expected {expected[index]:G17}, bound {bound:G3}");
+            }
+        }
+    }
+
+    /// <summary>What the forward pass would have saved: y of ReLU (with exact zeros), sigmoid and tanh, x of GELU.</summary>
+    public static float[] Saved(EpilogueSpec spec, int m, int n, int lds)
+    {
+        if (!spec.Derivative) return [];
+        var values = new float[Math.Max(1, m * lds)];
+        Array.Fill(values, float.NaN);
+        var source = TestData.Normal(m * n, 22, std: 2f);
+        for (var i = 0; i < m; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                var x = source[i * n + j];
+                values[i * lds + j] = spec.Activation switch
+                {
+                    GemmActivation.Relu => MathF.Max(x, 0f),
+                    GemmActivation.Sigmoid => 1f / (1f + MathF.Exp(-x)),
+                    GemmActivation.Tanh => MathF.Tanh(x),
+                    _ => x,
+                };
+            }
+        }
+        return values;
+    }
+}

@@ -1,0 +1,146 @@
+using Dlc.Backend.Gemm;
+using Dlc.Backend.Kernels;
+using Dlc.Backend.Tests.Support;
+
+namespace Dlc.Backend.Tests.Gemm;
+
+/// <summary>
+/// SgemmFused of every provider, with every epilogue and transpose, against the reference (see FusedGemmCase).
+/// "default" is a provider that only implements Sgemm, so IGemm's default SgemmFused is what runs.
+/// </summary>
+public class GemmFusedTests
+{
+    // Tiny and degenerate (1×1×1, a single row against the MLP's widest layer, a single column, k = 0), odd
+    // sizes with ragged micro-tiles, k past one k block (the epilogue must wait for the last), n past one
+    // column panel, a product large enough for two threads, and the MLP's first layer.
+    private static readonly (int M, int N, int K)[] Shapes =
+    [
+        (1, 1, 1), (1, 784, 256), (7, 1, 13), (5, 9, 0), (65, 129, 257), (13, 17, 300), (40, 1100, 9), (300, 40, 100),
+        (128, 256, 784),
+    ];
+
+    private const long SlowProviderLimit = 3_000_000;
+
+    public static TheoryData<string, int, bool, bool> Cases()
+    {
+        var data = new TheoryData<string, int, bool, bool>();
+        foreach (var provider in new[] { "mkl", "managed-1", "managed-2", "managed-512-emulated", "managed-scalar", "default" })
+        for (var e = 0; e < EpilogueSpec.All.Length; e++)
+        foreach (var ta in new[] { false, true })
+        foreach (var tb in new[] { false, true })
+            data.Add(provider, e, ta, tb);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Fused_epilogue_matches_the_reference_gemm_and_activation_kernels_over_all_shapes_when_mkl_is_present_or_managed(
+        string provider, int epilogue, bool transA, bool transB)
+    {
+        var gemm = Provider(provider);
+        if (gemm is null) return;
+        try
+        {
+            foreach (var (m, n, k) in Shapes)
+            {
+                if (provider is "managed-512-emulated" or "managed-scalar" && (long)m * n * k > SlowProviderLimit) continue;
+                FusedGemmCase.Check(gemm, GemmCase.Get(m, n, k, transA, transB), EpilogueSpec.All[epilogue]);
+            }
+        }
+        finally
+        {
+            (gemm as IDisposable)?.Dispose();
+        }
+    }
+
+    public static TheoryData<string> FastProviders() => ["mkl", "managed-2", "default"];
+
+    [Theory]
+    [MemberData(nameof(FastProviders))]
+    public unsafe void Fused_epilogue_gives_what_the_separate_bias_and_activation_kernels_give(string provider)
+    {
+        var gemm = Provider(provider);
+        if (gemm is null) return;
+        const int m = 65, n = 129, k = 257;
+        var a = TestData.Uniform(m * k, 31, -1, 1);
+        var b = TestData.Uniform(n * k, 32, -1, 1);
+        var bias = TestData.Normal(n, 33);
+        var saved = TestData.Normal(m * n, 34, std: 2f);
+        using var managedMath = VectorMath.Force(false);
+        foreach (var spec in EpilogueSpec.All)
+        {
+            var fused = new float[m * n];
+            var separate = new float[m * n];
+            fixed (float* pa = a, pb = b, pf = fused, ps = separate, pbias = bias, psaved = saved)
+            {
+                var epilogue = spec.Derivative
+                    ? GemmEpilogue.DerivativeOf(spec.Activation, psaved, n)
+                    : GemmEpilogue.Forward(spec.Bias ? pbias : null, spec.Activation);
+                gemm.SgemmFused(false, true, m, n, k, 1f, pa, k, pb, k, 0f, pf, n, epilogue);
+                gemm.Sgemm(false, true, m, n, k, 1f, pa, k, pb, k, 0f, ps, n);
+            }
+            if (spec.Bias) Linear.BiasAdd(separate, bias, separate, m, n);
+            Separate(spec, separate, saved);
+            // Same formulas in the same order: equal but for the odd ulp where a kernel's scalar tail or
+            // TensorPrimitives' exp differs from the vector code (64 ulps of 1 absolute covers 1 + erf near −40).
+            Close.All(fused, separate, 4 * Close.U, 64 * Close.U, $"{provider} {spec}");
+        }
+        (gemm as IDisposable)?.Dispose();
+    }
+
+    [Theory]
+    [MemberData(nameof(FastProviders))]
+    public unsafe void A_derivative_epilogue_without_an_activation_or_a_saved_tensor_is_refused(string provider)
+    {
+        var gemm = Provider(provider);
+        if (gemm is null) return;
+        var buffer = new float[64];
+        fixed (float* p = buffer)
+        {
+            var q = p;
+            Should.Throw<ArgumentException>(() =>
+                gemm.SgemmFused(false, false, 4, 4, 4, 1f, q, 4, q, 4, 0f, q, 4, GemmEpilogue.DerivativeOf(GemmActivation.None, q, 4)));
+            Should.Throw<ArgumentNullException>(() =>
+                gemm.SgemmFused(false, false, 4, 4, 4, 1f, q, 4, q, 4, 0f, q, 4, GemmEpilogue.DerivativeOf(GemmActivation.Relu, null, 4)));
+            Should.Throw<ArgumentOutOfRangeException>(() =>
+                gemm.SgemmFused(false, false, 4, 4, 4, 1f, q, 4, q, 4, 0f, q, 4, GemmEpilogue.DerivativeOf(GemmActivation.Relu, q, 3)));
+        }
+        (gemm as IDisposable)?.Dispose();
+    }
+
+    [Fact]
+    public unsafe void The_plain_epilogue_changes_nothing_and_says_so()
+    {
+        GemmEpilogue.None.IsIdentity.ShouldBeTrue();
+        GemmEpilogue.Forward(null, GemmActivation.Relu).IsIdentity.ShouldBeFalse();
+    }
+
+    private static void Separate(EpilogueSpec spec, float[] c, float[] saved)
+    {
+        switch (spec.Derivative, spec.Activation)
+        {
+            case (false, GemmActivation.Relu): Activations.Relu(c, c); break;
+            case (false, GemmActivation.Gelu): Activations.Gelu(c, c); break;
+            case (false, GemmActivation.Tanh): Activations.Tanh(c, c); break;
+            case (false, GemmActivation.Sigmoid): Activations.Sigmoid(c, c); break;
+            case (true, GemmActivation.Relu): Activations.ReluBackward(saved, c, c); break;
+            case (true, GemmActivation.Gelu): Activations.GeluBackward(saved, c, c); break;
+            case (true, GemmActivation.Tanh): Activations.TanhBackward(saved, c, c); break;
+            case (true, GemmActivation.Sigmoid): Activations.SigmoidBackward(saved, c, c); break;
+        }
+    }
+
+    private static IGemm? Provider(string name) => name == "default" ? new SgemmOnly(new ManagedGemm(2)) : GemmCase.Provider(name);
+
+    /// <summary>Implements only Sgemm, so calls reach IGemm's default SgemmFused.</summary>
+    private sealed unsafe class SgemmOnly(ManagedGemm inner) : IGemm, IDisposable
+    {
+        public string Name => "default";
+
+        public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
+            float beta, float* c, int ldc) =>
+            inner.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+
+        public void Dispose() => inner.Dispose();
+    }
+}
