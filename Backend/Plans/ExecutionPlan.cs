@@ -35,10 +35,24 @@ public sealed partial class ExecutionPlan : IDisposable
         AssignBuffers(live);
         var steps = BuildSteps(live, options).ToArray();
         _steps = steps.Select(s => s.Run).ToArray();
+        GemmName = options.Gemm.Name;
         _labels = steps.Select(s => s.Label).ToArray();
     }
 
-    public static ExecutionPlan Compile(Graph graph, ParameterStore parameters, PlanOptions options) => new(graph, parameters, options);
+    /// <summary>
+    /// Compile a graph for fixed sizes. With the "auto" GEMM provider the whole plan is timed once with
+    /// each provider and the fastest kept: providers that win single products in isolation can lose
+    /// when mixed in one step (MKL's OpenMP threads keep spinning after each call and slow the next
+    /// kernel), so the plan, not the product, is the unit of choice.
+    /// </summary>
+    public static ExecutionPlan Compile(Graph graph, ParameterStore parameters, PlanOptions options)
+    {
+        if (options.Gemm is not GemmTuner tuner || tuner.Providers.Count < 2) return new(graph, parameters, options);
+        return PlanTrial.Fastest(tuner.Providers.Select(p => new ExecutionPlan(graph, parameters, options with { Gemm = p })).ToList(), options.Rng);
+    }
+
+    /// <summary>The GEMM provider the plan's products run on.</summary>
+    public string GemmName { get; private set; } = "";
 
     public Graph Graph => _graph;
     public int StepCount => _steps.Length;

@@ -70,17 +70,15 @@ public static class Benchmark
         var steps = profile
             ? model.TrainingPlan(spec.Batch).Profile(200).Select(s => new StepTime(s.Step, s.Seconds * 1e6)).ToArray()
             : [];
-        return new BenchResult(spec.Model, spec.Batch, threads, DescribeGemm(model.Gemm), firstStep, rates, Median(rates),
+        var gemm = model.Gemm.Name == model.TrainingPlan(spec.Batch).GemmName
+            ? model.Gemm.Name
+            : $"{model.Gemm.Name}: {model.TrainingPlan(spec.Batch).GemmName} for training, {inference.GemmName} for inference, {latencyPlan.GemmName} at batch 1";
+        return new BenchResult(spec.Model, spec.Batch, threads, gemm, firstStep, rates, Median(rates),
             inferenceBatch / Median(inferenceTimes), inferenceBatch, Median(latencyTimes) * 1e6, model.TrainingPlan(spec.Batch).BufferBytes)
         {
             Profile = steps,
         };
     }
-
-    /// <summary>The provider, and for "auto" which provider won how many of the product shapes.</summary>
-    public static string DescribeGemm(Backend.Gemm.IGemm gemm) => gemm is Backend.Gemm.GemmTuner tuner && tuner.Decisions.Count > 0
-        ? $"{gemm.Name} ({string.Join(", ", tuner.Decisions.Values.GroupBy(v => v).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} for {g.Count()}"))} of {tuner.Decisions.Count} product shapes)"
-        : gemm.Name;
 
     /// <summary>Seconds per call of each timed run.</summary>
     private static List<double> Time(Action run, int warmup, int runs)

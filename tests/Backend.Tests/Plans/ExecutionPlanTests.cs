@@ -110,6 +110,21 @@ public class ExecutionPlanTests
         plan.StepCount.ShouldBe(4);
     }
 
+    [Fact]
+    public void The_auto_provider_times_the_whole_plan_and_leaves_the_dropout_stream_as_it_was()
+    {
+        var file = ProgramCompiler.Compile(new SourceText("plan.dl",
+            "model D (x: Tensor[N, 8]) : Tensor[N, 4] =\n    x |> dense 16 |> relu |> dropout 0.5 |> dense 4\n\ntrain D { data = fashionMnist }\n"));
+        var graph = TrainingGraph.Build(file.Elaborate("D", training: true), LossKind.CrossEntropy).Graph;
+        using var store = new ParameterStore(graph.Parameters);
+        var rng = new Rng(9);
+        var before = rng.GetState();
+        using var tuner = new GemmTuner([new ManagedGemm(1), new ManagedGemm(2)], 1);
+        using var plan = ExecutionPlan.Compile(graph, store, new PlanOptions(new Dictionary<string, int> { ["N"] = 16 }, tuner) { Rng = rng });
+        plan.GemmName.ShouldBe("managed");
+        rng.GetState().ShouldBe(before);
+    }
+
     /// <summary>MKL is installed by bin/setup; bin/test sets DLC_REQUIRE_MKL=1 so its absence fails instead of passing quietly.</summary>
     private static bool MklAvailable()
     {
