@@ -71,6 +71,24 @@ public sealed unsafe class GemmTuner : IGemm, IDisposable
         }
     }
 
+    /// <summary>
+    /// The provider filed for a whole plan (see ExecutionPlan.Compile), so the same plan runs on the same
+    /// provider in every run on this machine and a seeded run gives the same numbers each time.
+    /// </summary>
+    public IGemm? RememberedPlan(string planKey)
+    {
+        lock (_sync)
+        {
+            var name = _cache.Lookup(planKey);
+            return Array.Find(_providers, p => p.Name == name);
+        }
+    }
+
+    public void RememberPlan(string planKey, string provider)
+    {
+        lock (_sync) _cache.Store(planKey, provider);
+    }
+
     public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
         float beta, float* c, int ldc) =>
         Choose(transA, transB, m, n, k).Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

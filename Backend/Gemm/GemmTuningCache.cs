@@ -67,11 +67,14 @@ internal sealed class GemmTuningCache
     }
 
     /// <summary>The provider name filed for this shape on this machine, or null.</summary>
-    internal string? Lookup(GemmShape shape)
+    internal string? Lookup(GemmShape shape) => Lookup(shape.Key);
+
+    /// <summary>The provider name filed under a key (a shape, or a whole plan) on this machine, or null.</summary>
+    internal string? Lookup(string key)
     {
         try
         {
-            return Entries(Read())?[shape.Key] is JsonValue value && value.TryGetValue<string>(out var name) ? name : null;
+            return Entries(Read())?[key] is JsonValue value && value.TryGetValue<string>(out var name) ? name : null;
         }
         catch (Exception e) when (IsCacheError(e))
         {
@@ -80,7 +83,9 @@ internal sealed class GemmTuningCache
     }
 
     /// <summary>Files a decision; never throws (a cache that cannot be written is left alone).</summary>
-    internal void Store(GemmShape shape, string provider)
+    internal void Store(GemmShape shape, string provider) => Store(shape.Key, provider);
+
+    internal void Store(string key, string provider)
     {
         if (_path is null) return;
         string? temp = null;
@@ -91,7 +96,7 @@ internal sealed class GemmTuningCache
             root["version"] = Version;
             if (root["machines"] is not JsonObject machines) root["machines"] = machines = new JsonObject();
             if (machines[Machine] is not JsonObject entries) machines[Machine] = entries = new JsonObject();
-            entries[shape.Key] = provider;
+            entries[key] = provider;
             Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
             temp = $"{_path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
             File.WriteAllText(temp, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

@@ -48,7 +48,13 @@ public sealed partial class ExecutionPlan : IDisposable
     public static ExecutionPlan Compile(Graph graph, ParameterStore parameters, PlanOptions options)
     {
         if (options.Gemm is not GemmTuner tuner || tuner.Providers.Count < 2) return new(graph, parameters, options);
-        return PlanTrial.Fastest(tuner.Providers.Select(p => new ExecutionPlan(graph, parameters, options with { Gemm = p })).ToList(), options.Rng);
+        // The decision is filed per machine, so later runs of the same plan take the same provider (and
+        // give the same numbers for a seed) without timing anything.
+        var key = PlanTrial.Key(graph, options.Symbols);
+        if (tuner.RememberedPlan(key) is { } known) return new(graph, parameters, options with { Gemm = known });
+        var plan = PlanTrial.Fastest(tuner.Providers.Select(p => new ExecutionPlan(graph, parameters, options with { Gemm = p })).ToList(), options.Rng);
+        tuner.RememberPlan(key, plan.GemmName);
+        return plan;
     }
 
     /// <summary>The GEMM provider the plan's products run on.</summary>

@@ -7,6 +7,13 @@ internal static class PlanTrial
 {
     private const int Rounds = 4;
 
+    /// <summary>A plan's identity for the tuning cache: the hash of its IR text and sizes.</summary>
+    public static string Key(Compiler.Ir.Graph graph, IReadOnlyDictionary<string, int> symbols)
+    {
+        var text = Compiler.Ir.IrPrinter.Print(graph) + string.Join(",", symbols.OrderBy(s => s.Key).Select(s => $"{s.Key}={s.Value}"));
+        return "plan " + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..16];
+    }
+
     /// <summary>
     /// Runs the candidates in turn, a few rounds, and keeps the one with the shortest run (the minimum is
     /// the figure least disturbed by other work). Any random stream the plans draw from (dropout) is put
