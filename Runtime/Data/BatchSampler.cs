@@ -45,7 +45,7 @@ public sealed class BatchSampler
         // Always start from the identity, so the permutation never depends on the previous epoch.
         for (var i = 0; i < _order.Length; i++) _order[i] = i;
         if (_shuffle)
-            new DataRng(DataRng.Derive(_seed, (ulong)epoch)).Shuffle(_order);
+            new Backend.Rng(_seed).Fork((ulong)epoch).Shuffle(_order);
     }
 
     /// <summary>The indices of batch <paramref name="i"/> of the current epoch; only the last one may be short.</summary>

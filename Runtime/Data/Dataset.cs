@@ -122,7 +122,8 @@ public sealed class Dataset
             throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "must be between 0 and 1");
         var order = new int[Count];
         for (var i = 0; i < order.Length; i++) order[i] = i;
-        new DataRng(DataRng.Derive(seed, 0x5EED_5B11)).Shuffle(order);
+        // A stream of its own, so the split never shares draws with shuffling or initialisation.
+        new Backend.Rng(seed).Fork(0x5EED_5B11).Shuffle(order);
         var validationCount = (int)Math.Round(Count * validationFraction, MidpointRounding.AwayFromZero);
         var validation = order[..validationCount];
         var train = order[validationCount..];
