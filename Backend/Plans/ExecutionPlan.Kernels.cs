@@ -17,6 +17,8 @@ public sealed partial class ExecutionPlan
             case Op.Parameter:
             case Op.Reshape:
                 return null;
+            case Op.Conv2d or Op.Conv2dInputGrad or Op.Conv2dWeightGrad or Op.Conv2dBiasGrad or Op.MaxPool or Op.MaxPoolGrad:
+                return WindowStep(node, options.Gemm);
             case Op.Constant:
                 var value = (float)node.Attributes.Value;
                 return () => y.Span.Fill(value);

@@ -1,4 +1,5 @@
 using Dlc.Backend.Gemm;
+using Dlc.Backend.Kernels;
 using Dlc.Backend.Kernels.Reference;
 using Dlc.Compiler.Ir;
 
@@ -61,6 +62,9 @@ public static class ReferenceInterpreter
                     if (masks is null || !masks.TryGetValue(node.Id, out var mask)) throw new ArgumentException($"no dropout mask given for %{node.Id}");
                     mask.CopyTo(y, 0);
                     break;
+                case Op.Conv2d or Op.Conv2dInputGrad or Op.Conv2dWeightGrad or Op.Conv2dBiasGrad or Op.MaxPool or Op.MaxPoolGrad:
+                    WindowOp(node, y, values, id => graph[id].Shape.Bind(symbols));
+                    break;
                 case Op.Sum: y[0] = In(0).Sum(); break;
                 case Op.Broadcast: Array.Fill(y, In(0)[0]); break;
                 case Op.Reshape: In(0).CopyTo(y, 0); break;
@@ -72,6 +76,27 @@ public static class ReferenceInterpreter
             }
         }
         return values;
+    }
+
+    private static void WindowOp(Node node, double[] y, double[][] values, Func<int, int[]> shapeOf)
+    {
+        double[] In(int i) => values[node.Inputs[i]];
+        int[] S(int i) => shapeOf(node.Inputs[i]);
+        var a = node.Attributes;
+        switch (node.Op)
+        {
+            case Op.Conv2d:
+                ConvolutionReference.Conv2d<double>(In(0), In(1), node.Inputs.Count > 2 ? In(2) : [], y,
+                    Conv2dGeometry.Convolution(S(0), S(1), shapeOf(node.Id), a));
+                break;
+            case Op.Conv2dInputGrad: ConvolutionReference.Conv2dInputGrad<double>(In(0), In(1), y, Conv2dGeometry.Convolution(S(2), S(1), S(0), a)); break;
+            case Op.Conv2dWeightGrad: ConvolutionReference.Conv2dWeightGrad<double>(In(0), In(1), y, Conv2dGeometry.Convolution(S(0), S(2), S(1), a)); break;
+            case Op.Conv2dBiasGrad:
+                ConvolutionReference.Conv2dBiasGrad<double>(In(0), y, S(0)[0], S(0)[1], S(0).Skip(2).Aggregate(1, (p, d) => p * d));
+                break;
+            case Op.MaxPool: PoolingReference.MaxPool2d<double>(In(0), y, Conv2dGeometry.Pooling(S(0), shapeOf(node.Id), a)); break;
+            case Op.MaxPoolGrad: PoolingReference.MaxPool2dBackward<double>(In(0), In(1), y, Conv2dGeometry.Pooling(S(0), S(1), a)); break;
+        }
     }
 
     private static (int Rows, int Cols) Matrix(int[] shape)

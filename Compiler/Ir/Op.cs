@@ -56,6 +56,12 @@ public enum Op
     ConvTranspose2d,
     MaxPool,
     AvgPool,
+
+    // their gradients: conv2d with respect to its input, weight and bias; max pooling with respect to its input
+    Conv2dInputGrad,
+    Conv2dWeightGrad,
+    Conv2dBiasGrad,
+    MaxPoolGrad,
     GlobalAvgPool,
     Upsample,
 

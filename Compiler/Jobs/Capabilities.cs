@@ -20,6 +20,7 @@ public static class Capabilities
         Op.Softmax, Op.SoftmaxGrad, Op.LogSoftmax, Op.LogSoftmaxGrad, Op.DropoutMask,
         Op.Sum, Op.Broadcast, Op.Reshape,
         Op.SoftmaxCrossEntropy, Op.SoftmaxCrossEntropyGrad, Op.Mse, Op.MseGrad,
+        Op.Conv2d, Op.Conv2dInputGrad, Op.Conv2dWeightGrad, Op.Conv2dBiasGrad, Op.MaxPool, Op.MaxPoolGrad,
     };
 
     /// <summary>
@@ -30,6 +31,8 @@ public static class Capabilities
     {
         Op.MatMul => node.Inputs.All(i => graph[i].Shape.Rank == 2),
         Op.SoftmaxCrossEntropy or Op.SoftmaxCrossEntropyGrad => graph[node.Inputs[0]].Shape.Rank == 2,
+        // The pooling kernels run over NCHW; 1-D pooling waits for its own.
+        Op.MaxPool or Op.MaxPoolGrad => graph[node.Inputs[0]].Shape.Rank == 4,
         _ => true,
     };
 
@@ -95,5 +98,5 @@ public static class Capabilities
     }
 
     private static string Shapes(Node node, Graph graph) =>
-        node.Op is Op.MatMul or Op.SoftmaxCrossEntropy ? $" on {graph[node.Inputs[0]].Shape}" : "";
+        node.Op is Op.MatMul or Op.SoftmaxCrossEntropy or Op.MaxPool ? $" on {graph[node.Inputs[0]].Shape}" : "";
 }

@@ -4,7 +4,8 @@ namespace Dlc.Compiler.Ops;
 
 /// <summary>
 /// Convolutions over NCL and NCHW tensors with PyTorch's layouts: the weight is [out, in/groups, k...]
-/// (transposed: [in, out/groups, k...]), the bias [out]. No backward rules yet: the engine has no kernels.
+/// (transposed: [in, out/groups, k...]), the bias [out]. Conv2d differentiates into three gradient ops;
+/// each takes the forward operand whose shape it returns, because a strided window loses the input's size.
 /// </summary>
 internal static class ConvolutionOps
 {
@@ -17,7 +18,17 @@ internal static class ConvolutionOps
         new(Op.Conv2d, "conv2d", -1, (s, a, d) => ConvShape(s, a, 2), "y[N,out,H',W'] = Σ over in/groups·kh·kw of w · x + b (x, w [, b])")
         {
             Cost = ConvCost,
+            Backward = Conv2dBackward,
         },
+        new(Op.Conv2dInputGrad, "conv2d_input_grad", 3, (s, a, d) => s[2], "dx = the transposed convolution of dy with w (dy, w, x)")
+        {
+            Cost = (node, s, batch) => ConvCost(node, [s[0], s[1]], batch),
+        },
+        new(Op.Conv2dWeightGrad, "conv2d_weight_grad", 3, (s, a, d) => s[2], "dw = Σ over N and positions of dy ⊗ x's window (x, dy, w)")
+        {
+            Cost = (node, s, batch) => ConvCost(node, [s[1], s[2]], batch),
+        },
+        new(Op.Conv2dBiasGrad, "conv2d_bias_grad", 1, (s, a, d) => new Shape(s[0][1]), "db[C] = Σ over N, H, W of dy[N,C,H,W]"),
         new(Op.ConvTranspose2d, "conv_transpose2d", -1, TransposedShape, "the gradient of conv2d with respect to its input, as a layer (x, w [, b])")
         {
             Cost = TransposedCost,
@@ -51,6 +62,14 @@ internal static class ConvolutionOps
         for (var i = 0; i < rank; i++)
             dims.Add(WindowOutput(x[i + 2], w[i + 2].Size, a.Stride![i], a.Padding![i], a.Padding![i + rank], a.Dilation![i]));
         return new Shape(dims);
+    }
+
+    private static void Conv2dBackward(BackwardContext c, Node node, int dy)
+    {
+        var (x, w) = (node.Inputs[0], node.Inputs[1]);
+        if (c.NeedsGradient(x)) c.Accumulate(x, c.Emit(Op.Conv2dInputGrad, node.Attributes, dy, w, x));
+        if (c.NeedsGradient(w)) c.Accumulate(w, c.Emit(Op.Conv2dWeightGrad, node.Attributes, x, dy, w));
+        if (node.Inputs.Count > 2 && c.NeedsGradient(node.Inputs[2])) c.Accumulate(node.Inputs[2], c.Emit(Op.Conv2dBiasGrad, dy));
     }
 
     private static Shape TransposedShape(Shape[] s, OpAttributes a, Shape? declared)

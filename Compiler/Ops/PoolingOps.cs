@@ -10,6 +10,12 @@ internal static class PoolingOps
         new(Op.MaxPool, "max_pool", 1, PoolShape, "y = the largest element of each window (padding counts as −∞)")
         {
             Cost = WindowCost,
+            Backward = MaxPoolBackward,
+        },
+        // The winner of each window is found again from x rather than stored, so the forward pass keeps no indices.
+        new(Op.MaxPoolGrad, "max_pool_grad", 2, (s, a, d) => s[0], "dx = dy routed to the largest element of each window (x, dy)")
+        {
+            Cost = (node, s, batch) => Count.Elements(s[1], batch) * node.Attributes.Kernel!.Aggregate(1L, (p, k) => p * k),
         },
         new(Op.AvgPool, "avg_pool", 1, PoolShape, "y = the mean of each window (padding counts as 0 and is counted)")
         {
@@ -30,6 +36,12 @@ internal static class PoolingOps
         for (var i = 0; i < rank; i++)
             dims.Add(ConvolutionOps.WindowOutput(s[0][i + 2], a.Kernel[i], a.Stride![i], a.Padding![i], a.Padding![i + rank], 1));
         return new Shape(dims);
+    }
+
+    private static void MaxPoolBackward(BackwardContext c, Node node, int dy)
+    {
+        var x = node.Inputs[0];
+        if (c.NeedsGradient(x)) c.Accumulate(x, c.Emit(Op.MaxPoolGrad, node.Attributes, x, dy));
     }
 
     private static Shape GlobalShape(Shape[] s, OpAttributes a, Shape? declared) =>

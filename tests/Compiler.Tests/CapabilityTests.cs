@@ -10,7 +10,7 @@ public class CapabilityTests
         string.Join("\n", diagnostics.Select(d => DiagnosticRenderer.Render(d).TrimEnd()));
 
     [Fact]
-    public void A_cnn_record_lists_its_pending_fields_and_then_the_first_convolution()
+    public void A_cnn_record_lists_its_pending_fields_and_then_its_batch_norm_which_follows_the_convolution()
     {
         var file = Compile.Ok(LanguageSketchTests.FashionCnn);
         var diagnostics = Capabilities.CheckTrain(file, file.Trains[0]);
@@ -19,15 +19,15 @@ public class CapabilityTests
             "`schedule` (line 20) cannot be trained by this version of dlc yet",
             "`clip` (line 23) cannot be trained by this version of dlc yet",
             "`topK 3` (line 24) cannot be trained by this version of dlc yet",
-            "`conv2d` (line 3) cannot be trained by this version of dlc yet",
+            "`batchNorm` (line 4) cannot be trained by this version of dlc yet",
         ]);
         Render(diagnostics.Skip(3)).ShouldBe("""
-            error DL0406: `conv2d` (line 3) cannot be trained by this version of dlc yet
-              --> test.dl:3:5
+            error DL0406: `batchNorm` (line 4) cannot be trained by this version of dlc yet
+              --> test.dl:4:8
                |
-             3 |     conv2d channels (kernel = 3, padding = 1)
-               |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-               = help: `dlc check` accepts it, but the engine has no kernel for `conv2d` yet
+             4 |     >> batchNorm
+               |        ^^^^^^^^^
+               = help: `dlc check` accepts it, but the engine has no kernel for `batch_norm` yet
             """);
     }
 
@@ -40,11 +40,11 @@ public class CapabilityTests
     }
 
     [Fact]
-    public void Building_the_training_graph_of_a_cnn_reports_the_convolution_rather_than_failing_later()
+    public void Building_the_training_graph_of_a_cnn_reports_its_batch_norm_rather_than_failing_later()
     {
         var file = Compile.Ok(LanguageSketchTests.FashionCnn);
         var ex = Should.Throw<DiagnosticException>(() => TrainingGraph.Build(file.Elaborate("FashionCnn", training: true), LossKind.CrossEntropy));
-        ex.Diagnostics.ShouldHaveSingleItem().Message.ShouldBe("`conv2d` (line 3) cannot be trained by this version of dlc yet");
+        ex.Diagnostics.ShouldHaveSingleItem().Message.ShouldBe("`batchNorm` (line 4) cannot be trained by this version of dlc yet");
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public class CapabilityTests
     public void A_layer_of_an_imported_file_is_reported_in_that_file()
     {
         var file = Compile.WithFiles("import \"blocks.dl\"\n\nmodel M (x: Tensor[N, 1, 8, 8]) =\n    x |> block 4\n",
-            ("blocks.dl", "let block (channels: int) =\n    conv2d channels (kernel = 3) >> relu\n"));
+            ("blocks.dl", "let block (channels: int) =\n    avgPool 2 >> conv2d channels (kernel = 3)\n"));
         var d = Capabilities.FirstUnsupported(file.Elaborate("M", training: true), "trained").ShouldNotBeNull();
         d.Location.ShouldBe("blocks.dl:2:5");
     }

@@ -7,11 +7,11 @@ namespace Dlc.Backend.Tests.Conformance;
 /// <summary>
 /// Runs the few ONNX (opset 6) operators the conformance cases contain with dlc's kernels: Gemm and MatMul
 /// through an IGemm (plus BiasAdd for the broadcast bias), Transpose, Add, Relu, Sigmoid, Tanh, Softmax and
-/// LogSoftmax. Anything else is refused, so a case never passes by skipping a node.
+/// LogSoftmax, and 2-D Conv and MaxPool over NCHW through Convolution and Pooling. Anything else is refused, so a case never passes by skipping a node.
 /// </summary>
 internal sealed class OnnxRunner(IGemm gemm)
 {
-    public static readonly string[] Supported = ["Gemm", "MatMul", "Transpose", "Add", "Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"];
+    public static readonly string[] Supported = ["Gemm", "MatMul", "Transpose", "Add", "Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Conv", "MaxPool"];
 
     public Tensor Run(OnnxCase test)
     {
@@ -35,6 +35,8 @@ internal sealed class OnnxRunner(IGemm gemm)
         "Tanh" => Map(inputs[0], (x, y) => Activations.Tanh(x, y)),
         "Softmax" => Rows(node, inputs[0], (x, y, r, c) => SoftmaxKernels.Softmax(x, y, r, c)),
         "LogSoftmax" => Rows(node, inputs[0], (x, y, r, c) => SoftmaxKernels.LogSoftmax(x, y, r, c)),
+        "Conv" => Conv(node, inputs),
+        "MaxPool" => MaxPool(node, inputs[0]),
         _ => throw new NotSupportedException($"ONNX operator {node.OpType} is not handled."),
     };
 
@@ -72,6 +74,41 @@ internal sealed class OnnxRunner(IGemm gemm)
         fixed (float* pa = a.Data, pb = b.Data, py = y)
             gemm.Sgemm(transA, transB, m, n, k, alpha, pa, a.Dims[1], pb, b.Dims[1], 0f, py, n);
         return new Tensor([m, n], y);
+    }
+
+    /// <summary>Conv with kernel_shape, strides, pads [top, left, bottom, right], dilations and group; the bias is optional.</summary>
+    private unsafe Tensor Conv(NodeProto node, Tensor[] inputs)
+    {
+        var (x, w) = (inputs[0], inputs[1]);
+        var g = Window(node, x, w.Dims[0], w.Dims[2], w.Dims[3], (int)node.Int("group", 1));
+        var y = new float[g.OutputSize];
+        var (samples, columns, rowLength) = Conv2dScratch.Lengths(g);
+        var (col, rows) = (new float[columns], new float[rowLength]);
+        var bias = inputs.Length > 2 ? inputs[2].Data : null;
+        fixed (float* px = x.Data, pw = w.Data, pb = bias, py = y, pcol = col, prows = rows)
+            Convolution.Conv2d(px, pw, pb, py, new Conv2dScratch(pcol, prows, samples), g, gemm);
+        return new Tensor([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], y);
+    }
+
+    private static Tensor MaxPool(NodeProto node, Tensor x)
+    {
+        var kernel = node.Ints("kernel_shape")!;
+        var g = Window(node, x, x.Dims[1], (int)kernel[0], (int)kernel[1], x.Dims[1]);
+        var y = new float[g.OutputSize];
+        Pooling.MaxPool2d(x.Data, y, g);
+        return new Tensor([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], y);
+    }
+
+    private static Conv2dGeometry Window(NodeProto node, Tensor x, int outChannels, int kh, int kw, int groups)
+    {
+        if (x.Dims.Length != 4) throw new NotSupportedException("Only 2-D windows over NCHW are handled.");
+        if (node.Attribute.Any(a => a.Name is "auto_pad" or "ceil_mode" && (a.I != 0 || a.S.Length > 0 && a.S.ToStringUtf8() != "NOTSET")))
+            throw new NotSupportedException("auto_pad and ceil_mode are not handled.");
+        int[] Ints(string name, int fill, int count) => node.Ints(name)?.Select(v => (int)v).ToArray() ?? Enumerable.Repeat(fill, count).ToArray();
+        var (strides, pads, dilations) = (Ints("strides", 1, 2), Ints("pads", 0, 4), Ints("dilations", 1, 2));
+        int Out(int size, int k, int i) => (size + pads[i] + pads[i + 2] - dilations[i] * (k - 1) - 1) / strides[i] + 1;
+        return new Conv2dGeometry(x.Dims[0], x.Dims[1], x.Dims[2], x.Dims[3], outChannels, Out(x.Dims[2], kh, 0), Out(x.Dims[3], kw, 1),
+            kh, kw, strides[0], strides[1], pads[0], pads[1], dilations[0], dilations[1], groups);
     }
 
     private static Tensor Transpose(NodeProto node, Tensor x)

@@ -26,6 +26,19 @@ public class PyTorchConformanceTests
         ["test_log_softmax_lastdim"] = ["LogSoftmax"],
         ["test_softmax_functional_dim3"] = ["Softmax"],
         ["test_log_softmax_dim3"] = ["LogSoftmax"],
+        ["test_Conv2d"] = ["Conv"],
+        ["test_Conv2d_depthwise"] = ["Conv"],
+        ["test_Conv2d_depthwise_padded"] = ["Conv"],
+        ["test_Conv2d_depthwise_strided"] = ["Conv"],
+        ["test_Conv2d_depthwise_with_multiplier"] = ["Conv"],
+        ["test_Conv2d_dilated"] = ["Conv"],
+        ["test_Conv2d_groups"] = ["Conv"],
+        ["test_Conv2d_groups_thnn"] = ["Conv"],
+        ["test_Conv2d_no_bias"] = ["Conv"],
+        ["test_Conv2d_padding"] = ["Conv"],
+        ["test_Conv2d_strided"] = ["Conv"],
+        ["test_MaxPool2d"] = ["MaxPool"],
+        ["test_MaxPool2d_stride_padding_dilation"] = ["MaxPool"],
     };
 
     public static TheoryData<string, string> Cases()

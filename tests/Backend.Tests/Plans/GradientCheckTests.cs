@@ -18,6 +18,7 @@ public class GradientCheckTests
     private static IEnumerable<Case> Cases()
     {
         int P(GraphBuilder b, string name, params Dim[] dims) => b.Parameter(name, new Shape(dims), Init.Zeros);
+        int PArray(GraphBuilder b, string name, Dim[] dims) => P(b, name, dims);
         foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
         {
             yield return new Case($"matmul ta={ta} tb={tb}", Op.MatMul, b => b.Add(Op.MatMul,
@@ -35,7 +36,44 @@ public class GradientCheckTests
         yield return new Case("reshape", Op.Reshape, b => b.Add(Op.Reshape, [P(b, "x", Dim.Sym("N"), 6)], null, null, new Shape(Dim.Sym("N"), 2, 3)));
         yield return new Case("softmax_cross_entropy", Op.SoftmaxCrossEntropy, b =>
             b.Add(Op.SoftmaxCrossEntropy, P(b, "logits", Dim.Sym("N"), 5), b.Input("labels", new Shape(Dim.Sym("N")))));
+        foreach (var c in WindowCases(PArray)) yield return c;
         yield return new Case("mse", Op.Mse, b => b.Add(Op.Mse, P(b, "pred", Dim.Sym("N"), 4), P(b, "target", Dim.Sym("N"), 4)));
+    }
+
+    /// <summary>Convolution and max pooling on x [2, 3, 5, 5] with a 3×3 window, over stride, padding, dilation and groups.</summary>
+    private static IEnumerable<Case> WindowCases(Func<GraphBuilder, string, Dim[], int> p)
+    {
+        int P(GraphBuilder b, string name, params Dim[] dims) => p(b, name, dims);
+        var convs = new (string Name, int Out, int Groups, int[] Kernel, int[] Stride, int[] Pads, int[] Dilation, bool Bias)[]
+        {
+            ("conv2d", 4, 1, [3, 3], [1, 1], [0, 0, 0, 0], [1, 1], true),
+            ("conv2d stride 2 padding 1", 4, 1, [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], true),
+            ("conv2d dilation 2 padding 1", 2, 1, [3, 3], [1, 1], [1, 1, 1, 1], [2, 2], true),
+            ("conv2d groups 3 no bias", 6, 3, [3, 3], [1, 1], [1, 1, 1, 1], [1, 1], false),
+            ("conv2d 3x2 stride (2,1) uneven padding", 4, 1, [3, 2], [2, 1], [1, 0, 0, 1], [1, 1], true),
+            ("conv2d 1x1 pointwise", 4, 1, [1, 1], [1, 1], [0, 0, 0, 0], [1, 1], true),
+        };
+        foreach (var c in convs)
+        {
+            yield return new Case(c.Name, Op.Conv2d, b =>
+            {
+                var x = P(b, "x", 2, 3, 5, 5);
+                var w = P(b, "w", c.Out, 3 / c.Groups, c.Kernel[0], c.Kernel[1]);
+                int[] inputs = c.Bias ? [x, w, P(b, "b", c.Out)] : [x, w];
+                return b.Add(Op.Conv2d, inputs, new OpAttributes { Stride = c.Stride, Padding = c.Pads, Dilation = c.Dilation, Groups = c.Groups });
+            });
+        }
+        var pools = new (string Name, int[] Kernel, int[] Stride, int[] Pads)[]
+        {
+            ("max_pool 2", [2, 2], [2, 2], [0, 0, 0, 0]),
+            ("max_pool 3 stride 2 padding 1", [3, 3], [2, 2], [1, 1, 1, 1]),
+            ("max_pool 3 stride 1 (overlapping)", [3, 3], [1, 1], [0, 0, 0, 0]),
+        };
+        foreach (var c in pools)
+        {
+            yield return new Case(c.Name, Op.MaxPool, b =>
+                b.Add(Op.MaxPool, [P(b, "x", 2, 3, 5, 5)], new OpAttributes { Kernel = c.Kernel, Stride = c.Stride, Padding = c.Pads }));
+        }
     }
 
     public static TheoryData<string> CaseNames() => new(Cases().Select(c => c.Name));

@@ -1,0 +1,90 @@
+namespace Dlc.Backend.Kernels;
+
+/// <summary>
+/// 2-D max pooling over NCHW float tensors. The backward pass finds each window's winner again from x rather
+/// than reading indices saved by the forward pass, so the two steps share no state and allocate nothing.
+/// Padding counts as −∞; ties go to the first largest element in row-major order, as in PyTorch.
+/// </summary>
+public static class Pooling
+{
+    public static void MaxPool2d(ReadOnlySpan<float> x, Span<float> y, Conv2dGeometry g)
+    {
+        g.Check(x.Length, y.Length, nameof(x), nameof(y));
+        var o = 0;
+        for (var plane = 0; plane < g.Batch * g.Channels; plane++)
+        {
+            var image = x.Slice(plane * g.Height * g.Width, g.Height * g.Width);
+            for (var i = 0; i < g.OutHeight; i++)
+                for (var j = 0; j < g.OutWidth; j++, o++) y[o] = image[Winner(image, g, i, j)];
+        }
+    }
+
+    /// <summary>dx = each dy added at its window's winner (overwritten).</summary>
+    public static void MaxPool2dBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, Conv2dGeometry g)
+    {
+        g.Check(x.Length, dy.Length, nameof(x), nameof(dy));
+        Shapes.Same(x.Length, dx.Length, nameof(dx));
+        dx.Clear();
+        var o = 0;
+        var size = g.Height * g.Width;
+        for (var plane = 0; plane < g.Batch * g.Channels; plane++)
+        {
+            var image = x.Slice(plane * size, size);
+            var target = dx.Slice(plane * size, size);
+            for (var i = 0; i < g.OutHeight; i++)
+                for (var j = 0; j < g.OutWidth; j++, o++) target[Winner(image, g, i, j)] += dy[o];
+        }
+    }
+
+    private static int Winner(ReadOnlySpan<float> image, Conv2dGeometry g, int i, int j)
+    {
+        if (g.PadTop == 0 && g.PadLeft == 0) return Inside(image, g, i * g.StrideH * g.Width + j * g.StrideW);
+        return Clipped(image, g, i, j);
+    }
+
+    // Without padding every tap of every window lies inside the image (the output size guarantees it), so the
+    // window is read without per-tap bounds checks: the common unpadded pooling runs at memory speed.
+    private static int Inside(ReadOnlySpan<float> image, Conv2dGeometry g, int corner)
+    {
+        ref var start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(image);
+        var best = corner;
+        var max = System.Runtime.CompilerServices.Unsafe.Add(ref start, corner);
+        if (float.IsNaN(max)) return best;
+        for (var p = 0; p < g.KernelH; p++)
+        {
+            var row = corner + p * g.DilationH * g.Width;
+            for (var q = 0; q < g.KernelW; q++)
+            {
+                var at = row + q * g.DilationW;
+                var value = System.Runtime.CompilerServices.Unsafe.Add(ref start, at);
+                if (value > max) (best, max) = (at, value);
+                else if (float.IsNaN(value)) return at;
+            }
+        }
+        return best;
+    }
+
+    private static int Clipped(ReadOnlySpan<float> image, Conv2dGeometry g, int i, int j)
+    {
+        var best = -1;
+        var max = float.NegativeInfinity;
+        for (var p = 0; p < g.KernelH; p++)
+        {
+            var h = i * g.StrideH - g.PadTop + p * g.DilationH;
+            if ((uint)h >= (uint)g.Height) continue;
+            var row = h * g.Width;
+            for (var q = 0; q < g.KernelW; q++)
+            {
+                var v = j * g.StrideW - g.PadLeft + q * g.DilationW;
+                if ((uint)v >= (uint)g.Width) continue;
+                var value = image[row + v];
+                if (best < 0 || value > max || float.IsNaN(value))
+                {
+                    (best, max) = (row + v, value);
+                    if (float.IsNaN(value)) return best;
+                }
+            }
+        }
+        return best >= 0 ? best : throw new ArgumentException("a pooling window lies wholly in the padding");
+    }
+}
