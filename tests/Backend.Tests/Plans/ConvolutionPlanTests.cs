@@ -42,22 +42,7 @@ public class ConvolutionPlanTests
         for (var i = 0; i < batch; i++) labels[i] = i % 3;
         plan.Run();
 
-        var feeds = new Dictionary<string, double[]>
-        {
-            ["x"] = plan.Input("x").ToArray().Select(v => (double)v).ToArray(),
-            [TrainingGraph.TargetInput] = labels.ToArray().Select(v => (double)v).ToArray(),
-        };
-        foreach (var p in graph.Parameters) feeds[p.Name] = store.Value(p.Name).ToArray().Select(v => (double)v).ToArray();
-        var expected = ReferenceInterpreter.Run(graph, new Dictionary<string, int> { ["N"] = batch }, feeds);
-
-        ((double)plan.Scalar(TrainingGraph.LossOutput)).ShouldBe(expected[gradients.Loss][0], 1e-5);
-        foreach (var p in graph.Parameters)
-        {
-            var actual = store.Gradient(p.Name).ToArray();
-            var reference = expected[gradients.ParameterGradients[p.Name]];
-            for (var i = 0; i < actual.Length; i++)
-                ((double)actual[i]).ShouldBe(reference[i], 1e-5 + 1e-4 * Math.Abs(reference[i]), $"{p.Name}[{i}]");
-        }
+        PlanReference.ShouldMatch(gradients, store, plan, batch, "the managed GEMM");
     }
 
     [Fact]
