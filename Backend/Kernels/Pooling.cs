@@ -10,6 +10,11 @@ public static class Pooling
     public static void MaxPool2d(ReadOnlySpan<float> x, Span<float> y, Conv2dGeometry g)
     {
         g.Check(x.Length, y.Length, nameof(x), nameof(y));
+        if (IsPlainTwoByTwo(g))
+        {
+            TwoByTwo(x, y, default, default, g);
+            return;
+        }
         var o = 0;
         for (var plane = 0; plane < g.Batch * g.Channels; plane++)
         {
@@ -25,6 +30,11 @@ public static class Pooling
         g.Check(x.Length, dy.Length, nameof(x), nameof(dy));
         Shapes.Same(x.Length, dx.Length, nameof(dx));
         dx.Clear();
+        if (IsPlainTwoByTwo(g))
+        {
+            TwoByTwo(x, default, dy, dx, g);
+            return;
+        }
         var o = 0;
         var size = g.Height * g.Width;
         for (var plane = 0; plane < g.Batch * g.Channels; plane++)
@@ -33,6 +43,48 @@ public static class Pooling
             var target = dx.Slice(plane * size, size);
             for (var i = 0; i < g.OutHeight; i++)
                 for (var j = 0; j < g.OutWidth; j++, o++) target[Winner(image, g, i, j)] += dy[o];
+        }
+    }
+
+    /// <summary>The common 2×2 window with stride 2, no padding, no dilation: windows tile the image.</summary>
+    private static bool IsPlainTwoByTwo(in Conv2dGeometry g) =>
+        g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1 };
+
+    /// <summary>
+    /// Forward (y) or backward (dy, dx) of the plain 2×2 case, with the window's four taps read directly.
+    /// A window with a NaN goes through the general search, so NaNs and ties behave exactly as there.
+    /// </summary>
+    private static void TwoByTwo(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> dy, Span<float> dx, Conv2dGeometry g)
+    {
+        int w = g.Width, size = g.Height * w, outW = g.OutWidth, outSize = g.OutHeight * outW;
+        var backward = !dx.IsEmpty;
+        for (var plane = 0; plane < g.Batch * g.Channels; plane++)
+        {
+            var image = x.Slice(plane * size, size);
+            var o = plane * outSize;
+            for (var i = 0; i < g.OutHeight; i++)
+            {
+                var top = 2 * i * w;
+                for (var j = 0; j < outW; j++, o++)
+                {
+                    var at = top + 2 * j;
+                    float a = image[at], b = image[at + 1], c = image[at + w], d = image[at + w + 1];
+                    int best;
+                    if (float.IsNaN(a + b + c + d))
+                    {
+                        best = Inside(image, g, at);
+                    }
+                    else
+                    {
+                        (best, var max) = (at, a);
+                        if (b > max) (best, max) = (at + 1, b);
+                        if (c > max) (best, max) = (at + w, c);
+                        if (d > max) best = at + w + 1;
+                    }
+                    if (backward) dx[plane * size + best] += dy[o];
+                    else y[o] = image[best];
+                }
+            }
         }
     }
 

@@ -99,4 +99,28 @@ public class ConvolutionTests
         Close.All(y, ry, 0, 0, "y");
         Close.All(dx, rdx, 1e-6, 1e-6, "dx");
     }
+
+    [Theory]
+    [InlineData(6, 8)]
+    [InlineData(7, 5)]
+    public void Plain_two_by_two_pooling_matches_the_reference_with_ties_and_a_nan(int height, int width)
+    {
+        // [2, 3, H, W] pooled 2×2 with stride 2: the common case has a path of its own.
+        var g = new Conv2dGeometry(2, 3, height, width, 3, height / 2, width / 2, 2, 2, 2, 2, 0, 0, 1, 1, 3);
+        var (x, dy) = (TestData.Normal(g.InputSize, 9), TestData.Normal(g.OutputSize, 10));
+        x[0] = x[1] = x[width] = x[width + 1]; // a four-way tie goes to the first tap
+        x[g.InputSize - width - 2] = float.NaN;  // a NaN wins its window, as in PyTorch
+        var (y, dx) = (new float[g.OutputSize], new float[g.InputSize]);
+        Pooling.MaxPool2d(x, y, g);
+        Pooling.MaxPool2dBackward(x, dy, dx, g);
+        var (ry, rdx) = (new double[y.Length], new double[dx.Length]);
+        PoolingReference.MaxPool2d<double>(TestData.ToDouble(x), ry, g);
+        PoolingReference.MaxPool2dBackward<double>(TestData.ToDouble(x), TestData.ToDouble(dy), rdx, g);
+        for (var k = 0; k < y.Length; k++)
+        {
+            if (double.IsNaN(ry[k])) float.IsNaN(y[k]).ShouldBeTrue($"y[{k}]");
+            else ((double)y[k]).ShouldBe(ry[k], $"y[{k}]");
+        }
+        Close.All(dx, rdx, 1e-6, 1e-6, "dx");
+    }
 }
