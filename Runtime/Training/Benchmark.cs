@@ -80,12 +80,17 @@ public static class Benchmark
         };
     }
 
-    /// <summary>Seconds per call of each timed run.</summary>
+    /// <summary>
+    /// Seconds per call of each timed run: up to <paramref name="runs"/> runs after the warm-up, stopping
+    /// early (after at least 5) once about two seconds have gone, so a slow model is measured in seconds too.
+    /// </summary>
     private static List<double> Time(Action run, int warmup, int runs)
     {
-        for (var i = 0; i < warmup; i++) run();
+        var budget = Stopwatch.StartNew();
+        for (var i = 0; i < warmup && (i < 2 || budget.Elapsed.TotalSeconds < 1); i++) run();
+        budget.Restart();
         var times = new List<double>(runs);
-        for (var i = 0; i < runs; i++)
+        for (var i = 0; i < runs && (i < 5 || budget.Elapsed.TotalSeconds < 2); i++)
         {
             var start = Stopwatch.GetTimestamp();
             run();
