@@ -14,7 +14,7 @@ namespace Dlc.Backend.Gemm;
 /// cannot be written to simply gets no file. Writes go to a temporary file renamed over the old one, so a
 /// reader never sees half a file; two processes writing at once lose at most the other's newest entry.
 /// </summary>
-internal sealed class GemmTuningCache
+public sealed class GemmTuningCache
 {
     internal const string FileName = "gemm-tuning.json";
     private const int Version = 1;
@@ -35,8 +35,11 @@ internal sealed class GemmTuningCache
 
     /// <summary>The cache for this machine in the user's cache folder.</summary>
     internal static GemmTuningCache ForThisMachine(int threads) =>
-        new(DefaultFolder(Environment.GetEnvironmentVariable, Environment.GetFolderPath(Environment.SpecialFolder.UserProfile)),
-            MachineSignature(ReadCpuInfo(), threads));
+        new(UserFolder, MachineSignature(ReadCpuInfo(), threads));
+
+    /// <summary>dlc's folder in the user's cache for this process's environment, or null when there is no home.</summary>
+    public static string? UserFolder =>
+        DefaultFolder(Environment.GetEnvironmentVariable, Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
 
     /// <summary>$XDG_CACHE_HOME/dlc when that is an absolute path (as the XDG spec requires), else ~/.cache/dlc.</summary>
     internal static string? DefaultFolder(Func<string, string?> environment, string? home)

@@ -21,8 +21,8 @@ public static class DataSources
             (Dataset Train, Dataset? Test) sets = spec.Kind switch
             {
                 DataKind.FashionMnist => (
-                    FashionMnist.Load("train", channelFirst: sample.Length == 3),
-                    FashionMnist.Load("test", channelFirst: sample.Length == 3)),
+                    FashionMnist.Load("train", channelFirst: sample.Length == 3, cacheDirectory: DataCache),
+                    FashionMnist.Load("test", channelFirst: sample.Length == 3, cacheDirectory: DataCache)),
                 DataKind.Idx => (
                     Idx(Resolve(spec.Images!), Resolve(spec.Labels!), sample.Length == 3),
                     spec.TestImages is null || spec.TestLabels is null ? null : Idx(Resolve(spec.TestImages), Resolve(spec.TestLabels), sample.Length == 3)),
@@ -53,6 +53,13 @@ public static class DataSources
         var classes = IdxReader.ReadLabels(labels).DefaultIfEmpty().Max() + 1;
         return IdxReader.LoadDataset(images, labels, Path.GetFileName(images), classes, 1f / 255, channelFirst: channelFirst);
     }
+
+    /// <summary>
+    /// Inflated copies of the built-in data sets in the user's cache (~/.cache/dlc/data): inflating the
+    /// 26 MB of gzip takes longer than everything else before the first training step. Best effort: an
+    /// unwritable cache only costs that time again.
+    /// </summary>
+    private static string? DataCache => Backend.Gemm.GemmTuningCache.UserFolder is { } folder ? Path.Combine(folder, "data") : null;
 
     private static CsvOptions Options(DataSpec spec, LossKind loss) => new()
     {
