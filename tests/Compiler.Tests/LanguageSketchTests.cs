@@ -6,34 +6,8 @@ namespace Dlc.Compiler.Tests;
 /// <summary>Every program of the language sketch checks, with PyTorch's shapes, parameter names and counts.</summary>
 public class LanguageSketchTests
 {
-    public const string FashionCnn = """
-        /// Fashion-MNIST classifier: two conv blocks and a small head.
-        let convBlock (channels: int) =
-            conv2d channels (kernel = 3, padding = 1)
-            >> batchNorm
-            >> relu
-            >> maxPool 2
-
-        model FashionCnn (image: Tensor[N, 1, 28, 28]) : Tensor[N, 10] =
-            image
-            |> convBlock 32
-            |> convBlock 64
-            |> flatten
-            |> dense 128 |> relu |> dropout 0.3
-            |> dense 10
-
-        train FashionCnn {
-            data      = fashionMnist { validation = 0.1 }
-            loss      = crossEntropy
-            optimizer = adam { lr = 1e-3; weightDecay = 1e-4 }
-            schedule  = cosine { warmup = 1 }
-            epochs    = 10
-            batch     = 128
-            clip      = 1.0
-            metrics   = [ accuracy; topK 3 ]
-            seed      = 42
-        }
-        """;
+    /// <summary>The sketch's CNN, as the parser tests hold it (one copy of the text for both).</summary>
+    public const string FashionCnn = Dlc.DslParser.Tests.Examples.FashionCnn;
 
     public const string CharLm = """
         model CharLm (tokens: Tensor[N, T] of int) : Tensor[N, T, 96] =
