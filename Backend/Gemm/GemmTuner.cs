@@ -23,6 +23,7 @@ public sealed unsafe class GemmTuner : IGemm, IDisposable
     public GemmTuner(IReadOnlyList<IGemm> providers, int threads)
         : this(providers, GemmTuningCache.ForThisMachine(threads), GemmTrial.Measure)
     {
+        Threads = threads;
     }
 
     /// <summary>With the cache and the trial (seconds per product for each provider) given, for tests.</summary>
@@ -36,6 +37,8 @@ public sealed unsafe class GemmTuner : IGemm, IDisposable
     }
 
     public string Name => AutoName;
+
+    public int Threads { get; } = 1;
 
     public IReadOnlyList<IGemm> Providers => _providers;
 

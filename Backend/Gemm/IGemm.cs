@@ -6,6 +6,9 @@ public unsafe interface IGemm
     /// <summary>Short provider name as accepted by <see cref="GemmProviders.Create"/>.</summary>
     string Name { get; }
 
+    /// <summary>The threads a large product is split over (the calling thread included).</summary>
+    int Threads => 1;
+
     /// <summary>
     /// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C, op(A) is m×k, op(B) is k×n; lda/ldb/ldc are row strides
     /// of the stored matrices (A is stored k×m when transA, B is stored n×k when transB). With beta = 0, C is

@@ -3,106 +3,152 @@ using Dlc.Backend.Gemm;
 namespace Dlc.Backend.Kernels;
 
 /// <summary>
-/// Where a convolution works: an im2col matrix [C/G·KH·KW, S·OH·OW] for a chunk of S samples, and a matrix
-/// [K/G, S·OH·OW] holding the chunk's output or output gradient with samples side by side. Unrolling several
-/// samples at once makes each product wide enough to run near the GEMM's speed; the chunk is bounded so the
-/// scratch stays a few MiB. The plan allocates both once, <see cref="Lengths"/> long.
+/// 2-D convolution over NCHW float tensors, sample by sample, with the batch split over threads
+/// (<see cref="SampleParallel"/>): for each sample y = w · col (col its im2col matrix [C/G·KH·KW, OH·OW]),
+/// dcol = wᵀ · dy scattered back by col2im, and dw = Σ dy · colᵀ. Each thread unrolls its own samples into
+/// its own scratch and runs single-threaded products, so unrolling, scattering and multiplying all run on
+/// every core with no synchronisation inside a step; each thread's share of dw is summed at the end.
+/// A kernel is bound once to a geometry and its scratch (see <see cref="ScratchLengths"/>); calls allocate nothing.
 /// </summary>
-public readonly unsafe struct Conv2dScratch(float* columns, float* rows, int samples)
+public sealed unsafe class Conv2dKernel
 {
-    /// <summary>Floats of im2col matrix per chunk this size aims for (4 MiB).</summary>
-    public const int Target = 1 << 20;
+    private readonly Conv2dGeometry _g;
+    private readonly IGemm _gemm;
+    private readonly SampleParallel? _parallel;
+    private readonly float* _columns;
+    private readonly float* _partials;
+    private readonly SampleParallel.RangeBody _forward, _inputGrad, _weightGrad;
+    private float* _x, _w, _bias, _y;
 
-    public float* Columns { get; } = columns;
-    public float* Rows { get; } = rows;
-    public int Samples { get; } = samples;
-
-    /// <summary>The chunk of samples and the lengths of the two matrices for a geometry.</summary>
-    public static (int Samples, int Columns, int Rows) Lengths(Conv2dGeometry g)
+    /// <param name="gemm">Runs one sample's products; with several threads it is called from each at once, so it must be single-threaded.</param>
+    /// <param name="parallel">The threads to split the batch over; null runs on the calling thread.</param>
+    /// <param name="columns">Scratch of <see cref="ScratchLengths"/>'s first length.</param>
+    /// <param name="partials">Scratch of its second length (the other threads' shares of dw).</param>
+    public Conv2dKernel(Conv2dGeometry g, IGemm gemm, SampleParallel? parallel, float* columns, float* partials)
     {
-        var perSample = Math.Max(1, g.Patch * g.Positions);
-        var samples = Math.Clamp(Target / perSample, 1, Math.Max(1, g.Batch));
-        return (samples, g.Patch * g.Positions * samples, g.OutPerGroup * g.Positions * samples);
+        (_g, _gemm, _parallel) = (g, gemm, parallel);
+        _columns = columns;
+        _partials = partials;
+        (_forward, _inputGrad, _weightGrad) = (ForwardRange, InputGradRange, WeightGradRange);
     }
-}
 
-/// <summary>
-/// 2-D convolution over NCHW float tensors as matrix products over chunks of samples (see
-/// <see cref="Conv2dScratch"/>): y = w · col, dcol = wᵀ · dy scattered back by col2im, and dw = Σ dy · colᵀ.
-/// Nothing is allocated per call.
-/// </summary>
-public static unsafe class Convolution
-{
+    public Conv2dGeometry Geometry => _g;
+
+    /// <summary>Floats of scratch a kernel needs: one im2col matrix per thread, and a dw per thread but the first.</summary>
+    public static (int Columns, int Partials) ScratchLengths(Conv2dGeometry g, int threads) =>
+        (Math.Max(1, g.Patch * g.Positions) * threads, g.WeightSize * (threads - 1));
+
+    private int Threads => _parallel?.Threads ?? 1;
+
     /// <summary>y = conv(x, w) + bias; <paramref name="bias"/> may be null.</summary>
-    public static void Conv2d(float* x, float* w, float* bias, float* y, Conv2dScratch scratch, Conv2dGeometry g, IGemm gemm)
+    public void Forward(float* x, float* w, float* bias, float* y)
     {
-        var (patch, positions, kg) = (g.Patch, g.Positions, g.OutPerGroup);
-        for (var n0 = 0; n0 < g.Batch; n0 += scratch.Samples)
-        {
-            var s = Math.Min(scratch.Samples, g.Batch - n0);
-            var ld = s * positions;
-            for (var group = 0; group < g.Groups; group++)
-            {
-                for (var i = 0; i < s; i++) Unroll(x, scratch.Columns + (long)i * positions, ld, g, n0 + i, group);
-                gemm.Sgemm(false, false, kg, ld, patch, 1f, w + (long)group * kg * patch, patch, scratch.Columns, ld, 0f, scratch.Rows, ld);
-                for (var i = 0; i < s; i++)
-                    for (var k = 0; k < kg; k++)
-                    {
-                        var channel = group * kg + k;
-                        var from = new ReadOnlySpan<float>(scratch.Rows + (long)k * ld + i * positions, positions);
-                        var to = new Span<float>(y + ((long)(n0 + i) * g.OutChannels + channel) * positions, positions);
-                        if (bias is null) from.CopyTo(to);
-                        else System.Numerics.Tensors.TensorPrimitives.Add(from, bias[channel], to);
-                    }
-            }
-        }
+        _x = x;
+        _w = w;
+        _bias = bias;
+        _y = y;
+        Run(_forward);
     }
 
     /// <summary>dx = the transposed convolution of dy with w (overwritten).</summary>
-    public static void Conv2dInputGrad(float* dy, float* w, float* dx, Conv2dScratch scratch, Conv2dGeometry g, IGemm gemm)
+    public void InputGrad(float* dy, float* w, float* dx)
     {
-        var (patch, positions, kg) = (g.Patch, g.Positions, g.OutPerGroup);
-        new Span<float>(dx, g.InputSize).Clear();
-        for (var n0 = 0; n0 < g.Batch; n0 += scratch.Samples)
-        {
-            var s = Math.Min(scratch.Samples, g.Batch - n0);
-            var ld = s * positions;
-            for (var group = 0; group < g.Groups; group++)
-            {
-                Gather(dy, scratch.Rows, g, n0, s, group);
-                gemm.Sgemm(true, false, patch, ld, kg, 1f, w + (long)group * kg * patch, patch, scratch.Rows, ld, 0f, scratch.Columns, ld);
-                for (var i = 0; i < s; i++)
-                    Roll(scratch.Columns + (long)i * positions, ld, dx + ((long)(n0 + i) * g.Channels + group * g.ChannelsPerGroup) * g.Height * g.Width, g);
-            }
-        }
+        _x = dy;
+        _w = w;
+        _y = dx;
+        Run(_inputGrad);
     }
 
     /// <summary>dw = Σ over the batch of dy · colᵀ (overwritten).</summary>
-    public static void Conv2dWeightGrad(float* x, float* dy, float* dw, Conv2dScratch scratch, Conv2dGeometry g, IGemm gemm)
+    public void WeightGrad(float* x, float* dy, float* dw)
     {
-        var (patch, positions, kg) = (g.Patch, g.Positions, g.OutPerGroup);
-        for (var n0 = 0; n0 < g.Batch; n0 += scratch.Samples)
-        {
-            var s = Math.Min(scratch.Samples, g.Batch - n0);
-            var ld = s * positions;
-            for (var group = 0; group < g.Groups; group++)
-            {
-                for (var i = 0; i < s; i++) Unroll(x, scratch.Columns + (long)i * positions, ld, g, n0 + i, group);
-                Gather(dy, scratch.Rows, g, n0, s, group);
-                gemm.Sgemm(false, true, kg, patch, ld, 1f, scratch.Rows, ld, scratch.Columns, ld, n0 == 0 ? 0f : 1f,
-                    dw + (long)group * kg * patch, patch);
-            }
-        }
+        _x = x;
+        _y = dy;
+        _w = dw;
+        var parts = Math.Min(Threads, _g.Batch);
+        if (_g.Batch == 0) new Span<float>(dw, _g.WeightSize).Clear();
+        Run(_weightGrad);
+        var total = new Span<float>(dw, _g.WeightSize);
+        for (var part = 1; part < parts; part++)
+            System.Numerics.Tensors.TensorPrimitives.Add(total, new ReadOnlySpan<float>(_partials + (long)(part - 1) * _g.WeightSize, _g.WeightSize), total);
     }
 
-    /// <summary>The group's channels of dy for samples n0..n0+s, side by side: rows[k, i·P + p] = dy[n0 + i, g·K/G + k, p].</summary>
-    private static void Gather(float* dy, float* rows, Conv2dGeometry g, int n0, int s, int group)
+    private void Run(SampleParallel.RangeBody body)
     {
-        var (positions, kg) = (g.Positions, g.OutPerGroup);
-        for (var i = 0; i < s; i++)
-            for (var k = 0; k < kg; k++)
-                new ReadOnlySpan<float>(dy + ((long)(n0 + i) * g.OutChannels + group * kg + k) * positions, positions)
-                    .CopyTo(new Span<float>(rows + (long)k * s * positions + i * positions, positions));
+        if (_parallel is null) body(0, 0, _g.Batch);
+        else _parallel.For(_g.Batch, body);
+    }
+
+    private float* Columns(int part) => _columns + (long)part * Math.Max(1, _g.Patch * _g.Positions);
+
+    private void ForwardRange(int part, int start, int end)
+    {
+        var g = _g;
+        var col = Columns(part);
+        var (patch, positions, kg) = (g.Patch, g.Positions, g.OutPerGroup);
+        for (var n = start; n < end; n++)
+            for (var group = 0; group < g.Groups; group++)
+            {
+                Convolution.Unroll(_x, col, positions, g, n, group);
+                var y = _y + ((long)n * g.OutChannels + group * kg) * positions;
+                _gemm.Sgemm(false, false, kg, positions, patch, 1f, _w + (long)group * kg * patch, patch, col, positions, 0f, y, positions);
+                if (_bias is null) continue;
+                for (var k = 0; k < kg; k++)
+                {
+                    var row = new Span<float>(y + (long)k * positions, positions);
+                    System.Numerics.Tensors.TensorPrimitives.Add(row, _bias[group * kg + k], row);
+                }
+            }
+    }
+
+    private void InputGradRange(int part, int start, int end)
+    {
+        var g = _g;
+        var col = Columns(part);
+        var (patch, positions, kg) = (g.Patch, g.Positions, g.OutPerGroup);
+        var plane = g.Height * g.Width;
+        new Span<float>(_y + (long)start * g.Channels * plane, (end - start) * g.Channels * plane).Clear();
+        for (var n = start; n < end; n++)
+            for (var group = 0; group < g.Groups; group++)
+            {
+                var dy = _x + ((long)n * g.OutChannels + group * kg) * positions;
+                _gemm.Sgemm(true, false, patch, positions, kg, 1f, _w + (long)group * kg * patch, patch, dy, positions, 0f, col, positions);
+                Convolution.Roll(col, positions, _y + ((long)n * g.Channels + group * g.ChannelsPerGroup) * plane, g);
+            }
+    }
+
+    private void WeightGradRange(int part, int start, int end)
+    {
+        var g = _g;
+        var col = Columns(part);
+        var (patch, positions, kg) = (g.Patch, g.Positions, g.OutPerGroup);
+        var dw = part == 0 ? _w : _partials + (long)(part - 1) * g.WeightSize;
+        for (var n = start; n < end; n++)
+            for (var group = 0; group < g.Groups; group++)
+            {
+                Convolution.Unroll(_x, col, positions, g, n, group);
+                var dy = _y + ((long)n * g.OutChannels + group * kg) * positions;
+                _gemm.Sgemm(false, true, kg, patch, positions, 1f, dy, positions, col, positions, n == start ? 0f : 1f,
+                    dw + (long)group * kg * patch, patch);
+            }
+    }
+
+}
+
+/// <summary>The parts of a convolution that need no product: the bias gradient, im2col and col2im.</summary>
+public static unsafe class Convolution
+{
+    /// <summary>y[n, k, ·] += bias[k] over [batch, channels, positions].</summary>
+    public static void AddChannelBias(Span<float> y, ReadOnlySpan<float> bias, int batch, int channels, int positions)
+    {
+        Shapes.Same(batch * channels * positions, y.Length, nameof(y));
+        Shapes.Same(channels, bias.Length, nameof(bias));
+        for (var n = 0; n < batch; n++)
+            for (var k = 0; k < channels; k++)
+            {
+                var plane = y.Slice((n * channels + k) * positions, positions);
+                System.Numerics.Tensors.TensorPrimitives.Add(plane, bias[k], plane);
+            }
     }
 
     /// <summary>db[k] = Σ over N and positions of dy[n, k] (overwritten).</summary>
@@ -119,7 +165,7 @@ public static unsafe class Convolution
     }
 
     /// <summary>im2col of sample n, group g into the columns of one sample; rows are <paramref name="ld"/> apart.</summary>
-    private static void Unroll(float* x, float* col, int ld, Conv2dGeometry g, int n, int group)
+    internal static void Unroll(float* x, float* col, int ld, Conv2dGeometry g, int n, int group)
     {
         var image = x + ((long)n * g.Channels + group * g.ChannelsPerGroup) * g.Height * g.Width;
         var row = col;
@@ -130,7 +176,7 @@ public static unsafe class Convolution
     }
 
     /// <summary>col2im: every tap's row of one sample's columns added back into the image it was read from.</summary>
-    private static void Roll(float* col, int ld, float* image, Conv2dGeometry g)
+    internal static void Roll(float* col, int ld, float* image, Conv2dGeometry g)
     {
         var row = col;
         for (var c = 0; c < g.ChannelsPerGroup; c++)

@@ -48,4 +48,18 @@ public static class DropoutKernels
         Shapes.Same(dy.Length, dx.Length, nameof(dx));
         TensorPrimitives.Multiply(dy, mask, dx);
     }
+
+    /// <summary>
+    /// The mask of channel dropout (torch.nn.Dropout2d): each of <paramref name="planes"/> planes of
+    /// <paramref name="positions"/> values is 0 with probability p, else 1/(1 − p), one draw per plane.
+    /// </summary>
+    public static void ChannelMask(Span<float> mask, int planes, int positions, float p, Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        if (!(p >= 0f && p <= 1f)) throw new ArgumentOutOfRangeException(nameof(p), p, "Dropout probability must be in [0, 1].");
+        Shapes.Same(planes * positions, mask.Length, nameof(mask));
+        var keep = p == 1f ? 0f : 1f / (1f - p);
+        for (var plane = 0; plane < planes; plane++)
+            mask.Slice(plane * positions, positions).Fill(p > 0f && rng.NextFloat() < p ? 0f : keep);
+    }
 }

@@ -17,8 +17,20 @@ public sealed partial class ExecutionPlan
             case Op.Parameter:
             case Op.Reshape:
                 return null;
-            case Op.Conv2d or Op.Conv2dInputGrad or Op.Conv2dWeightGrad or Op.Conv2dBiasGrad or Op.MaxPool or Op.MaxPoolGrad:
+            case Op.Conv2d or Op.Conv2dInputGrad or Op.Conv2dWeightGrad or Op.Conv2dBiasGrad or Op.MaxPool or Op.MaxPoolGrad
+                or Op.Conv1d or Op.ConvTranspose2d or Op.AvgPool or Op.AvgPoolGrad or Op.GlobalAvgPool or Op.GlobalAvgPoolGrad
+                or Op.Upsample or Op.UpsampleGrad:
                 return WindowStep(node, options.Gemm);
+            case Op.BatchNorm or Op.BatchNormInputGrad or Op.BatchNormWeightGrad
+                or Op.LayerNorm or Op.LayerNormInputGrad or Op.LayerNormWeightGrad:
+                return NormalizationStep(node);
+            case Op.ChannelDropoutMask:
+            {
+                var rng = options.Rng ?? throw new InvalidOperationException("a plan with dropout needs a random number generator");
+                var l = ChannelLayout.Of(_shapes[node.Id]);
+                var p = (float)node.Attributes.Value;
+                return () => DropoutKernels.ChannelMask(y.Span, l.Batch * l.Channels, l.Positions, p, rng);
+            }
             case Op.Constant:
                 var value = (float)node.Attributes.Value;
                 return () => y.Span.Fill(value);

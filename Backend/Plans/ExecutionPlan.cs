@@ -25,12 +25,18 @@ public sealed partial class ExecutionPlan : IDisposable
     private readonly string[] _labels;
     private readonly ParameterStore _parameters;
 
+    // Batch-parallel window ops (convolution, pooling) split samples over these threads, each running
+    // single-threaded products.
+    private readonly Kernels.SampleParallel _samples;
+    private static readonly IGemm SingleThreaded = new ManagedGemm(1);
+
     private ExecutionPlan(Graph graph, ParameterStore parameters, PlanOptions options)
     {
         _graph = graph;
         _parameters = parameters;
         _shapes = graph.Nodes.Select(n => n.Shape.Bind(options.Symbols)).ToArray();
         _buffers = new BufferRef[graph.Nodes.Count];
+        _samples = new Kernels.SampleParallel(Math.Max(1, options.Gemm.Threads));
         var live = Liveness.Needed(graph);
         AssignBuffers(live);
         var steps = BuildSteps(live, options).ToArray();
@@ -52,7 +58,10 @@ public sealed partial class ExecutionPlan : IDisposable
         // give the same numbers for a seed) without timing anything.
         var key = PlanTrial.Key(graph, options.Symbols);
         if (tuner.RememberedPlan(key) is { } known) return new(graph, parameters, options with { Gemm = known });
+        // A training step moves state as it runs (batch norm's running statistics): the trial puts it back.
+        var state = parameters.Values.Span[parameters.TrainableLength..].ToArray();
         var plan = PlanTrial.Fastest(tuner.Providers.Select(p => new ExecutionPlan(graph, parameters, options with { Gemm = p })).ToList(), options.Rng);
+        state.CopyTo(parameters.Values.Span[parameters.TrainableLength..]);
         tuner.RememberPlan(key, plan.GemmName);
         return plan;
     }
@@ -100,6 +109,7 @@ public sealed partial class ExecutionPlan : IDisposable
     {
         foreach (var buffer in _owned) buffer.Dispose();
         _owned.Clear();
+        _samples.Dispose();
     }
 
     private int Count(int node) => _shapes[node].Aggregate(1, (a, d) => a * d);

@@ -3,8 +3,10 @@ using Dlc.Compiler.Ir;
 namespace Dlc.Backend.Plans;
 
 /// <summary>
-/// Every trainable parameter in one contiguous buffer, and every gradient in another laid out the same
-/// way, so an optimiser step is one pass over memory and plans for different batch sizes share weights.
+/// Every parameter in one contiguous buffer, and every gradient in another laid out the same way, so an
+/// optimiser step is one pass over memory and plans for different batch sizes share weights. Trainable
+/// parameters come first: the optimiser updates <see cref="TrainableLength"/> floats and never touches the
+/// state that follows (batch norm's running statistics).
 /// </summary>
 public sealed class ParameterStore : IDisposable
 {
@@ -14,13 +16,15 @@ public sealed class ParameterStore : IDisposable
     {
         Parameters = parameters;
         var offset = 0;
-        foreach (var p in parameters)
+        foreach (var p in parameters.Where(p => p.Trainable).Concat(parameters.Where(p => !p.Trainable)))
         {
+            if (!p.Trainable && TrainableLength == 0) TrainableLength = offset;
             var length = p.Shape.ElementCount(NoSymbols);
             _slots.Add(p.Name, (offset, length));
             // Start each tensor on a 64-byte boundary so vector loads of any one of them are aligned.
             offset += (length + 15) & ~15;
         }
+        if (parameters.All(p => p.Trainable)) TrainableLength = offset;
         Values = new NativeBuffer(Math.Max(offset, 16));
         Gradients = new NativeBuffer(Math.Max(offset, 16));
     }
@@ -30,6 +34,9 @@ public sealed class ParameterStore : IDisposable
     public IReadOnlyList<ParameterInfo> Parameters { get; }
     public NativeBuffer Values { get; }
     public NativeBuffer Gradients { get; }
+
+    /// <summary>Floats at the start of both buffers that hold trainable parameters (with alignment padding).</summary>
+    public int TrainableLength { get; }
 
     /// <summary>Total number of parameter elements (without alignment padding).</summary>
     public long Count => _slots.Values.Sum(s => (long)s.Length);

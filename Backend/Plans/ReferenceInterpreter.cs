@@ -59,12 +59,28 @@ public static class ReferenceInterpreter
                 case Op.LogSoftmax: SoftmaxReference.LogSoftmax<double>(In(0), y, rows, cols); break;
                 case Op.LogSoftmaxGrad: SoftmaxReference.LogSoftmaxBackward<double>(In(0), In(1), y, rows, cols); break;
                 case Op.DropoutMask:
+                case Op.ChannelDropoutMask:
                     if (masks is null || !masks.TryGetValue(node.Id, out var mask)) throw new ArgumentException($"no dropout mask given for %{node.Id}");
                     mask.CopyTo(y, 0);
                     break;
-                case Op.Conv2d or Op.Conv2dInputGrad or Op.Conv2dWeightGrad or Op.Conv2dBiasGrad or Op.MaxPool or Op.MaxPoolGrad:
+                case Op.Conv2d or Op.Conv2dInputGrad or Op.Conv2dWeightGrad or Op.Conv2dBiasGrad or Op.MaxPool or Op.MaxPoolGrad
+                    or Op.Conv1d or Op.ConvTranspose2d or Op.AvgPool or Op.AvgPoolGrad or Op.GlobalAvgPool or Op.GlobalAvgPoolGrad
+                    or Op.Upsample or Op.UpsampleGrad:
                     WindowOp(node, y, values, id => graph[id].Shape.Bind(symbols));
                     break;
+                case Op.BatchNorm or Op.BatchNormInputGrad or Op.BatchNormWeightGrad:
+                {
+                    var l = ChannelLayout.Of(graph[node.Inputs[0]].Shape.Bind(symbols));
+                    var (eps, training) = (node.Attributes.Value, node.Attributes.Training);
+                    // The running statistics a training step moves are state, not part of y: they are left as fed.
+                    if (node.Op == Op.BatchNorm) NormalizationReference.BatchNorm<double>(In(0), In(1), In(2), In(3), In(4), y, l, eps, training);
+                    else if (node.Op == Op.BatchNormInputGrad) NormalizationReference.BatchNormInputGrad<double>(In(0), In(1), In(2), In(3), y, l, eps, training);
+                    else NormalizationReference.BatchNormWeightGrad<double>(In(0), In(1), In(2), In(3), y, l, eps, training);
+                    break;
+                }
+                case Op.LayerNorm: NormalizationReference.LayerNorm<double>(In(0), In(1), In(2), y, rows, cols, node.Attributes.Value); break;
+                case Op.LayerNormInputGrad: NormalizationReference.LayerNormInputGrad<double>(In(0), In(1), In(2), y, rows, cols, node.Attributes.Value); break;
+                case Op.LayerNormWeightGrad: NormalizationReference.LayerNormWeightGrad<double>(In(0), In(1), y, rows, cols, node.Attributes.Value); break;
                 case Op.Sum: y[0] = In(0).Sum(); break;
                 case Op.Broadcast: Array.Fill(y, In(0)[0]); break;
                 case Op.Reshape: In(0).CopyTo(y, 0); break;
@@ -85,7 +101,7 @@ public static class ReferenceInterpreter
         var a = node.Attributes;
         switch (node.Op)
         {
-            case Op.Conv2d:
+            case Op.Conv2d or Op.Conv1d:
                 ConvolutionReference.Conv2d<double>(In(0), In(1), node.Inputs.Count > 2 ? In(2) : [], y,
                     Conv2dGeometry.Convolution(S(0), S(1), shapeOf(node.Id), a));
                 break;
@@ -94,6 +110,34 @@ public static class ReferenceInterpreter
             case Op.Conv2dBiasGrad:
                 ConvolutionReference.Conv2dBiasGrad<double>(In(0), y, S(0)[0], S(0)[1], S(0).Skip(2).Aggregate(1, (p, d) => p * d));
                 break;
+            case Op.ConvTranspose2d:
+            {
+                var g = Conv2dGeometry.Convolution(shapeOf(node.Id), S(1), S(0), a);
+                ConvolutionReference.Conv2dInputGrad<double>(In(0), In(1), y, g);
+                if (node.Inputs.Count > 2)
+                {
+                    var (bias, positions) = (In(2), g.Height * g.Width);
+                    for (var i = 0; i < y.Length; i++) y[i] += bias[i / positions % g.Channels];
+                }
+                break;
+            }
+            case Op.AvgPool: PoolingReference.AvgPool2d<double>(In(0), y, Conv2dGeometry.Pooling(S(0), shapeOf(node.Id), a)); break;
+            case Op.AvgPoolGrad: PoolingReference.AvgPool2dBackward<double>(In(1), y, Conv2dGeometry.Pooling(S(0), S(1), a)); break;
+            case Op.GlobalAvgPool or Op.GlobalAvgPoolGrad:
+            {
+                var l = ChannelLayout.Of(S(0));
+                if (node.Op == Op.GlobalAvgPool) PoolingReference.GlobalAvgPool<double>(In(0), y, l.Batch * l.Channels, l.Positions);
+                else PoolingReference.GlobalAvgPoolBackward<double>(In(1), y, l.Batch * l.Channels, l.Positions);
+                break;
+            }
+            case Op.Upsample or Op.UpsampleGrad:
+            {
+                var s = Conv2dGeometry.AsImage(S(0));
+                var f = a.Factor!.Length == 1 ? [1, a.Factor[0]] : a.Factor;
+                if (node.Op == Op.Upsample) PoolingReference.UpsampleNearest<double>(In(0), y, s[0] * s[1], s[2], s[3], f[0], f[1]);
+                else PoolingReference.UpsampleNearestBackward<double>(In(1), y, s[0] * s[1], s[2], s[3], f[0], f[1]);
+                break;
+            }
             case Op.MaxPool: PoolingReference.MaxPool2d<double>(In(0), y, Conv2dGeometry.Pooling(S(0), shapeOf(node.Id), a)); break;
             case Op.MaxPoolGrad: PoolingReference.MaxPool2dBackward<double>(In(0), In(1), y, Conv2dGeometry.Pooling(S(0), S(1), a)); break;
         }

@@ -47,7 +47,8 @@ public static class ReverseMode
 
         var parameterGradients = new Dictionary<string, int>();
         var outputs = forward.Outputs.ToList();
-        foreach (var p in forward.Parameters)
+        // Parameters that are not trained (batch norm's running statistics) get no gradient.
+        foreach (var p in forward.Parameters.Where(p => p.Trainable))
         {
             // A parameter the loss does not depend on still gets a gradient (zero), so optimisers see every parameter.
             var gradient = gradients.TryGetValue(p.Node, out var g) ? g : builder.Constant(0.0, p.Shape);
@@ -62,10 +63,11 @@ public static class ReverseMode
     private static bool[] RequiresGradient(Graph graph)
     {
         var requires = new bool[graph.Nodes.Count];
+        var frozen = graph.Parameters.Where(p => !p.Trainable).Select(p => p.Node).ToHashSet();
         foreach (var node in graph.Nodes)
         {
             var info = OpTable.Info(node.Op);
-            requires[node.Id] = node.Op == Op.Parameter
+            requires[node.Id] = (node.Op == Op.Parameter && !frozen.Contains(node.Id))
                 || (info.IsDifferentiable && node.Inputs.Where((_, i) => !info.NonDifferentiableInputs.Contains(i)).Any(i => requires[i]));
         }
         return requires;

@@ -41,6 +41,8 @@ public sealed class BatchNormLayer(double eps, double momentum, LayerInstance in
                 e.CreateParameter(Instance, "bias", channels, Init.Zeros, Site),
                 e.CreateParameter(Instance, "running_mean", channels, Init.Zeros, Site, trainable: false),
                 e.CreateParameter(Instance, "running_var", channels, Init.Ones, Site, trainable: false),
+                // PyTorch keeps this count in every BatchNorm's state_dict; kept so checkpoints load there strictly.
+                e.CreateParameter(Instance, "num_batches_tracked", Shape.Scalar, Init.Zeros, Site, trainable: false),
             ];
         }
         else if (e.Builder[_parameters[0]].Shape != channels)

@@ -85,4 +85,15 @@ public enum Op
     SampleNormal,
     BinaryCrossEntropy,
     KlNormal,
+
+    // gradients of the normalisations: with respect to the input, and to the weight (the bias's is a sum of dy)
+    BatchNormInputGrad,
+    BatchNormWeightGrad,
+    LayerNormInputGrad,
+    LayerNormWeightGrad,
+
+    // gradients of average pooling, global average pooling and nearest upsampling with respect to their input
+    AvgPoolGrad,
+    GlobalAvgPoolGrad,
+    UpsampleGrad,
 }

@@ -21,6 +21,9 @@ public static class Capabilities
         Op.Sum, Op.Broadcast, Op.Reshape,
         Op.SoftmaxCrossEntropy, Op.SoftmaxCrossEntropyGrad, Op.Mse, Op.MseGrad,
         Op.Conv2d, Op.Conv2dInputGrad, Op.Conv2dWeightGrad, Op.Conv2dBiasGrad, Op.MaxPool, Op.MaxPoolGrad,
+        Op.Conv1d, Op.ConvTranspose2d, Op.AvgPool, Op.AvgPoolGrad, Op.GlobalAvgPool, Op.GlobalAvgPoolGrad,
+        Op.Upsample, Op.UpsampleGrad, Op.ChannelDropoutMask,
+        Op.BatchNorm, Op.BatchNormInputGrad, Op.BatchNormWeightGrad, Op.LayerNorm, Op.LayerNormInputGrad, Op.LayerNormWeightGrad,
     };
 
     /// <summary>
@@ -31,8 +34,11 @@ public static class Capabilities
     {
         Op.MatMul => node.Inputs.All(i => graph[i].Shape.Rank == 2),
         Op.SoftmaxCrossEntropy or Op.SoftmaxCrossEntropyGrad => graph[node.Inputs[0]].Shape.Rank == 2,
-        // The pooling kernels run over NCHW; 1-D pooling waits for its own.
-        Op.MaxPool or Op.MaxPoolGrad => graph[node.Inputs[0]].Shape.Rank == 4,
+        // Pooling runs over NCL and NCHW; a 3-D window waits for its own kernels.
+        Op.MaxPool or Op.MaxPoolGrad or Op.AvgPool or Op.AvgPoolGrad => graph[node.Inputs[0]].Shape.Rank is 3 or 4,
+        Op.GlobalAvgPool or Op.GlobalAvgPoolGrad => graph[node.Inputs[0]].Shape.Rank is 3 or 4,
+        // Nearest upsampling only; bilinear waits for its kernel.
+        Op.Upsample or Op.UpsampleGrad => node.Attributes.Mode is null or "nearest" && graph[node.Inputs[0]].Shape.Rank is 3 or 4,
         _ => true,
     };
 
@@ -98,5 +104,5 @@ public static class Capabilities
     }
 
     private static string Shapes(Node node, Graph graph) =>
-        node.Op is Op.MatMul or Op.SoftmaxCrossEntropy or Op.MaxPool ? $" on {graph[node.Inputs[0]].Shape}" : "";
+        node.Op is Op.MatMul or Op.SoftmaxCrossEntropy or Op.MaxPool or Op.AvgPool or Op.Upsample ? $" on {graph[node.Inputs[0]].Shape}" : "";
 }

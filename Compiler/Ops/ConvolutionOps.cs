@@ -14,6 +14,8 @@ internal static class ConvolutionOps
         new(Op.Conv1d, "conv1d", -1, (s, a, d) => ConvShape(s, a, 1), "y[N,out,L'] = Σ over in/groups·k of w · x + b (x, w [, b])")
         {
             Cost = ConvCost,
+            // A 1-D convolution is a 2-D one of height 1: the gradient ops take either rank.
+            Backward = Conv2dBackward,
         },
         new(Op.Conv2d, "conv2d", -1, (s, a, d) => ConvShape(s, a, 2), "y[N,out,H',W'] = Σ over in/groups·kh·kw of w · x + b (x, w [, b])")
         {
@@ -32,6 +34,7 @@ internal static class ConvolutionOps
         new(Op.ConvTranspose2d, "conv_transpose2d", -1, TransposedShape, "the gradient of conv2d with respect to its input, as a layer (x, w [, b])")
         {
             Cost = TransposedCost,
+            Backward = TransposedBackward,
         },
     ];
 
@@ -69,6 +72,18 @@ internal static class ConvolutionOps
         var (x, w) = (node.Inputs[0], node.Inputs[1]);
         if (c.NeedsGradient(x)) c.Accumulate(x, c.Emit(Op.Conv2dInputGrad, node.Attributes, dy, w, x));
         if (c.NeedsGradient(w)) c.Accumulate(w, c.Emit(Op.Conv2dWeightGrad, node.Attributes, x, dy, w));
+        if (node.Inputs.Count > 2 && c.NeedsGradient(node.Inputs[2])) c.Accumulate(node.Inputs[2], c.Emit(Op.Conv2dBiasGrad, dy));
+    }
+
+    /// <summary>
+    /// The transposed convolution is conv2d's input gradient, so its own gradients are conv2d ops with the roles
+    /// turned round: dx = conv2d(dy, w), dw = conv2d_weight_grad with dy as the image and x as the output gradient.
+    /// </summary>
+    private static void TransposedBackward(BackwardContext c, Node node, int dy)
+    {
+        var (x, w) = (node.Inputs[0], node.Inputs[1]);
+        if (c.NeedsGradient(x)) c.Accumulate(x, c.Emit(Op.Conv2d, node.Attributes with { OutputPadding = null }, dy, w));
+        if (c.NeedsGradient(w)) c.Accumulate(w, c.Emit(Op.Conv2dWeightGrad, node.Attributes, dy, x, w));
         if (node.Inputs.Count > 2 && c.NeedsGradient(node.Inputs[2])) c.Accumulate(node.Inputs[2], c.Emit(Op.Conv2dBiasGrad, dy));
     }
 

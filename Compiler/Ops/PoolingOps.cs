@@ -20,12 +20,26 @@ internal static class PoolingOps
         new(Op.AvgPool, "avg_pool", 1, PoolShape, "y = the mean of each window (padding counts as 0 and is counted)")
         {
             Cost = WindowCost,
+            Backward = (c, node, dy) => InputGradient(c, node, dy, Op.AvgPoolGrad),
+        },
+        new(Op.AvgPoolGrad, "avg_pool_grad", 2, (s, a, d) => s[0], "dx = each dy spread evenly over its window (x, dy)")
+        {
+            Cost = (node, s, batch) => Count.Elements(s[1], batch) * node.Attributes.Kernel!.Aggregate(1L, (p, k) => p * k),
         },
         new(Op.GlobalAvgPool, "global_avg_pool", 1, GlobalShape, "y[N,C] = the mean over every spatial position")
         {
             Cost = (node, s, batch) => Count.Elements(s[0], batch),
+            Backward = (c, node, dy) => InputGradient(c, node, dy, Op.GlobalAvgPoolGrad),
         },
-        new(Op.Upsample, "upsample", 1, UpsampleShape, "y = x with each spatial axis `factor` times larger (nearest or bilinear)"),
+        new(Op.GlobalAvgPoolGrad, "global_avg_pool_grad", 2, (s, a, d) => s[0], "dx[N,C,...] = dy[N,C] / positions at every position (x, dy)")
+        {
+            Cost = (node, s, batch) => Count.Elements(s[0], batch),
+        },
+        new(Op.Upsample, "upsample", 1, UpsampleShape, "y = x with each spatial axis `factor` times larger (nearest or bilinear)")
+        {
+            Backward = (c, node, dy) => InputGradient(c, node, dy, Op.UpsampleGrad),
+        },
+        new(Op.UpsampleGrad, "upsample_grad", 2, (s, a, d) => s[0], "dx = the sum of dy over the copies each input element was spread to (x, dy)"),
     ];
 
     private static Shape PoolShape(Shape[] s, OpAttributes a, Shape? declared)
@@ -42,6 +56,12 @@ internal static class PoolingOps
     {
         var x = node.Inputs[0];
         if (c.NeedsGradient(x)) c.Accumulate(x, c.Emit(Op.MaxPoolGrad, node.Attributes, x, dy));
+    }
+
+    private static void InputGradient(BackwardContext c, Node node, int dy, Op gradient)
+    {
+        var x = node.Inputs[0];
+        if (c.NeedsGradient(x)) c.Accumulate(x, c.Emit(gradient, node.Attributes, x, dy));
     }
 
     private static Shape GlobalShape(Shape[] s, OpAttributes a, Shape? declared) =>

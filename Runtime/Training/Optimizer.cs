@@ -35,8 +35,9 @@ public sealed class Optimizer : IDisposable
     {
         Step++;
         var lr = (float)(LearningRate > 0 ? LearningRate : Spec.LearningRate);
-        var w = _store.Values.Span;
-        var g = _store.Gradients.Span;
+        // Only the trainable prefix of the arena: running statistics after it are not the optimiser's.
+        var w = _store.Values.Span[.._store.TrainableLength];
+        var g = _store.Gradients.Span[.._store.TrainableLength];
         switch (Spec.Kind)
         {
             case OptimizerKind.Sgd:

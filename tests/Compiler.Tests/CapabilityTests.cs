@@ -10,24 +10,29 @@ public class CapabilityTests
         string.Join("\n", diagnostics.Select(d => DiagnosticRenderer.Render(d).TrimEnd()));
 
     [Fact]
-    public void A_cnn_record_lists_its_pending_fields_and_then_its_batch_norm_which_follows_the_convolution()
+    public void A_cnn_record_lists_its_pending_fields_and_its_model_trains()
     {
         var file = Compile.Ok(LanguageSketchTests.FashionCnn);
-        var diagnostics = Capabilities.CheckTrain(file, file.Trains[0]);
-        diagnostics.Select(d => d.Message).ShouldBe(
+        Capabilities.CheckTrain(file, file.Trains[0]).Select(d => d.Message).ShouldBe(
         [
             "`schedule` (line 20) cannot be trained by this version of dlc yet",
             "`clip` (line 23) cannot be trained by this version of dlc yet",
             "`topK 3` (line 24) cannot be trained by this version of dlc yet",
-            "`batchNorm` (line 4) cannot be trained by this version of dlc yet",
         ]);
-        Render(diagnostics.Skip(3)).ShouldBe("""
-            error DL0406: `batchNorm` (line 4) cannot be trained by this version of dlc yet
-              --> test.dl:4:8
+    }
+
+    [Fact]
+    public void A_layer_without_a_kernel_is_shown_at_its_source()
+    {
+        var file = Compile.Ok("model U (x: Tensor[N, 3, 8, 8]) : Tensor[N, 3, 16, 16] =\n    x\n    |> upsample 2 (mode = bilinear)\n");
+        var d = Capabilities.FirstUnsupported(file.Elaborate("U", training: true), "trained").ShouldNotBeNull();
+        Render([d]).ShouldBe("""
+            error DL0406: `upsample` (line 3) cannot be trained by this version of dlc yet
+              --> test.dl:3:8
                |
-             4 |     >> batchNorm
-               |        ^^^^^^^^^
-               = help: `dlc check` accepts it, but the engine has no kernel for `batch_norm` yet
+             3 |     |> upsample 2 (mode = bilinear)
+               |        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+               = help: `dlc check` accepts it, but the engine has no kernel for `upsample` on Tensor[N, 3, 8, 8] yet
             """);
     }
 
@@ -40,11 +45,11 @@ public class CapabilityTests
     }
 
     [Fact]
-    public void Building_the_training_graph_of_a_cnn_reports_its_batch_norm_rather_than_failing_later()
+    public void Building_the_training_graph_of_a_model_without_kernels_reports_the_layer_rather_than_failing_later()
     {
-        var file = Compile.Ok(LanguageSketchTests.FashionCnn);
-        var ex = Should.Throw<DiagnosticException>(() => TrainingGraph.Build(file.Elaborate("FashionCnn", training: true), LossKind.CrossEntropy));
-        ex.Diagnostics.ShouldHaveSingleItem().Message.ShouldBe("`batchNorm` (line 4) cannot be trained by this version of dlc yet");
+        var file = Compile.Ok("model U (x: Tensor[N, 3, 8, 8]) : Tensor[N, 3, 16, 16] =\n    x |> upsample 2 (mode = bilinear)\n");
+        var ex = Should.Throw<DiagnosticException>(() => TrainingGraph.Build(file.Elaborate("U", training: true), LossKind.Mse));
+        ex.Diagnostics.ShouldHaveSingleItem().Message.ShouldBe("`upsample` (line 2) cannot be trained by this version of dlc yet");
     }
 
     [Fact]
@@ -72,7 +77,7 @@ public class CapabilityTests
     public void A_layer_of_an_imported_file_is_reported_in_that_file()
     {
         var file = Compile.WithFiles("import \"blocks.dl\"\n\nmodel M (x: Tensor[N, 1, 8, 8]) =\n    x |> block 4\n",
-            ("blocks.dl", "let block (channels: int) =\n    avgPool 2 >> conv2d channels (kernel = 3)\n"));
+            ("blocks.dl", "let block (channels: int) =\n    upsample 2 (mode = bilinear) >> conv2d channels (kernel = 3)\n"));
         var d = Capabilities.FirstUnsupported(file.Elaborate("M", training: true), "trained").ShouldNotBeNull();
         d.Location.ShouldBe("blocks.dl:2:5");
     }

@@ -57,7 +57,7 @@ public class LanguageSketchTests
         ]);
         // As sum(p.numel() for p in model.parameters()) counts it: the running statistics are buffers.
         model.ParameterCount.ShouldBe(320 + 64 + 18_496 + 128 + 401_536 + 1_290);
-        model.StateCount.ShouldBe(2 * (32 + 64));
+        model.StateCount.ShouldBe(2 * (32 + 64) + 2);
     }
 
     [Fact]
@@ -67,7 +67,9 @@ public class LanguageSketchTests
         model.Graph.Parameters.Where(p => !p.Trainable).Select(p => p.Name).ShouldBe(
         [
             "FashionCnn.convBlock1.batchNorm.running_mean", "FashionCnn.convBlock1.batchNorm.running_var",
+            "FashionCnn.convBlock1.batchNorm.num_batches_tracked",
             "FashionCnn.convBlock2.batchNorm.running_mean", "FashionCnn.convBlock2.batchNorm.running_var",
+            "FashionCnn.convBlock2.batchNorm.num_batches_tracked",
         ]);
     }
 

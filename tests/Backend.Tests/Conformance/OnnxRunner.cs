@@ -11,7 +11,8 @@ namespace Dlc.Backend.Tests.Conformance;
 /// </summary>
 internal sealed class OnnxRunner(IGemm gemm)
 {
-    public static readonly string[] Supported = ["Gemm", "MatMul", "Transpose", "Add", "Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Conv", "MaxPool"];
+    public static readonly string[] Supported = ["Gemm", "MatMul", "Transpose", "Add", "Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Conv", "MaxPool",
+        "AveragePool", "ConvTranspose", "BatchNormalization", "Unsqueeze", "Squeeze"];
 
     public Tensor Run(OnnxCase test)
     {
@@ -37,6 +38,11 @@ internal sealed class OnnxRunner(IGemm gemm)
         "LogSoftmax" => Rows(node, inputs[0], (x, y, r, c) => SoftmaxKernels.LogSoftmax(x, y, r, c)),
         "Conv" => Conv(node, inputs),
         "MaxPool" => MaxPool(node, inputs[0]),
+        "AveragePool" => AveragePool(node, inputs[0]),
+        "ConvTranspose" => ConvTranspose(node, inputs),
+        "BatchNormalization" => BatchNorm(node, inputs),
+        "Unsqueeze" => Reshape(inputs[0], Unsqueezed(inputs[0].Dims, node.Ints("axes")!)),
+        "Squeeze" => Reshape(inputs[0], inputs[0].Dims.Where((d, i) => !(node.Ints("axes")?.Contains(i) ?? d == 1)).ToArray()),
         _ => throw new NotSupportedException($"ONNX operator {node.OpType} is not handled."),
     };
 
@@ -80,34 +86,97 @@ internal sealed class OnnxRunner(IGemm gemm)
     private unsafe Tensor Conv(NodeProto node, Tensor[] inputs)
     {
         var (x, w) = (inputs[0], inputs[1]);
-        var g = Window(node, x, w.Dims[0], w.Dims[2], w.Dims[3], (int)node.Int("group", 1));
+        var g = Window(node, x, w.Dims[0], w.Dims.Length == 3 ? 1 : w.Dims[2], w.Dims[^1], (int)node.Int("group", 1));
         var y = new float[g.OutputSize];
-        var (samples, columns, rowLength) = Conv2dScratch.Lengths(g);
-        var (col, rows) = (new float[columns], new float[rowLength]);
+        var (columns, _) = Conv2dKernel.ScratchLengths(g, 1);
+        var col = new float[columns];
         var bias = inputs.Length > 2 ? inputs[2].Data : null;
-        fixed (float* px = x.Data, pw = w.Data, pb = bias, py = y, pcol = col, prows = rows)
-            Convolution.Conv2d(px, pw, pb, py, new Conv2dScratch(pcol, prows, samples), g, gemm);
-        return new Tensor([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], y);
+        fixed (float* px = x.Data, pw = w.Data, pb = bias, py = y, pcol = col)
+            new Conv2dKernel(g, gemm, null, pcol, null).Forward(px, pw, pb, py);
+        return new Tensor(Shaped(x, g), y);
+    }
+
+    /// <summary>ConvTranspose as conv2d's input gradient: the convolution it transposes maps its output back to x.</summary>
+    private unsafe Tensor ConvTranspose(NodeProto node, Tensor[] inputs)
+    {
+        var (x, w) = (inputs[0], inputs[1]);
+        if (x.Dims.Length != 4) throw new NotSupportedException("Only 2-D transposed convolutions are handled.");
+        var groups = (int)node.Int("group", 1);
+        int[] Ints(string name, int fill) => node.Ints(name)?.Select(v => (int)v).ToArray() ?? [fill, fill];
+        var (strides, dilations, extra) = (Ints("strides", 1), Ints("dilations", 1), Ints("output_padding", 0));
+        var pads = node.Ints("pads")?.Select(v => (int)v).ToArray() ?? [0, 0, 0, 0];
+        int Out(int i) => (x.Dims[i + 2] - 1) * strides[i] - pads[i] - pads[i + 2] + dilations[i] * (w.Dims[i + 2] - 1) + extra[i] + 1;
+        var (outChannels, oh, ow) = (w.Dims[1] * groups, Out(0), Out(1));
+        // The transposed convolution's geometry: its output is the image, x the convolution's output.
+        var g = new Conv2dGeometry(x.Dims[0], outChannels, oh, ow, x.Dims[1], x.Dims[2], x.Dims[3], w.Dims[2], w.Dims[3],
+            strides[0], strides[1], pads[0], pads[1], dilations[0], dilations[1], groups);
+        var y = new float[g.InputSize];
+        var col = new float[Conv2dKernel.ScratchLengths(g, 1).Columns];
+        fixed (float* px = x.Data, pw = w.Data, py = y, pcol = col)
+            new Conv2dKernel(g, gemm, null, pcol, null).InputGrad(px, pw, py);
+        if (inputs.Length > 2) Convolution.AddChannelBias(y, inputs[2].Data, g.Batch, outChannels, oh * ow);
+        return new Tensor([g.Batch, outChannels, oh, ow], y);
     }
 
     private static Tensor MaxPool(NodeProto node, Tensor x)
     {
         var kernel = node.Ints("kernel_shape")!;
-        var g = Window(node, x, x.Dims[1], (int)kernel[0], (int)kernel[1], x.Dims[1]);
+        var g = Window(node, x, x.Dims[1], kernel.Length == 1 ? 1 : (int)kernel[0], (int)kernel[^1], x.Dims[1]);
         var y = new float[g.OutputSize];
         Pooling.MaxPool2d(x.Data, y, g);
-        return new Tensor([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], y);
+        return new Tensor(Shaped(x, g), y);
     }
+
+    /// <summary>AveragePool as PyTorch exports it: padding counted (count_include_pad = 1) or no padding at all.</summary>
+    private static Tensor AveragePool(NodeProto node, Tensor x)
+    {
+        var kernel = node.Ints("kernel_shape")!;
+        var g = Window(node, x, x.Dims[1], kernel.Length == 1 ? 1 : (int)kernel[0], (int)kernel[^1], x.Dims[1]);
+        if (node.Int("count_include_pad", 0) == 0 && (g.PadTop > 0 || g.PadLeft > 0))
+            throw new NotSupportedException("Average pooling that leaves the padding out of the count is not handled.");
+        var y = new float[g.OutputSize];
+        Dlc.Backend.Kernels.Reference.PoolingReference.AvgPool2d<float>(x.Data, y, g);
+        return new Tensor(Shaped(x, g), y);
+    }
+
+    /// <summary>BatchNormalization in inference mode: the running statistics are inputs 3 and 4.</summary>
+    private static Tensor BatchNorm(NodeProto node, Tensor[] inputs)
+    {
+        var x = inputs[0];
+        var layout = ChannelLayout.Of(x.Dims);
+        var y = new float[x.Size];
+        var (mean, variance) = (inputs[3].Data.ToArray(), inputs[4].Data.ToArray());
+        Normalization.BatchNorm(x.Data, inputs[1].Data, inputs[2].Data, mean, variance, y, layout,
+            node.Float("epsilon", 1e-5f), node.Float("momentum", 0.9f), training: false, 0, layout.Channels);
+        return new Tensor(x.Dims, y);
+    }
+
+    private static Tensor Reshape(Tensor x, int[] dims) => new(dims, x.Data);
+
+    private static int[] Unsqueezed(int[] dims, long[] axes)
+    {
+        var result = dims.ToList();
+        foreach (var axis in axes.Order()) result.Insert((int)axis, 1);
+        return [.. result];
+    }
+
+    /// <summary>The output dims of a window op, NCL when x is.</summary>
+    private static int[] Shaped(Tensor x, Conv2dGeometry g) =>
+        x.Dims.Length == 3 ? [g.Batch, g.OutChannels, g.OutWidth] : [g.Batch, g.OutChannels, g.OutHeight, g.OutWidth];
 
     private static Conv2dGeometry Window(NodeProto node, Tensor x, int outChannels, int kh, int kw, int groups)
     {
-        if (x.Dims.Length != 4) throw new NotSupportedException("Only 2-D windows over NCHW are handled.");
+        if (x.Dims.Length is not (3 or 4)) throw new NotSupportedException("Only 1-D and 2-D windows over NCL and NCHW are handled.");
         if (node.Attribute.Any(a => a.Name is "auto_pad" or "ceil_mode" && (a.I != 0 || a.S.Length > 0 && a.S.ToStringUtf8() != "NOTSET")))
             throw new NotSupportedException("auto_pad and ceil_mode are not handled.");
+        // A 1-D window is the 2-D one of height 1.
+        var flat = x.Dims.Length == 3;
+        var dims = flat ? [x.Dims[0], x.Dims[1], 1, x.Dims[2]] : x.Dims;
         int[] Ints(string name, int fill, int count) => node.Ints(name)?.Select(v => (int)v).ToArray() ?? Enumerable.Repeat(fill, count).ToArray();
-        var (strides, pads, dilations) = (Ints("strides", 1, 2), Ints("pads", 0, 4), Ints("dilations", 1, 2));
+        var (strides, pads, dilations) = (Ints("strides", 1, flat ? 1 : 2), Ints("pads", 0, flat ? 2 : 4), Ints("dilations", 1, flat ? 1 : 2));
+        if (flat) (strides, pads, dilations) = ([1, strides[0]], [0, pads[0], 0, pads[1]], [1, dilations[0]]);
         int Out(int size, int k, int i) => (size + pads[i] + pads[i + 2] - dilations[i] * (k - 1) - 1) / strides[i] + 1;
-        return new Conv2dGeometry(x.Dims[0], x.Dims[1], x.Dims[2], x.Dims[3], outChannels, Out(x.Dims[2], kh, 0), Out(x.Dims[3], kw, 1),
+        return new Conv2dGeometry(dims[0], dims[1], dims[2], dims[3], outChannels, Out(dims[2], kh, 0), Out(dims[3], kw, 1),
             kh, kw, strides[0], strides[1], pads[0], pads[1], dilations[0], dilations[1], groups);
     }
 

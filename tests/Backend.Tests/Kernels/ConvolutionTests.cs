@@ -36,23 +36,32 @@ public class ConvolutionTests
             : new(s[0], s[1], s[2], s[3], s[4], oh, ow, s[5], s[6], s[7], s[8], s[9], s[10], s[13], s[14], s[15]);
     }
 
+    public static TheoryData<int, int> ShapesAndThreads()
+    {
+        var data = new TheoryData<int, int>();
+        foreach (var shape in Enumerable.Range(0, Shapes.Length))
+            foreach (var threads in new[] { 1, 2, 3 }) data.Add(shape, threads);
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(ShapeIndices))]
-    public unsafe void Convolution_forward_and_backward_match_the_reference(int shape)
+    [MemberData(nameof(ShapesAndThreads))]
+    public unsafe void Convolution_forward_and_backward_match_the_reference(int shape, int threads)
     {
         var g = Geometry(Shapes[shape], pool: false);
         var (x, w, b, dy) = (TestData.Normal(g.InputSize, 1), TestData.Normal(g.WeightSize, 2), TestData.Normal(g.OutChannels, 3), TestData.Normal(g.OutputSize, 4));
         // NaN-filled outputs show that every kernel overwrites rather than accumulates.
         float[] Fresh(int n) => Enumerable.Repeat(float.NaN, n).ToArray();
         var (y, dx, dw, db) = (Fresh(g.OutputSize), Fresh(g.InputSize), Fresh(g.WeightSize), Fresh(g.OutChannels));
-        var (col, rows) = (Fresh(2 * g.Patch * g.Positions), Fresh(2 * g.OutPerGroup * g.Positions));
-        IGemm gemm = new ManagedGemm(1);
-        fixed (float* px = x, pw = w, pb = b, pdy = dy, py = y, pdx = dx, pdw = dw, pcol = col, prows = rows)
+        var (columns, partials) = Conv2dKernel.ScratchLengths(g, threads);
+        var (col, part) = (Fresh(columns), Fresh(Math.Max(1, partials)));
+        using var parallel = new SampleParallel(threads);
+        fixed (float* px = x, pw = w, pb = b, pdy = dy, py = y, pdx = dx, pdw = dw, pcol = col, ppart = part)
         {
-            var scratch = new Conv2dScratch(pcol, prows, 2);
-            Convolution.Conv2d(px, pw, pb, py, scratch, g, gemm);
-            Convolution.Conv2dInputGrad(pdy, pw, pdx, scratch, g, gemm);
-            Convolution.Conv2dWeightGrad(px, pdy, pdw, scratch, g, gemm);
+            var kernel = new Conv2dKernel(g, new ManagedGemm(1), threads > 1 ? parallel : null, pcol, ppart);
+            kernel.Forward(px, pw, pb, py);
+            kernel.InputGrad(pdy, pw, pdx);
+            kernel.WeightGrad(px, pdy, pdw);
         }
         Convolution.Conv2dBiasGrad(dy, db, g.Batch, g.OutChannels, g.Positions);
 
@@ -73,10 +82,10 @@ public class ConvolutionTests
     {
         var g = Geometry(Shapes[1], pool: false);
         var (x, w) = (TestData.Normal(g.InputSize, 5), TestData.Normal(g.WeightSize, 6));
-        var (samples, columns, rowLength) = Conv2dScratch.Lengths(g);
-        var (y, col, rows) = (new float[g.OutputSize], new float[columns], new float[rowLength]);
-        fixed (float* px = x, pw = w, py = y, pcol = col, prows = rows)
-            Convolution.Conv2d(px, pw, null, py, new Conv2dScratch(pcol, prows, samples), g, new ManagedGemm(1));
+        var (columns, _) = Conv2dKernel.ScratchLengths(g, 1);
+        var (y, col) = (new float[g.OutputSize], new float[columns]);
+        fixed (float* px = x, pw = w, py = y, pcol = col)
+            new Conv2dKernel(g, new ManagedGemm(1), null, pcol, null).Forward(px, pw, null, py);
         var ry = new double[y.Length];
         ConvolutionReference.Conv2d<double>(TestData.ToDouble(x), TestData.ToDouble(w), [], ry, g);
         Close.All(y, ry, 1e-5, 1e-5, "y");

@@ -73,7 +73,42 @@ public class GradientCheckTests
         {
             yield return new Case(c.Name, Op.MaxPool, b =>
                 b.Add(Op.MaxPool, [P(b, "x", 2, 3, 5, 5)], new OpAttributes { Kernel = c.Kernel, Stride = c.Stride, Padding = c.Pads }));
+            yield return new Case(c.Name.Replace("max", "avg"), Op.AvgPool, b =>
+                b.Add(Op.AvgPool, [P(b, "x", 2, 3, 5, 5)], new OpAttributes { Kernel = c.Kernel, Stride = c.Stride, Padding = c.Pads }));
         }
+        yield return new Case("max_pool 1-D 3 stride 2 padding 1", Op.MaxPool, b =>
+            b.Add(Op.MaxPool, [P(b, "x", 2, 3, 7)], new OpAttributes { Kernel = [3], Stride = [2], Padding = [1, 1] }));
+        yield return new Case("avg_pool 1-D 2", Op.AvgPool, b =>
+            b.Add(Op.AvgPool, [P(b, "x", 2, 3, 6)], new OpAttributes { Kernel = [2], Stride = [2], Padding = [0, 0] }));
+        yield return new Case("conv1d stride 2 padding 1 dilation 2", Op.Conv1d, b =>
+            b.Add(Op.Conv1d, [P(b, "x", 2, 4, 9), P(b, "w", 6, 2, 3), P(b, "b", 6)],
+                new OpAttributes { Stride = [2], Padding = [1, 1], Dilation = [2], Groups = 2 }));
+        yield return new Case("conv_transpose2d stride 2 padding 1 output padding 1", Op.ConvTranspose2d, b =>
+            b.Add(Op.ConvTranspose2d, [P(b, "x", 2, 4, 3, 3), P(b, "w", 4, 3, 3, 3), P(b, "b", 3)],
+                new OpAttributes { Stride = [2, 2], Padding = [1, 1, 1, 1], Dilation = [1, 1], OutputPadding = [1, 1], Groups = 1 }));
+        yield return new Case("conv_transpose2d groups 2 no bias", Op.ConvTranspose2d, b =>
+            b.Add(Op.ConvTranspose2d, [P(b, "x", 2, 4, 3, 3), P(b, "w", 4, 1, 2, 2)],
+                new OpAttributes { Stride = [1, 1], Padding = [0, 0, 0, 0], Dilation = [1, 1], OutputPadding = [0, 0], Groups = 2 }));
+        yield return new Case("global_avg_pool", Op.GlobalAvgPool, b => b.Add(Op.GlobalAvgPool, P(b, "x", 2, 3, 4, 5)));
+        yield return new Case("upsample nearest 2", Op.Upsample, b =>
+            b.Add(Op.Upsample, [P(b, "x", 2, 3, 3, 2)], new OpAttributes { Factor = [2, 3], Mode = "nearest" }));
+        foreach (var training in new[] { true, false })
+        {
+            foreach (var dims in new[] { new Dim[] { Dim.Sym("N"), 3, 2, 2 }, [Dim.Sym("N"), 4], [Dim.Sym("N"), 2, 5] })
+            {
+                yield return new Case($"batch_norm {(training ? "training" : "evaluation")} [{string.Join(", ", dims.Select(d => d.ToString()))}]", Op.BatchNorm, b =>
+                {
+                    var channels = new Shape(dims[1]);
+                    // Statistics are inputs, the variance kept positive through a sigmoid.
+                    var mean = b.Input("running_mean", channels);
+                    var variance = b.Add(Op.Sigmoid, b.Input("running_var", channels));
+                    return b.Add(Op.BatchNorm, [P(b, "x", dims), P(b, "w", dims[1]), P(b, "b", dims[1]), mean, variance, b.Input("count", Shape.Scalar)],
+                        new OpAttributes { Value = 1e-5, Momentum = 0.1, Training = training });
+                });
+            }
+        }
+        yield return new Case("layer_norm", Op.LayerNorm, b =>
+            b.Add(Op.LayerNorm, [P(b, "x", Dim.Sym("N"), 2, 6), P(b, "w", 6), P(b, "b", 6)], new OpAttributes { Value = 1e-5 }));
     }
 
     public static TheoryData<string> CaseNames() => new(Cases().Select(c => c.Name));

@@ -1,0 +1,254 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
+namespace Dlc.Backend.Kernels;
+
+/// <summary>
+/// The layout batch norm works on: x is [N, C, S] with S the product of the spatial axes (1 for [N, C]),
+/// so each channel is N planes of S contiguous values.
+/// </summary>
+public readonly record struct ChannelLayout(int Batch, int Channels, int Positions)
+{
+    public static ChannelLayout Of(int[] shape) => new(shape[0], shape[1], shape.Skip(2).Aggregate(1, (a, d) => a * d));
+
+    public int Size => Batch * Channels * Positions;
+
+    /// <summary>Values per channel: the count its statistics are taken over.</summary>
+    public int PerChannel => Batch * Positions;
+}
+
+/// <summary>
+/// Batch norm and layer norm with PyTorch's definitions (biased variance for normalising, unbiased for the
+/// running estimate; eps inside the square root). Statistics are summed in double, per plane in float
+/// vectors, so a channel of a whole batch keeps its precision. Batch norm's kernels work on a range of
+/// channels, so a plan can split channels over threads; the gradient kernels recompute the statistics
+/// from x instead of reading state saved by the forward pass.
+/// </summary>
+public static class Normalization
+{
+    /// <summary>
+    /// y = (x − mean) / √(var + eps) · w + b for channels [c0, c1). Training uses the batch's statistics and
+    /// moves the running ones by <paramref name="momentum"/> (the variance unbiased, as PyTorch does); otherwise
+    /// the running ones are used and left alone.
+    /// </summary>
+    public static void BatchNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> runningMean,
+        Span<float> runningVar, Span<float> y, ChannelLayout l, float eps, float momentum, bool training, int c0, int c1)
+    {
+        Check(l, x.Length, y.Length, w.Length);
+        for (var c = c0; c < c1; c++)
+        {
+            float mean, invStd;
+            if (training)
+            {
+                var (m, variance) = Statistics(x, l, c);
+                (mean, invStd) = ((float)m, (float)(1.0 / Math.Sqrt(variance + eps)));
+                var n = l.PerChannel;
+                var unbiased = n > 1 ? variance * n / (n - 1) : variance;
+                runningMean[c] = (float)((1 - momentum) * runningMean[c] + momentum * m);
+                runningVar[c] = (float)((1 - momentum) * runningVar[c] + momentum * unbiased);
+            }
+            else
+            {
+                (mean, invStd) = (runningMean[c], 1f / MathF.Sqrt(runningVar[c] + eps));
+            }
+            var scale = w[c] * invStd;
+            var shift = b[c] - mean * scale;
+            for (var i = 0; i < l.Batch; i++)
+            {
+                var at = (i * l.Channels + c) * l.Positions;
+                Affine(x.Slice(at, l.Positions), scale, shift, y.Slice(at, l.Positions));
+            }
+        }
+    }
+
+    /// <summary>dx of <see cref="BatchNorm"/> for channels [c0, c1) (overwritten).</summary>
+    public static void BatchNormInputGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> runningVar,
+        ReadOnlySpan<float> dy, Span<float> dx, ChannelLayout l, float eps, bool training, int c0, int c1)
+    {
+        Check(l, x.Length, dx.Length, w.Length);
+        Shapes.Same(x.Length, dy.Length, nameof(dy));
+        for (var c = c0; c < c1; c++)
+        {
+            if (!training)
+            {
+                var factor = w[c] / MathF.Sqrt(runningVar[c] + eps);
+                for (var i = 0; i < l.Batch; i++)
+                {
+                    var at = (i * l.Channels + c) * l.Positions;
+                    TensorPrimitives.Multiply(dy.Slice(at, l.Positions), factor, dx.Slice(at, l.Positions));
+                }
+                continue;
+            }
+            var (m, variance) = Statistics(x, l, c);
+            var invStd = 1.0 / Math.Sqrt(variance + eps);
+            var (sumDy, sumDyX) = GradientSums(x, dy, l, c);
+            var n = (double)l.PerChannel;
+            var sumDyCentred = sumDyX - m * sumDy;
+            // dx = w·σ⁻¹·(dy − Σdy/n − (x − mean)·σ⁻²·Σdy(x − mean)/n) = a·dy + k·x + d
+            var a = w[c] * invStd;
+            var k = -a * invStd * invStd * sumDyCentred / n;
+            var d = -a * sumDy / n - k * m;
+            for (var i = 0; i < l.Batch; i++)
+            {
+                var at = (i * l.Channels + c) * l.Positions;
+                var target = dx.Slice(at, l.Positions);
+                Affine(x.Slice(at, l.Positions), (float)k, (float)d, target);
+                TensorPrimitives.MultiplyAdd(dy.Slice(at, l.Positions), (float)a, target, target);
+            }
+        }
+    }
+
+    /// <summary>dw[c] = Σ dy · (x − mean) / √(var + eps) for channels [c0, c1), with the statistics <see cref="BatchNorm"/> used.</summary>
+    public static void BatchNormWeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar,
+        ReadOnlySpan<float> dy, Span<float> dw, ChannelLayout l, float eps, bool training, int c0, int c1)
+    {
+        Check(l, x.Length, dy.Length, dw.Length);
+        for (var c = c0; c < c1; c++)
+        {
+            var (m, variance) = training ? Statistics(x, l, c) : (runningMean[c], runningVar[c]);
+            var (sumDy, sumDyX) = GradientSums(x, dy, l, c);
+            dw[c] = (float)((sumDyX - m * sumDy) / Math.Sqrt(variance + eps));
+        }
+    }
+
+    /// <summary>y = (x − mean) / √(var + eps) · w + b over each row of <paramref name="cols"/> values.</summary>
+    public static void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int rows, int cols, float eps)
+    {
+        Shapes.Same(rows * cols, x.Length, nameof(x));
+        Shapes.Same(x.Length, y.Length, nameof(y));
+        Shapes.Same(cols, w.Length, nameof(w));
+        for (var r = 0; r < rows; r++)
+        {
+            var row = x.Slice(r * cols, cols);
+            var target = y.Slice(r * cols, cols);
+            var (mean, invStd) = RowStatistics(row, eps);
+            Affine(row, invStd, -mean * invStd, target);
+            TensorPrimitives.MultiplyAdd(target, w, b, target);
+        }
+    }
+
+    /// <summary>dx = σ⁻¹·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·w, per row (overwritten).</summary>
+    public static void LayerNormInputGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, int rows, int cols, float eps)
+    {
+        Shapes.Same(rows * cols, x.Length, nameof(x));
+        Shapes.Same(x.Length, dy.Length, nameof(dy));
+        Shapes.Same(x.Length, dx.Length, nameof(dx));
+        for (var r = 0; r < rows; r++)
+        {
+            var row = x.Slice(r * cols, cols);
+            var grad = dy.Slice(r * cols, cols);
+            var target = dx.Slice(r * cols, cols);
+            var (mean, invStd) = RowStatistics(row, eps);
+            double sumG = 0, sumGx = 0;
+            for (var j = 0; j < cols; j++)
+            {
+                var g = grad[j] * w[j];
+                sumG += g;
+                sumGx += g * (row[j] - mean);
+            }
+            var meanG = (float)(sumG / cols);
+            var meanGxHat = (float)(sumGx * invStd / cols);
+            for (var j = 0; j < cols; j++)
+            {
+                var xHat = (row[j] - mean) * invStd;
+                target[j] = invStd * (grad[j] * w[j] - meanG - xHat * meanGxHat);
+            }
+        }
+    }
+
+    /// <summary>dw = Σ over the rows of dy · x̂ (overwritten).</summary>
+    public static void LayerNormWeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, int rows, int cols, float eps)
+    {
+        Shapes.Same(rows * cols, x.Length, nameof(x));
+        Shapes.Same(x.Length, dy.Length, nameof(dy));
+        Shapes.Same(cols, dw.Length, nameof(dw));
+        dw.Clear();
+        for (var r = 0; r < rows; r++)
+        {
+            var row = x.Slice(r * cols, cols);
+            var grad = dy.Slice(r * cols, cols);
+            var (mean, invStd) = RowStatistics(row, eps);
+            for (var j = 0; j < cols; j++) dw[j] += grad[j] * (row[j] - mean) * invStd;
+        }
+    }
+
+    /// <summary>The mean and biased variance of channel c over the batch and positions, two passes in double.</summary>
+    private static (double Mean, double Variance) Statistics(ReadOnlySpan<float> x, ChannelLayout l, int c)
+    {
+        double sum = 0;
+        for (var i = 0; i < l.Batch; i++) sum += TensorPrimitives.Sum(x.Slice((i * l.Channels + c) * l.Positions, l.Positions));
+        var mean = sum / l.PerChannel;
+        double squares = 0;
+        for (var i = 0; i < l.Batch; i++) squares += SquaredDeviations(x.Slice((i * l.Channels + c) * l.Positions, l.Positions), (float)mean);
+        return (mean, squares / l.PerChannel);
+    }
+
+    /// <summary>Σ dy and Σ dy·x over channel c.</summary>
+    private static (double SumDy, double SumDyX) GradientSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ChannelLayout l, int c)
+    {
+        double sumDy = 0, sumDyX = 0;
+        for (var i = 0; i < l.Batch; i++)
+        {
+            var at = (i * l.Channels + c) * l.Positions;
+            sumDy += TensorPrimitives.Sum(dy.Slice(at, l.Positions));
+            sumDyX += TensorPrimitives.Dot(dy.Slice(at, l.Positions), x.Slice(at, l.Positions));
+        }
+        return (sumDy, sumDyX);
+    }
+
+    private static (float Mean, float InvStd) RowStatistics(ReadOnlySpan<float> row, float eps)
+    {
+        var mean = TensorPrimitives.Sum(row) / row.Length;
+        var variance = SquaredDeviations(row, mean) / row.Length;
+        return (mean, (float)(1.0 / Math.Sqrt(variance + eps)));
+    }
+
+    /// <summary>y = x · scale + shift.</summary>
+    private static void Affine(ReadOnlySpan<float> x, float scale, float shift, Span<float> y)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
+        {
+            var (vs, vb) = (new Vector<float>(scale), new Vector<float>(shift));
+            var count = x.Length - x.Length % Vector<float>.Count;
+            var xs = MemoryMarshal.Cast<float, Vector<float>>(x[..count]);
+            var ys = MemoryMarshal.Cast<float, Vector<float>>(y[..count]);
+            for (var v = 0; v < xs.Length; v++) ys[v] = xs[v] * vs + vb;
+            i = count;
+        }
+        for (; i < x.Length; i++) y[i] = x[i] * scale + shift;
+    }
+
+    /// <summary>Σ (x − mean)² in float vectors, returned in double.</summary>
+    private static double SquaredDeviations(ReadOnlySpan<float> x, float mean)
+    {
+        var i = 0;
+        var total = 0.0;
+        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
+        {
+            var values = MemoryMarshal.Cast<float, Vector<float>>(x);
+            var (centre, sum) = (new Vector<float>(mean), Vector<float>.Zero);
+            foreach (var v in values)
+            {
+                var d = v - centre;
+                sum += d * d;
+            }
+            total = Vector.Sum(sum);
+            i = values.Length * Vector<float>.Count;
+        }
+        for (; i < x.Length; i++)
+        {
+            var d = x[i] - mean;
+            total += d * d;
+        }
+        return total;
+    }
+
+    private static void Check(ChannelLayout l, int x, int y, int channels)
+    {
+        Shapes.Same(l.Size, x, "x");
+        Shapes.Same(l.Size, y, "y");
+        Shapes.Same(l.Channels, channels, "channels");
+    }
+}

@@ -1,0 +1,73 @@
+using Dlc.Backend.Kernels;
+using Dlc.Compiler.Ir;
+
+namespace Dlc.Backend.Plans;
+
+public sealed partial class ExecutionPlan
+{
+    /// <summary>
+    /// Batch norm and layer norm steps. Batch norm's channels are independent, so they are split over the
+    /// plan's threads; a training forward step also moves the running statistics (parameters that are not
+    /// trained) and counts the batch, as PyTorch's num_batches_tracked does.
+    /// </summary>
+    private Action NormalizationStep(Node node)
+    {
+        var y = _buffers[node.Id];
+        BufferRef In(int i) => _buffers[node.Inputs[i]];
+        var a = node.Attributes;
+        var (eps, training) = ((float)a.Value, a.Training);
+        var parallel = _samples;
+        switch (node.Op)
+        {
+            case Op.BatchNorm:
+            {
+                var l = ChannelLayout.Of(_shapes[node.Inputs[0]]);
+                var (x, w, b, mean, variance, count) = (In(0), In(1), In(2), In(3), In(4), In(5));
+                var momentum = (float)a.Momentum;
+                SampleParallel.RangeBody body = (part, c0, c1) =>
+                    Normalization.BatchNorm(x.Span, w.Span, b.Span, mean.Span, variance.Span, y.Span, l, eps, momentum, training, c0, c1);
+                return () =>
+                {
+                    parallel.For(l.Channels, body);
+                    if (training) count.Span[0] += 1;
+                };
+            }
+            case Op.BatchNormInputGrad:
+            {
+                var l = ChannelLayout.Of(_shapes[node.Inputs[0]]);
+                var (x, w, variance, dy) = (In(0), In(1), In(2), In(3));
+                SampleParallel.RangeBody body = (part, c0, c1) =>
+                    Normalization.BatchNormInputGrad(x.Span, w.Span, variance.Span, dy.Span, y.Span, l, eps, training, c0, c1);
+                return () => parallel.For(l.Channels, body);
+            }
+            case Op.BatchNormWeightGrad:
+            {
+                var l = ChannelLayout.Of(_shapes[node.Inputs[0]]);
+                var (x, mean, variance, dy) = (In(0), In(1), In(2), In(3));
+                SampleParallel.RangeBody body = (part, c0, c1) =>
+                    Normalization.BatchNormWeightGrad(x.Span, mean.Span, variance.Span, dy.Span, y.Span, l, eps, training, c0, c1);
+                return () => parallel.For(l.Channels, body);
+            }
+            case Op.LayerNorm:
+            {
+                var (rows, cols) = Matrix(node.Inputs[0]);
+                var (x, w, b) = (In(0), In(1), In(2));
+                return () => Normalization.LayerNorm(x.Span, w.Span, b.Span, y.Span, rows, cols, eps);
+            }
+            case Op.LayerNormInputGrad:
+            {
+                var (rows, cols) = Matrix(node.Inputs[0]);
+                var (x, w, dy) = (In(0), In(1), In(2));
+                return () => Normalization.LayerNormInputGrad(x.Span, w.Span, dy.Span, y.Span, rows, cols, eps);
+            }
+            case Op.LayerNormWeightGrad:
+            {
+                var (rows, cols) = Matrix(node.Inputs[0]);
+                var (x, dy) = (In(0), In(1));
+                return () => Normalization.LayerNormWeightGrad(x.Span, dy.Span, y.Span, rows, cols, eps);
+            }
+            default:
+                throw new NotSupportedException($"`{OpTable.Info(node.Op).Name}` is not a normalisation op");
+        }
+    }
+}
