@@ -85,4 +85,12 @@ public enum Op
     SampleNormal,
     BinaryCrossEntropy,
     KlNormal,
+
+    // broadcasting: a tensor repeated along axes of size 1 (and new leading axes) up to the declared shape,
+    // and its gradient, the sum over those axes back down to the declared shape
+    Expand,
+    ReduceTo,
+
+    // elementwise a / b of one shape
+    Divide,
 }

@@ -21,6 +21,7 @@ public static class Capabilities
         Op.Sum, Op.Broadcast, Op.Reshape,
         Op.SoftmaxCrossEntropy, Op.SoftmaxCrossEntropyGrad, Op.Mse, Op.MseGrad,
         Op.Conv2d, Op.Conv2dInputGrad, Op.Conv2dWeightGrad, Op.Conv2dBiasGrad, Op.MaxPool, Op.MaxPoolGrad,
+        Op.Expand, Op.ReduceTo, Op.Divide,
     };
 
     /// <summary>
