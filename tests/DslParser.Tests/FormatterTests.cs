@@ -50,6 +50,38 @@ public class FormatterTests
         Format(untidy).ShouldBe(text);
     }
 
+    [Theory]
+    [MemberData(nameof(ExampleFiles))]
+    public void Comments_and_spaces_scattered_through_an_example_are_kept_and_formatting_twice_changes_nothing(string file)
+    {
+        var text = File.ReadAllText(Path.Combine(ExampleFolder.Root, file));
+        var random = new Random(11);
+        var formatted = 0;
+        for (var trial = 0; trial < 25; trial++)
+        {
+            var lines = new List<string>();
+            foreach (var line in text.Split('\n'))
+            {
+                var indent = line.Length - line.TrimStart().Length;
+                var code = line.Trim().Length > 0 && !line.TrimStart().StartsWith("//", StringComparison.Ordinal);
+                if (code && indent > 0 && random.Next(6) == 0) lines.Add(new string(' ', random.Next(indent + 3)) + $"// own line {trial}");
+                var changed = code && random.Next(3) == 0 ? line.Replace(" = ", "  =").Replace(" |> ", "|>   ").Replace(", ", " ,") : line;
+                if (code && indent > 0 && random.Next(8) == 0) changed = changed.Replace(" |> ", " (* inline *) |> ");
+                if (code && !line.Contains("//", StringComparison.Ordinal) && random.Next(4) == 0) changed += $"   // end {trial}";
+                lines.Add(changed);
+                if (random.Next(8) == 0) lines.Add("");
+            }
+            var untidy = string.Join('\n', lines);
+            // Spaces moved before a line's first token can change what the offside rule reads; such variants are skipped.
+            if (Parse(untidy).HasErrors) continue;
+            var result = DlFormatter.Format(new SourceText(file, untidy));
+            result.Failure.ShouldBeNull(untidy);
+            Format(result.Text!).ShouldBe(result.Text, untidy);
+            formatted++;
+        }
+        formatted.ShouldBeGreaterThan(5);
+    }
+
     [Fact]
     public void An_untidy_file_is_laid_out_canonically_with_every_comment_kept()
     {
