@@ -123,9 +123,9 @@ internal sealed class Formatter
     {
         if (ownLine)
         {
-            var indent = _out.LineIndent + Indent;
-            _out.Break(indent, BlankLine.Never);
-            Block(body, indent);
+            // A declaration's body is one indent in, however its header was broken.
+            _out.Break(Indent, BlankLine.Never);
+            Block(body, Indent);
         }
         else
         {
@@ -169,6 +169,8 @@ internal sealed class Formatter
             case TensorType tensor:
                 Token("Tensor", tensor.Span.Start);
                 Token("[", Find(DlToken.LBracket, tensor.Span.Start));
+                var floor = _out.ContinuationFloor;
+                _out.ContinuationFloor = Math.Max(floor, _out.Column + 1);
                 for (var i = 0; i < tensor.Dims.Count; i++)
                 {
                     var dim = tensor.Dims[i];
@@ -180,6 +182,7 @@ internal sealed class Formatter
                     Token(_source.Slice(dim.Span), dim.Span.Start);
                 }
                 Token("]", Find(DlToken.RBracket, tensor.Dims[^1].Span.End));
+                _out.ContinuationFloor = floor;
                 if (tensor.ElementType is { } element)
                 {
                     _out.Space();

@@ -35,6 +35,23 @@ internal sealed class SourceWriter(SourceText source, IReadOnlyList<TextSpan> co
     private bool _pendingSpace;
     private int _lastEnd;
 
+    /// <summary>
+    /// The least indentation of a line a comment forces to break within brackets that always stay on one line
+    /// (`Tensor[...]`): deeper than their first item, so the offside rule reads the line as a continuation.
+    /// </summary>
+    public int ContinuationFloor { get; set; }
+
+    /// <summary>The column (from 0) the next token on this line would start at.</summary>
+    public int Column
+    {
+        get
+        {
+            var start = _text.Length;
+            while (start > 0 && _text[start - 1] != '\n') start--;
+            return _text.Length - start + (_pendingSpace && !_lineEmpty ? 1 : 0);
+        }
+    }
+
     /// <summary>The indentation of the line being written.</summary>
     public int LineIndent => _pendingBreak?.Indent ?? _lineIndent;
 
@@ -104,7 +121,7 @@ internal sealed class SourceWriter(SourceText source, IReadOnlyList<TextSpan> co
         if (OwnLine(span))
         {
             // A comment on its own line gets one here too; the line that follows it is indented as before.
-            var next = _pendingBreak ?? (_lineEmpty ? (_lineIndent, BlankLine.AsSource) : (_lineIndent + IndentWidth, BlankLine.Never));
+            var next = _pendingBreak ?? (_lineEmpty ? (_lineIndent, BlankLine.AsSource) : (Continuation, BlankLine.Never));
             var indent = _pendingBreak is not null && ownLineIndent is { } inner ? inner : next.Indent;
             _pendingBreak = (indent, next.Blank);
             Write(text, span.Start);
@@ -113,7 +130,7 @@ internal sealed class SourceWriter(SourceText source, IReadOnlyList<TextSpan> co
         else if (EndsLine(span))
         {
             // It ended a line, so it ends the line of the token written last; what follows starts a new line.
-            var next = _pendingBreak ?? (_lineIndent + IndentWidth, BlankLine.Never);
+            var next = _pendingBreak ?? (Continuation, BlankLine.Never);
             _pendingBreak = null;
             if (!_lineEmpty) _text.Append(' ');
             _text.Append(text);
@@ -128,6 +145,8 @@ internal sealed class SourceWriter(SourceText source, IReadOnlyList<TextSpan> co
         }
         _lastEnd = span.End;
     }
+
+    private int Continuation => Math.Max(_lineIndent + IndentWidth, ContinuationFloor);
 
     private void Write(string text, int position)
     {

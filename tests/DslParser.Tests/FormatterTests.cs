@@ -133,6 +133,13 @@ public class FormatterTests
     }
 
     [Fact]
+    public void A_comment_inside_a_tensor_type_breaks_the_line_deeper_than_the_first_dimension()
+    {
+        var text = Format("model M (x: Tensor[N, // batch\n                        784]) =\n    x\n");
+        text.ShouldBe("model M (x: Tensor[N, // batch\n                    784]) =\n    x\n");
+    }
+
+    [Fact]
     public void Block_comments_keep_their_place_inline_and_on_lines_of_their_own()
     {
         Format("(* one\n   two *)\nlet a = 1 (* after *) + 2\n").ShouldBe("(* one\n   two *)\nlet a = 1 (* after *) + 2\n");
