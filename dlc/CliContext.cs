@@ -8,6 +8,9 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr)
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;
 
+    /// <summary>What `dlc fmt -` reads.</summary>
+    public TextReader In { get; init; } = Console.In;
+
     /// <summary>True when stderr is a terminal: progress bars and colour; otherwise plain lines.</summary>
     public bool Interactive { get; init; } =
         ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");

@@ -14,20 +14,21 @@ public static class DlcCli
 {
     public static RootCommand BuildRoot(CliContext context)
     {
-        var root = new RootCommand("dlc: check, train, evaluate and benchmark models written in .dl files");
+        var root = new RootCommand("dlc: check, train, evaluate, benchmark and format models written in .dl files");
         root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
+        root.Subcommands.Add(FmtCommand.Create(context));
         return root;
     }
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, CancellationToken.None);
 
     /// <summary>Runs a command; <paramref name="cancel"/> interrupts a running job as Ctrl+C does.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel, TextReader? stdin = null)
     {
-        var context = new CliContext(stdout, stderr) { Cancel = cancel };
+        var context = new CliContext(stdout, stderr) { Cancel = cancel, In = stdin ?? Console.In };
         var root = BuildRoot(context);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

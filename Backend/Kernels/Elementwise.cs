@@ -26,6 +26,12 @@ public static class Elementwise
         TensorPrimitives.Multiply(a, b, y);
     }
 
+    public static void Divide(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
+    {
+        Check(a, b, y);
+        TensorPrimitives.Divide(a, b, y);
+    }
+
     /// <summary>y = alpha·x.</summary>
     public static void Scale(ReadOnlySpan<float> x, float alpha, Span<float> y)
     {

@@ -122,6 +122,17 @@ public sealed partial class ExecutionPlan
                 var (p, t, dl) = (In(0), In(1), In(2));
                 return () => Losses.MseBackward(p.Span, t.Span, dl.Span[0], y.Span);
             }
+            case Op.Divide: return Binary(Elementwise.Divide);
+            case Op.Expand:
+            {
+                var (x, geometry) = (In(0), BroadcastGeometry.Of(_shapes[node.Inputs[0]], _shapes[node.Id]));
+                return () => Broadcasting.Expand(x.Span, y.Span, geometry);
+            }
+            case Op.ReduceTo:
+            {
+                var (dy, geometry) = (In(0), BroadcastGeometry.Of(_shapes[node.Id], _shapes[node.Inputs[0]]));
+                return () => Broadcasting.ReduceTo(dy.Span, y.Span, geometry);
+            }
             default:
                 throw new NotSupportedException($"the backend has no kernel for `{OpTable.Info(node.Op).Name}`");
         }

@@ -88,6 +88,9 @@ public static class ReferenceInterpreter
                 case Op.SoftmaxCrossEntropyGrad: LossesReference.SoftmaxCrossEntropyBackward<double>(In(0), In(1), In(2)[0], y, rows, cols); break;
                 case Op.Mse: y[0] = LossesReference.Mse<double>(In(0), In(1)); break;
                 case Op.MseGrad: LossesReference.MseBackward<double>(In(0), In(1), In(2)[0], y); break;
+                case Op.Divide: ElementwiseReference.Divide<double>(In(0), In(1), y); break;
+                case Op.Expand: BroadcastingReference.Expand<double>(In(0), y, graph[node.Inputs[0]].Shape.Bind(symbols), shape); break;
+                case Op.ReduceTo: BroadcastingReference.ReduceTo<double>(In(0), y, shape, graph[node.Inputs[0]].Shape.Bind(symbols)); break;
                 default: throw new NotSupportedException($"the reference interpreter has no definition of `{OpTable.Info(node.Op).Name}`");
             }
         }

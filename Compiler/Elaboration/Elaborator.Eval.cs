@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dlc.Compiler.Ir;
+using Dlc.Compiler.Ops;
 using Dlc.Diagnostics;
 using Dlc.Syntax;
 
@@ -148,29 +149,54 @@ public sealed partial class Elaborator
                     _ => l.Number / r.Number,
                 };
                 return new NumberValue(value, l.IsInteger && r.IsInteger && b.Op != BinaryOp.Divide, b.Span);
-            case (TensorValue l, TensorValue r) when b.Op != BinaryOp.Divide && !l.IsIndex && !r.IsIndex:
-                if (l.Shape != r.Shape) throw ShapeMismatch(b, symbol, l, r);
-                var op = b.Op switch { BinaryOp.Add => Op.Add, BinaryOp.Subtract => Op.Subtract, _ => Op.Multiply };
-                var first = Builder.Nodes.Count;
-                var node = AddNode(op, [l.Node, r.Node], null, At(b.Span));
-                RecordLayer(null, symbol, Builder[node].Shape, 0, At(b.Span), first);
-                return Tensor(node, $"`{symbol}`", At(b.Span), b.Span);
+            case (TensorValue l, TensorValue r) when !l.IsIndex && !r.IsIndex:
+                return Elementwise(b, symbol, l, r);
             case (TensorValue t, NumberValue n) when b.Op is BinaryOp.Multiply or BinaryOp.Divide:
                 return Scaled(t, b.Op == BinaryOp.Multiply ? n.Number : 1 / n.Number, b.Span);
             case (NumberValue n, TensorValue t) when b.Op is BinaryOp.Multiply:
                 return Scaled(t, n.Number, b.Span);
+            case (TensorValue t, NumberValue n) when !t.IsIndex:
+                return Elementwise(b, symbol, t, Constant(n));
+            case (NumberValue n, TensorValue t) when !t.IsIndex:
+                return Elementwise(b, symbol, Constant(n), t);
             default:
                 throw Error(DiagnosticCatalog.WrongArgumentType, b.OperatorSpan,
                     $"`{symbol}` cannot combine {left.Kind} and {right.Kind}");
         }
     }
 
+    /// <summary>
+    /// `a + b`, `a - b`, `a * b`, `a / b` of tensors. Shapes that differ but broadcast get an explicit
+    /// `broadcast_to` of the smaller operand, so the arithmetic op itself sees one shape.
+    /// </summary>
+    private TensorValue Elementwise(BinaryExpr b, string symbol, TensorValue l, TensorValue r)
+    {
+        var shape = l.Shape == r.Shape ? l.Shape : Broadcasting.Combine(l.Shape, r.Shape, out var axis) ?? throw ShapeMismatch(b, symbol, l, r, axis);
+        var op = b.Op switch { BinaryOp.Add => Op.Add, BinaryOp.Subtract => Op.Subtract, BinaryOp.Multiply => Op.Multiply, _ => Op.Divide };
+        var first = Builder.Nodes.Count;
+        var left = l.Shape == shape ? l.Node : AddNode(Op.Expand, [l.Node], null, At(l.Span), shape);
+        var right = r.Shape == shape ? r.Node : AddNode(Op.Expand, [r.Node], null, At(r.Span), shape);
+        var node = AddNode(op, [left, right], null, At(b.Span));
+        RecordLayer(null, symbol, Builder[node].Shape, 0, At(b.Span), first);
+        return Tensor(node, $"`{symbol}`", At(b.Span), b.Span);
+    }
+
+    /// <summary>A number where a tensor is combined with it: a constant of no axes, which broadcasts to any shape.</summary>
+    private TensorValue Constant(NumberValue n) =>
+        Tensor(AddNode(Op.Constant, [], new OpAttributes { Value = n.Number }, At(n.Span), Shape.Scalar), "a number", At(n.Span), n.Span);
+
     private TensorValue Scaled(TensorValue t, double factor, TextSpan span) =>
         Tensor(AddNode(Op.Scale, [t.Node], new OpAttributes { Value = factor }, At(span)), "scaling", At(span), span);
 
-    private DiagnosticException ShapeMismatch(BinaryExpr b, string symbol, TensorValue l, TensorValue r)
+    private DiagnosticException ShapeMismatch(BinaryExpr b, string symbol, TensorValue l, TensorValue r, int axis)
     {
-        var help = $"the right operand comes from {r.Producer} ({Where(r.ProducerSite)})";
+        var rank = Math.Max(l.Shape.Rank, r.Shape.Rank);
+        var (left, right) = (Broadcasting.At(l.Shape, axis - (rank - l.Shape.Rank)), Broadcasting.At(r.Shape, axis - (rank - r.Shape.Rank)));
+        var where = l.Shape.Rank == r.Shape.Rank ? $"axis {axis.ToString(CultureInfo.InvariantCulture)}"
+            : rank - axis == 1 ? "aligned at their last axes, the last axis"
+            : $"aligned at their last axes, axis {axis.ToString(CultureInfo.InvariantCulture)} of the longer";
+        var help = $"{where} is {left} on the left and {right} on the right, and neither is 1, so they do not broadcast; " +
+                   $"the right operand comes from {r.Producer} ({Where(r.ProducerSite)})";
         if (l.Shape.Rank == r.Shape.Rank && r.Producer.StartsWith("`dense ", StringComparison.Ordinal) && !l.Shape.Last.IsSymbolic)
             help += $"; did you mean `dense {l.Shape.Last.Size.ToString(CultureInfo.InvariantCulture)}`?";
         return Error(DiagnosticCatalog.ShapeMismatch, b.Span,

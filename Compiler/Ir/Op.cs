@@ -96,4 +96,12 @@ public enum Op
     AvgPoolGrad,
     GlobalAvgPoolGrad,
     UpsampleGrad,
+
+    // broadcasting: a tensor repeated along axes of size 1 (and new leading axes) up to the declared shape,
+    // and its gradient, the sum over those axes back down to the declared shape
+    Expand,
+    ReduceTo,
+
+    // elementwise a / b of one shape
+    Divide,
 }

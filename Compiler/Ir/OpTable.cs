@@ -75,6 +75,7 @@ public static class OpTable
             .Concat(SequenceOps.All)
             .Concat(AttentionOps.All)
             .Concat(VariationalOps.All)
+            .Concat(BroadcastingOps.All)
             .ToArray();
         var table = new OpInfo[Enum.GetValues<Op>().Length];
         foreach (var info in infos)

@@ -24,6 +24,7 @@ public static class Capabilities
         Op.Conv1d, Op.ConvTranspose2d, Op.AvgPool, Op.AvgPoolGrad, Op.GlobalAvgPool, Op.GlobalAvgPoolGrad,
         Op.Upsample, Op.UpsampleGrad, Op.ChannelDropoutMask,
         Op.BatchNorm, Op.BatchNormInputGrad, Op.BatchNormWeightGrad, Op.LayerNorm, Op.LayerNormInputGrad, Op.LayerNormWeightGrad,
+        Op.Expand, Op.ReduceTo, Op.Divide,
     };
 
     /// <summary>

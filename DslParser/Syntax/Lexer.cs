@@ -16,6 +16,7 @@ internal sealed class Lexer
     private readonly string _text;
     private readonly List<Token<DlToken>> _tokens = [];
     private readonly List<Diagnostic> _errors = [];
+    private readonly List<TextSpan> _comments = [];
     private int _pos;
 
     private Lexer(SourceText source)
@@ -29,6 +30,14 @@ internal sealed class Lexer
         var lexer = new Lexer(source);
         lexer.Run();
         return (lexer._tokens, lexer._errors);
+    }
+
+    /// <summary>The tokens and the spans of every comment (`//`, `///` and `(* *)`), for the formatter.</summary>
+    public static (IReadOnlyList<Token<DlToken>> Tokens, IReadOnlyList<TextSpan> Comments) LexWithComments(SourceText source)
+    {
+        var lexer = new Lexer(source);
+        lexer.Run();
+        return (lexer._tokens, lexer._comments);
     }
 
     private char Peek(int ahead = 0) => _pos + ahead < _text.Length ? _text[_pos + ahead] : '\0';
@@ -64,6 +73,7 @@ internal sealed class Lexer
     {
         var start = _pos;
         _pos = LineEnd(_pos);
+        _comments.Add(new TextSpan(start, _pos - start));
         // `///` is documentation, kept for the next declaration; `////...` is an ordinary comment, as in F#.
         if (_pos - start >= 3 && _text[start + 2] == '/' && (_pos - start == 3 || _text[start + 3] != '/'))
             Add(DlToken.DocComment, start);
@@ -76,7 +86,16 @@ internal sealed class Lexer
         while (_pos < _text.Length)
         {
             if (Peek() == '(' && Peek(1) == '*') { depth++; _pos += 2; }
-            else if (Peek() == '*' && Peek(1) == ')') { depth--; _pos += 2; if (depth == 0) return; }
+            else if (Peek() == '*' && Peek(1) == ')')
+            {
+                depth--;
+                _pos += 2;
+                if (depth == 0)
+                {
+                    _comments.Add(new TextSpan(start, _pos - start));
+                    return;
+                }
+            }
             else _pos++;
         }
         Error(DiagnosticCatalog.UnexpectedEnd, start, 2, "the file ends inside this `(*` comment",

@@ -30,7 +30,7 @@ public class DiagnosticTests
                |
              3 |     let h = h + (h |> dense 128 |> relu)
                |             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-               = help: the right operand comes from `dense 128` (line 3); did you mean `dense 256`?
+               = help: axis 1 is 256 on the left and 128 on the right, and neither is 1, so they do not broadcast; the right operand comes from `dense 128` (line 3); did you mean `dense 256`?
             """);
     }
 

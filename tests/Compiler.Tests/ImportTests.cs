@@ -111,7 +111,7 @@ public class ImportTests
                |
              2 |     fun x -> x + (x |> dense units)
                |              ^^^^^^^^^^^^^^^^^^^^^^
-               = help: the right operand comes from `dense 4` (line 2); did you mean `dense 8`?
+               = help: axis 1 is 8 on the left and 4 on the right, and neither is 1, so they do not broadcast; the right operand comes from `dense 4` (line 2); did you mean `dense 8`?
             """);
     }
 

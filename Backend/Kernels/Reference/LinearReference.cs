@@ -50,6 +50,12 @@ public static class ElementwiseReference
         for (var i = 0; i < a.Length; i++) y[i] = a[i] * b[i];
     }
 
+    public static void Divide<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : IFloatingPointIeee754<T>
+    {
+        Check(a.Length, b.Length, y.Length);
+        for (var i = 0; i < a.Length; i++) y[i] = a[i] / b[i];
+    }
+
     public static void Scale<T>(ReadOnlySpan<T> x, T alpha, Span<T> y) where T : IFloatingPointIeee754<T>
     {
         Shapes.Same(x.Length, y.Length, nameof(y));

@@ -33,6 +33,10 @@ public class GradientCheckTests
         foreach (var op in new[] { Op.Relu, Op.Sigmoid, Op.Tanh, Op.Gelu, Op.Softmax, Op.LogSoftmax, Op.Sum })
             yield return new Case(OpTable.Info(op).Name, op, b => b.Add(op, P(b, "x", Dim.Sym("N"), 5)));
         yield return new Case("broadcast", Op.Broadcast, b => b.Add(Op.Broadcast, [P(b, "s")], null, null, new Shape(Dim.Sym("N"), 4)));
+        yield return new Case("div", Op.Divide, b => b.Add(Op.Divide, P(b, "a", Dim.Sym("N"), 4), P(b, "b", Dim.Sym("N"), 4)));
+        yield return new Case("broadcast_to [N,1] to [N,4]", Op.Expand, b => b.Add(Op.Expand, [P(b, "x", Dim.Sym("N"), 1)], null, null, new Shape(Dim.Sym("N"), 4)));
+        yield return new Case("broadcast_to [3,1] to [2,N,3,4]", Op.Expand, b => b.Add(Op.Expand, [P(b, "x", 3, 1)], null, null, new Shape(2, Dim.Sym("N"), 3, 4)));
+        yield return new Case("sum_to [2,N,4] to [N,1]", Op.ReduceTo, b => b.Add(Op.ReduceTo, [P(b, "x", 2, Dim.Sym("N"), 4)], null, null, new Shape(Dim.Sym("N"), 1)));
         yield return new Case("reshape", Op.Reshape, b => b.Add(Op.Reshape, [P(b, "x", Dim.Sym("N"), 6)], null, null, new Shape(Dim.Sym("N"), 2, 3)));
         yield return new Case("softmax_cross_entropy", Op.SoftmaxCrossEntropy, b =>
             b.Add(Op.SoftmaxCrossEntropy, P(b, "logits", Dim.Sym("N"), 5), b.Input("labels", new Shape(Dim.Sym("N")))));
