@@ -55,8 +55,6 @@ public static class TrainRecordReader
         if (Optional(record, "from") is { } from) spec = spec with { From = Text(e, from, "from") };
         if (Optional(record, "freeze") is { } freeze) spec = spec with { Freeze = TrainingRecipes.ReadFreeze(e, freeze) };
         if (Optional(record, "distill") is { } distill) spec = spec with { Distill = TrainingRecipes.ReadDistill(e, distill) };
-        Pending("schedule", "schedule");
-        Pending("clip", "clip");
         Pending("earlyStopping", "earlyStopping");
         Pending("from", "from");
         Pending("freeze", "freeze");

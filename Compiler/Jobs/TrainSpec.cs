@@ -118,14 +118,43 @@ public sealed record PendingFeature(string What, TextSpan Span);
 /// <summary>`metrics = [ topK 3 ]`: a sample counts as right when its label is among the k highest scores.</summary>
 public sealed record TopKSpec(int K, TextSpan Span);
 
-/// <summary>`schedule = cosine { warmup = 1; minLr = 0 }` or `step { every = 3; gamma = 0.1 }` or `constant`.</summary>
+/// <summary>
+/// `schedule = cosine { warmup = 1; minLr = 0 }`, `step { every = 3; gamma = 0.1 }`, `oneCycle { maxLr = 0.01; pctStart = 0.3 }`
+/// or `constant`. The trainer sets the learning rate before every optimiser step (Runtime/Training/LearningRateSchedule.cs).
+/// </summary>
 public sealed record ScheduleSpec(string Kind, TextSpan Span)
 {
-    /// <summary>Epochs of linear warm-up from 0 to the learning rate.</summary>
+    /// <summary>Epochs of linear warm-up from 0 to the learning rate (cosine, step, constant).</summary>
     public int Warmup { get; init; }
+
+    /// <summary>cosine: the learning rate the annealing ends at.</summary>
     public double MinLr { get; init; }
+
+    /// <summary>step: epochs between decays.</summary>
     public int Every { get; init; } = 1;
+
+    /// <summary>step: the factor of each decay.</summary>
     public double Gamma { get; init; } = 0.1;
+
+    /// <summary>oneCycle: the peak learning rate; null takes the optimiser's `lr`.</summary>
+    public double? MaxLr { get; init; }
+
+    /// <summary>oneCycle: the fraction of all steps spent rising to the peak.</summary>
+    public double PctStart { get; init; } = 0.3;
+
+    /// <summary>oneCycle: the first learning rate is maxLr / divFactor.</summary>
+    public double DivFactor { get; init; } = 25;
+
+    /// <summary>oneCycle: the last learning rate is the first / finalDivFactor.</summary>
+    public double FinalDivFactor { get; init; } = 1e4;
+
+    public string Describe() => Kind switch
+    {
+        "cosine" => $"cosine warmup={Warmup} minLr={MinLr:g}",
+        "step" => $"step every={Every} gamma={Gamma:g} warmup={Warmup}",
+        "oneCycle" => $"oneCycle maxLr={MaxLr?.ToString("g") ?? "lr"} pctStart={PctStart:g} divFactor={DivFactor:g} finalDivFactor={FinalDivFactor:g}",
+        _ => $"constant warmup={Warmup}",
+    };
 }
 
 /// <summary>`earlyStopping = { patience = 3; minDelta = 0 }`: stop when the validation loss stops improving.</summary>

@@ -7,7 +7,7 @@ using Dlc.Runtime.Data;
 
 namespace Dlc.Runtime.Training;
 
-/// <summary>Per-epoch figures, as metrics.csv and the console show them.</summary>
+/// <summary>Per-epoch figures, as metrics.csv and the console show them; the learning rate is that of the epoch's last step.</summary>
 public sealed record EpochMetrics(
     int Epoch, long Step, double TrainLoss, double? TrainAccuracy, EvalResult? Validation, double Seconds, double SamplesPerSecond, double LearningRate);
 
@@ -45,6 +45,7 @@ public static class Trainer
         }
 
         var sampler = new BatchSampler(data.Train.Count, Math.Min(spec.Batch, data.Train.Count), shuffle: true, dropLast: false, seed: spec.Seed);
+        var schedule = new LearningRateSchedule(spec.Schedule, spec.Optimizer.LearningRate, sampler.BatchesPerEpoch, spec.Epochs);
         observer.Started(new TrainStart(spec.Model, run.Directory, spec.Epochs, firstEpoch, sampler.BatchesPerEpoch, data.Train.Count,
             data.Validation?.Count, model.Parameters.Count));
         var metricsPath = Path.Combine(run.Directory, "metrics.csv");
@@ -68,6 +69,8 @@ public static class Trainer
                 var plan = model.TrainingPlan(indices.Length);
                 data.Train.Gather(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput));
                 plan.Run();
+                if (spec.Clip is { } clip) GradientClipping.ClipGlobalNorm(model.Parameters.Gradients.Span, clip);
+                optimizer.LearningRate = schedule.At(optimizer.Step);
                 optimizer.Update();
                 if (double.IsNaN(firstStep)) firstStep = run.SinceStart();
                 var loss = plan.Scalar(TrainingGraph.LossOutput);
@@ -84,7 +87,7 @@ public static class Trainer
             var seconds = clock.Elapsed.TotalSeconds;
             var validation = data.Validation is null ? null : Evaluator.Evaluate(model, data.Validation);
             var m = new EpochMetrics(epoch, optimizer.Step, lossSum / seen, classify ? correct / (double)seen : null, validation,
-                seconds, seen / seconds, spec.Optimizer.LearningRate);
+                seconds, seen / seconds, optimizer.LearningRate ?? spec.Optimizer.LearningRate);
             epochs.Add(m);
             metrics.Append(new MetricsRow(m.Epoch, m.Step, m.TrainLoss, m.TrainAccuracy, validation?.Loss, validation?.Accuracy,
                 m.LearningRate, m.Seconds, m.SamplesPerSecond));

@@ -23,6 +23,7 @@ internal static class RunSummary
                 ["train_accuracy"] = m.TrainAccuracy is { } a ? Round(a) : null,
                 ["val_loss"] = m.Validation is { } v ? Round(v.Loss) : null,
                 ["val_accuracy"] = m.Validation?.Accuracy is { } va ? Round(va) : null,
+                ["lr"] = double.Parse(((float)m.LearningRate).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
                 ["seconds"] = Round(m.Seconds),
                 ["samples_per_second"] = Math.Round(m.SamplesPerSecond),
             }).ToList(),
