@@ -4,7 +4,7 @@ using Dlc.Cli.Tests.Support;
 
 namespace Dlc.Cli.Tests;
 
-/// <summary>The training recipe of a record: learning-rate schedules and gradient clipping, as a run shows them.</summary>
+/// <summary>The training recipe of a record (schedules, clipping, early stopping, the best checkpoint) as a run shows them.</summary>
 public class RecipeTests : IDisposable
 {
     private readonly TinyProject _project = new();
@@ -60,9 +60,46 @@ public class RecipeTests : IDisposable
         json.RootElement.GetProperty("test_accuracy").GetDouble().ShouldBeGreaterThanOrEqualTo(0.9);
     }
 
+    [Fact]
+    public void Early_stopping_ends_the_run_when_the_validation_loss_makes_no_progress_and_keeps_the_best_epoch()
+    {
+        // No epoch can improve by 10, so the first epoch without it (the second) ends a run of five.
+        var dl = Dl("validation = 0.25\n    earlyStopping = { patience = 1; minDelta = 10 }");
+        var run = Shell.Run("train", dl, "--epochs", "5", "--out", _project["run"], "--json").ShouldSucceed();
+        File.ReadAllLines(Path.Combine(_project["run"], "metrics.csv")).Length.ShouldBe(3, "a header and two epochs");
+        _project.Folder.Files("run").ShouldContain("best.safetensors");
+        using var json = JsonDocument.Parse(run.Out);
+        var root = json.RootElement;
+        root.GetProperty("stopped_early_after").GetInt32().ShouldBe(2);
+        var bestEpoch = root.GetProperty("best_epoch").GetInt32();
+        bestEpoch.ShouldBeInRange(1, 2);
+        root.GetProperty("best_checkpoint").GetString().ShouldBe(Path.Combine(_project["run"], "best.safetensors"));
+        var losses = root.GetProperty("epochs").EnumerateArray().Select(e => e.GetProperty("val_loss").GetDouble()).ToArray();
+        root.GetProperty("best_val_loss").GetDouble().ShouldBe(losses.Min());
+
+        var text = Shell.Run("train", dl, "--epochs", "5", "--out", _project["text"]).ShouldSucceed();
+        text.Out.ShouldContain($"stopped early after epoch 2: the validation loss has not improved since epoch {bestEpoch}\n");
+        text.Out.ShouldContain($"best: {Path.Combine(_project["text"], "best.safetensors")} (epoch {bestEpoch}, val_loss ");
+        text.Error.ShouldContain("(best)");
+        Shell.Run("eval", dl, "--checkpoint", Path.Combine(_project["text"], "best.safetensors")).ShouldSucceed();
+    }
+
+    [Fact]
+    public void A_run_with_a_validation_set_keeps_its_best_epoch_across_a_resume()
+    {
+        var dl = Dl("validation = 0.25\n    earlyStopping = { patience = 2 }");
+        using var stop = new StopAfterEpoch(1);
+        Shell.Run(stop.Cancel.Token, stop, "train", dl, "--epochs", "3", "--out", _project["a"]).ExitCode.ShouldBe(ExitCodes.Interrupted);
+        Shell.Run("train", dl, "--resume", _project["a"]).ShouldSucceed();
+        Shell.Run("train", dl, "--epochs", "3", "--out", _project["c"]).ShouldSucceed();
+        Hash(_project["a"]).ShouldBe(Hash(_project["c"]));
+        Hash(_project["a"], "best.safetensors").ShouldBe(Hash(_project["c"], "best.safetensors"));
+        Hash(_project["a"], "model.state.safetensors").ShouldBe(Hash(_project["c"], "model.state.safetensors"));
+    }
+
     /// <summary>The checkpoint's parameters as a hash, so a failure prints two short strings.</summary>
-    public static string Hash(string folder) =>
-        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, "model.safetensors"))));
+    public static string Hash(string folder, string file = "model.safetensors") =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, file))));
 
     public void Dispose() => _project.Dispose();
 }

@@ -25,6 +25,22 @@ public class RecipeRecordTests
         Read("schedule = oneCycle").Schedule.ShouldNotBeNull().MaxLr.ShouldBeNull();
     }
 
+    [Fact]
+    public void Early_stopping_needs_a_validation_set_and_says_so_at_its_field()
+    {
+        Compile.Error(Mlp + "train M {\n    data = fashionMnist\n    earlyStopping = { patience = 2 }\n}\n").ShouldBe("""
+            error DL0402: `earlyStopping` watches the validation loss, but no part of the data is held out for validation
+              --> test.dl:6:5
+               |
+             6 |     earlyStopping = { patience = 2 }
+               |     ^^^^^^^^^^^^^
+               = help: hold some out: `validation = 0.1` in the record or in its `data`
+            """);
+        var spec = Read("earlyStopping = { patience = 2; minDelta = 0.001 }");
+        (spec.EarlyStopping!.Patience, spec.EarlyStopping.MinDelta).ShouldBe((2, 0.001));
+        spec.Pending.ShouldBeEmpty();
+    }
+
     [Theory]
     [InlineData("schedule = oneCycle { pctStart = 1 }", "error DL0402: `pctStart` must be above 0 and below 1, found 1")]
     [InlineData("schedule = oneCycle { maxLr = 0 }", "error DL0402: `maxLr` must be above 0, found 0")]
