@@ -13,7 +13,7 @@ public static class TrainRecordReader
 {
     private static readonly string[] Fields =
     [
-        "data", "loss", "optimizer", "epochs", "batch", "seed", "validation", "metrics", "schedule", "clip", "earlyStopping",
+        "data", "loss", "optimizer", "epochs", "batch", "seed", "validation", "metrics", "schedule", "clip", "earlyStopping", "crop", "flip",
         "from", "freeze", "distill", "generator", "discriminator",
     ];
 
@@ -34,6 +34,8 @@ public static class TrainRecordReader
             : throw e.Error(DiagnosticCatalog.MissingField, job.Name.Span,
                 $"`train {job.Name.Name}` has no `data` field", "for example `data = fashionMnist { validation = 0.1 }`");
         if (data.Kind == DataKind.TextCorpus) pending.Add(new PendingFeature("textCorpus", data.Span));
+        if (data.Kind == DataKind.Npy) pending.Add(new PendingFeature("npy", data.Span));
+        if (data.Kind == DataKind.ImageFolder) pending.Add(new PendingFeature("imageFolder", data.Span));
 
         var (loss, lossName) = Optional(record, "loss") is { } l ? ReadLoss(e, l) : (LossKind.CrossEntropy, null);
         if (lossName is not null) Pending("loss", $"loss = {lossName}");
@@ -59,6 +61,7 @@ public static class TrainRecordReader
                     "`earlyStopping` watches the validation loss, but no part of the data is held out for validation",
                     "hold some out: `validation = 0.1` in the record or in its `data`");
         }
+        spec = spec with { Augment = TrainingRecipes.ReadAugment(e, record.Find("crop"), record.Find("flip")) };
         if (Optional(record, "from") is { } from) spec = spec with { From = Text(e, from, "from") };
         if (Optional(record, "freeze") is { } freeze) spec = spec with { Freeze = TrainingRecipes.ReadFreeze(e, freeze) };
         if (Optional(record, "distill") is { } distill) spec = spec with { Distill = TrainingRecipes.ReadDistill(e, distill) };

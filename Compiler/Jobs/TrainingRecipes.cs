@@ -82,6 +82,22 @@ internal static class TrainingRecipes
         return new EarlyStoppingSpec(patience, minDelta, value.Span);
     }
 
+    /// <summary>`crop = { padding = 4 }` and `flip = true` (either may be left out); null when neither asks for anything.</summary>
+    public static AugmentSpec? ReadAugment(Elaborator e, RecordEntry? crop, RecordEntry? flip)
+    {
+        var spec = new AugmentSpec();
+        if (crop is not null)
+        {
+            var record = Record(e, crop.Value, "crop", "{ padding = 4 }");
+            CheckFields(e, record, ["padding"], "`crop`");
+            var padding = record.Find("padding") ?? throw e.Error(DiagnosticCatalog.MissingField, crop.Value.Span,
+                "`crop` needs the `padding` around the image it crops from", "for example `crop = { padding = 4 }`");
+            spec = spec with { CropPadding = Count(e, padding.Value, "padding"), CropSpan = crop.NameSpan };
+        }
+        if (flip is not null) spec = spec with { Flip = e.ExpectBool(flip.Value, "`flip`"), FlipSpan = flip.NameSpan };
+        return spec.CropPadding > 0 || spec.Flip ? spec : null;
+    }
+
     /// <summary>`[ "FashionCnn.convBlock*" ]`: parameter names, `*` matching any run of characters.</summary>
     public static IReadOnlyList<FreezePattern> ReadFreeze(Elaborator e, Value value)
     {

@@ -30,8 +30,8 @@ public static class DataSources
                     CsvReader.Load(Resolve(spec.Path!), Options(spec, loss)),
                     spec.TestPath is null ? null : CsvReader.Load(Resolve(spec.TestPath), Options(spec, loss))),
             };
-            var train = Fit(source, spec, input, sets.Train);
-            var test = sets.Test is null ? null : Fit(source, spec, input, sets.Test);
+            var train = Normalize(source, spec, Fit(source, spec, input, sets.Train));
+            var test = sets.Test is null ? null : Normalize(source, spec, Fit(source, spec, input, sets.Test));
             CheckLabels(source, spec, loss, train);
             if (spec.Validation > 0)
             {
@@ -76,6 +76,18 @@ public static class DataSources
         throw new DiagnosticException(DiagnosticCatalog.DataShapeMismatch.At(source, spec.Span,
             $"the samples of `{data.Name}` are [{string.Join(", ", data.SampleShape)}], but the input `{input.Name}` is {input.Shape}",
             $"declare the input as Tensor[N, {string.Join(", ", data.SampleShape)}] or choose data that fits"));
+    }
+
+    /// <summary>The record's `normalize`, checked against the samples' channels (the first axis of [C, H, W]).</summary>
+    private static Dataset Normalize(SourceText source, DataSpec spec, Dataset data)
+    {
+        if (spec.Normalize is not { } n) return data;
+        var channels = data.SampleShape.Length >= 2 ? data.SampleShape[0] : 1;
+        if (n.Mean.Count != 1 && n.Mean.Count != channels)
+            throw new DiagnosticException(DiagnosticCatalog.DataShapeMismatch.At(source, n.Span,
+                $"`normalize` gives {n.Mean.Count} means and deviations, but the samples of `{data.Name}` have {channels} channel{(channels == 1 ? "" : "s")} ([{string.Join(", ", data.SampleShape)}])",
+                "give one mean and one std per channel, or one of each for all"));
+        return data.Normalized(new Normalization(n.Mean, n.Std));
     }
 
     private static void CheckLabels(SourceText source, DataSpec spec, LossKind loss, Dataset data)

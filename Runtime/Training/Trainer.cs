@@ -58,6 +58,8 @@ public static class Trainer
         }
 
         var sampler = new BatchSampler(data.Train.Count, Math.Min(spec.Batch, data.Train.Count), shuffle: true, dropLast: false, seed: spec.Seed);
+        // Augmentation draws from its own stream per epoch, so it changes neither shuffling nor dropout.
+        var augment = spec.Augment is { } a ? new ImageAugmentation(a.CropPadding, a.Flip, data.Train.SampleShape, spec.Seed) : null;
         var schedule = new LearningRateSchedule(spec.Schedule, spec.Optimizer.LearningRate, sampler.BatchesPerEpoch, spec.Epochs);
         observer.Started(new TrainStart(spec.Model, run.Directory, spec.Epochs, firstEpoch, sampler.BatchesPerEpoch, data.Train.Count,
             data.Validation?.Count, model.Parameters.Count));
@@ -74,6 +76,7 @@ public static class Trainer
         for (var epoch = firstEpoch; epoch <= spec.Epochs && stoppedEarly is null; epoch++)
         {
             sampler.StartEpoch(epoch);
+            augment?.StartEpoch(epoch);
             var clock = Stopwatch.StartNew();
             double lossSum = 0;
             long correct = 0, seen = 0;
@@ -82,7 +85,7 @@ public static class Trainer
                 cancel.ThrowIfCancellationRequested();
                 var indices = sampler.Batch(b);
                 var plan = model.TrainingPlan(indices.Length);
-                data.Train.Gather(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput));
+                data.Train.Gather(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput), augment);
                 plan.Run();
                 if (spec.Clip is { } clip) GradientClipping.ClipGlobalNorm(model.Parameters.Gradients.Span, clip);
                 optimizer.LearningRate = schedule.At(optimizer.Step);

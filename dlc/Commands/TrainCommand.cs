@@ -135,5 +135,6 @@ internal static class TrainCommand
         ["gemm"] = gemm,
         ["schedule"] = spec.Schedule?.Describe() ?? "none",
         ["clip"] = spec.Clip is { } clip ? clip.ToString(CultureInfo.InvariantCulture) : "none",
+        ["augment"] = spec.Augment?.Describe() ?? "none",
     };
 }

@@ -97,6 +97,48 @@ public class RecipeTests : IDisposable
         Hash(_project["a"], "model.state.safetensors").ShouldBe(Hash(_project["c"], "model.state.safetensors"));
     }
 
+    /// <summary>The tiny project's data seen as 8×8 images, with augmentation and normalisation.</summary>
+    private string ImageDl(string fields, string dataFields = "", string name = "images.dl") => _project.WriteDl(name, TinyProject.Source(dataFields, extraFields: fields)
+        .Replace(TinyProject.Model, "model Tiny (image: Tensor[N, 1, 8, 8]) : Tensor[N, 4] =\n    image |> flatten |> dense 16 |> relu |> dense 4"));
+
+    [Fact]
+    public void Crops_and_flips_change_training_only_and_a_seed_repeats_them()
+    {
+        var plain = ImageDl("", name: "plain.dl");
+        var augmented = ImageDl("crop = { padding = 2 }\n    flip = true");
+        Shell.Run("train", plain, "--epochs", "1", "--out", _project["plain"]).ShouldSucceed();
+        var run = Shell.Run("train", augmented, "--epochs", "1", "--out", _project["a"], "--json").ShouldSucceed();
+        Shell.Run("train", augmented, "--epochs", "1", "--out", _project["b"]).ShouldSucceed();
+        Hash(_project["a"]).ShouldBe(Hash(_project["b"]));
+        Hash(_project["a"]).ShouldNotBe(Hash(_project["plain"]));
+        using var json = JsonDocument.Parse(run.Out);
+        json.RootElement.GetProperty("settings").GetProperty("augment").GetString().ShouldBe("crop padding=2, flip");
+
+        // Evaluating the trained model gives the test loss the run reported: evaluation sees the images unchanged.
+        var eval = Shell.Run("eval", augmented, "--checkpoint", _project["a"], "--json").ShouldSucceed();
+        using var evalJson = JsonDocument.Parse(eval.Out);
+        evalJson.RootElement.GetProperty("loss").GetDouble().ShouldBe(json.RootElement.GetProperty("test_loss").GetDouble(), 1e-6);
+    }
+
+    [Fact]
+    public void An_augmented_normalised_run_interrupted_and_resumed_ends_as_an_unbroken_run()
+    {
+        var dl = ImageDl("crop = { padding = 2 }\n    flip = true", "; normalize = { mean = [0.3]; std = [0.4] }");
+        using var stop = new StopAfterEpoch(1);
+        Shell.Run(stop.Cancel.Token, stop, "train", dl, "--epochs", "3", "--out", _project["a"]).ExitCode.ShouldBe(ExitCodes.Interrupted);
+        Shell.Run("train", dl, "--resume", _project["a"]).ShouldSucceed();
+        Shell.Run("train", dl, "--epochs", "3", "--out", _project["c"]).ShouldSucceed();
+        Hash(_project["a"]).ShouldBe(Hash(_project["c"]));
+    }
+
+    [Fact]
+    public void Normalisation_with_a_mean_per_channel_must_match_the_channels()
+    {
+        var dl = ImageDl("", "; normalize = { mean = [0.3; 0.3; 0.3]; std = [0.4; 0.4; 0.4] }");
+        Shell.Run("train", dl, "--out", _project["run"]).ShouldFailWith(ExitCodes.UserError,
+            "error DL0405: `normalize` gives 3 means and deviations, but the samples of `train-images.idx` have 1 channel ([1, 8, 8])", $"--> {dl}:");
+    }
+
     /// <summary>The checkpoint's parameters as a hash, so a failure prints two short strings.</summary>
     public static string Hash(string folder, string file = "model.safetensors") =>
         Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, file))));

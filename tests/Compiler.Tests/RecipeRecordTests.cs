@@ -7,8 +7,11 @@ public class RecipeRecordTests
 {
     private const string Mlp = "model M (x: Tensor[N, 784]) : Tensor[N, 10] =\n    x |> dense 10\n\n";
 
-    private static TrainSpec Read(string fields, string model = Mlp) =>
-        Compile.Ok(model + $"train M {{\n    data = fashionMnist {{ validation = 0.1 }}\n    {fields}\n}}\n").Trains.ShouldHaveSingleItem();
+    private static TrainSpec Read(string fields, string model = Mlp)
+    {
+        var data = fields.StartsWith("data", StringComparison.Ordinal) ? "" : "data = fashionMnist { validation = 0.1 }\n    ";
+        return Compile.Ok(model + $"train M {{\n    {data}{fields}\n}}\n").Trains.ShouldHaveSingleItem();
+    }
 
     [Fact]
     public void A_one_cycle_schedule_reads_its_peak_and_its_rising_fraction()
@@ -41,13 +44,64 @@ public class RecipeRecordTests
         spec.Pending.ShouldBeEmpty();
     }
 
+    private const string Cnn = "model M (image: Tensor[N, 1, 28, 28]) : Tensor[N, 10] =\n    image |> flatten |> dense 10\n\n";
+
+    [Fact]
+    public void Crop_and_flip_are_read_for_an_image_model()
+    {
+        var spec = Read("crop = { padding = 4 }\n    flip = true", Cnn);
+        (spec.Augment!.CropPadding, spec.Augment.Flip).ShouldBe((4, true));
+        spec.Augment.Describe().ShouldBe("crop padding=4, flip");
+        Read("flip = false", Cnn).Augment.ShouldBeNull();
+    }
+
+    [Fact]
+    public void Augmenting_a_model_of_rows_is_refused_at_the_field()
+    {
+        Compile.Error(Mlp + "train M {\n    data = fashionMnist\n    flip = true\n}\n").ShouldBe("""
+            error DL0405: `flip` changes images [N, C, H, W], but `M` takes Tensor[N, 784]
+              --> test.dl:6:5
+               |
+             6 |     flip = true
+               |     ^^^^
+               = help: declare the input as images, for example `(image: Tensor[N, 1, 28, 28])`, and `flatten` them where rows are needed
+            """);
+    }
+
+    [Fact]
+    public void Data_sets_read_normalisation_npy_and_image_folders()
+    {
+        var spec = Read("data = fashionMnist { normalize = { mean = [0.2860]; std = [0.3530] } }", Cnn).Data;
+        spec.Normalize!.Mean.ShouldBe([0.2860]);
+        spec.Normalize.Std.ShouldBe([0.3530]);
+        var npy = Read("data = npy { images = \"x.npy\"; labels = \"y.npy\"; testImages = \"tx.npy\"; testLabels = \"ty.npy\" }", Cnn).Data;
+        (npy.Kind, npy.Images, npy.Labels, npy.TestImages, npy.TestLabels).ShouldBe((DataKind.Npy, "x.npy", "y.npy", "tx.npy", "ty.npy"));
+        var folder = Read("data = imageFolder { path = \"train/\"; test = \"test/\"; size = (28, 28); channels = 1; validation = 0.1 }", Cnn).Data;
+        (folder.Kind, folder.Path, folder.TestPath, folder.Channels, folder.Validation).ShouldBe((DataKind.ImageFolder, "train/", "test/", 1, 0.1));
+        folder.Size.ShouldBe([28, 28]);
+        Read("data = imageFolder { path = \"train\"; size = 32 }", Cnn).Data.Size.ShouldBe([32, 32]);
+        Read("data = imageFolder { path = \"train\"; size = [24; 32] }", Cnn).Data.Size.ShouldBe([24, 32]);
+    }
+
     [Theory]
     [InlineData("schedule = oneCycle { pctStart = 1 }", "error DL0402: `pctStart` must be above 0 and below 1, found 1")]
     [InlineData("schedule = oneCycle { maxLr = 0 }", "error DL0402: `maxLr` must be above 0, found 0")]
     [InlineData("schedule = oneCycle { warmup = 1 }", "error DL0203: `oneCycle` has no field `warmup`")]
     [InlineData("schedule = onecycle", "error DL0201: `onecycle` is not defined")]
+    [InlineData("crop = { pad = 4 }", "error DL0203: `crop` has no field `pad`")]
+    [InlineData("crop = {}", "error DL0401: `crop` needs the `padding` around the image it crops from")]
+    [InlineData("crop = 4", "error DL0402: `crop` must be a record, for example `{ padding = 4 }`; found")]
+    [InlineData("flip = 1", "error DL0304: ``flip`` must be true or false, found an integer")]
+    [InlineData("data = npy { images = \"x.npy\" }", "error DL0401: `npy` needs both `images` and `labels` paths")]
+    [InlineData("data = imageFolder { size = (28, 28) }", "error DL0401: `imageFolder` needs a `path`")]
+    [InlineData("data = imageFolder { path = \"a\"; channels = 2 }", "error DL0402: `channels` must be 1 (grey) or 3 (RGB), found 2")]
+    [InlineData("data = imageFolder { path = \"a\"; size = (1, 2, 3) }", "error DL0402: `size` is the height and width, `(28, 28)`, or one number for both; found 3 numbers")]
+    [InlineData("data = fashionMnist { normalize = { mean = [0.5; 0.5]; std = [0.2] } }", "error DL0402: `normalize` has 2 means but 1 deviations")]
+    [InlineData("data = fashionMnist { normalize = { mean = [0.5]; std = [0] } }", "error DL0402: `std` must be above 0, found 0")]
+    [InlineData("data = fashionMnist { normalize = { mean = [0.5] } }", "error DL0401: `normalize` needs `std`, one number per channel")]
     public void Recipe_values_are_checked_at_their_field(string field, string error)
     {
-        Compile.Error(Mlp + $"train M {{\n    data = fashionMnist\n    {field}\n}}\n").ShouldStartWith(error);
+        var data = field.StartsWith("data", StringComparison.Ordinal) ? "" : "data = fashionMnist\n    ";
+        Compile.Error(Cnn + $"train M {{\n    {data}{field}\n}}\n").ShouldStartWith(error);
     }
 }
