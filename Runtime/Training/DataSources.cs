@@ -26,6 +26,10 @@ public static class DataSources
                 DataKind.Idx => (
                     Idx(Resolve(spec.Images!), Resolve(spec.Labels!), sample.Length == 3),
                     spec.TestImages is null || spec.TestLabels is null ? null : Idx(Resolve(spec.TestImages), Resolve(spec.TestLabels), sample.Length == 3)),
+                DataKind.Npy => (
+                    NpyDataset.Load(Resolve(spec.Images!), Resolve(spec.Labels!), loss == LossKind.CrossEntropy, sample),
+                    spec.TestImages is null || spec.TestLabels is null ? null
+                        : NpyDataset.Load(Resolve(spec.TestImages), Resolve(spec.TestLabels), loss == LossKind.CrossEntropy, sample)),
                 _ => (
                     CsvReader.Load(Resolve(spec.Path!), Options(spec, loss)),
                     spec.TestPath is null ? null : CsvReader.Load(Resolve(spec.TestPath), Options(spec, loss))),
