@@ -34,7 +34,6 @@ public static class TrainRecordReader
             : throw e.Error(DiagnosticCatalog.MissingField, job.Name.Span,
                 $"`train {job.Name.Name}` has no `data` field", "for example `data = fashionMnist { validation = 0.1 }`");
         if (data.Kind == DataKind.TextCorpus) pending.Add(new PendingFeature("textCorpus", data.Span));
-        if (data.Kind == DataKind.ImageFolder) pending.Add(new PendingFeature("imageFolder", data.Span));
 
         var (loss, lossName) = Optional(record, "loss") is { } l ? ReadLoss(e, l) : (LossKind.CrossEntropy, null);
         if (lossName is not null) Pending("loss", $"loss = {lossName}");

@@ -26,6 +26,7 @@ public static class DataSources
                 DataKind.Idx => (
                     Idx(Resolve(spec.Images!), Resolve(spec.Labels!), sample.Length == 3),
                     spec.TestImages is null || spec.TestLabels is null ? null : Idx(Resolve(spec.TestImages), Resolve(spec.TestLabels), sample.Length == 3)),
+                DataKind.ImageFolder => ImageFolders(source, spec, input, Resolve),
                 DataKind.Npy => (
                     NpyDataset.Load(Resolve(spec.Images!), Resolve(spec.Labels!), loss == LossKind.CrossEntropy, sample),
                     spec.TestImages is null || spec.TestLabels is null ? null
@@ -49,6 +50,29 @@ public static class DataSources
             // Point at the `data` field that named the file, so the user sees which line to change.
             throw new DiagnosticException(DataDiagnostics.From(ex) with { Source = source, Span = spec.Span });
         }
+    }
+
+    /// <summary>
+    /// The training and test image folders, at the size and channels the record gives or else the model input's
+    /// [C, H, W]; the test folder's classes are the training folder's.
+    /// </summary>
+    private static (Dataset, Dataset?) ImageFolders(SourceText source, DataSpec spec, ModelInput input, Func<string, string> resolve)
+    {
+        var sample = input.Shape.Dims.Skip(1).Select(d => d.Size).ToArray();
+        var image = sample.Length == 3;
+        if (spec.Size is null && !image)
+            throw new DiagnosticException(DiagnosticCatalog.DataShapeMismatch.At(source, spec.Span,
+                $"`imageFolder` makes images, but `{input.Name}` is {input.Shape}, so their size is not known",
+                "give it: `imageFolder { path = ...; size = (28, 28); channels = 1 }`, or declare the input as Tensor[N, C, H, W]"));
+        var channels = spec.Channels > 0 ? spec.Channels : image ? sample[0] : 1;
+        var (height, width) = spec.Size is { } size ? (size[0], size[1]) : (sample[1], sample[2]);
+        if (channels is not (1 or 3))
+            throw new DiagnosticException(DiagnosticCatalog.DataShapeMismatch.At(source, spec.Span,
+                $"`imageFolder` makes grey (1 channel) or RGB (3 channel) images, but `{input.Name}` is {input.Shape}",
+                "declare the input with 1 or 3 channels"));
+        var train = ImageFolder.Load(resolve(spec.Path!), channels, height, width);
+        var test = spec.TestPath is null ? null : ImageFolder.Load(resolve(spec.TestPath), channels, height, width, train.ClassNames);
+        return (train, test);
     }
 
     /// <summary>IDX images scaled to [0, 1]; the classes are the labels seen (0 to the largest).</summary>

@@ -58,5 +58,41 @@ public class DataSourceTests : IDisposable
             "= help: dlc reads float32, float64, uint8, int32 and int64, little-endian: save with `numpy.save(path, array.astype('<f4'))`");
     }
 
+    /// <summary>The tiny project's IDX images as PNG files in class folders named after the bright quadrant.</summary>
+    private void WriteFolder(string folder, string idxImages, string idxLabels)
+    {
+        string[] names = ["top-left", "top-right", "bottom-left", "bottom-right"];
+        var pixels = File.ReadAllBytes(_project[idxImages])[16..];
+        var labels = File.ReadAllBytes(_project[idxLabels])[8..];
+        for (var i = 0; i < labels.Length; i++)
+            Images.WriteGrey(_project[$"{folder}/{names[labels[i]]}/{i:D3}.png"], 8, 8, pixels.AsSpan(64 * i, 64));
+    }
+
+    private string FolderDl(string fields = "") => _project.WriteDl("folder.dl", TinyProject.Source(extraFields: fields)
+        .Replace(TinyProject.Model, "model Tiny (image: Tensor[N, 1, 8, 8]) : Tensor[N, 4] =\n    image |> flatten |> dense 16 |> relu |> dense 4")
+        .Replace("""idx { images = "train-images.idx"; labels = "train-labels.idx"; testImages = "test-images.idx"; testLabels = "test-labels.idx" }""",
+            """imageFolder { path = "train"; test = "test"; normalize = { mean = [0.3]; std = [0.4] } }"""));
+
+    [Fact]
+    public void An_image_folder_trains_at_the_models_image_size_with_a_random_crop()
+    {
+        WriteFolder("train", "train-images.idx", "train-labels.idx");
+        WriteFolder("test", "test-images.idx", "test-labels.idx");
+        // No flip: mirroring would move the bright quadrant, which is the class.
+        var run = Shell.Run("train", FolderDl("crop = { padding = 1 }"), "--epochs", "4", "--out", _project["run"], "--json").ShouldSucceed();
+        using var json = JsonDocument.Parse(run.Out);
+        json.RootElement.GetProperty("test_accuracy").GetDouble().ShouldBeGreaterThanOrEqualTo(0.9);
+    }
+
+    [Fact]
+    public void A_corrupt_image_is_named_at_the_data_field()
+    {
+        WriteFolder("train", "train-images.idx", "train-labels.idx");
+        File.WriteAllText(_project["train/top-left/bad.png"], "not an image");
+        var dl = FolderDl();
+        Shell.Run("train", dl, "--out", _project["run"]).ShouldFailWith(ExitCodes.UserError,
+            "error DL0902: train/top-left/bad.png is not a PNG or JPEG image that can be decoded (12 bytes)\n", $"--> {dl}:5:17\n");
+    }
+
     public void Dispose() => _project.Dispose();
 }
