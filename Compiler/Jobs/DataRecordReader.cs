@@ -4,7 +4,10 @@ using static Dlc.Compiler.Jobs.RecordReading;
 
 namespace Dlc.Compiler.Jobs;
 
-/// <summary>Reads the `data` field of a train record: `fashionMnist`, `idx { ... }`, `csv { ... }`, `textCorpus { ... }`.</summary>
+/// <summary>
+/// Reads the `data` field of a train record: `fashionMnist`, `idx { ... }`, `csv { ... }`, `npy { ... }`,
+/// `imageFolder { ... }`, `textCorpus { ... }`.
+/// </summary>
 internal static class DataRecordReader
 {
     public static DataSpec Read(Elaborator e, Value value)
@@ -12,12 +15,15 @@ internal static class DataRecordReader
         var (name, settings, span) = Named(e, value, "the data set", "fashionMnist { validation = 0.1 }");
         string[] known = name switch
         {
-            "fashionMnist" => ["validation"],
-            "idx" => ["images", "labels", "testImages", "testLabels", "validation"],
-            "csv" => ["path", "testPath", "label", "validation"],
+            "fashionMnist" => ["validation", "normalize"],
+            "idx" => ["images", "labels", "testImages", "testLabels", "validation", "normalize"],
+            "npy" => ["images", "labels", "testImages", "testLabels", "validation", "normalize"],
+            "imageFolder" => ["path", "test", "size", "channels", "validation", "normalize"],
+            "csv" => ["path", "testPath", "label", "validation", "normalize"],
             "textCorpus" => ["path", "sequence", "level", "validation"],
             _ => throw e.Error(DiagnosticCatalog.InvalidFieldValue, span, $"`{name}` is not a data set",
-                "the data sets are `fashionMnist`, `idx { images = ...; labels = ... }`, `csv { path = ... }` and `textCorpus { path = ... }`"),
+                "the data sets are `fashionMnist`, `idx { images = ...; labels = ... }`, `npy { images = ...; labels = ... }`, " +
+                "`imageFolder { path = ... }`, `csv { path = ... }` and `textCorpus { path = ... }`"),
         };
         CheckFields(e, settings, known, $"`{name}`");
         string? Path(string field) => settings?.Find(field)?.Value is { } v ? Text(e, v, field) : null;
@@ -26,14 +32,60 @@ internal static class DataRecordReader
         {
             "fashionMnist" => new DataSpec(DataKind.FashionMnist, span),
             "idx" => new DataSpec(DataKind.Idx, span) { Images = Path("images"), Labels = Path("labels"), TestImages = Path("testImages"), TestLabels = Path("testLabels") },
+            "npy" => new DataSpec(DataKind.Npy, span) { Images = Path("images"), Labels = Path("labels"), TestImages = Path("testImages"), TestLabels = Path("testLabels") },
+            "imageFolder" => ImageFolder(e, settings, span) with { Path = Path("path"), TestPath = Path("test") },
             "csv" => new DataSpec(DataKind.Csv, span) { Path = Path("path"), TestPath = Path("testPath"), LabelColumn = Path("label") },
             _ => TextCorpus(e, settings, span) with { Path = Path("path") },
         };
-        if (spec.Kind == DataKind.Idx && (spec.Images is null || spec.Labels is null))
-            throw e.Error(DiagnosticCatalog.MissingField, span, "`idx` needs both `images` and `labels` paths");
-        if (spec.Kind is DataKind.Csv or DataKind.TextCorpus && spec.Path is null)
+        if (spec.Kind is DataKind.Idx or DataKind.Npy && (spec.Images is null || spec.Labels is null))
+            throw e.Error(DiagnosticCatalog.MissingField, span, $"`{name}` needs both `images` and `labels` paths");
+        if (spec.Kind is DataKind.Npy && (spec.TestImages is null) != (spec.TestLabels is null))
+            throw e.Error(DiagnosticCatalog.MissingField, span, "`npy` needs both `testImages` and `testLabels`, or neither");
+        if (spec.Kind is DataKind.Csv or DataKind.TextCorpus or DataKind.ImageFolder && spec.Path is null)
             throw e.Error(DiagnosticCatalog.MissingField, span, $"`{name}` needs a `path`");
+        if (settings?.Find("normalize") is { } n) spec = spec with { Normalize = Normalize(e, n.Value) };
         return spec with { Validation = validation };
+    }
+
+    /// <summary>`{ mean = [0.2860]; std = [0.3530] }`: lists of one number per channel (or one for all), std above 0.</summary>
+    private static NormalizeSpec Normalize(Elaborator e, Value value)
+    {
+        var record = Record(e, value, "normalize", "{ mean = [0.2860]; std = [0.3530] }");
+        CheckFields(e, record, ["mean", "std"], "`normalize`");
+        double[] Numbers(string field, bool positive)
+        {
+            var v = record.Find(field)?.Value ?? throw e.Error(DiagnosticCatalog.MissingField, value.Span,
+                $"`normalize` needs `{field}`, one number per channel", "for example `normalize = { mean = [0.2860]; std = [0.3530] }`");
+            var items = v is ListValue { Items.Count: > 0 } list ? list.Items : [v];
+            return items.Select(i => positive ? Positive(e, i, field) : e.ExpectNumber(i, $"`{field}`")).ToArray();
+        }
+        var mean = Numbers("mean", positive: false);
+        var std = Numbers("std", positive: true);
+        if (mean.Length != std.Length)
+            throw e.Error(DiagnosticCatalog.InvalidFieldValue, value.Span, $"`normalize` has {mean.Length} means but {std.Length} deviations",
+                "give one mean and one std per channel");
+        return new NormalizeSpec(mean, std, value.Span);
+    }
+
+    /// <summary>`imageFolder { path; test; size = (28, 28); channels = 1 }`; size and channels default to the model input's.</summary>
+    private static DataSpec ImageFolder(Elaborator e, RecordValue? settings, Diagnostics.TextSpan span)
+    {
+        var spec = new DataSpec(DataKind.ImageFolder, span);
+        if (settings?.Find("size")?.Value is { } size)
+        {
+            var items = size switch { TupleValue t => t.Items, ListValue l => l.Items, _ => [size] };
+            if (items.Count is not (1 or 2))
+                throw e.Error(DiagnosticCatalog.InvalidFieldValue, size.Span, $"`size` is the height and width, `(28, 28)`, or one number for both; found {items.Count} numbers");
+            var dims = items.Select(i => Count(e, i, "size")).ToArray();
+            spec = spec with { Size = dims.Length == 1 ? [dims[0], dims[0]] : dims };
+        }
+        if (settings?.Find("channels")?.Value is { } channels)
+        {
+            var c = Count(e, channels, "channels");
+            spec = c is 1 or 3 ? spec with { Channels = c }
+                : throw e.Error(DiagnosticCatalog.InvalidFieldValue, channels.Span, $"`channels` must be 1 (grey) or 3 (RGB), found {c}");
+        }
+        return spec;
     }
 
     private static DataSpec TextCorpus(Elaborator e, RecordValue? settings, Diagnostics.TextSpan span)

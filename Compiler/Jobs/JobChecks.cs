@@ -34,6 +34,13 @@ internal static class JobChecks
         var loss = spec.Loss == LossKind.Declared ? DeclaredLoss(root, model, spec) : TrainingGraph.CheckLoss(source, model, spec);
         if (loss is not null) yield return loss;
         if (DataFits(source, model, spec.Data) is { } data) yield return data;
+        if (spec.Augment is { } augment && model.Inputs.Count > 0 && model.Inputs[0].Shape.Rank != 4)
+        {
+            var field = augment.CropPadding > 0 ? "crop" : "flip";
+            yield return DiagnosticCatalog.DataShapeMismatch.At(source, field == "crop" ? augment.CropSpan : augment.FlipSpan,
+                $"`{field}` changes images [N, C, H, W], but `{model.Name}` takes {model.Inputs[0].Shape}",
+                "declare the input as images, for example `(image: Tensor[N, 1, 28, 28])`, and `flatten` them where rows are needed");
+        }
         if (spec.TopK is { } topK && model.HasSingleOutput && model.OutputShape.Rank >= 2 && !model.OutputShape.Last.IsSymbolic
             && topK.K > model.OutputShape.Last.Size)
             yield return DiagnosticCatalog.InvalidFieldValue.At(source, topK.Span,

@@ -16,6 +16,10 @@ internal static class RecordReading
     {
         var e = new Elaborator(module.Source, job.Name.Name, training: false);
         var env = ModuleScope.Of(e, module);
+        foreach (var symbol in JobSymbols)
+        {
+            if (!env.TryLookup(symbol, out _)) env = env.Bind(symbol, new SymbolValue(symbol, job.Name.Span));
+        }
         foreach (var decl in module.Unit.Declarations)
         {
             env = decl switch
@@ -27,6 +31,13 @@ internal static class RecordReading
         }
         return (e, (RecordValue)e.Eval(job.Settings, env));
     }
+
+    /// <summary>
+    /// Names that stand for themselves in job records only (a schedule, data sources), beyond the record symbols
+    /// of <see cref="Builtins"/>; a `let` of the file with the same name wins. Looked up names take the span
+    /// of their use.
+    /// </summary>
+    private static readonly string[] JobSymbols = ["oneCycle", "npy", "imageFolder"];
 
     public static void CheckFields(Elaborator e, RecordValue? record, IReadOnlyList<string> known, string owner)
     {

@@ -13,7 +13,7 @@ public static class TrainRecordReader
 {
     private static readonly string[] Fields =
     [
-        "data", "loss", "optimizer", "epochs", "batch", "seed", "validation", "metrics", "schedule", "clip", "earlyStopping",
+        "data", "loss", "optimizer", "epochs", "batch", "seed", "validation", "metrics", "schedule", "clip", "earlyStopping", "crop", "flip",
         "from", "freeze", "distill", "generator", "discriminator",
     ];
 
@@ -51,13 +51,18 @@ public static class TrainRecordReader
         }
         if (Optional(record, "schedule") is { } schedule) spec = spec with { Schedule = TrainingRecipes.ReadSchedule(e, schedule, spec.Epochs) };
         if (Optional(record, "clip") is { } clip) spec = spec with { Clip = Positive(e, clip, "clip") };
-        if (Optional(record, "earlyStopping") is { } stop) spec = spec with { EarlyStopping = TrainingRecipes.ReadEarlyStopping(e, stop) };
+        if (Optional(record, "earlyStopping") is { } stop)
+        {
+            spec = spec with { EarlyStopping = TrainingRecipes.ReadEarlyStopping(e, stop) };
+            if (spec.Data.Validation <= 0 && spec.Data.Kind != DataKind.None)
+                throw e.Error(DiagnosticCatalog.InvalidFieldValue, record.Find("earlyStopping")!.NameSpan,
+                    "`earlyStopping` watches the validation loss, but no part of the data is held out for validation",
+                    "hold some out: `validation = 0.1` in the record or in its `data`");
+        }
+        spec = spec with { Augment = TrainingRecipes.ReadAugment(e, record.Find("crop"), record.Find("flip")) };
         if (Optional(record, "from") is { } from) spec = spec with { From = Text(e, from, "from") };
         if (Optional(record, "freeze") is { } freeze) spec = spec with { Freeze = TrainingRecipes.ReadFreeze(e, freeze) };
         if (Optional(record, "distill") is { } distill) spec = spec with { Distill = TrainingRecipes.ReadDistill(e, distill) };
-        Pending("schedule", "schedule");
-        Pending("clip", "clip");
-        Pending("earlyStopping", "earlyStopping");
         Pending("from", "from");
         Pending("freeze", "freeze");
         Pending("distill", "distill");

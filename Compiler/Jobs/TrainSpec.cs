@@ -53,6 +53,12 @@ public enum DataKind
     /// <summary>A text file cut into sequences of character or word indices.</summary>
     TextCorpus,
 
+    /// <summary>NumPy .npy arrays of samples and labels given by path.</summary>
+    Npy,
+
+    /// <summary>A folder of PNG and JPEG images with one sub-folder per class, as torchvision's ImageFolder.</summary>
+    ImageFolder,
+
     /// <summary>No data named: a distillation or fine-tuning record that takes it from elsewhere.</summary>
     None,
 }
@@ -76,6 +82,35 @@ public sealed record DataSpec(DataKind Kind, TextSpan Span)
 
     /// <summary>TextCorpus: `char` or `word`.</summary>
     public string? Level { get; init; }
+
+    /// <summary>`normalize = { mean = [0.2860]; std = [0.3530] }`: per-channel normalisation of every sample.</summary>
+    public NormalizeSpec? Normalize { get; init; }
+
+    /// <summary>ImageFolder: `size = (28, 28)`, the height and width every image is resized to; null takes the model input's.</summary>
+    public int[]? Size { get; init; }
+
+    /// <summary>ImageFolder: 1 (grey) or 3 (RGB); 0 takes the model input's.</summary>
+    public int Channels { get; init; }
+}
+
+/// <summary>`normalize = { mean = [0.2860]; std = [0.3530] }`: one mean and std per channel, or one for all.</summary>
+public sealed record NormalizeSpec(IReadOnlyList<double> Mean, IReadOnlyList<double> Std, TextSpan Span);
+
+/// <summary>
+/// `crop = { padding = 4 }` and `flip = true`: random changes to each training image (never to validation or
+/// test images), drawn from the seed.
+/// </summary>
+public sealed record AugmentSpec
+{
+    /// <summary>Zero padding around the image before a random crop of its own size; 0 for no crop.</summary>
+    public int CropPadding { get; init; }
+    public TextSpan CropSpan { get; init; }
+
+    /// <summary>Mirror left to right with probability one half.</summary>
+    public bool Flip { get; init; }
+    public TextSpan FlipSpan { get; init; }
+
+    public string Describe() => string.Join(", ", new[] { CropPadding > 0 ? $"crop padding={CropPadding}" : null, Flip ? "flip" : null }.OfType<string>());
 }
 
 /// <summary>A `train Model { ... }` record, checked and with defaults filled in.</summary>
@@ -96,6 +131,9 @@ public sealed record TrainSpec(string Model, TextSpan ModelSpan, DataSpec Data, 
     public double? Clip { get; init; }
 
     public EarlyStoppingSpec? EarlyStopping { get; init; }
+
+    /// <summary>`crop` and `flip`; null when the record asks for neither.</summary>
+    public AugmentSpec? Augment { get; init; }
 
     /// <summary>A checkpoint to start from (fine-tuning) instead of fresh initialisation.</summary>
     public string? From { get; init; }
@@ -118,14 +156,43 @@ public sealed record PendingFeature(string What, TextSpan Span);
 /// <summary>`metrics = [ topK 3 ]`: a sample counts as right when its label is among the k highest scores.</summary>
 public sealed record TopKSpec(int K, TextSpan Span);
 
-/// <summary>`schedule = cosine { warmup = 1; minLr = 0 }` or `step { every = 3; gamma = 0.1 }` or `constant`.</summary>
+/// <summary>
+/// `schedule = cosine { warmup = 1; minLr = 0 }`, `step { every = 3; gamma = 0.1 }`, `oneCycle { maxLr = 0.01; pctStart = 0.3 }`
+/// or `constant`. The trainer sets the learning rate before every optimiser step (Runtime/Training/LearningRateSchedule.cs).
+/// </summary>
 public sealed record ScheduleSpec(string Kind, TextSpan Span)
 {
-    /// <summary>Epochs of linear warm-up from 0 to the learning rate.</summary>
+    /// <summary>Epochs of linear warm-up from 0 to the learning rate (cosine, step, constant).</summary>
     public int Warmup { get; init; }
+
+    /// <summary>cosine: the learning rate the annealing ends at.</summary>
     public double MinLr { get; init; }
+
+    /// <summary>step: epochs between decays.</summary>
     public int Every { get; init; } = 1;
+
+    /// <summary>step: the factor of each decay.</summary>
     public double Gamma { get; init; } = 0.1;
+
+    /// <summary>oneCycle: the peak learning rate; null takes the optimiser's `lr`.</summary>
+    public double? MaxLr { get; init; }
+
+    /// <summary>oneCycle: the fraction of all steps spent rising to the peak.</summary>
+    public double PctStart { get; init; } = 0.3;
+
+    /// <summary>oneCycle: the first learning rate is maxLr / divFactor.</summary>
+    public double DivFactor { get; init; } = 25;
+
+    /// <summary>oneCycle: the last learning rate is the first / finalDivFactor.</summary>
+    public double FinalDivFactor { get; init; } = 1e4;
+
+    public string Describe() => Kind switch
+    {
+        "cosine" => $"cosine warmup={Warmup} minLr={MinLr:g}",
+        "step" => $"step every={Every} gamma={Gamma:g} warmup={Warmup}",
+        "oneCycle" => $"oneCycle maxLr={MaxLr?.ToString("g") ?? "lr"} pctStart={PctStart:g} divFactor={DivFactor:g} finalDivFactor={FinalDivFactor:g}",
+        _ => $"constant warmup={Warmup}",
+    };
 }
 
 /// <summary>`earlyStopping = { patience = 3; minDelta = 0 }`: stop when the validation loss stops improving.</summary>

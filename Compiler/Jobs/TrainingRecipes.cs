@@ -35,7 +35,7 @@ internal static class TrainingRecipes
         return (names, topK);
     }
 
-    /// <summary>`cosine { warmup = 1; minLr = 0 }`, `step { every = 3; gamma = 0.1 }` or `constant`.</summary>
+    /// <summary>`cosine { warmup = 1; minLr = 0 }`, `step { every = 3; gamma = 0.1 }`, `oneCycle { maxLr = 0.01 }` or `constant`.</summary>
     public static ScheduleSpec ReadSchedule(Elaborator e, Value value, int epochs)
     {
         var (name, settings, span) = Named(e, value, "the schedule", "cosine { warmup = 1 }");
@@ -44,8 +44,9 @@ internal static class TrainingRecipes
             "cosine" => ["warmup", "minLr"],
             "step" => ["every", "gamma", "warmup"],
             "constant" => ["warmup"],
+            "oneCycle" => ["maxLr", "pctStart", "divFactor", "finalDivFactor"],
             _ => throw e.Error(DiagnosticCatalog.InvalidFieldValue, span, $"`{name}` is not a learning-rate schedule",
-                "the schedules are `cosine { warmup; minLr }`, `step { every; gamma }` and `constant`"),
+                "the schedules are `cosine { warmup; minLr }`, `step { every; gamma }`, `oneCycle { maxLr; pctStart }` and `constant`"),
         };
         CheckFields(e, settings, known, $"`{name}`");
         var spec = new ScheduleSpec(name, span);
@@ -59,6 +60,15 @@ internal static class TrainingRecipes
         if (settings?.Find("minLr") is { } m) spec = spec with { MinLr = NonNegative(e, m.Value, "minLr") };
         if (settings?.Find("every") is { } every) spec = spec with { Every = Count(e, every.Value, "every") };
         if (settings?.Find("gamma") is { } g) spec = spec with { Gamma = Positive(e, g.Value, "gamma") };
+        if (settings?.Find("maxLr") is { } max) spec = spec with { MaxLr = Positive(e, max.Value, "maxLr") };
+        if (settings?.Find("pctStart") is { } pct)
+        {
+            var x = e.ExpectNumber(pct.Value, "`pctStart`");
+            spec = x is > 0 and < 1 ? spec with { PctStart = x }
+                : throw e.Error(DiagnosticCatalog.InvalidFieldValue, pct.Value.Span, $"`pctStart` must be above 0 and below 1, found {Format(x)}");
+        }
+        if (settings?.Find("divFactor") is { } div) spec = spec with { DivFactor = Positive(e, div.Value, "divFactor") };
+        if (settings?.Find("finalDivFactor") is { } final) spec = spec with { FinalDivFactor = Positive(e, final.Value, "finalDivFactor") };
         return spec;
     }
 
@@ -70,6 +80,22 @@ internal static class TrainingRecipes
         var patience = record.Find("patience") is { } p ? Count(e, p.Value, "patience") : 3;
         var minDelta = record.Find("minDelta") is { } d ? NonNegative(e, d.Value, "minDelta") : 0;
         return new EarlyStoppingSpec(patience, minDelta, value.Span);
+    }
+
+    /// <summary>`crop = { padding = 4 }` and `flip = true` (either may be left out); null when neither asks for anything.</summary>
+    public static AugmentSpec? ReadAugment(Elaborator e, RecordEntry? crop, RecordEntry? flip)
+    {
+        var spec = new AugmentSpec();
+        if (crop is not null)
+        {
+            var record = Record(e, crop.Value, "crop", "{ padding = 4 }");
+            CheckFields(e, record, ["padding"], "`crop`");
+            var padding = record.Find("padding") ?? throw e.Error(DiagnosticCatalog.MissingField, crop.Value.Span,
+                "`crop` needs the `padding` around the image it crops from", "for example `crop = { padding = 4 }`");
+            spec = spec with { CropPadding = Count(e, padding.Value, "padding"), CropSpan = crop.NameSpan };
+        }
+        if (flip is not null) spec = spec with { Flip = e.ExpectBool(flip.Value, "`flip`"), FlipSpan = flip.NameSpan };
+        return spec.CropPadding > 0 || spec.Flip ? spec : null;
     }
 
     /// <summary>`[ "FashionCnn.convBlock*" ]`: parameter names, `*` matching any run of characters.</summary>

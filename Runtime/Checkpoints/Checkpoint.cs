@@ -12,8 +12,9 @@ namespace Dlc.Runtime.Checkpoints;
 /// <item><c>model.safetensors</c>: the parameters, readable by any safetensors tool, with metadata
 /// format, format_version, model, source_sha256 and step;</item>
 /// <item><c>model.state.safetensors</c>: the optimizer tensors, with the rest of the training state
-/// (step, epoch, batch, rng, source_sha256, train_settings as JSON) in its metadata.</item>
+/// (step, epoch, batch, rng, source_sha256, train_settings as JSON, the best validation loss so far) in its metadata.</item>
 /// </list>
+/// A run with a validation set also keeps <c>best.safetensors</c>, the parameters of its best epoch.
 /// The sidecar is safetensors rather than JSON because optimizer state is as large as the model
 /// and must round-trip bit for bit. Each file is replaced atomically; the sidecar is written first
 /// and both carry the step, so a save interrupted between the two is detected on load.
@@ -22,6 +23,7 @@ public static class Checkpoint
 {
     public const string ModelFileName = "model.safetensors";
     public const string StateFileName = "model.state.safetensors";
+    public const string BestFileName = "best.safetensors";
     public const string Format = "dlc";
     public const string FormatVersion = "1";
 
@@ -46,6 +48,10 @@ public static class Checkpoint
             ["batch"] = state.BatchInEpoch.ToString(CultureInfo.InvariantCulture),
             ["rng"] = string.Join(",", state.RngState.Select(w => w.ToString("x16", CultureInfo.InvariantCulture))),
             ["train_settings"] = SettingsJson(state.TrainSettings),
+            ["best_epoch"] = state.Validation.BestEpoch.ToString(CultureInfo.InvariantCulture),
+            ["best_val_loss"] = state.Validation.BestLoss.ToString("R", CultureInfo.InvariantCulture),
+            ["reference_val_loss"] = state.Validation.ReferenceLoss.ToString("R", CultureInfo.InvariantCulture),
+            ["stale_epochs"] = state.Validation.StaleEpochs.ToString(CultureInfo.InvariantCulture),
         });
         SafeTensors.Write(Path.Combine(directory, ModelFileName), state.Parameters, new Dictionary<string, string>
         {
@@ -92,7 +98,33 @@ public static class Checkpoint
                 ? []
                 : text.Split(',').Select(w => ulong.Parse(w, NumberStyles.AllowHexSpecifier, culture)).ToArray()),
             TrainSettings = Number(state, "train_settings", (text, _, _) => ParseSettings(text)),
+            Validation = meta.ContainsKey("best_epoch")
+                ? new ValidationRecord(
+                    Number(state, "best_epoch", int.Parse),
+                    Number(state, "best_val_loss", (text, _, culture) => double.Parse(text, NumberStyles.Float, culture)),
+                    Number(state, "reference_val_loss", (text, _, culture) => double.Parse(text, NumberStyles.Float, culture)),
+                    Number(state, "stale_epochs", int.Parse))
+                : ValidationRecord.None,
         };
+    }
+
+    /// <summary>
+    /// Writes the parameters of the best epoch so far as best.safetensors beside model.safetensors, atomically,
+    /// with the epoch and its validation loss in the metadata. It has no training state: it is for `dlc eval`
+    /// and for starting new runs, not for resuming.
+    /// </summary>
+    public static void SaveBest(string directory, CheckpointState state)
+    {
+        SafeTensors.Write(Path.Combine(directory, BestFileName), state.Parameters, new Dictionary<string, string>
+        {
+            ["format"] = Format,
+            ["format_version"] = FormatVersion,
+            ["model"] = state.ModelName,
+            ["source_sha256"] = state.SourceHash,
+            ["step"] = state.Step.ToString(CultureInfo.InvariantCulture),
+            ["epoch"] = state.Epoch.ToString(CultureInfo.InvariantCulture),
+            ["val_loss"] = state.Validation.BestLoss.ToString("R", CultureInfo.InvariantCulture),
+        });
     }
 
     /// <summary>

@@ -3,6 +3,15 @@ namespace Dlc.Runtime.Checkpoints;
 /// <summary>A parameter the model expects a checkpoint to hold.</summary>
 public sealed record ParameterSpec(string Name, int[] Shape);
 
+/// <summary>
+/// The validation losses seen so far: the best one and its epoch (whose parameters are best.safetensors), and,
+/// for early stopping, the loss last improved on by more than minDelta and the epochs since.
+/// </summary>
+public sealed record ValidationRecord(int BestEpoch, double BestLoss, double ReferenceLoss, int StaleEpochs)
+{
+    public static readonly ValidationRecord None = new(0, double.PositiveInfinity, double.PositiveInfinity, 0);
+}
+
 /// <summary>Everything needed to resume training exactly where it stopped.</summary>
 public sealed record CheckpointState
 {
@@ -28,6 +37,9 @@ public sealed record CheckpointState
 
     /// <summary>The training random generator's state words.</summary>
     public ulong[] RngState { get; init; } = [];
+
+    /// <summary>How the validation loss has gone so far, for keeping the best checkpoint and for early stopping.</summary>
+    public ValidationRecord Validation { get; init; } = ValidationRecord.None;
 
     /// <summary>The train settings in force (batch size, learning rate, …) as text, for checking and reporting.</summary>
     public IReadOnlyDictionary<string, string> TrainSettings { get; init; } = new Dictionary<string, string>();

@@ -15,10 +15,13 @@ public sealed class Dataset
     private readonly float _scale;
     // Sample i of this view is stored at row _rows[i]; null means sample i is row i.
     private readonly int[]? _rows;
+    // Per-channel (x − mean) / std after scaling, or null.
+    private readonly Normalization? _normalization;
 
     private Dataset(string name, byte[]? bytes, float[]? floats, float scale, int[]? rows,
-        int[] sampleShape, float[] labels, int classCount, IReadOnlyList<string>? classNames)
+        int[] sampleShape, float[] labels, int classCount, IReadOnlyList<string>? classNames, Normalization? normalization = null)
     {
+        _normalization = normalization;
         Name = name;
         _bytes = bytes;
         _floats = floats;
@@ -68,12 +71,33 @@ public sealed class Dataset
 
     public bool IsClassification => ClassCount > 0;
 
+    /// <summary>The per-channel normalisation <see cref="Gather(ReadOnlySpan{int}, Span{float}, Span{float}, ImageAugmentation?)"/> applies, if any.</summary>
+    public Normalization? Normalization => _normalization;
+
+    /// <summary>
+    /// The same samples, gathered as (x − mean[c]) / std[c] per channel c (the first axis of a [C, H, W] sample;
+    /// one mean and std apply to every value), after scaling to [0, 1] as torchvision's Normalize after ToTensor.
+    /// </summary>
+    public Dataset Normalized(Normalization normalization)
+    {
+        var channels = SampleShape.Length >= 2 ? SampleShape[0] : 1;
+        if (normalization.Channels != 1 && normalization.Channels != channels)
+            throw new ArgumentException($"{normalization.Channels} means and deviations for samples of {channels} channels", nameof(normalization));
+        return new Dataset(Name, _bytes, _floats, _scale, _rows, SampleShape, Labels, ClassCount, ClassNames, normalization);
+    }
+
     /// <summary>
     /// Copies the samples at <paramref name="indices"/> into a preallocated batch: <paramref name="x"/>
     /// receives indices.Length × SampleSize floats row-major, <paramref name="y"/> one label per sample.
     /// Allocates nothing, so the training loop can call it every step.
     /// </summary>
-    public void Gather(ReadOnlySpan<int> indices, Span<float> x, Span<float> y)
+    public void Gather(ReadOnlySpan<int> indices, Span<float> x, Span<float> y) => Gather(indices, x, y, null);
+
+    /// <summary>
+    /// As <see cref="Gather(ReadOnlySpan{int}, Span{float}, Span{float})"/>, changing each training sample by
+    /// <paramref name="augment"/> after it is scaled and before it is normalised (so crops pad with black).
+    /// </summary>
+    public void Gather(ReadOnlySpan<int> indices, Span<float> x, Span<float> y, ImageAugmentation? augment)
     {
         var size = SampleSize;
         if (x.Length < indices.Length * size)
@@ -91,6 +115,8 @@ public sealed class Dataset
                 ScaleBytes(_bytes.AsSpan(row * size, size), target, _scale);
             else
                 _floats.AsSpan(row * size, size).CopyTo(target);
+            augment?.Apply(target);
+            _normalization?.Apply(target);
             y[i] = Labels[index];
         }
     }
@@ -108,7 +134,7 @@ public sealed class Dataset
             rows[i] = _rows is null ? index : _rows[index];
             labels[i] = Labels[index];
         }
-        return new Dataset(name ?? Name, _bytes, _floats, _scale, rows, SampleShape, labels, ClassCount, ClassNames);
+        return new Dataset(name ?? Name, _bytes, _floats, _scale, rows, SampleShape, labels, ClassCount, ClassNames, _normalization);
     }
 
     /// <summary>
@@ -137,7 +163,7 @@ public sealed class Dataset
     {
         if (Product(sampleShape) != SampleSize)
             throw new ArgumentException($"shape [{string.Join(", ", sampleShape)}] does not hold {SampleSize} features", nameof(sampleShape));
-        return new Dataset(Name, _bytes, _floats, _scale, _rows, (int[])sampleShape.Clone(), Labels, ClassCount, ClassNames);
+        return new Dataset(Name, _bytes, _floats, _scale, _rows, (int[])sampleShape.Clone(), Labels, ClassCount, ClassNames, _normalization);
     }
 
     private static void ScaleBytes(ReadOnlySpan<byte> source, Span<float> target, float scale)

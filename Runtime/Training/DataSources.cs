@@ -26,12 +26,17 @@ public static class DataSources
                 DataKind.Idx => (
                     Idx(Resolve(spec.Images!), Resolve(spec.Labels!), sample.Length == 3),
                     spec.TestImages is null || spec.TestLabels is null ? null : Idx(Resolve(spec.TestImages), Resolve(spec.TestLabels), sample.Length == 3)),
+                DataKind.ImageFolder => ImageFolders(source, spec, input, Resolve),
+                DataKind.Npy => (
+                    NpyDataset.Load(Resolve(spec.Images!), Resolve(spec.Labels!), loss == LossKind.CrossEntropy, sample),
+                    spec.TestImages is null || spec.TestLabels is null ? null
+                        : NpyDataset.Load(Resolve(spec.TestImages), Resolve(spec.TestLabels), loss == LossKind.CrossEntropy, sample)),
                 _ => (
                     CsvReader.Load(Resolve(spec.Path!), Options(spec, loss)),
                     spec.TestPath is null ? null : CsvReader.Load(Resolve(spec.TestPath), Options(spec, loss))),
             };
-            var train = Fit(source, spec, input, sets.Train);
-            var test = sets.Test is null ? null : Fit(source, spec, input, sets.Test);
+            var train = Normalize(source, spec, Fit(source, spec, input, sets.Train));
+            var test = sets.Test is null ? null : Normalize(source, spec, Fit(source, spec, input, sets.Test));
             CheckLabels(source, spec, loss, train);
             if (spec.Validation > 0)
             {
@@ -45,6 +50,29 @@ public static class DataSources
             // Point at the `data` field that named the file, so the user sees which line to change.
             throw new DiagnosticException(DataDiagnostics.From(ex) with { Source = source, Span = spec.Span });
         }
+    }
+
+    /// <summary>
+    /// The training and test image folders, at the size and channels the record gives or else the model input's
+    /// [C, H, W]; the test folder's classes are the training folder's.
+    /// </summary>
+    private static (Dataset, Dataset?) ImageFolders(SourceText source, DataSpec spec, ModelInput input, Func<string, string> resolve)
+    {
+        var sample = input.Shape.Dims.Skip(1).Select(d => d.Size).ToArray();
+        var image = sample.Length == 3;
+        if (spec.Size is null && !image)
+            throw new DiagnosticException(DiagnosticCatalog.DataShapeMismatch.At(source, spec.Span,
+                $"`imageFolder` makes images, but `{input.Name}` is {input.Shape}, so their size is not known",
+                "give it: `imageFolder { path = ...; size = (28, 28); channels = 1 }`, or declare the input as Tensor[N, C, H, W]"));
+        var channels = spec.Channels > 0 ? spec.Channels : image ? sample[0] : 1;
+        var (height, width) = spec.Size is { } size ? (size[0], size[1]) : (sample[1], sample[2]);
+        if (channels is not (1 or 3))
+            throw new DiagnosticException(DiagnosticCatalog.DataShapeMismatch.At(source, spec.Span,
+                $"`imageFolder` makes grey (1 channel) or RGB (3 channel) images, but `{input.Name}` is {input.Shape}",
+                "declare the input with 1 or 3 channels"));
+        var train = ImageFolder.Load(resolve(spec.Path!), channels, height, width);
+        var test = spec.TestPath is null ? null : ImageFolder.Load(resolve(spec.TestPath), channels, height, width, train.ClassNames);
+        return (train, test);
     }
 
     /// <summary>IDX images scaled to [0, 1]; the classes are the labels seen (0 to the largest).</summary>
@@ -76,6 +104,18 @@ public static class DataSources
         throw new DiagnosticException(DiagnosticCatalog.DataShapeMismatch.At(source, spec.Span,
             $"the samples of `{data.Name}` are [{string.Join(", ", data.SampleShape)}], but the input `{input.Name}` is {input.Shape}",
             $"declare the input as Tensor[N, {string.Join(", ", data.SampleShape)}] or choose data that fits"));
+    }
+
+    /// <summary>The record's `normalize`, checked against the samples' channels (the first axis of [C, H, W]).</summary>
+    private static Dataset Normalize(SourceText source, DataSpec spec, Dataset data)
+    {
+        if (spec.Normalize is not { } n) return data;
+        var channels = data.SampleShape.Length >= 2 ? data.SampleShape[0] : 1;
+        if (n.Mean.Count != 1 && n.Mean.Count != channels)
+            throw new DiagnosticException(DiagnosticCatalog.DataShapeMismatch.At(source, n.Span,
+                $"`normalize` gives {n.Mean.Count} means and deviations, but the samples of `{data.Name}` have {channels} channel{(channels == 1 ? "" : "s")} ([{string.Join(", ", data.SampleShape)}])",
+                "give one mean and one std per channel, or one of each for all"));
+        return data.Normalized(new Normalization(n.Mean, n.Std));
     }
 
     private static void CheckLabels(SourceText source, DataSpec spec, LossKind loss, Dataset data)

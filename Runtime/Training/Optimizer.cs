@@ -29,12 +29,13 @@ public sealed class Optimizer : IDisposable
     /// <summary>Updates applied so far (Adam's bias correction uses it).</summary>
     public long Step { get; private set; }
 
-    public double LearningRate { get; set; }
+    /// <summary>The learning rate of the next update, set by a schedule; null uses the spec's.</summary>
+    public double? LearningRate { get; set; }
 
     public void Update()
     {
         Step++;
-        var lr = (float)(LearningRate > 0 ? LearningRate : Spec.LearningRate);
+        var lr = (float)(LearningRate ?? Spec.LearningRate);
         // Only the trainable prefix of the arena: running statistics after it are not the optimiser's.
         var w = _store.Values.Span[.._store.TrainableLength];
         var g = _store.Gradients.Span[.._store.TrainableLength];

@@ -7,9 +7,13 @@ using Dlc.Runtime.Data;
 
 namespace Dlc.Runtime.Training;
 
-/// <summary>Per-epoch figures, as metrics.csv and the console show them.</summary>
+/// <summary>Per-epoch figures, as metrics.csv and the console show them; the learning rate is that of the epoch's last step.</summary>
 public sealed record EpochMetrics(
-    int Epoch, long Step, double TrainLoss, double? TrainAccuracy, EvalResult? Validation, double Seconds, double SamplesPerSecond, double LearningRate);
+    int Epoch, long Step, double TrainLoss, double? TrainAccuracy, EvalResult? Validation, double Seconds, double SamplesPerSecond, double LearningRate)
+{
+    /// <summary>The validation loss of this epoch is the lowest so far (best.safetensors now holds this epoch).</summary>
+    public bool IsBest { get; init; }
+}
 
 /// <summary>What the trainer tells whoever shows progress (a progress bar, plain lines, nothing).</summary>
 public interface ITrainingObserver
@@ -23,7 +27,16 @@ public interface ITrainingObserver
 
 public sealed record TrainStart(string Model, string RunDirectory, int Epochs, int FirstEpoch, int BatchesPerEpoch, int TrainSamples, int? ValidationSamples, long Parameters);
 
-public sealed record TrainResult(string RunDirectory, IReadOnlyList<EpochMetrics> Epochs, EvalResult? Test, double SecondsToFirstStep);
+public sealed record TrainResult(string RunDirectory, IReadOnlyList<EpochMetrics> Epochs, EvalResult? Test, double SecondsToFirstStep)
+{
+    /// <summary>The best validation loss and its epoch (epoch 0: no validation set).</summary>
+    public ValidationRecord Best { get; init; } = ValidationRecord.None;
+
+    /// <summary>The last epoch trained when early stopping ended the run before its last epoch.</summary>
+    public int? StoppedEarlyAfter { get; init; }
+
+    public string? BestCheckpoint => Best.BestEpoch > 0 ? Path.Combine(RunDirectory, Checkpoint.BestFileName) : null;
+}
 
 /// <summary>
 /// The training loop: shuffled batches gathered into the plan's input buffers, one compiled step per
@@ -45,6 +58,9 @@ public static class Trainer
         }
 
         var sampler = new BatchSampler(data.Train.Count, Math.Min(spec.Batch, data.Train.Count), shuffle: true, dropLast: false, seed: spec.Seed);
+        // Augmentation draws from its own stream per epoch, so it changes neither shuffling nor dropout.
+        var augment = spec.Augment is { } a ? new ImageAugmentation(a.CropPadding, a.Flip, data.Train.SampleShape, spec.Seed) : null;
+        var schedule = new LearningRateSchedule(spec.Schedule, spec.Optimizer.LearningRate, sampler.BatchesPerEpoch, spec.Epochs);
         observer.Started(new TrainStart(spec.Model, run.Directory, spec.Epochs, firstEpoch, sampler.BatchesPerEpoch, data.Train.Count,
             data.Validation?.Count, model.Parameters.Count));
         var metricsPath = Path.Combine(run.Directory, "metrics.csv");
@@ -54,10 +70,13 @@ public static class Trainer
         var epochs = new List<EpochMetrics>();
         var firstStep = double.NaN;
         var classify = model.Loss == LossKind.CrossEntropy;
+        var watch = new ValidationWatch(spec.EarlyStopping, run.Resume?.Validation ?? ValidationRecord.None);
+        int? stoppedEarly = watch.ShouldStop ? firstEpoch - 1 : null;
 
-        for (var epoch = firstEpoch; epoch <= spec.Epochs; epoch++)
+        for (var epoch = firstEpoch; epoch <= spec.Epochs && stoppedEarly is null; epoch++)
         {
             sampler.StartEpoch(epoch);
+            augment?.StartEpoch(epoch);
             var clock = Stopwatch.StartNew();
             double lossSum = 0;
             long correct = 0, seen = 0;
@@ -66,8 +85,10 @@ public static class Trainer
                 cancel.ThrowIfCancellationRequested();
                 var indices = sampler.Batch(b);
                 var plan = model.TrainingPlan(indices.Length);
-                data.Train.Gather(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput));
+                data.Train.Gather(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput), augment);
                 plan.Run();
+                if (spec.Clip is { } clip) GradientClipping.ClipGlobalNorm(model.Parameters.Gradients.Span, clip);
+                optimizer.LearningRate = schedule.At(optimizer.Step);
                 optimizer.Update();
                 if (double.IsNaN(firstStep)) firstStep = run.SinceStart();
                 var loss = plan.Scalar(TrainingGraph.LossOutput);
@@ -83,26 +104,29 @@ public static class Trainer
             }
             var seconds = clock.Elapsed.TotalSeconds;
             var validation = data.Validation is null ? null : Evaluator.Evaluate(model, data.Validation);
+            var best = validation is not null && watch.Observe(epoch, validation.Loss);
             var m = new EpochMetrics(epoch, optimizer.Step, lossSum / seen, classify ? correct / (double)seen : null, validation,
-                seconds, seen / seconds, spec.Optimizer.LearningRate);
+                seconds, seen / seconds, optimizer.LearningRate ?? spec.Optimizer.LearningRate) { IsBest = best };
             epochs.Add(m);
             metrics.Append(new MetricsRow(m.Epoch, m.Step, m.TrainLoss, m.TrainAccuracy, validation?.Loss, validation?.Accuracy,
                 m.LearningRate, m.Seconds, m.SamplesPerSecond));
-            Save(model, optimizer, run, spec, epoch);
+            Save(model, optimizer, run, spec, epoch, watch.Record, best);
             observer.EpochDone(m);
+            if (watch.ShouldStop && epoch < spec.Epochs) stoppedEarly = epoch;
         }
 
         var test = data.Test is null ? null : Evaluator.Evaluate(model, data.Test);
-        return new TrainResult(run.Directory, epochs, test, firstStep);
+        return new TrainResult(run.Directory, epochs, test, firstStep) { Best = watch.Record, StoppedEarlyAfter = stoppedEarly };
     }
 
-    private static void Save(ModelRuntime model, Optimizer optimizer, RunContext run, TrainSpec spec, int epoch)
+    /// <summary>The epoch's checkpoint, and best.safetensors first when this epoch is the best so far.</summary>
+    private static void Save(ModelRuntime model, Optimizer optimizer, RunContext run, TrainSpec spec, int epoch, ValidationRecord validation, bool best)
     {
         var noSymbols = new Dictionary<string, int>();
         var parameters = model.Parameters.Parameters
             .Select(p => new NamedTensor(p.Name, p.Shape.Bind(noSymbols), model.Parameters.Value(p.Name).ToArray()))
             .ToArray();
-        Checkpoint.Save(run.Directory, new CheckpointState
+        var state = new CheckpointState
         {
             ModelName = spec.Model,
             SourceHash = run.SourceHash,
@@ -112,7 +136,10 @@ public static class Trainer
             Epoch = epoch,
             RngState = model.DropoutRng.GetState(),
             TrainSettings = run.Settings,
-        });
+            Validation = validation,
+        };
+        if (best) Checkpoint.SaveBest(run.Directory, state);
+        Checkpoint.Save(run.Directory, state);
     }
 }
 

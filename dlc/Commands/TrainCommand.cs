@@ -133,5 +133,8 @@ internal static class TrainCommand
         ["validation"] = spec.Data.Validation.ToString(CultureInfo.InvariantCulture),
         ["threads"] = threads.ToString(CultureInfo.InvariantCulture),
         ["gemm"] = gemm,
+        ["schedule"] = spec.Schedule?.Describe() ?? "none",
+        ["clip"] = spec.Clip is { } clip ? clip.ToString(CultureInfo.InvariantCulture) : "none",
+        ["augment"] = spec.Augment?.Describe() ?? "none",
     };
 }

@@ -50,7 +50,9 @@ internal sealed class ProgressObserver(CliContext context, bool quiet) : ITraini
         {
             line += $"  val_loss {F(v.Loss, "0.0000")}";
             if (v.Accuracy is { } va) line += $"  val_acc {F(100 * va, "0.00")}%";
+            if (m.IsBest) line += " (best)";
         }
+        line += $"  lr {((float)m.LearningRate).ToString("g4", CultureInfo.InvariantCulture)}";
         return line + $"  {F(m.Seconds, "0.00")} s  {F(m.SamplesPerSecond, "N0")} samples/s";
     }
 }

@@ -23,12 +23,17 @@ internal static class RunSummary
                 ["train_accuracy"] = m.TrainAccuracy is { } a ? Round(a) : null,
                 ["val_loss"] = m.Validation is { } v ? Round(v.Loss) : null,
                 ["val_accuracy"] = m.Validation?.Accuracy is { } va ? Round(va) : null,
+                ["lr"] = double.Parse(((float)m.LearningRate).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
                 ["seconds"] = Round(m.Seconds),
                 ["samples_per_second"] = Math.Round(m.SamplesPerSecond),
             }).ToList(),
             ["final_train_loss"] = last is null ? null : Round(last.TrainLoss),
             ["test_loss"] = result.Test is { } t ? Round(t.Loss) : null,
             ["test_accuracy"] = result.Test?.Accuracy is { } ta ? Round(ta) : null,
+            ["best_epoch"] = result.Best.BestEpoch > 0 ? result.Best.BestEpoch : null,
+            ["best_val_loss"] = result.Best.BestEpoch > 0 ? Round(result.Best.BestLoss) : null,
+            ["best_checkpoint"] = result.BestCheckpoint,
+            ["stopped_early_after"] = result.StoppedEarlyAfter,
             ["seconds_to_first_step"] = double.IsNaN(result.SecondsToFirstStep) ? null : Round(result.SecondsToFirstStep),
             ["gemm"] = gemm,
         };
@@ -41,8 +46,12 @@ internal static class RunSummary
             var accuracy = test.Accuracy is { } a ? $", accuracy {(100 * a).ToString("0.00", CultureInfo.InvariantCulture)}%" : "";
             w.WriteLine($"test ({test.Dataset}, {test.Samples:N0} samples): loss {test.Loss.ToString("0.0000", CultureInfo.InvariantCulture)}{accuracy}");
         }
+        if (result.StoppedEarlyAfter is { } stopped)
+            w.WriteLine($"stopped early after epoch {stopped}: the validation loss has not improved since epoch {result.Best.BestEpoch}");
         w.WriteLine($"run: {result.RunDirectory}");
         w.WriteLine($"checkpoint: {Path.Combine(result.RunDirectory, "model.safetensors")}");
+        if (result.BestCheckpoint is { } best)
+            w.WriteLine($"best: {best} (epoch {result.Best.BestEpoch}, val_loss {result.Best.BestLoss.ToString("0.0000", CultureInfo.InvariantCulture)})");
     }
 
     private static double Round(double x) => Math.Round(x, 6);

@@ -60,6 +60,8 @@ internal static class Summaries
             DataKind.FashionMnist => "fashionMnist",
             DataKind.Idx => $"idx {t.Data.Images}",
             DataKind.Csv => $"csv {t.Data.Path}",
+            DataKind.Npy => $"npy {t.Data.Images}",
+            DataKind.ImageFolder => $"imageFolder {t.Data.Path}",
             DataKind.TextCorpus => $"textCorpus {t.Data.Path} ({t.Data.Level}, sequences of {t.Data.Sequence})",
             _ => "no data set named",
         };

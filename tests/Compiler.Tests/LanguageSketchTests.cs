@@ -83,7 +83,7 @@ public class LanguageSketchTests
         spec.Metrics.ShouldBe(["accuracy", "topK 3"]);
         spec.TopK!.K.ShouldBe(3);
         spec.Optimizer.WeightDecay.ShouldBe(1e-4);
-        spec.Pending.Select(p => p.What).ShouldBe(["schedule", "clip", "topK 3"]);
+        spec.Pending.Select(p => p.What).ShouldBe(["topK 3"]);
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public class LanguageSketchTests
         var spec = file.Trains[0];
         spec.Data.Kind.ShouldBe(DataKind.TextCorpus);
         (spec.Data.Sequence, spec.Data.Level).ShouldBe((128, "char"));
-        spec.Pending.Select(p => p.What).ShouldBe(["textCorpus", "clip"]);
+        spec.Pending.Select(p => p.What).ShouldBe(["textCorpus"]);
     }
 
     [Fact]

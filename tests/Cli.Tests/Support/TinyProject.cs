@@ -34,7 +34,8 @@ public sealed class TinyProject : IDisposable
     /// <summary>A path in the project folder, e.g. for `--out`.</summary>
     public string this[string name] => Folder[name];
 
-    public static string Source(string? extraDataFields = null, string images = "train-images.idx") => $$"""
+    /// <param name="extraFields">More fields of the train record, one per line, e.g. `clip = 1.0`.</param>
+    public static string Source(string? extraDataFields = null, string images = "train-images.idx", string? extraFields = null) => $$"""
         {{Model}}
 
         train Tiny {
@@ -44,6 +45,7 @@ public sealed class TinyProject : IDisposable
             epochs    = 2
             batch     = 32
             seed      = 42
+            {{extraFields}}
         }
         """;
 

@@ -62,6 +62,24 @@ public class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void The_validation_record_is_saved_and_loaded_exactly()
+    {
+        var saved = State() with { Validation = new ValidationRecord(3, 0.1 + 0.2, double.PositiveInfinity, 1) };
+        Checkpoint.Save(_dir.Path, saved);
+        Checkpoint.Load(_dir.Path, Expected).Validation.ShouldBe(saved.Validation);
+    }
+
+    [Fact]
+    public void The_best_checkpoint_is_a_parameters_file_with_its_epoch_and_loss()
+    {
+        Checkpoint.SaveBest(_dir.Path, State() with { Epoch = 3, Validation = new ValidationRecord(3, 0.25, 0.25, 0) });
+        Directory.GetFiles(_dir.Path).Select(Path.GetFileName).ShouldBe(["best.safetensors"]);
+        var best = SafeTensors.Read(Path.Combine(_dir.Path, Checkpoint.BestFileName));
+        (best.Metadata["epoch"], best.Metadata["val_loss"], best.Metadata["model"]).ShouldBe(("3", "0.25", "Mlp"));
+        ShouldBeBitExact(Checkpoint.LoadParameters(Path.Combine(_dir.Path, Checkpoint.BestFileName), Expected), State().Parameters);
+    }
+
+    [Fact]
     public void The_parameters_file_carries_the_model_metadata_and_only_parameters()
     {
         Checkpoint.Save(_dir.Path, State());
