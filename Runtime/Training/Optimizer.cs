@@ -39,13 +39,15 @@ public sealed class Optimizer : IDisposable
         // Only the trainable prefix of the arena: running statistics after it are not the optimiser's.
         var w = _store.Values.Span[.._store.TrainableLength];
         var g = _store.Gradients.Span[.._store.TrainableLength];
+        var m = _first.Span[.._store.TrainableLength];
+        var v = _second.Span[.._store.TrainableLength];
         switch (Spec.Kind)
         {
             case OptimizerKind.Sgd:
-                Optimizers.Sgd(w, g, _first.Span, lr, (float)Spec.Momentum, (float)Spec.Dampening, Spec.Nesterov, (float)Spec.WeightDecay, Step == 1);
+                Optimizers.Sgd(w, g, m, lr, (float)Spec.Momentum, (float)Spec.Dampening, Spec.Nesterov, (float)Spec.WeightDecay, Step == 1);
                 break;
             default:
-                Optimizers.Adam(w, g, _first.Span, _second.Span, lr, (float)Spec.Beta1, (float)Spec.Beta2, (float)Spec.Epsilon,
+                Optimizers.Adam(w, g, m, v, lr, (float)Spec.Beta1, (float)Spec.Beta2, (float)Spec.Epsilon,
                     (float)Spec.WeightDecay, (int)Step, Spec.Kind == OptimizerKind.AdamW);
                 break;
         }
@@ -57,7 +59,7 @@ public sealed class Optimizer : IDisposable
     public IReadOnlyList<NamedTensor> State()
     {
         var tensors = new List<NamedTensor>();
-        foreach (var p in _store.Parameters)
+        foreach (var p in _store.Parameters.Where(p => p.Trainable))
         {
             var (offset, length) = _store.Slot(p.Name);
             var shape = p.Shape.Bind(new Dictionary<string, int>());

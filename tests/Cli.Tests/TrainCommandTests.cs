@@ -86,6 +86,40 @@ public class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_batch_norm_cnn_with_augmentation_learns_real_fashion_mnist_and_saves_its_running_statistics()
+    {
+        const string source = "/usr/share/datasets/fashion-mnist";
+        TinyProject.TakeGzipIdx(Path.Combine(source, "train-images-idx3-ubyte.gz"), _project["fm-train-images.gz"], 600);
+        TinyProject.TakeGzipIdx(Path.Combine(source, "train-labels-idx1-ubyte.gz"), _project["fm-train-labels.gz"], 600);
+        TinyProject.TakeGzipIdx(Path.Combine(source, "t10k-images-idx3-ubyte.gz"), _project["fm-test-images.gz"], 300);
+        TinyProject.TakeGzipIdx(Path.Combine(source, "t10k-labels-idx1-ubyte.gz"), _project["fm-test-labels.gz"], 300);
+        var dl = _project.WriteDl("cnn.dl", """
+            model Cnn (image: Tensor[N, 1, 28, 28]) : Tensor[N, 10] =
+                image
+                |> conv2d 8 (kernel = 3, padding = 1, bias = false) |> batchNorm |> relu |> maxPool 2
+                |> conv2d 16 (kernel = 3, padding = 1, bias = false) |> batchNorm |> relu |> avgPool 2
+                |> flatten |> dense 10
+
+            train Cnn {
+                data = idx { images = "fm-train-images.gz"; labels = "fm-train-labels.gz"; testImages = "fm-test-images.gz"; testLabels = "fm-test-labels.gz" }
+                optimizer = adamw { lr = 3e-3; weightDecay = 1e-4 }
+                schedule = cosine { warmup = 1 }
+                crop = { padding = 2 }
+                flip = true
+                epochs = 4
+                batch = 50
+                seed = 1
+            }
+            """);
+        var run = Shell.Run("train", dl, "--out", _project["run"], "--json").ShouldSucceed();
+        using var json = JsonDocument.Parse(run.Out);
+        json.RootElement.GetProperty("test_accuracy").GetDouble().ShouldBeGreaterThan(0.6, "ten classes: chance is 0.1");
+        var saved = Dlc.Runtime.Checkpoints.SafeTensors.Read(Path.Combine(_project["run"], "model.safetensors"));
+        saved.Get("Cnn.batchNorm1.num_batches_tracked").ShouldBe([4 * 12f], "four epochs of twelve batches");
+        saved.Get("Cnn.batchNorm1.running_var").ShouldAllBe(v => v != 1f);
+    }
+
+    [Fact]
     public void The_same_seed_gives_byte_identical_weights_and_another_seed_does_not()
     {
         byte[] Train(string name, string seed)
