@@ -30,10 +30,10 @@ public static class Normalization
     /// <summary>
     /// y = (x − mean) / √(var + eps) · w + b for channels [c0, c1). Training uses the batch's statistics and
     /// moves the running ones by <paramref name="momentum"/> (the variance unbiased, as PyTorch does); otherwise
-    /// the running ones are used and left alone.
+    /// the running ones are used and left alone. With <paramref name="relu"/>, y is max(0, ·) of that.
     /// </summary>
     public static void BatchNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> runningMean,
-        Span<float> runningVar, Span<float> y, ChannelLayout l, float eps, float momentum, bool training, int c0, int c1)
+        Span<float> runningVar, Span<float> y, ChannelLayout l, float eps, float momentum, bool training, int c0, int c1, bool relu = false)
     {
         Check(l, x.Length, y.Length, w.Length);
         for (var c = c0; c < c1; c++)
@@ -57,7 +57,7 @@ public static class Normalization
             for (var i = 0; i < l.Batch; i++)
             {
                 var at = (i * l.Channels + c) * l.Positions;
-                Affine(x.Slice(at, l.Positions), scale, shift, y.Slice(at, l.Positions));
+                Affine(x.Slice(at, l.Positions), scale, shift, y.Slice(at, l.Positions), relu);
             }
         }
     }
@@ -204,8 +204,8 @@ public static class Normalization
         return (mean, (float)(1.0 / Math.Sqrt(variance + eps)));
     }
 
-    /// <summary>y = x · scale + shift.</summary>
-    private static void Affine(ReadOnlySpan<float> x, float scale, float shift, Span<float> y)
+    /// <summary>y = x · scale + shift, or max(0, x · scale + shift) with <paramref name="relu"/>.</summary>
+    private static void Affine(ReadOnlySpan<float> x, float scale, float shift, Span<float> y, bool relu = false)
     {
         var i = 0;
         if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
@@ -214,10 +214,11 @@ public static class Normalization
             var count = x.Length - x.Length % Vector<float>.Count;
             var xs = MemoryMarshal.Cast<float, Vector<float>>(x[..count]);
             var ys = MemoryMarshal.Cast<float, Vector<float>>(y[..count]);
-            for (var v = 0; v < xs.Length; v++) ys[v] = xs[v] * vs + vb;
+            if (relu) for (var v = 0; v < xs.Length; v++) ys[v] = Vector.Max(xs[v] * vs + vb, Vector<float>.Zero);
+            else for (var v = 0; v < xs.Length; v++) ys[v] = xs[v] * vs + vb;
             i = count;
         }
-        for (; i < x.Length; i++) y[i] = x[i] * scale + shift;
+        for (; i < x.Length; i++) y[i] = relu ? MathF.Max(x[i] * scale + shift, 0f) : x[i] * scale + shift;
     }
 
     /// <summary>Σ (x − mean)² in float vectors, returned in double.</summary>

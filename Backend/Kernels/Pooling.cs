@@ -24,15 +24,18 @@ public static class Pooling
         }
     }
 
-    /// <summary>dx = each dy added at its window's winner (overwritten).</summary>
-    public static void MaxPool2dBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, Conv2dGeometry g)
+    /// <summary>
+    /// dx = each dy added at its window's winner (overwritten). With <paramref name="positiveOnly"/>, only at
+    /// winners above zero: the gradient of a ReLU whose output x is, applied in the same pass.
+    /// </summary>
+    public static void MaxPool2dBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, Conv2dGeometry g, bool positiveOnly = false)
     {
         g.Check(x.Length, dy.Length, nameof(x), nameof(dy));
         Shapes.Same(x.Length, dx.Length, nameof(dx));
         dx.Clear();
         if (IsPlainTwoByTwo(g))
         {
-            TwoByTwo(x, default, dy, dx, g);
+            TwoByTwo(x, default, dy, dx, g, positiveOnly);
             return;
         }
         var o = 0;
@@ -42,7 +45,11 @@ public static class Pooling
             var image = x.Slice(plane * size, size);
             var target = dx.Slice(plane * size, size);
             for (var i = 0; i < g.OutHeight; i++)
-                for (var j = 0; j < g.OutWidth; j++, o++) target[Winner(image, g, i, j)] += dy[o];
+                for (var j = 0; j < g.OutWidth; j++, o++)
+                {
+                    var winner = Winner(image, g, i, j);
+                    if (!positiveOnly || image[winner] > 0f) target[winner] += dy[o];
+                }
         }
     }
 
@@ -54,7 +61,7 @@ public static class Pooling
     /// Forward (y) or backward (dy, dx) of the plain 2×2 case, with the window's four taps read directly.
     /// A window with a NaN goes through the general search, so NaNs and ties behave exactly as there.
     /// </summary>
-    private static void TwoByTwo(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> dy, Span<float> dx, Conv2dGeometry g)
+    private static void TwoByTwo(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> dy, Span<float> dx, Conv2dGeometry g, bool positiveOnly = false)
     {
         int w = g.Width, size = g.Height * w, outW = g.OutWidth, outSize = g.OutHeight * outW;
         var backward = !dx.IsEmpty;
@@ -81,7 +88,10 @@ public static class Pooling
                         if (c > max) (best, max) = (at + w, c);
                         if (d > max) best = at + w + 1;
                     }
-                    if (backward) dx[plane * size + best] += dy[o];
+                    if (backward)
+                    {
+                        if (!positiveOnly || image[best] > 0f) dx[plane * size + best] += dy[o];
+                    }
                     else y[o] = image[best];
                 }
             }

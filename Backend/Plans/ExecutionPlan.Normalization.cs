@@ -23,9 +23,9 @@ public sealed partial class ExecutionPlan
             {
                 var l = ChannelLayout.Of(_shapes[node.Inputs[0]]);
                 var (x, w, b, mean, variance, count) = (In(0), In(1), In(2), In(3), In(4), In(5));
-                var momentum = (float)a.Momentum;
+                var (momentum, relu) = ((float)a.Momentum, _reluFused.Contains(node.Id));
                 SampleParallel.RangeBody body = (part, c0, c1) =>
-                    Normalization.BatchNorm(x.Span, w.Span, b.Span, mean.Span, variance.Span, y.Span, l, eps, momentum, training, c0, c1);
+                    Normalization.BatchNorm(x.Span, w.Span, b.Span, mean.Span, variance.Span, y.Span, l, eps, momentum, training, c0, c1, relu);
                 return () =>
                 {
                     parallel.For(l.Channels, body);

@@ -21,6 +21,13 @@ public sealed partial class ExecutionPlan
             _buffers[group.MatMul] = _buffers[group.Output];
         }
 
+        foreach (var fusion in ReluFusion.Find(_graph, live, id => _buffers[id].Buffer == _parameters.Gradients))
+        {
+            absorbed.Add(fusion.Relu);
+            _buffers[fusion.Producer] = _buffers[fusion.Relu];
+            _reluFused.Add(fusion.Producer);
+        }
+
         // Softmax cross-entropy and its gradient come from one pass over the logits, at the gradient's place.
         var lossOfGradient = new Dictionary<int, int>();
         foreach (var g in _graph.Nodes.Where(n => live[n.Id] && n.Op == Op.SoftmaxCrossEntropyGrad))
@@ -55,6 +62,7 @@ public sealed partial class ExecutionPlan
     private string Label(Node node, GemmFusion? group)
     {
         var name = OpTable.Info(node.Op).Name;
+        if (_reluFused.Contains(node.Id)) name += node.Op == Op.MaxPoolGrad ? "+drelu" : "+relu";
         if (group is not null)
         {
             if (group.Bias >= 0) name += "+bias";

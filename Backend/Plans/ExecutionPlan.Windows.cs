@@ -74,8 +74,9 @@ public sealed partial class ExecutionPlan
             {
                 var g = Conv2dGeometry.Pooling(ShapeOf(0), ShapeOf(1), node.Attributes);
                 var (x, dy) = (In(0), In(1));
+                var positiveOnly = _reluFused.Contains(node.Id);
                 return Planes(g, (s, e) => Pooling.MaxPool2dBackward(Slice(x, g.Batch, s, e), Slice(dy, g.Batch, s, e),
-                    Slice(y, g.Batch, s, e), g with { Batch = e - s }));
+                    Slice(y, g.Batch, s, e), g with { Batch = e - s }, positiveOnly));
             }
             case Op.AvgPool:
             {

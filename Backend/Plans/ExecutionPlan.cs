@@ -30,6 +30,9 @@ public sealed partial class ExecutionPlan : IDisposable
     private readonly Kernels.SampleParallel _samples;
     private static readonly IGemm SingleThreaded = new ManagedGemm(1);
 
+    // Steps that also apply the ReLU (or its gradient) that follows them (see ReluFusion).
+    private readonly HashSet<int> _reluFused = [];
+
     private ExecutionPlan(Graph graph, ParameterStore parameters, PlanOptions options)
     {
         _graph = graph;

@@ -72,6 +72,7 @@ public class ConvolutionPlanTests
             if (name.EndsWith("num_batches_tracked", StringComparison.Ordinal)) after.ShouldBe([before[0] + 1]);
             else after.ShouldNotBe(before, name);
         }
+        plan.Profile(1).ShouldContain(s => s.Step.Contains("batch_norm+relu"), "batch norm writes the ReLU's output");
     }
 
     [Fact]
@@ -115,6 +116,11 @@ public class ConvolutionPlanTests
         plan.Run();
 
         PlanReference.ShouldMatch(gradients, store, plan, batch, "the managed GEMM");
+        // The ReLU gradient before max pooling runs inside the pooling gradient's step; the second one, before
+        // the dense layer, has a step of its own.
+        var steps = plan.Profile(1).Select(s => s.Step).ToArray();
+        steps.ShouldContain(s => s.Contains("max_pool_grad+drelu"));
+        steps.Count(s => s.Contains(" relu_grad ")).ShouldBe(1);
     }
 
     [Fact]
@@ -152,6 +158,10 @@ public class ConvolutionPlanTests
         store.Initialize(new Rng(1));
         using var plan = ExecutionPlan.Compile(graph, store,
             new PlanOptions(new Dictionary<string, int> { ["N"] = 8 }, GemmProviders.Create("managed", 1, out _)));
+        // Past the JIT's tiering (methods are recompiled after their first 30 calls), which allocates on
+        // the calling thread while it swaps code in; the steps themselves must not.
+        for (var i = 0; i < 60; i++) plan.Run();
+        Thread.Sleep(200);
         plan.Run();
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 10; i++) plan.Run();

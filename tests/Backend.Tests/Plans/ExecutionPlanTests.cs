@@ -60,6 +60,10 @@ public class ExecutionPlanTests
         store.Initialize(new Rng(1));
         using var plan = ExecutionPlan.Compile(graph, store,
             new PlanOptions(new Dictionary<string, int> { ["N"] = 64 }, GemmProviders.Create(provider, 1, out _)));
+        // Past the JIT's tiering (methods are recompiled after their first 30 calls), which allocates on
+        // the calling thread while it swaps code in; the steps themselves must not.
+        for (var i = 0; i < 60; i++) plan.Run();
+        Thread.Sleep(200);
         plan.Run();
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 100; i++) plan.Run();
