@@ -36,18 +36,22 @@ public static class Benchmark
     {
         using var optimizer = new Optimizer(spec.Optimizer, model.Parameters);
         var sampler = new BatchSampler(data.Train.Count, spec.Batch, shuffle: true, dropLast: false, seed: spec.Seed);
+        // A step costs what it costs in training: augmentation and clipping included.
+        var augment = spec.Augment is { } a ? new ImageAugmentation(a.CropPadding, a.Flip, data.Train.SampleShape, spec.Seed) : null;
         var firstStep = double.NaN;
         var rates = new List<double>();
         for (var epoch = 0; epoch <= epochs; epoch++)
         {
             sampler.StartEpoch(epoch + 1);
+            augment?.StartEpoch(epoch + 1);
             var clock = Stopwatch.StartNew();
             for (var b = 0; b < sampler.BatchesPerEpoch; b++)
             {
                 var indices = sampler.Batch(b);
                 var plan = model.TrainingPlan(indices.Length);
-                data.Train.Gather(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput));
+                data.Train.Gather(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput), augment);
                 plan.Run();
+                if (spec.Clip is { } clip) GradientClipping.ClipGlobalNorm(model.Parameters.Gradients.Span, clip);
                 optimizer.Update();
                 if (double.IsNaN(firstStep)) firstStep = sinceStart();
             }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -21,7 +22,14 @@ public static class GradientClipping
         if (scale < 1)
         {
             var factor = (float)scale;
-            foreach (ref var g in gradients) g *= factor;
+            var i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var f = new Vector<float>(factor);
+                for (; i <= gradients.Length - Vector<float>.Count; i += Vector<float>.Count)
+                    (new Vector<float>(gradients[i..]) * f).CopyTo(gradients[i..]);
+            }
+            for (; i < gradients.Length; i++) gradients[i] *= factor;
         }
         return norm;
     }

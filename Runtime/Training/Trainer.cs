@@ -105,8 +105,12 @@ public static class Trainer
             var seconds = clock.Elapsed.TotalSeconds;
             var validation = data.Validation is null ? null : Evaluator.Evaluate(model, data.Validation);
             var best = validation is not null && watch.Observe(epoch, validation.Loss);
+            var lr = optimizer.LearningRate ?? spec.Optimizer.LearningRate;
             var m = new EpochMetrics(epoch, optimizer.Step, lossSum / seen, classify ? correct / (double)seen : null, validation,
-                seconds, seen / seconds, optimizer.LearningRate ?? spec.Optimizer.LearningRate) { IsBest = best };
+                seconds, seen / seconds, lr)
+            {
+                IsBest = best,
+            };
             epochs.Add(m);
             metrics.Append(new MetricsRow(m.Epoch, m.Step, m.TrainLoss, m.TrainAccuracy, validation?.Loss, validation?.Accuracy,
                 m.LearningRate, m.Seconds, m.SamplesPerSecond));

@@ -70,6 +70,10 @@ internal static class Summaries
         // A GAN's losses are the adversarial pair, so the record's loss does not apply.
         var what = t.Gan is { } gan ? $"train {t.Model} ({gan.Generator} against {gan.Discriminator}): {data}" : $"train {t.Model}: {data}, {loss}";
         var line = $"{what}, {t.Optimizer.Describe()}, {Plural(t.Epochs, "epoch")}, batch {t.Batch}, seed {t.Seed}";
+        if (t.Schedule is { } schedule) line += $", schedule {schedule.Describe()}";
+        if (t.Clip is { } clip) line += $", clip {clip.ToString(CultureInfo.InvariantCulture)}";
+        if (t.Augment is { } augment) line += $", {augment.Describe()}";
+        if (t.EarlyStopping is { } stop) line += $", earlyStopping patience {stop.Patience}";
         if (t.Pending.Count > 0) line += $"; not trainable by this version yet: {string.Join(", ", t.Pending.Select(p => p.What))}";
         return line;
     }

@@ -51,12 +51,12 @@ public class CheckSummaryTests : IDisposable
     }
 
     [Fact]
-    public void A_cnn_with_a_wider_train_record_checks_and_says_what_cannot_train_yet()
+    public void A_cnn_with_a_full_train_record_checks_and_shows_its_recipe()
     {
         var run = Shell.Run("check", Path.Combine(Repository.Root, "examples", "fashion_cnn.dl")).ShouldSucceed();
-        run.Out.ShouldContain("  FashionCnn.convBlock1.conv2d     conv2d 32  Tensor[N, 32, 28, 28]         320    14\n");
+        run.Out.ShouldContain("  FashionCnn.convBlock1.conv2d     conv2d 32  Tensor[N, 32, 28, 28]         320    13\n");
         run.Out.ShouldContain("total: 421,834 parameters (1.6 MiB); 194 running statistics are saved with them\n");
-        run.Out.ShouldContain("; not trainable by this version yet: topK 3\n");
+        run.Out.ShouldContain(", schedule cosine warmup=1 minLr=0, clip 1, crop padding=2, flip\n");
     }
 
     [Fact]

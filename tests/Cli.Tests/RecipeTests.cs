@@ -85,6 +85,18 @@ public class RecipeTests : IDisposable
     }
 
     [Fact]
+    public void A_run_that_stopped_early_stays_stopped_when_resumed()
+    {
+        var dl = Dl("validation = 0.25\n    earlyStopping = { patience = 1; minDelta = 10 }");
+        Shell.Run("train", dl, "--epochs", "5", "--out", _project["run"]).ShouldSucceed();
+        var before = Hash(_project["run"]);
+        var resumed = Shell.Run("train", dl, "--resume", _project["run"]).ShouldSucceed();
+        resumed.Out.ShouldContain("stopped early after epoch 2");
+        Hash(_project["run"]).ShouldBe(before);
+        File.ReadAllLines(Path.Combine(_project["run"], "metrics.csv")).Length.ShouldBe(3);
+    }
+
+    [Fact]
     public void A_run_with_a_validation_set_keeps_its_best_epoch_across_a_resume()
     {
         var dl = Dl("validation = 0.25\n    earlyStopping = { patience = 2 }");
