@@ -27,6 +27,31 @@ public static class Metrics
         return correct;
     }
 
+    /// <summary>
+    /// Rows whose label is among the <paramref name="k"/> highest scores: fewer than k scores are strictly
+    /// higher than the label's (a NaN score never counts as right).
+    /// </summary>
+    public static int CountTopK(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, int rows, int cols, int k)
+    {
+        Shapes.Same(Shapes.Matrix(rows, cols), logits.Length, nameof(logits));
+        Shapes.Same(rows, labels.Length, nameof(labels));
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        var correct = 0;
+        for (var r = 0; r < rows; r++)
+        {
+            var row = logits.Slice(r * cols, cols);
+            var score = row[Shapes.Label(labels[r], r, cols)];
+            if (float.IsNaN(score)) continue;
+            var higher = 0;
+            foreach (var s in row)
+            {
+                if (s > score || float.IsNaN(s)) higher++;
+            }
+            if (higher < k) correct++;
+        }
+        return correct;
+    }
+
     private static int ArgMax(ReadOnlySpan<float> row)
     {
         if (row.IsEmpty) return -1;

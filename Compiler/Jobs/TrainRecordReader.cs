@@ -47,7 +47,6 @@ public static class TrainRecordReader
         {
             var (names, topK) = TrainingRecipes.ReadMetrics(e, metrics);
             spec = spec with { Metrics = names, TopK = topK };
-            if (topK is not null) pending.Add(new PendingFeature($"topK {topK.K}", topK.Span));
         }
         if (Optional(record, "schedule") is { } schedule) spec = spec with { Schedule = TrainingRecipes.ReadSchedule(e, schedule, spec.Epochs) };
         if (Optional(record, "clip") is { } clip) spec = spec with { Clip = Positive(e, clip, "clip") };

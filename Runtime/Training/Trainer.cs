@@ -103,7 +103,7 @@ public static class Trainer
                 observer.BatchDone(epoch, b + 1, sampler.BatchesPerEpoch, loss);
             }
             var seconds = clock.Elapsed.TotalSeconds;
-            var validation = data.Validation is null ? null : Evaluator.Evaluate(model, data.Validation);
+            var validation = data.Validation is null ? null : Evaluator.Evaluate(model, data.Validation, topK: spec.TopK?.K ?? 0);
             var best = validation is not null && watch.Observe(epoch, validation.Loss);
             var lr = optimizer.LearningRate ?? spec.Optimizer.LearningRate;
             var m = new EpochMetrics(epoch, optimizer.Step, lossSum / seen, classify ? correct / (double)seen : null, validation,
@@ -119,7 +119,7 @@ public static class Trainer
             if (watch.ShouldStop && epoch < spec.Epochs) stoppedEarly = epoch;
         }
 
-        var test = data.Test is null ? null : Evaluator.Evaluate(model, data.Test);
+        var test = data.Test is null ? null : Evaluator.Evaluate(model, data.Test, topK: spec.TopK?.K ?? 0);
         return new TrainResult(run.Directory, epochs, test, firstStep) { Best = watch.Record, StoppedEarlyAfter = stoppedEarly };
     }
 

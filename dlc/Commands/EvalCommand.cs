@@ -51,7 +51,7 @@ internal static class EvalCommand
                 "validation" => data.Validation ?? throw new UsageException("--split validation: the train record holds no validation split"),
                 _ => data.Test ?? throw new UsageException("--split test: the data set has no test split; use --split validation or train"),
             };
-            var result = Evaluator.Evaluate(runtime, set);
+            var result = Evaluator.Evaluate(runtime, set, topK: spec.TopK?.K ?? 0);
             if (context.Json)
             {
                 context.Out.WriteLine(JsonSerializer.Serialize(new
@@ -62,11 +62,14 @@ internal static class EvalCommand
                     samples = result.Samples,
                     loss = result.Loss,
                     accuracy = result.Accuracy,
+                    top_k = result.K > 0 ? result.K : (int?)null,
+                    top_k_accuracy = result.TopKAccuracy,
                 }, Summaries.JsonOptions));
             }
             else
             {
                 var accuracy = result.Accuracy is { } a ? $"  accuracy {(100 * a).ToString("0.00", CultureInfo.InvariantCulture)}%" : "";
+                if (result.TopKAccuracy is { } k) accuracy += $"  top-{result.K} accuracy {(100 * k).ToString("0.00", CultureInfo.InvariantCulture)}%";
                 context.Out.WriteLine($"{spec.Model} on {which} ({result.Samples:N0} samples): loss {result.Loss.ToString("0.0000", CultureInfo.InvariantCulture)}{accuracy}");
             }
             return ExitCodes.Ok;

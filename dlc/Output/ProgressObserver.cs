@@ -50,6 +50,7 @@ internal sealed class ProgressObserver(CliContext context, bool quiet) : ITraini
         {
             line += $"  val_loss {F(v.Loss, "0.0000")}";
             if (v.Accuracy is { } va) line += $"  val_acc {F(100 * va, "0.00")}%";
+            if (v.TopKAccuracy is { } vk) line += $"  val_top{v.K} {F(100 * vk, "0.00")}%";
             if (m.IsBest) line += " (best)";
         }
         line += $"  lr {((float)m.LearningRate).ToString("g4", CultureInfo.InvariantCulture)}";

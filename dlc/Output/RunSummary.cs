@@ -23,6 +23,7 @@ internal static class RunSummary
                 ["train_accuracy"] = m.TrainAccuracy is { } a ? Round(a) : null,
                 ["val_loss"] = m.Validation is { } v ? Round(v.Loss) : null,
                 ["val_accuracy"] = m.Validation?.Accuracy is { } va ? Round(va) : null,
+                ["val_top_k_accuracy"] = m.Validation?.TopKAccuracy is { } vk ? Round(vk) : null,
                 ["lr"] = double.Parse(((float)m.LearningRate).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
                 ["seconds"] = Round(m.Seconds),
                 ["samples_per_second"] = Math.Round(m.SamplesPerSecond),
@@ -30,6 +31,8 @@ internal static class RunSummary
             ["final_train_loss"] = last is null ? null : Round(last.TrainLoss),
             ["test_loss"] = result.Test is { } t ? Round(t.Loss) : null,
             ["test_accuracy"] = result.Test?.Accuracy is { } ta ? Round(ta) : null,
+            ["top_k"] = result.Test?.K is > 0 ? result.Test.K : null,
+            ["test_top_k_accuracy"] = result.Test?.TopKAccuracy is { } tk ? Round(tk) : null,
             ["best_epoch"] = result.Best.BestEpoch > 0 ? result.Best.BestEpoch : null,
             ["best_val_loss"] = result.Best.BestEpoch > 0 ? Round(result.Best.BestLoss) : null,
             ["best_checkpoint"] = result.BestCheckpoint,
@@ -44,6 +47,7 @@ internal static class RunSummary
         if (result.Test is { } test)
         {
             var accuracy = test.Accuracy is { } a ? $", accuracy {(100 * a).ToString("0.00", CultureInfo.InvariantCulture)}%" : "";
+            if (test.TopKAccuracy is { } k) accuracy += $", top-{test.K} accuracy {(100 * k).ToString("0.00", CultureInfo.InvariantCulture)}%";
             w.WriteLine($"test ({test.Dataset}, {test.Samples:N0} samples): loss {test.Loss.ToString("0.0000", CultureInfo.InvariantCulture)}{accuracy}");
         }
         if (result.StoppedEarlyAfter is { } stopped)

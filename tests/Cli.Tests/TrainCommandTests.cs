@@ -106,6 +106,7 @@ public class TrainCommandTests : IDisposable
                 schedule = cosine { warmup = 1 }
                 crop = { padding = 2 }
                 flip = true
+                metrics = [ accuracy; topK 3 ]
                 epochs = 4
                 batch = 50
                 seed = 1
@@ -113,7 +114,10 @@ public class TrainCommandTests : IDisposable
             """);
         var run = Shell.Run("train", dl, "--out", _project["run"], "--json").ShouldSucceed();
         using var json = JsonDocument.Parse(run.Out);
-        json.RootElement.GetProperty("test_accuracy").GetDouble().ShouldBeGreaterThan(0.6, "ten classes: chance is 0.1");
+        var accuracy = json.RootElement.GetProperty("test_accuracy").GetDouble();
+        accuracy.ShouldBeGreaterThan(0.6, "ten classes: chance is 0.1");
+        json.RootElement.GetProperty("top_k").GetInt32().ShouldBe(3);
+        json.RootElement.GetProperty("test_top_k_accuracy").GetDouble().ShouldBeGreaterThan(accuracy, "the top guess is one of the top three");
         var saved = Dlc.Runtime.Checkpoints.SafeTensors.Read(Path.Combine(_project["run"], "model.safetensors"));
         saved.Get("Cnn.batchNorm1.num_batches_tracked").ShouldBe([4 * 12f], "four epochs of twelve batches");
         saved.Get("Cnn.batchNorm1.running_var").ShouldAllBe(v => v != 1f);

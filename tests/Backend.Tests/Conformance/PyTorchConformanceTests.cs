@@ -59,6 +59,8 @@ public class PyTorchConformanceTests
         ["test_BatchNorm1d_3d_input_eval"] = ["BatchNormalization"],
         ["test_BatchNorm2d_eval"] = ["BatchNormalization"],
         ["test_BatchNorm2d_momentum_eval"] = ["BatchNormalization"],
+        ["test_BatchNorm3d_eval"] = ["BatchNormalization"],
+        ["test_BatchNorm3d_momentum_eval"] = ["BatchNormalization"],
     };
 
     public static TheoryData<string, string> Cases()

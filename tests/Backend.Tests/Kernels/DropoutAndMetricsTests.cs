@@ -99,4 +99,18 @@ public class MetricsTests
         reference.ShouldBe([1, 1, 0]);
         Metrics.CountCorrect(logits, [1f, 2f, 0f], 3, 4).ShouldBe(2);
     }
+
+    [Fact]
+    public void Top_k_counts_a_label_with_fewer_than_k_higher_scores()
+    {
+        float[] logits = [0.1f, 0.5f, 0.3f, 0.2f, /**/ 4f, 3f, 2f, 1f, /**/ 1f, 1f, 1f, float.NaN];
+        // Row 0: label 3 (0.2) has two higher scores; row 1: label 3 has three; row 2: label 0 ties and a NaN is higher.
+        float[] labels = [3f, 3f, 0f];
+        Metrics.CountTopK(logits, labels, 3, 4, 1).ShouldBe(0);
+        Metrics.CountTopK(logits, labels, 3, 4, 2).ShouldBe(1);
+        Metrics.CountTopK(logits, labels, 3, 4, 3).ShouldBe(2);
+        Metrics.CountTopK(logits, labels, 3, 4, 4).ShouldBe(3);
+        // Top-1 is plain accuracy whenever the best score is unique.
+        Metrics.CountTopK(logits, [1f, 0f, 0f], 3, 4, 1).ShouldBe(2);
+    }
 }
