@@ -2,6 +2,7 @@ using Dlc.Diagnostics;
 using Dlc.Syntax;
 using Superpower.Model;
 using TextSpan = Dlc.Diagnostics.TextSpan;
+using static Dlc.Syntax.Precedence;
 
 namespace Dlc.Formatting;
 
@@ -18,9 +19,6 @@ internal sealed class Formatter
     private const int Indent = 4;
 
     // Binding strength, loosest first, as in SyntaxPrinter.
-    private const int TuplePrec = 0, LambdaPrec = 1, PipePrec = 2, ComposePrec = 3, AddPrec = 4, MulPrec = 5,
-        NegatePrec = 6, ApplyPrec = 7, PostfixPrec = 8, AtomPrec = 9;
-
     private readonly SourceText _source;
     private readonly IReadOnlyList<Token<DlToken>> _tokens;
     private readonly SourceWriter _out;
@@ -499,28 +497,4 @@ internal sealed class Formatter
 
     /// <summary>A `let` sequence cannot be written on one line (nor a `fun` whose body is one).</summary>
     private static bool NeedsLines(Expr expr) => expr is LetExpr || (expr is LambdaExpr lambda && NeedsLines(lambda.Body));
-
-    private static int Prec(Expr expr) => expr switch
-    {
-        TupleExpr => TuplePrec,
-        LambdaExpr or LetExpr => LambdaPrec,
-        BinaryExpr { Op: BinaryOp.Pipe } => PipePrec,
-        BinaryExpr { Op: BinaryOp.Compose } => ComposePrec,
-        BinaryExpr { Op: BinaryOp.Add or BinaryOp.Subtract } => AddPrec,
-        BinaryExpr => MulPrec,
-        NegateExpr => NegatePrec,
-        ApplyExpr => ApplyPrec,
-        MemberExpr => PostfixPrec,
-        _ => AtomPrec,
-    };
-
-    private static string Symbol(BinaryOp op) => op switch
-    {
-        BinaryOp.Pipe => "|>",
-        BinaryOp.Compose => ">>",
-        BinaryOp.Add => "+",
-        BinaryOp.Subtract => "-",
-        BinaryOp.Multiply => "*",
-        _ => "/",
-    };
 }

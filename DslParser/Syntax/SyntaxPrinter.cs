@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using static Dlc.Syntax.Precedence;
 
 namespace Dlc.Syntax;
 
@@ -14,9 +15,6 @@ public static class SyntaxPrinter
     private const string Indent = "    ";
 
     // Binding strength, loosest first: a subexpression weaker than its position requires gets parentheses.
-    private const int TuplePrec = 0, LambdaPrec = 1, PipePrec = 2, ComposePrec = 3, AddPrec = 4, MulPrec = 5,
-        NegatePrec = 6, ApplyPrec = 7, PostfixPrec = 8, AtomPrec = 9;
-
     public static string Print(CompilationUnit unit)
     {
         ArgumentNullException.ThrowIfNull(unit);
@@ -151,30 +149,6 @@ public static class SyntaxPrinter
         ParenExpr paren => "(" + Inline(paren.Inner, TuplePrec, indent) + ")",
         LambdaExpr lambda => $"fun {string.Join(" ", lambda.Parameters.Select(Print))} -> {Inline(lambda.Body, TuplePrec, indent)}",
         _ => throw new ArgumentException($"unknown expression {expr.GetType().Name}", nameof(expr)),
-    };
-
-    private static int Prec(Expr expr) => expr switch
-    {
-        TupleExpr => TuplePrec,
-        LambdaExpr or LetExpr => LambdaPrec,
-        BinaryExpr { Op: BinaryOp.Pipe } => PipePrec,
-        BinaryExpr { Op: BinaryOp.Compose } => ComposePrec,
-        BinaryExpr { Op: BinaryOp.Add or BinaryOp.Subtract } => AddPrec,
-        BinaryExpr => MulPrec,
-        NegateExpr => NegatePrec,
-        ApplyExpr => ApplyPrec,
-        MemberExpr => PostfixPrec,
-        _ => AtomPrec,
-    };
-
-    private static string Symbol(BinaryOp op) => op switch
-    {
-        BinaryOp.Pipe => "|>",
-        BinaryOp.Compose => ">>",
-        BinaryOp.Add => "+",
-        BinaryOp.Subtract => "-",
-        BinaryOp.Multiply => "*",
-        _ => "/",
     };
 
     private static string Quote(string value)

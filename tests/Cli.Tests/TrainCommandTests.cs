@@ -62,11 +62,7 @@ public class TrainCommandTests : IDisposable
     [Fact]
     public void The_model_learns_real_fashion_mnist_from_a_few_hundred_gzip_samples()
     {
-        const string source = "/usr/share/datasets/fashion-mnist";
-        TinyProject.TakeGzipIdx(Path.Combine(source, "train-images-idx3-ubyte.gz"), _project["fm-train-images.gz"], 600);
-        TinyProject.TakeGzipIdx(Path.Combine(source, "train-labels-idx1-ubyte.gz"), _project["fm-train-labels.gz"], 600);
-        TinyProject.TakeGzipIdx(Path.Combine(source, "t10k-images-idx3-ubyte.gz"), _project["fm-test-images.gz"], 300);
-        TinyProject.TakeGzipIdx(Path.Combine(source, "t10k-labels-idx1-ubyte.gz"), _project["fm-test-labels.gz"], 300);
+        SliceFashionMnist();
         var dl = _project.WriteDl("fashion.dl", """
             model Mlp (image: Tensor[N, 784]) : Tensor[N, 10] =
                 image |> dense 32 |> relu |> dense 10
@@ -88,11 +84,7 @@ public class TrainCommandTests : IDisposable
     [Fact]
     public void A_batch_norm_cnn_with_augmentation_learns_real_fashion_mnist_and_saves_its_running_statistics()
     {
-        const string source = "/usr/share/datasets/fashion-mnist";
-        TinyProject.TakeGzipIdx(Path.Combine(source, "train-images-idx3-ubyte.gz"), _project["fm-train-images.gz"], 600);
-        TinyProject.TakeGzipIdx(Path.Combine(source, "train-labels-idx1-ubyte.gz"), _project["fm-train-labels.gz"], 600);
-        TinyProject.TakeGzipIdx(Path.Combine(source, "t10k-images-idx3-ubyte.gz"), _project["fm-test-images.gz"], 300);
-        TinyProject.TakeGzipIdx(Path.Combine(source, "t10k-labels-idx1-ubyte.gz"), _project["fm-test-labels.gz"], 300);
+        SliceFashionMnist();
         var dl = _project.WriteDl("cnn.dl", """
             model Cnn (image: Tensor[N, 1, 28, 28]) : Tensor[N, 10] =
                 image
@@ -159,6 +151,16 @@ public class TrainCommandTests : IDisposable
         settings.GetProperty("seed").GetString().ShouldBe("9");
         settings.GetProperty("optimizer").GetString()!.ShouldStartWith("adam lr=0.005");
         File.ReadAllLines(Path.Combine(_project["run"], "metrics.csv"))[1].ShouldStartWith("1,4,", Case.Sensitive, "256 samples in batches of 64");
+    }
+
+    /// <summary>The first 600 training and 300 test samples of the installed Fashion-MNIST, as fm-*.gz IDX files.</summary>
+    private void SliceFashionMnist()
+    {
+        const string source = "/usr/share/datasets/fashion-mnist";
+        TinyProject.TakeGzipIdx(Path.Combine(source, "train-images-idx3-ubyte.gz"), _project["fm-train-images.gz"], 600);
+        TinyProject.TakeGzipIdx(Path.Combine(source, "train-labels-idx1-ubyte.gz"), _project["fm-train-labels.gz"], 600);
+        TinyProject.TakeGzipIdx(Path.Combine(source, "t10k-images-idx3-ubyte.gz"), _project["fm-test-images.gz"], 300);
+        TinyProject.TakeGzipIdx(Path.Combine(source, "t10k-labels-idx1-ubyte.gz"), _project["fm-test-labels.gz"], 300);
     }
 
     public void Dispose() => _project.Dispose();
