@@ -15,7 +15,9 @@ public sealed partial class Elaborator
         {
             TensorValue => "a layer's settings come before the tensor: write `dense 10`, then pipe into it",
             StringValue s when int.TryParse(s.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) => $"write the number without quotes: `{number}`",
-            _ => null,
+            NumberValue { IsInteger: false } fraction => $"a count is a whole number: `{Math.Max(1, Math.Round(fraction.Number)).ToString(CultureInfo.InvariantCulture)}`",
+            NumberValue => "a count is 1 or more",
+            _ => $"write a whole number of 1 or more, such as 64; a name bound by `let hidden = 64` works too",
         };
         throw Error(DiagnosticCatalog.WrongArgumentType, value.Span, $"{what} must be a positive integer, found {found}", help);
     }

@@ -48,10 +48,22 @@ internal static class SyntaxErrors
             DlToken.Identifier when index > 0 && tokens[index - 1].Kind == DlToken.Import =>
                 $"the path of an import is a string: `import \"{token.ToStringValue()}.dl\"`",
             DlToken.Fun => "a `fun` inside a larger expression needs parentheses: `(fun x -> ...)`",
+            DlToken.Let when PreviousLet(tokens, index) is { } above && above.Position.Column != token.Position.Column =>
+                $"the `let`s of a body line up: the one on line {above.Position.Line} is at column {above.Position.Column}, this one at column {token.Position.Column}",
             DlToken.Model or DlToken.Train or DlToken.Loss or DlToken.Agent or DlToken.Import =>
                 $"a declaration starts at column 1; `{token.ToStringValue()}` here is indented, so it is read as part of the declaration above",
             _ => null,
         };
+    }
+
+    /// <summary>The nearest `let` on an earlier line, if any.</summary>
+    private static Token<DlToken>? PreviousLet(Token<DlToken>[] tokens, int index)
+    {
+        for (var i = index - 1; i >= 0; i--)
+        {
+            if (tokens[i].Kind == DlToken.Let && tokens[i].Position.Line < tokens[index].Position.Line) return tokens[i];
+        }
+        return null;
     }
 
     /// <summary>True when the parser wanted the `=` of a `let`, `model` or `loss` header, not one inside it.</summary>

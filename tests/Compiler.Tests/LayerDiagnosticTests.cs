@@ -21,6 +21,24 @@ public class LayerDiagnosticTests
     }
 
     [Fact]
+    public void A_string_where_a_layer_wants_a_count_says_what_to_write()
+    {
+        Compile.Error("""
+            model M (x: Tensor[N, 784]) : Tensor[N, 10] =
+                x |> dense "wide" |> dense 10
+            """).ShouldBe("""
+            error DL0304: the number of units of `dense` must be a positive integer, found a string
+              --> test.dl:2:16
+               |
+             2 |     x |> dense "wide" |> dense 10
+               |                ^^^^^^
+               = help: write a whole number of 1 or more, such as 64; a name bound by `let hidden = 64` works too
+            """);
+        Compile.Error("model M (x: Tensor[N, 784]) : Tensor[N, 10] =\n    x |> dense 12.5 |> dense 10\n")
+            .ShouldContain("= help: a count is a whole number: `12`");
+    }
+
+    [Fact]
     public void A_model_header_without_equals_shows_the_fixed_header()
     {
         Compile.Error("""

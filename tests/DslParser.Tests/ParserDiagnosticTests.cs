@@ -26,6 +26,24 @@ public class ParserDiagnosticTests
     }
 
     [Fact]
+    public void A_let_indented_deeper_than_the_let_above_it_says_which_columns_differ()
+    {
+        Diagnose("""
+            model M (x: Tensor[N, 784]) : Tensor[N, 10] =
+                let h = x |> dense 10
+                  let g = h
+                g
+            """).ShouldBe("""
+            error DL0101: unexpected keyword `let`, expected the body of the `let` on the next line, at its column
+              --> bad.dl:3:7
+               |
+             3 |       let g = h
+               |       ^^^
+               = help: the `let`s of a body line up: the one on line 2 is at column 5, this one at column 7
+            """);
+    }
+
+    [Fact]
     public void A_missing_equals_on_the_header_line_is_reported_at_the_body()
     {
         Diagnose("let twice f f >> f\n").ShouldBe("""
