@@ -32,12 +32,15 @@ public static class Pooling
     {
         g.Check(x.Length, dy.Length, nameof(x), nameof(dy));
         Shapes.Same(x.Length, dx.Length, nameof(dx));
-        dx.Clear();
         if (IsPlainTwoByTwo(g))
         {
+            // With even sizes the windows tile the image and each writes its four elements; otherwise the
+            // last row or column belongs to no window and stays zero.
+            if (g.Height % 2 != 0 || g.Width % 2 != 0) dx.Clear();
             TwoByTwo(x, default, dy, dx, g, positiveOnly);
             return;
         }
+        dx.Clear();
         var o = 0;
         var size = g.Height * g.Width;
         for (var plane = 0; plane < g.Batch * g.Channels; plane++)
@@ -90,7 +93,13 @@ public static class Pooling
                     }
                     if (backward)
                     {
-                        if (!positiveOnly || image[best] > 0f) dx[plane * size + best] += dy[o];
+                        // Every element of the window is written: the winner gets dy, the others 0.
+                        var target = dx.Slice(plane * size + at);
+                        target[0] = 0f;
+                        target[1] = 0f;
+                        target[w] = 0f;
+                        target[w + 1] = 0f;
+                        if (!positiveOnly || image[best] > 0f) target[best - at] = dy[o];
                     }
                     else y[o] = image[best];
                 }

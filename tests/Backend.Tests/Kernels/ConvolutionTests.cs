@@ -119,7 +119,8 @@ public class ConvolutionTests
         var (x, dy) = (TestData.Normal(g.InputSize, 9), TestData.Normal(g.OutputSize, 10));
         x[0] = x[1] = x[width] = x[width + 1]; // a four-way tie goes to the first tap
         x[g.InputSize - width - 2] = float.NaN;  // a NaN wins its window, as in PyTorch
-        var (y, dx) = (new float[g.OutputSize], new float[g.InputSize]);
+        // dx starts as NaN: the kernel must write every element, those of no window's winner included.
+        var (y, dx) = (new float[g.OutputSize], Enumerable.Repeat(float.NaN, g.InputSize).ToArray());
         Pooling.MaxPool2d(x, y, g);
         Pooling.MaxPool2dBackward(x, dy, dx, g);
         var (ry, rdx) = (new double[y.Length], new double[dx.Length]);
