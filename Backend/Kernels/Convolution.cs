@@ -3,40 +3,63 @@ using Dlc.Backend.Gemm;
 namespace Dlc.Backend.Kernels;
 
 /// <summary>
-/// 2-D convolution over NCHW float tensors, sample by sample, with the batch split over threads
-/// (<see cref="SampleParallel"/>): for each sample y = w · col (col its im2col matrix [C/G·KH·KW, OH·OW]),
-/// dcol = wᵀ · dy scattered back by col2im, and dw = Σ dy · colᵀ. Each thread unrolls its own samples into
-/// its own scratch and runs single-threaded products, so unrolling, scattering and multiplying all run on
-/// every core with no synchronisation inside a step; each thread's share of dw is summed at the end.
-/// A kernel is bound once to a geometry and its scratch (see <see cref="ScratchLengths"/>); calls allocate nothing.
+/// 2-D convolution over NCHW float tensors with the batch split over threads (<see cref="SampleParallel"/>):
+/// each thread takes its samples a few at a time, unrolls them side by side into one im2col matrix
+/// [C/G·KH·KW, S·OH·OW] of its own, and runs single-threaded products: y = w · col, dcol = wᵀ · dy scattered
+/// back by col2im, dw = Σ dy · colᵀ. So unrolling, scattering and multiplying run on every core with no
+/// synchronisation inside a step; each thread's share of dw is summed at the end. Several samples per
+/// product (<see cref="SamplesPerProduct"/>) keep small images' products wide enough to run near the GEMM's
+/// speed; one sample's output then goes from a row scratch to its place in y. A kernel is bound once to a
+/// geometry and its scratch (see <see cref="ScratchLengths"/>); calls allocate nothing.
 /// </summary>
 public sealed unsafe class Conv2dKernel
 {
+    // A product aims for this many columns, with the unrolled matrix within about 512 KiB (one core's L2).
+    private const int TargetColumns = 512;
+    private const int MaxColumnFloats = 1 << 17;
+
     private readonly Conv2dGeometry _g;
     private readonly IGemm _gemm;
     private readonly SampleParallel? _parallel;
-    private readonly float* _columns;
+    private readonly float* _scratch;
     private readonly float* _partials;
+    private readonly int _samples;
     private readonly SampleParallel.RangeBody _forward, _inputGrad, _weightGrad;
     private float* _x, _w, _bias, _y;
 
-    /// <param name="gemm">Runs one sample's products; with several threads it is called from each at once, so it must be single-threaded.</param>
+    /// <param name="gemm">Runs the products; with several threads it is called from each at once, so it must be single-threaded.</param>
     /// <param name="parallel">The threads to split the batch over; null runs on the calling thread.</param>
-    /// <param name="columns">Scratch of <see cref="ScratchLengths"/>'s first length.</param>
+    /// <param name="scratch">Scratch of <see cref="ScratchLengths"/>'s first length.</param>
     /// <param name="partials">Scratch of its second length (the other threads' shares of dw).</param>
-    public Conv2dKernel(Conv2dGeometry g, IGemm gemm, SampleParallel? parallel, float* columns, float* partials)
+    public Conv2dKernel(Conv2dGeometry g, IGemm gemm, SampleParallel? parallel, float* scratch, float* partials)
     {
         (_g, _gemm, _parallel) = (g, gemm, parallel);
-        _columns = columns;
+        _scratch = scratch;
         _partials = partials;
+        _samples = SamplesPerProduct(g);
         (_forward, _inputGrad, _weightGrad) = (ForwardRange, InputGradRange, WeightGradRange);
     }
 
     public Conv2dGeometry Geometry => _g;
 
-    /// <summary>Floats of scratch a kernel needs: one im2col matrix per thread, and a dw per thread but the first.</summary>
-    public static (int Columns, int Partials) ScratchLengths(Conv2dGeometry g, int threads) =>
-        (Math.Max(1, g.Patch * g.Positions) * threads, g.WeightSize * (threads - 1));
+    /// <summary>How many samples one product covers: enough for about 512 columns, within the unrolled matrix's budget.</summary>
+    public static int SamplesPerProduct(Conv2dGeometry g)
+    {
+        var positions = Math.Max(1, g.Positions);
+        var wanted = (TargetColumns + positions - 1) / positions;
+        var fits = MaxColumnFloats / Math.Max(1, g.Patch * positions);
+        return Math.Clamp(Math.Min(wanted, fits), 1, Math.Max(1, g.Batch));
+    }
+
+    /// <summary>
+    /// Floats of scratch a kernel needs: per thread an im2col matrix and, when a product covers several
+    /// samples, a matrix of their outputs side by side; and a dw per thread but the first.
+    /// </summary>
+    public static (int Scratch, int Partials) ScratchLengths(Conv2dGeometry g, int threads) =>
+        (Math.Max(1, PerThread(g, SamplesPerProduct(g))) * threads, g.WeightSize * (threads - 1));
+
+    private static int PerThread(Conv2dGeometry g, int samples) =>
+        (g.Patch + (samples > 1 ? g.OutPerGroup : 0)) * g.Positions * samples;
 
     private int Threads => _parallel?.Threads ?? 1;
 
@@ -79,60 +102,109 @@ public sealed unsafe class Conv2dKernel
         else _parallel.For(_g.Batch, body);
     }
 
-    private float* Columns(int part) => _columns + (long)part * Math.Max(1, _g.Patch * _g.Positions);
+    /// <summary>A thread's im2col matrix, and after it the matrix of its samples' outputs side by side.</summary>
+    private (IntPtr Columns, IntPtr Rows) Scratch(int part)
+    {
+        var columns = _scratch + (long)part * PerThread(_g, _samples);
+        return ((IntPtr)columns, (IntPtr)(columns + (long)_g.Patch * _g.Positions * _samples));
+    }
 
     private void ForwardRange(int part, int start, int end)
     {
         var g = _g;
-        var col = Columns(part);
+        var (c, r) = Scratch(part);
+        float* col = (float*)c, rows = (float*)r;
         var (patch, positions, kg) = (g.Patch, g.Positions, g.OutPerGroup);
-        for (var n = start; n < end; n++)
+        for (var n0 = start; n0 < end; n0 += _samples)
+        {
+            var s = Math.Min(_samples, end - n0);
+            var ld = s * positions;
             for (var group = 0; group < g.Groups; group++)
             {
-                Convolution.Unroll(_x, col, positions, g, n, group);
-                var y = _y + ((long)n * g.OutChannels + group * kg) * positions;
-                _gemm.Sgemm(false, false, kg, positions, patch, 1f, _w + (long)group * kg * patch, patch, col, positions, 0f, y, positions);
-                if (_bias is null) continue;
-                for (var k = 0; k < kg; k++)
+                for (var i = 0; i < s; i++) Convolution.Unroll(_x, col + (long)i * positions, ld, g, n0 + i, group);
+                var w = _w + (long)group * kg * patch;
+                if (s == 1)
                 {
-                    var row = new Span<float>(y + (long)k * positions, positions);
-                    System.Numerics.Tensors.TensorPrimitives.Add(row, _bias[group * kg + k], row);
+                    // One sample: the product writes its place in y directly.
+                    var y = _y + ((long)n0 * g.OutChannels + group * kg) * positions;
+                    _gemm.Sgemm(false, false, kg, positions, patch, 1f, w, patch, col, positions, 0f, y, positions);
+                    if (_bias is not null)
+                        for (var k = 0; k < kg; k++)
+                        {
+                            var row = new Span<float>(y + (long)k * positions, positions);
+                            System.Numerics.Tensors.TensorPrimitives.Add(row, _bias[group * kg + k], row);
+                        }
+                    continue;
                 }
+                _gemm.Sgemm(false, false, kg, ld, patch, 1f, w, patch, col, ld, 0f, rows, ld);
+                for (var i = 0; i < s; i++)
+                    for (var k = 0; k < kg; k++)
+                    {
+                        var channel = group * kg + k;
+                        var from = new ReadOnlySpan<float>(rows + (long)k * ld + i * positions, positions);
+                        var to = new Span<float>(_y + ((long)(n0 + i) * g.OutChannels + channel) * positions, positions);
+                        if (_bias is null) from.CopyTo(to);
+                        else System.Numerics.Tensors.TensorPrimitives.Add(from, _bias[channel], to);
+                    }
             }
+        }
     }
 
     private void InputGradRange(int part, int start, int end)
     {
         var g = _g;
-        var col = Columns(part);
+        var (c, r) = Scratch(part);
+        float* col = (float*)c, rows = (float*)r;
         var (patch, positions, kg) = (g.Patch, g.Positions, g.OutPerGroup);
         var plane = g.Height * g.Width;
         new Span<float>(_y + (long)start * g.Channels * plane, (end - start) * g.Channels * plane).Clear();
-        for (var n = start; n < end; n++)
+        for (var n0 = start; n0 < end; n0 += _samples)
+        {
+            var s = Math.Min(_samples, end - n0);
+            var ld = s * positions;
             for (var group = 0; group < g.Groups; group++)
             {
-                var dy = _x + ((long)n * g.OutChannels + group * kg) * positions;
-                _gemm.Sgemm(true, false, patch, positions, kg, 1f, _w + (long)group * kg * patch, patch, dy, positions, 0f, col, positions);
-                Convolution.Roll(col, positions, _y + ((long)n * g.Channels + group * g.ChannelsPerGroup) * plane, g);
+                // One sample's dy is already a [K/G, positions] matrix; several are gathered side by side.
+                var dy = s == 1 ? _x + ((long)n0 * g.OutChannels + group * kg) * positions : rows;
+                if (s > 1) Gather(_x, rows, g, n0, s, group);
+                _gemm.Sgemm(true, false, patch, ld, kg, 1f, _w + (long)group * kg * patch, patch, dy, ld, 0f, col, ld);
+                for (var i = 0; i < s; i++)
+                    Convolution.Roll(col + (long)i * positions, ld, _y + ((long)(n0 + i) * g.Channels + group * g.ChannelsPerGroup) * plane, g);
             }
+        }
     }
 
     private void WeightGradRange(int part, int start, int end)
     {
         var g = _g;
-        var col = Columns(part);
+        var (c, r) = Scratch(part);
+        float* col = (float*)c, rows = (float*)r;
         var (patch, positions, kg) = (g.Patch, g.Positions, g.OutPerGroup);
         var dw = part == 0 ? _w : _partials + (long)(part - 1) * g.WeightSize;
-        for (var n = start; n < end; n++)
+        for (var n0 = start; n0 < end; n0 += _samples)
+        {
+            var s = Math.Min(_samples, end - n0);
+            var ld = s * positions;
             for (var group = 0; group < g.Groups; group++)
             {
-                Convolution.Unroll(_x, col, positions, g, n, group);
-                var dy = _y + ((long)n * g.OutChannels + group * kg) * positions;
-                _gemm.Sgemm(false, true, kg, patch, positions, 1f, dy, positions, col, positions, n == start ? 0f : 1f,
+                for (var i = 0; i < s; i++) Convolution.Unroll(_x, col + (long)i * positions, ld, g, n0 + i, group);
+                var dy = s == 1 ? _y + ((long)n0 * g.OutChannels + group * kg) * positions : rows;
+                if (s > 1) Gather(_y, rows, g, n0, s, group);
+                _gemm.Sgemm(false, true, kg, patch, ld, 1f, dy, ld, col, ld, n0 == start ? 0f : 1f,
                     dw + (long)group * kg * patch, patch);
             }
+        }
     }
 
+    /// <summary>The group's channels of dy for samples n0..n0+s, side by side: rows[k, i·P + p] = dy[n0 + i, g·K/G + k, p].</summary>
+    private static void Gather(float* dy, float* rows, Conv2dGeometry g, int n0, int s, int group)
+    {
+        var (positions, kg) = (g.Positions, g.OutPerGroup);
+        for (var i = 0; i < s; i++)
+            for (var k = 0; k < kg; k++)
+                new ReadOnlySpan<float>(dy + ((long)(n0 + i) * g.OutChannels + group * kg + k) * positions, positions)
+                    .CopyTo(new Span<float>(rows + (long)k * s * positions + i * positions, positions));
+    }
 }
 
 /// <summary>The parts of a convolution that need no product: the bias gradient, im2col and col2im.</summary>

@@ -111,7 +111,7 @@ internal sealed class OnnxRunner(IGemm gemm)
         var g = new Conv2dGeometry(x.Dims[0], outChannels, oh, ow, x.Dims[1], x.Dims[2], x.Dims[3], w.Dims[2], w.Dims[3],
             strides[0], strides[1], pads[0], pads[1], dilations[0], dilations[1], groups);
         var y = new float[g.InputSize];
-        var col = new float[Conv2dKernel.ScratchLengths(g, 1).Columns];
+        var col = new float[Conv2dKernel.ScratchLengths(g, 1).Scratch];
         fixed (float* px = x.Data, pw = w.Data, py = y, pcol = col)
             new Conv2dKernel(g, gemm, null, pcol, null).InputGrad(px, pw, py);
         if (inputs.Length > 2) Convolution.AddChannelBias(y, inputs[2].Data, g.Batch, outChannels, oh * ow);
