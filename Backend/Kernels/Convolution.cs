@@ -129,11 +129,7 @@ public sealed unsafe class Conv2dKernel
                     var y = _y + ((long)n0 * g.OutChannels + group * kg) * positions;
                     _gemm.Sgemm(false, false, kg, positions, patch, 1f, w, patch, col, positions, 0f, y, positions);
                     if (_bias is not null)
-                        for (var k = 0; k < kg; k++)
-                        {
-                            var row = new Span<float>(y + (long)k * positions, positions);
-                            System.Numerics.Tensors.TensorPrimitives.Add(row, _bias[group * kg + k], row);
-                        }
+                        Convolution.AddChannelBias(new Span<float>(y, kg * positions), new ReadOnlySpan<float>(_bias + group * kg, kg), 1, kg, positions);
                     continue;
                 }
                 _gemm.Sgemm(false, false, kg, ld, patch, 1f, w, patch, col, ld, 0f, rows, ld);

@@ -34,19 +34,13 @@ public sealed partial class ExecutionPlan
             }
             case Op.BatchNormInputGrad:
             {
-                var l = ChannelLayout.Of(_shapes[node.Inputs[0]]);
-                var (x, w, variance, dy) = (In(0), In(1), In(2), In(3));
-                SampleParallel.RangeBody body = (part, c0, c1) =>
-                    Normalization.BatchNormInputGrad(x.Span, w.Span, variance.Span, dy.Span, y.Span, l, eps, training, c0, c1);
-                return () => parallel.For(l.Channels, body);
+                var (l, x, w, variance, dy) = (ChannelLayout.Of(_shapes[node.Inputs[0]]), In(0), In(1), In(2), In(3));
+                return OverChannels(l, (c0, c1) => Normalization.BatchNormInputGrad(x.Span, w.Span, variance.Span, dy.Span, y.Span, l, eps, training, c0, c1));
             }
             case Op.BatchNormWeightGrad:
             {
-                var l = ChannelLayout.Of(_shapes[node.Inputs[0]]);
-                var (x, mean, variance, dy) = (In(0), In(1), In(2), In(3));
-                SampleParallel.RangeBody body = (part, c0, c1) =>
-                    Normalization.BatchNormWeightGrad(x.Span, mean.Span, variance.Span, dy.Span, y.Span, l, eps, training, c0, c1);
-                return () => parallel.For(l.Channels, body);
+                var (l, x, mean, variance, dy) = (ChannelLayout.Of(_shapes[node.Inputs[0]]), In(0), In(1), In(2), In(3));
+                return OverChannels(l, (c0, c1) => Normalization.BatchNormWeightGrad(x.Span, mean.Span, variance.Span, dy.Span, y.Span, l, eps, training, c0, c1));
             }
             case Op.LayerNorm:
             {
@@ -69,5 +63,13 @@ public sealed partial class ExecutionPlan
             default:
                 throw new NotSupportedException($"`{OpTable.Info(node.Op).Name}` is not a normalisation op");
         }
+    }
+
+    /// <summary>A step that runs <paramref name="channels"/> over ranges of channels split across the plan's threads.</summary>
+    private Action OverChannels(ChannelLayout l, Action<int, int> channels)
+    {
+        var parallel = _samples;
+        SampleParallel.RangeBody body = (part, c0, c1) => channels(c0, c1);
+        return () => parallel.For(l.Channels, body);
     }
 }

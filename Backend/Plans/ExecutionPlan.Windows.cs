@@ -45,10 +45,8 @@ public sealed partial class ExecutionPlan
             }
             case Op.Conv2dBiasGrad:
             {
-                var s = ShapeOf(0);
-                var dy = In(0);
-                var (batch, channels, positions) = (s[0], s[1], s.Skip(2).Aggregate(1, (a, d) => a * d));
-                return () => Convolution.Conv2dBiasGrad(dy.Span, y.Span, batch, channels, positions);
+                var (l, dy) = (ChannelLayout.Of(ShapeOf(0)), In(0));
+                return () => Convolution.Conv2dBiasGrad(dy.Span, y.Span, l.Batch, l.Channels, l.Positions);
             }
             case Op.ConvTranspose2d:
             {

@@ -111,8 +111,11 @@ public static class ReferenceInterpreter
             case Op.Conv2dInputGrad: ConvolutionReference.Conv2dInputGrad<double>(In(0), In(1), y, Conv2dGeometry.Convolution(S(2), S(1), S(0), a)); break;
             case Op.Conv2dWeightGrad: ConvolutionReference.Conv2dWeightGrad<double>(In(0), In(1), y, Conv2dGeometry.Convolution(S(0), S(2), S(1), a)); break;
             case Op.Conv2dBiasGrad:
-                ConvolutionReference.Conv2dBiasGrad<double>(In(0), y, S(0)[0], S(0)[1], S(0).Skip(2).Aggregate(1, (p, d) => p * d));
+            {
+                var l = ChannelLayout.Of(S(0));
+                ConvolutionReference.Conv2dBiasGrad<double>(In(0), y, l.Batch, l.Channels, l.Positions);
                 break;
+            }
             case Op.ConvTranspose2d:
             {
                 var g = Conv2dGeometry.Convolution(shapeOf(node.Id), S(1), S(0), a);
