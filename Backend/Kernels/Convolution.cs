@@ -10,7 +10,9 @@ namespace Dlc.Backend.Kernels;
 /// synchronisation inside a step; each thread's share of dw is summed at the end. Several samples per
 /// product (<see cref="SamplesPerProduct"/>) keep small images' products wide enough to run near the GEMM's
 /// speed; one sample's output then goes from a row scratch to its place in y. A kernel is bound once to a
-/// geometry and its scratch (see <see cref="ScratchLengths"/>); calls allocate nothing.
+/// geometry and its scratch (see <see cref="ScratchLengths"/>); calls allocate nothing. 3×3 stride-1
+/// convolutions of enough channels run by Winograd's F(2×2, 3×3) instead (<see cref="WinogradConvolution"/>)
+/// unless the caller asks for im2col.
 /// </summary>
 public sealed unsafe class Conv2dKernel
 {
@@ -25,15 +27,19 @@ public sealed unsafe class Conv2dKernel
     private readonly float* _partials;
     private readonly int _samples;
     private readonly SampleParallel.RangeBody _forward, _inputGrad, _weightGrad;
+    private readonly WinogradConvolution? _winograd;
     private float* _x, _w, _bias, _y;
+    private bool _relu;
 
     /// <param name="gemm">Runs the products; with several threads it is called from each at once, so it must be single-threaded.</param>
     /// <param name="parallel">The threads to split the batch over; null runs on the calling thread.</param>
     /// <param name="scratch">Scratch of <see cref="ScratchLengths"/>'s first length.</param>
     /// <param name="partials">Scratch of its second length (the other threads' shares of dw).</param>
-    public Conv2dKernel(Conv2dGeometry g, IGemm gemm, SampleParallel? parallel, float* scratch, float* partials)
+    /// <param name="winograd">Whether a geometry Winograd's algorithm computes runs by it (scratch must be sized alike).</param>
+    public Conv2dKernel(Conv2dGeometry g, IGemm gemm, SampleParallel? parallel, float* scratch, float* partials, bool winograd = true)
     {
         (_g, _gemm, _parallel) = (g, gemm, parallel);
+        if (winograd && WinogradConvolution.Applies(g)) _winograd = new WinogradConvolution(g, gemm, parallel, scratch, partials);
         _scratch = scratch;
         _partials = partials;
         _samples = SamplesPerProduct(g);
@@ -41,6 +47,9 @@ public sealed unsafe class Conv2dKernel
     }
 
     public Conv2dGeometry Geometry => _g;
+
+    /// <summary>How the convolution is computed: "winograd" or "im2col".</summary>
+    public string Algorithm => _winograd is null ? "im2col" : "winograd";
 
     /// <summary>How many samples one product covers: enough for about 512 columns, within the unrolled matrix's budget.</summary>
     public static int SamplesPerProduct(Conv2dGeometry g)
@@ -55,27 +64,40 @@ public sealed unsafe class Conv2dKernel
     /// Floats of scratch a kernel needs: per thread an im2col matrix and, when a product covers several
     /// samples, a matrix of their outputs side by side; and a dw per thread but the first.
     /// </summary>
-    public static (int Scratch, int Partials) ScratchLengths(Conv2dGeometry g, int threads) =>
-        (Math.Max(1, PerThread(g, SamplesPerProduct(g))) * threads, g.WeightSize * (threads - 1));
+    public static (int Scratch, int Partials) ScratchLengths(Conv2dGeometry g, int threads, bool winograd = true) =>
+        winograd && WinogradConvolution.Applies(g)
+            ? WinogradConvolution.ScratchLengths(g, threads)
+            : (Math.Max(1, PerThread(g, SamplesPerProduct(g))) * threads, g.WeightSize * (threads - 1));
 
     private static int PerThread(Conv2dGeometry g, int samples) =>
         (g.Patch + (samples > 1 ? g.OutPerGroup : 0)) * g.Positions * samples;
 
     private int Threads => _parallel?.Threads ?? 1;
 
-    /// <summary>y = conv(x, w) + bias; <paramref name="bias"/> may be null.</summary>
-    public void Forward(float* x, float* w, float* bias, float* y)
+    /// <summary>y = conv(x, w) + bias, or max(0, that) when <paramref name="relu"/>; <paramref name="bias"/> may be null.</summary>
+    public void Forward(float* x, float* w, float* bias, float* y, bool relu = false)
     {
+        if (_winograd is not null)
+        {
+            _winograd.Forward(x, w, bias, y, relu);
+            return;
+        }
         _x = x;
         _w = w;
         _bias = bias;
         _y = y;
+        _relu = relu;
         Run(_forward);
     }
 
     /// <summary>dx = the transposed convolution of dy with w (overwritten).</summary>
     public void InputGrad(float* dy, float* w, float* dx)
     {
+        if (_winograd is not null)
+        {
+            _winograd.InputGrad(dy, w, dx);
+            return;
+        }
         _x = dy;
         _w = w;
         _y = dx;
@@ -85,6 +107,11 @@ public sealed unsafe class Conv2dKernel
     /// <summary>dw = Σ over the batch of dy · colᵀ (overwritten).</summary>
     public void WeightGrad(float* x, float* dy, float* dw)
     {
+        if (_winograd is not null)
+        {
+            _winograd.WeightGrad(x, dy, dw);
+            return;
+        }
         _x = x;
         _y = dy;
         _w = dw;
@@ -130,6 +157,7 @@ public sealed unsafe class Conv2dKernel
                     _gemm.Sgemm(false, false, kg, positions, patch, 1f, w, patch, col, positions, 0f, y, positions);
                     if (_bias is not null)
                         Convolution.AddChannelBias(new Span<float>(y, kg * positions), new ReadOnlySpan<float>(_bias + group * kg, kg), 1, kg, positions);
+                    if (_relu) Relu(y, kg * positions);
                     continue;
                 }
                 _gemm.Sgemm(false, false, kg, ld, patch, 1f, w, patch, col, ld, 0f, rows, ld);
@@ -141,9 +169,16 @@ public sealed unsafe class Conv2dKernel
                         var to = new Span<float>(_y + ((long)(n0 + i) * g.OutChannels + channel) * positions, positions);
                         if (_bias is null) from.CopyTo(to);
                         else System.Numerics.Tensors.TensorPrimitives.Add(from, _bias[channel], to);
+                        if (_relu) System.Numerics.Tensors.TensorPrimitives.Max(to, 0f, to);
                     }
             }
         }
+    }
+
+    private static void Relu(float* y, int length)
+    {
+        var span = new Span<float>(y, length);
+        System.Numerics.Tensors.TensorPrimitives.Max(span, 0f, span);
     }
 
     private void InputGradRange(int part, int start, int end)

@@ -24,8 +24,8 @@ public sealed partial class ExecutionPlan
                 var kernel = ConvKernel(g, provider, false, false, g.OutPerGroup, g.Positions, g.Patch);
                 var (x, w) = (In(0), In(1));
                 var bias = node.Inputs.Count > 2 ? In(2) : default;
-                var hasBias = node.Inputs.Count > 2;
-                return () => kernel.Forward(x.Pointer, w.Pointer, hasBias ? bias.Pointer : null, y.Pointer);
+                var (hasBias, relu) = (node.Inputs.Count > 2, _reluFused.Contains(node.Id));
+                return () => kernel.Forward(x.Pointer, w.Pointer, hasBias ? bias.Pointer : null, y.Pointer, relu);
             }
             case Op.Conv2dInputGrad:
             {
@@ -136,8 +136,8 @@ public sealed partial class ExecutionPlan
     private unsafe Conv2dKernel ConvKernel(Conv2dGeometry g, IGemm provider, bool ta, bool tb, int m, int n, int k)
     {
         var threads = _samples.Threads;
-        var (columns, partials) = Conv2dKernel.ScratchLengths(g, threads);
+        var (columns, partials) = Conv2dKernel.ScratchLengths(g, threads, _winograd);
         var gemm = threads > 1 ? SingleThreaded : provider.Choose(ta, tb, m, n, k);
-        return new Conv2dKernel(g, gemm, threads > 1 ? _samples : null, Allocate(columns).Pointer, Allocate(partials).Pointer);
+        return new Conv2dKernel(g, gemm, threads > 1 ? _samples : null, Allocate(columns).Pointer, Allocate(partials).Pointer, _winograd);
     }
 }

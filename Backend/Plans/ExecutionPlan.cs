@@ -8,6 +8,9 @@ public sealed record PlanOptions(IReadOnlyDictionary<string, int> Symbols, IGemm
 {
     /// <summary>Random numbers for dropout masks; required when the graph has random ops.</summary>
     public Rng? Rng { get; init; }
+
+    /// <summary>Whether 3×3 stride-1 convolutions run by Winograd's F(2×2, 3×3) where it applies (else im2col everywhere).</summary>
+    public bool Winograd { get; init; } = true;
 }
 
 /// <summary>
@@ -33,6 +36,9 @@ public sealed partial class ExecutionPlan : IDisposable
     // Steps that also apply the ReLU (or its gradient) that follows them (see ReluFusion).
     private readonly HashSet<int> _reluFused = [];
 
+    // Whether convolutions Winograd's algorithm computes run by it (PlanOptions.Winograd).
+    private readonly bool _winograd;
+
     private ExecutionPlan(Graph graph, ParameterStore parameters, PlanOptions options)
     {
         _graph = graph;
@@ -40,6 +46,7 @@ public sealed partial class ExecutionPlan : IDisposable
         _shapes = graph.Nodes.Select(n => n.Shape.Bind(options.Symbols)).ToArray();
         _buffers = new BufferRef[graph.Nodes.Count];
         _samples = new Kernels.SampleParallel(Math.Max(1, options.Gemm.Threads));
+        _winograd = options.Winograd;
         var live = Liveness.Needed(graph);
         AssignBuffers(live);
         var steps = BuildSteps(live, options).ToArray();

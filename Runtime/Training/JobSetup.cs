@@ -10,14 +10,14 @@ namespace Dlc.Runtime.Training;
 /// </summary>
 public static class JobSetup
 {
-    public static (ModelRuntime Model, JobData Data) Prepare(CompiledFile file, TrainSpec spec, IGemm gemm, int? compileForBatch)
+    public static (ModelRuntime Model, JobData Data) Prepare(CompiledFile file, TrainSpec spec, IGemm gemm, int? compileForBatch, bool winograd = true)
     {
         var input = file.Models.First(m => m.Name == spec.Model).Inputs[0];
         var loading = Task.Run(() => DataSources.Load(file.Source, spec.Data, input, spec.Loss, spec.Seed));
         ModelRuntime? model = null;
         try
         {
-            model = new ModelRuntime(file, spec.Model, spec.Loss, gemm, spec.Seed);
+            model = new ModelRuntime(file, spec.Model, spec.Loss, gemm, spec.Seed, winograd);
             if (compileForBatch is { } batch) model.TrainingPlan(batch);
             return (model, loading.GetAwaiter().GetResult());
         }

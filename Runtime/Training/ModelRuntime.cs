@@ -17,8 +17,10 @@ public sealed class ModelRuntime : IDisposable
     private readonly Dictionary<(bool Train, bool Loss, int Batch), ExecutionPlan> _plans = [];
     private readonly Rng _dropout;
 
-    public ModelRuntime(CompiledFile file, string model, LossKind loss, IGemm gemm, ulong seed)
+    /// <param name="winograd">Whether plans run 3×3 stride-1 convolutions by Winograd's algorithm where it applies (else im2col).</param>
+    public ModelRuntime(CompiledFile file, string model, LossKind loss, IGemm gemm, ulong seed, bool winograd = true)
     {
+        Winograd = winograd;
         Eval = file.Elaborate(model, training: false);
         Train = file.Elaborate(model, training: true);
         Loss = loss;
@@ -38,6 +40,9 @@ public sealed class ModelRuntime : IDisposable
     public GradientGraph Gradients { get; }
     public Graph EvaluationGraph { get; }
     public ParameterStore Parameters { get; }
+
+    /// <summary>Whether plans run 3×3 stride-1 convolutions by Winograd's algorithm where it applies.</summary>
+    public bool Winograd { get; }
 
     /// <summary>The random stream of dropout masks, saved in checkpoints for an exact resume.</summary>
     public Rng DropoutRng => _dropout;
@@ -66,7 +71,7 @@ public sealed class ModelRuntime : IDisposable
         {
             foreach (var dim in node.Shape.Dims.Where(d => d.IsSymbolic)) symbols[dim.Symbol!] = batch;
         }
-        plan = ExecutionPlan.Compile(graph, Parameters, new PlanOptions(symbols, Gemm) { Rng = _dropout });
+        plan = ExecutionPlan.Compile(graph, Parameters, new PlanOptions(symbols, Gemm) { Rng = _dropout, Winograd = Winograd });
         _plans[(train, loss, batch)] = plan;
         return plan;
     }

@@ -17,6 +17,7 @@ internal static class BenchCommand
         var json = CommonOptions.Json();
         var threads = CommonOptions.Threads();
         var gemm = CommonOptions.Gemm();
+        var conv = CommonOptions.Conv();
         var model = CommonOptions.Model();
         var epochs = new Option<int>("--epochs")
         {
@@ -29,7 +30,7 @@ internal static class BenchCommand
         file.Arity = ArgumentArity.ZeroOrOne;
         var command = new Command("bench", "measure training and inference speed of a model on its data, or of the kernels")
         {
-            file, json, threads, gemm, model, epochs, profile, kernels,
+            file, json, threads, gemm, conv, model, epochs, profile, kernels,
         };
         command.SetAction(parse =>
         {
@@ -42,7 +43,7 @@ internal static class BenchCommand
             // Refuse, at the source line, what this version cannot train (conv layers, schedules, GANs...) before any work.
             Capabilities.EnsureTrainable(compiled, spec);
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), threadCount);
-            var (runtime, data) = JobSetup.Prepare(compiled, spec with { Data = spec.Data with { Validation = 0 } }, gemmProvider, spec.Batch);
+            var (runtime, data) = JobSetup.Prepare(compiled, spec with { Data = spec.Data with { Validation = 0 } }, gemmProvider, spec.Batch, parse.GetValue(conv) != "im2col");
             using var _ = runtime;
             var result = Benchmark.Run(runtime, spec, data, threadCount, parse.GetValue(epochs),
                 () => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds,

@@ -49,6 +49,12 @@ internal static class CommonOptions
         Validators = { r => { if (r.GetValueOrDefault<string?>() is { } v && v is not ("auto" or "mkl" or "managed")) r.AddError("--gemm must be `auto`, `mkl` or `managed`"); } },
     };
 
+    public static Option<string?> Conv() => new("--conv")
+    {
+        Description = "how 3×3 stride-1 convolutions are computed: auto (the default: Winograd's F(2×2, 3×3) where it applies) or im2col",
+        Validators = { r => { if (r.GetValueOrDefault<string?>() is { } v && v is not ("auto" or "im2col")) r.AddError("--conv must be `auto` or `im2col`"); } },
+    };
+
     public static Option<string?> Model() => new("--model") { Description = "which model or train record of the file (default: the first)" };
 
     /// <summary>Read and compile a file; any error becomes diagnostics (exit code 1).</summary>

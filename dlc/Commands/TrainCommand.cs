@@ -20,13 +20,14 @@ internal static class TrainCommand
         var json = CommonOptions.Json();
         var threads = CommonOptions.Threads();
         var gemm = CommonOptions.Gemm();
+        var conv = CommonOptions.Conv();
         var model = CommonOptions.Model();
         var overrides = new TrainOverrides();
         var output = new Option<string?>("--out") { Description = "the run folder (default: runs/<model>-<time>)" };
         var resume = new Option<string?>("--resume") { Description = "continue a run from its folder or model.safetensors" };
         var command = new Command("train", "train a model as its train record says; options override the record")
         {
-            file, json, threads, gemm, model, output, resume,
+            file, json, threads, gemm, conv, model, output, resume,
         };
         overrides.AddTo(command);
         command.SetAction(parse =>
@@ -53,11 +54,11 @@ internal static class TrainCommand
                     throw new UsageException($"--epochs {spec.Epochs}: {resumeFrom} has already trained {Summaries.Plural(state.Epoch, "epoch")}; " +
                                              $"give --epochs {state.Epoch + 1} or more to train further");
             }
-            var (runtime, data) = JobSetup.Prepare(compiled, spec, gemmProvider, spec.Batch);
+            var (runtime, data) = JobSetup.Prepare(compiled, spec, gemmProvider, spec.Batch, parse.GetValue(conv) != "im2col");
             using var _ = runtime;
             var folder = OpenFolder(parse.GetValue(output), resumeFrom, spec.Model);
             var hash = Checkpoint.HashSource(compiled.Source.Text);
-            var settings = Settings(spec, parse.GetValue(threads), gemmProvider.Name);
+            var settings = Settings(spec, parse.GetValue(threads), gemmProvider.Name, runtime.Winograd ? "auto" : "im2col");
             var run = new RunContext(folder.Path, hash, settings, () => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds) { Resume = state };
 
             using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.Cancel);
@@ -122,7 +123,7 @@ internal static class TrainCommand
         return RunFolder.Create(model, DateTime.Now);
     }
 
-    private static Dictionary<string, string> Settings(TrainSpec spec, int threads, string gemm) => new()
+    private static Dictionary<string, string> Settings(TrainSpec spec, int threads, string gemm, string conv) => new()
     {
         ["model"] = spec.Model,
         ["epochs"] = spec.Epochs.ToString(CultureInfo.InvariantCulture),
@@ -133,6 +134,7 @@ internal static class TrainCommand
         ["validation"] = spec.Data.Validation.ToString(CultureInfo.InvariantCulture),
         ["threads"] = threads.ToString(CultureInfo.InvariantCulture),
         ["gemm"] = gemm,
+        ["conv"] = conv,
         ["schedule"] = spec.Schedule?.Describe() ?? "none",
         ["clip"] = spec.Clip is { } clip ? clip.ToString(CultureInfo.InvariantCulture) : "none",
         ["augment"] = spec.Augment?.Describe() ?? "none",

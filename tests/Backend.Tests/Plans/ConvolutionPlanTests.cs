@@ -36,6 +36,18 @@ public class ConvolutionPlanTests
         train Cnn { data = fashionMnist; loss = crossEntropy }
         """;
 
+    // Convolutions Winograd's algorithm computes (3×3, stride 1, 8 channels or more), each followed by a ReLU
+    // that runs in the convolution's step: the first reads the model's input (no input gradient), the
+    // second has no padding and an odd output size (half tiles at the edge).
+    private const string Wide = """
+        model Wide (x: Tensor[N, 8, 9, 9]) : Tensor[N, 3] =
+            x |> conv2d 8 (kernel = 3, padding = 1) |> relu
+              |> conv2d 10 (kernel = 3) |> relu |> maxPool 2
+              |> flatten |> dense 3
+
+        train Wide { data = fashionMnist; loss = crossEntropy }
+        """;
+
     private static GradientGraph TrainingGraphOf(string source = Source, string model = "Cnn")
     {
         var file = ProgramCompiler.Compile(new SourceText("cnn.dl", source));
@@ -73,6 +85,30 @@ public class ConvolutionPlanTests
             else after.ShouldNotBe(before, name);
         }
         plan.Profile(1).ShouldContain(s => s.Step.Contains("batch_norm+relu"), "batch norm writes the ReLU's output");
+    }
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(2, false)]
+    public void Winograd_convolutions_with_fused_relus_match_the_reference_interpreter(int threads, bool winograd)
+    {
+        var gradients = TrainingGraphOf(Wide, "Wide");
+        var graph = gradients.Graph;
+        const int batch = 5;
+        using var store = new ParameterStore(graph.Parameters);
+        store.Initialize(new Rng(3));
+        using var plan = ExecutionPlan.Compile(graph, store,
+            new PlanOptions(new Dictionary<string, int> { ["N"] = batch }, GemmProviders.Create("managed", threads, out _)) { Winograd = winograd });
+        new Rng(5).FillUniform(plan.Input("x"), -1, 1);
+        var labels = plan.Input(TrainingGraph.TargetInput);
+        for (var i = 0; i < batch; i++) labels[i] = i % 3;
+        plan.Run();
+
+        PlanReference.ShouldMatch(gradients, store, plan, batch, $"{threads} threads, winograd {winograd}");
+        var steps = plan.Profile(1).Select(s => s.Step).ToArray();
+        steps.Count(s => s.Contains("conv2d+relu")).ShouldBe(2, "each convolution writes its ReLU's output");
+        steps.ShouldNotContain(s => s.Contains(" relu ["));
     }
 
     [Fact]
