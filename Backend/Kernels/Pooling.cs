@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Dlc.Backend.Kernels;
 
 /// <summary>
@@ -61,50 +65,152 @@ public static class Pooling
         g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, DilationH: 1, DilationW: 1 };
 
     /// <summary>
-    /// Forward (y) or backward (dy, dx) of the plain 2×2 case, with the window's four taps read directly.
-    /// A window with a NaN goes through the general search, so NaNs and ties behave exactly as there.
+    /// Forward (y) or backward (dy, dx) of the plain 2×2 case, with the window's four taps read directly;
+    /// eight windows at a time (the last group of a row overlaps the one before it and writes the same values
+    /// again; a row of fewer than eight is one group with the lanes past its end masked off). A window with a NaN goes through the general search, so NaNs and
+    /// ties behave exactly as there.
     /// </summary>
-    private static void TwoByTwo(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> dy, Span<float> dx, Conv2dGeometry g, bool positiveOnly = false)
+    private static unsafe void TwoByTwo(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> dy, Span<float> dx, Conv2dGeometry g, bool positiveOnly = false)
     {
         int w = g.Width, size = g.Height * w, outW = g.OutWidth, outSize = g.OutHeight * outW;
         var backward = !dx.IsEmpty;
-        for (var plane = 0; plane < g.Batch * g.Channels; plane++)
+        var vectors = Avx2.IsSupported;
+        fixed (float* px = x, py = y, pdy = dy, pdx = dx)
         {
-            var image = x.Slice(plane * size, size);
-            var o = plane * outSize;
-            for (var i = 0; i < g.OutHeight; i++)
+            for (var plane = 0; plane < g.Batch * g.Channels; plane++)
             {
-                var top = 2 * i * w;
-                for (var j = 0; j < outW; j++, o++)
+                var image = px + plane * size;
+                var target = pdx + plane * size;
+                for (var i = 0; i < g.OutHeight; i++)
                 {
-                    var at = top + 2 * j;
-                    float a = image[at], b = image[at + 1], c = image[at + w], d = image[at + w + 1];
-                    int best;
-                    if (float.IsNaN(a + b + c + d))
+                    var top = 2 * i * w;
+                    var o = plane * outSize + i * outW;
+                    if (!vectors)
                     {
-                        best = Inside(image, g, at);
+                        for (var j = 0; j < outW; j++) Window(image, target, top + 2 * j, py + o + j, pdy + o + j, backward, positiveOnly, g);
+                        continue;
                     }
-                    else
+                    // Rows shorter than eight windows run as one group with the lanes past the row masked off.
+                    var lanes = Math.Min(8, outW);
+                    for (var j = 0; ; j += 8)
                     {
-                        (best, var max) = (at, a);
-                        if (b > max) (best, max) = (at + 1, b);
-                        if (c > max) (best, max) = (at + w, c);
-                        if (d > max) best = at + w + 1;
+                        var at = Math.Min(j, outW - lanes);
+                        var done = backward
+                            ? EightBackward(image + top + 2 * at, w, pdy + o + at, target + top + 2 * at, positiveOnly, lanes)
+                            : EightForward(image + top + 2 * at, w, py + o + at, lanes);
+                        if (!done)
+                            for (var k = at; k < at + lanes; k++) Window(image, target, top + 2 * k, py + o + k, pdy + o + k, backward, positiveOnly, g);
+                        if (at == outW - lanes) break;
                     }
-                    if (backward)
-                    {
-                        // Every element of the window is written: the winner gets dy, the others 0.
-                        var target = dx.Slice(plane * size + at);
-                        target[0] = 0f;
-                        target[1] = 0f;
-                        target[w] = 0f;
-                        target[w + 1] = 0f;
-                        if (!positiveOnly || image[best] > 0f) target[best - at] = dy[o];
-                    }
-                    else y[o] = image[best];
                 }
             }
         }
+    }
+
+    /// <summary>One window at <paramref name="at"/> of an image plane: its max into *y, or dy to its winner in the dx plane.</summary>
+    private static unsafe void Window(float* image, float* dx, int at, float* y, float* dy, bool backward, bool positiveOnly, in Conv2dGeometry g)
+    {
+        var w = g.Width;
+        float a = image[at], b = image[at + 1], c = image[at + w], d = image[at + w + 1];
+        int best;
+        if (float.IsNaN(a + b + c + d))
+        {
+            best = Inside(new ReadOnlySpan<float>(image, g.Height * w), g, at);
+        }
+        else
+        {
+            (best, var max) = (at, a);
+            if (b > max) (best, max) = (at + 1, b);
+            if (c > max) (best, max) = (at + w, c);
+            if (d > max) best = at + w + 1;
+        }
+        if (backward)
+        {
+            // Every element of the window is written: the winner gets dy, the others 0.
+            dx[at] = 0f;
+            dx[at + 1] = 0f;
+            dx[at + w] = 0f;
+            dx[at + w + 1] = 0f;
+            if (!positiveOnly || image[best] > 0f) dx[best] = *dy;
+        }
+        else *y = image[best];
+    }
+
+    /// <summary>Lanes below <paramref name="count"/> set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> FirstLanes(int count) =>
+        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
+
+    /// <summary>The even and odd elements of 2·lanes consecutive floats (zeros past them), each in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe (Vector256<float> Even, Vector256<float> Odd) Split(float* at, int lanes)
+    {
+        var (lo, hi) = lanes == 8
+            ? (Avx.LoadVector256(at), Avx.LoadVector256(at + 8))
+            : (Avx.MaskLoad(at, FirstLanes(2 * lanes)), Avx.MaskLoad(at + 8, FirstLanes(2 * lanes - 8)));
+        // Shuffle picks within 128-bit lanes ([0 2 8 10 | 4 6 12 14]); the permute puts the 64-bit pairs in order.
+        var even = Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+        var odd = Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
+        return (even, odd);
+    }
+
+    /// <summary>Stores a[0] b[0] a[1] b[1] … up to lane <paramref name="lanes"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Interleave(float* at, Vector256<float> a, Vector256<float> b, int lanes)
+    {
+        var (lo, hi) = (Avx.UnpackLow(a, b), Avx.UnpackHigh(a, b));
+        var (first, second) = (Avx.Permute2x128(lo, hi, 0x20), Avx.Permute2x128(lo, hi, 0x31));
+        if (lanes == 8)
+        {
+            Avx.Store(at, first);
+            Avx.Store(at + 8, second);
+            return;
+        }
+        Avx.MaskStore(at, FirstLanes(2 * lanes), first);
+        Avx.MaskStore(at + 8, FirstLanes(2 * lanes - 8), second);
+    }
+
+    /// <summary>Up to eight windows' maxima from two rows; false (nothing written) when a NaN is among them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe bool EightForward(float* top, int w, float* y, int lanes)
+    {
+        var (a, b) = Split(top, lanes);
+        var (c, d) = Split(top + w, lanes);
+        if (HasNaN(a, b, c, d)) return false;
+        var max = Avx.Max(Avx.Max(a, b), Avx.Max(c, d));
+        if (lanes == 8) Avx.Store(y, max);
+        else Avx.MaskStore(y, FirstLanes(lanes), max);
+        return true;
+    }
+
+    /// <summary>
+    /// Up to eight windows' gradients: dy to the first largest of each window's four (row-major, as the scalar
+    /// search), zeros to the rest; false (nothing written) when a NaN is among them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe bool EightBackward(float* top, int w, float* dy, float* dx, bool positiveOnly, int lanes)
+    {
+        var (a, b) = Split(top, lanes);
+        var (c, d) = Split(top + w, lanes);
+        if (HasNaN(a, b, c, d)) return false;
+        var max = Avx.Max(Avx.Max(a, b), Avx.Max(c, d));
+        var gradient = lanes == 8 ? Avx.LoadVector256(dy) : Avx.MaskLoad(dy, FirstLanes(lanes));
+        if (positiveOnly) gradient = Avx.And(gradient, Avx.CompareGreaterThan(max, Vector256<float>.Zero));
+        var isA = Avx.CompareEqual(a, max);
+        var isB = Avx.AndNot(isA, Avx.CompareEqual(b, max));
+        var taken = Avx.Or(isA, isB);
+        var isC = Avx.AndNot(taken, Avx.CompareEqual(c, max));
+        var isD = Avx.AndNot(Avx.Or(taken, isC), Vector256<float>.AllBitsSet);
+        Interleave(dx, Avx.And(gradient, isA), Avx.And(gradient, isB), lanes);
+        Interleave(dx + w, Avx.And(gradient, isC), Avx.And(gradient, isD), lanes);
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool HasNaN(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
+    {
+        var ordered = Avx.And(Avx.CompareOrdered(a, b), Avx.CompareOrdered(c, d));
+        return Avx.MoveMask(ordered) != 0xFF;
     }
 
     private static int Winner(ReadOnlySpan<float> image, Conv2dGeometry g, int i, int j)

@@ -110,9 +110,13 @@ public class ConvolutionTests
     }
 
     [Theory]
-    [InlineData(6, 8)]
-    [InlineData(7, 5)]
-    public void Plain_two_by_two_pooling_matches_the_reference_with_ties_and_a_nan(int height, int width)
+    [InlineData(6, 8, false)]
+    [InlineData(7, 5, false)]
+    [InlineData(6, 34, false)] // rows of 17 windows: eight at a time, the last eight overlapping
+    [InlineData(5, 17, false)]
+    [InlineData(6, 34, true)]
+    [InlineData(7, 5, true)]
+    public void Plain_two_by_two_pooling_matches_the_reference_with_ties_and_a_nan(int height, int width, bool positiveOnly)
     {
         // [2, 3, H, W] pooled 2×2 with stride 2: the common case has a path of its own.
         var g = new Conv2dGeometry(2, 3, height, width, 3, height / 2, width / 2, 2, 2, 2, 2, 0, 0, 1, 1, 3);
@@ -122,10 +126,12 @@ public class ConvolutionTests
         // dx starts as NaN: the kernel must write every element, those of no window's winner included.
         var (y, dx) = (new float[g.OutputSize], Enumerable.Repeat(float.NaN, g.InputSize).ToArray());
         Pooling.MaxPool2d(x, y, g);
-        Pooling.MaxPool2dBackward(x, dy, dx, g);
+        Pooling.MaxPool2dBackward(x, dy, dx, g, positiveOnly);
         var (ry, rdx) = (new double[y.Length], new double[dx.Length]);
         PoolingReference.MaxPool2d<double>(TestData.ToDouble(x), ry, g);
         PoolingReference.MaxPool2dBackward<double>(TestData.ToDouble(x), TestData.ToDouble(dy), rdx, g);
+        // The fused ReLU gradient: only winners above zero pass dy on.
+        if (positiveOnly) for (var k = 0; k < rdx.Length; k++) rdx[k] = x[k] > 0f ? rdx[k] : 0.0;
         for (var k = 0; k < y.Length; k++)
         {
             if (double.IsNaN(ry[k])) float.IsNaN(y[k]).ShouldBeTrue($"y[{k}]");
