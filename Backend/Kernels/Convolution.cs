@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Dlc.Backend.Gemm;
 
 namespace Dlc.Backend.Kernels;
@@ -28,6 +30,7 @@ public sealed unsafe class Conv2dKernel
     private readonly int _samples;
     private readonly SampleParallel.RangeBody _forward, _inputGrad, _weightGrad;
     private readonly WinogradConvolution? _winograd;
+    private readonly bool _fewTaps;
     private float* _x, _w, _bias, _y;
     private bool _relu;
 
@@ -43,6 +46,7 @@ public sealed unsafe class Conv2dKernel
         _scratch = scratch;
         _partials = partials;
         _samples = SamplesPerProduct(g);
+        _fewTaps = FewTaps(g);
         (_forward, _inputGrad, _weightGrad) = (ForwardRange, InputGradRange, WeightGradRange);
     }
 
@@ -136,11 +140,28 @@ public sealed unsafe class Conv2dKernel
         return ((IntPtr)columns, (IntPtr)(columns + (long)_g.Patch * _g.Positions * _samples));
     }
 
+    /// <summary>
+    /// A window of at most 16 taps over one group (a 3×3 convolution of a grey image, say): a product with so
+    /// short an inner dimension is all packing and stores, so the forward pass and the weight gradient loop
+    /// over the unrolled rows directly, eight positions at a time.
+    /// </summary>
+    private static bool FewTaps(Conv2dGeometry g) =>
+        g.Groups == 1 && g.Patch <= 16 && g.Positions >= 8 && Vector256.IsHardwareAccelerated;
+
     private void ForwardRange(int part, int start, int end)
     {
         var g = _g;
         var (c, r) = Scratch(part);
         float* col = (float*)c, rows = (float*)r;
+        if (_fewTaps)
+        {
+            for (var n = start; n < end; n++)
+            {
+                Convolution.Unroll(_x, col, g.Positions, g, n, 0);
+                ForwardFewTaps(col, _y + (long)n * g.OutChannels * g.Positions);
+            }
+            return;
+        }
         var (patch, positions, kg) = (g.Patch, g.Positions, g.OutPerGroup);
         for (var n0 = start; n0 < end; n0 += _samples)
         {
@@ -212,6 +233,16 @@ public sealed unsafe class Conv2dKernel
         float* col = (float*)c, rows = (float*)r;
         var (patch, positions, kg) = (g.Patch, g.Positions, g.OutPerGroup);
         var dw = part == 0 ? _w : _partials + (long)(part - 1) * g.WeightSize;
+        if (_fewTaps)
+        {
+            new Span<float>(dw, g.WeightSize).Clear();
+            for (var n = start; n < end; n++)
+            {
+                Convolution.Unroll(_x, col, positions, g, n, 0);
+                WeightGradFewTaps(col, _y + (long)n * g.OutChannels * positions, dw);
+            }
+            return;
+        }
         for (var n0 = start; n0 < end; n0 += _samples)
         {
             var s = Math.Min(_samples, end - n0);
@@ -223,6 +254,52 @@ public sealed unsafe class Conv2dKernel
                 if (s > 1) Gather(_y, rows, g, n0, s, group);
                 _gemm.Sgemm(false, true, kg, patch, ld, 1f, dy, ld, col, ld, n0 == start ? 0f : 1f,
                     dw + (long)group * kg * patch, patch);
+            }
+        }
+    }
+
+    /// <summary>y[k, p] = bias[k] + Σ over taps t of w[k, t]·col[t, p] for one sample (then the fused ReLU); the last group of eight overlaps the one before it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ForwardFewTaps(float* col, float* y)
+    {
+        var (patch, positions) = (_g.Patch, _g.Positions);
+        var floor = Vector256.Create(_relu ? 0f : float.NegativeInfinity);
+        for (var p0 = 0; ; p0 += 8)
+        {
+            var p = Math.Min(p0, positions - 8);
+            for (var k = 0; k < _g.OutChannels; k++)
+            {
+                var acc = Vector256.Create(_bias is null ? 0f : _bias[k]);
+                var wk = _w + k * patch;
+                for (var t = 0; t < patch; t++) acc = Vector256.FusedMultiplyAdd(Vector256.Create(wk[t]), Vector256.Load(col + t * positions + p), acc);
+                Vector256.Max(acc, floor).Store(y + (long)k * positions + p);
+            }
+            if (p == positions - 8) break;
+        }
+    }
+
+    /// <summary>dw[k, t] += Σ over positions p of dy[k, p]·col[t, p] for one sample: one accumulator per tap, eight positions at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void WeightGradFewTaps(float* col, float* dy, float* dw)
+    {
+        var (patch, positions) = (_g.Patch, _g.Positions);
+        var acc = stackalloc Vector256<float>[16];
+        var whole = positions / 8 * 8;
+        for (var k = 0; k < _g.OutChannels; k++)
+        {
+            var dyk = dy + (long)k * positions;
+            for (var t = 0; t < patch; t++) acc[t] = Vector256<float>.Zero;
+            for (var p = 0; p < whole; p += 8)
+            {
+                var d = Vector256.Load(dyk + p);
+                for (var t = 0; t < patch; t++) acc[t] = Vector256.FusedMultiplyAdd(d, Vector256.Load(col + t * positions + p), acc[t]);
+            }
+            var dwk = dw + k * patch;
+            for (var t = 0; t < patch; t++)
+            {
+                var sum = Vector256.Sum(acc[t]);
+                for (var p = whole; p < positions; p++) sum += dyk[p] * col[t * positions + p];
+                dwk[t] += sum;
             }
         }
     }

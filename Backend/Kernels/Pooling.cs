@@ -136,50 +136,16 @@ public static class Pooling
         else *y = image[best];
     }
 
-    /// <summary>Lanes below <paramref name="count"/> set.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> FirstLanes(int count) =>
-        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
-
-    /// <summary>The even and odd elements of 2·lanes consecutive floats (zeros past them), each in order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (Vector256<float> Even, Vector256<float> Odd) Split(float* at, int lanes)
-    {
-        var (lo, hi) = lanes == 8
-            ? (Avx.LoadVector256(at), Avx.LoadVector256(at + 8))
-            : (Avx.MaskLoad(at, FirstLanes(2 * lanes)), Avx.MaskLoad(at + 8, FirstLanes(2 * lanes - 8)));
-        // Shuffle picks within 128-bit lanes ([0 2 8 10 | 4 6 12 14]); the permute puts the 64-bit pairs in order.
-        var even = Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
-        var odd = Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
-        return (even, odd);
-    }
-
-    /// <summary>Stores a[0] b[0] a[1] b[1] … up to lane <paramref name="lanes"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Interleave(float* at, Vector256<float> a, Vector256<float> b, int lanes)
-    {
-        var (lo, hi) = (Avx.UnpackLow(a, b), Avx.UnpackHigh(a, b));
-        var (first, second) = (Avx.Permute2x128(lo, hi, 0x20), Avx.Permute2x128(lo, hi, 0x31));
-        if (lanes == 8)
-        {
-            Avx.Store(at, first);
-            Avx.Store(at + 8, second);
-            return;
-        }
-        Avx.MaskStore(at, FirstLanes(2 * lanes), first);
-        Avx.MaskStore(at + 8, FirstLanes(2 * lanes - 8), second);
-    }
-
     /// <summary>Up to eight windows' maxima from two rows; false (nothing written) when a NaN is among them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe bool EightForward(float* top, int w, float* y, int lanes)
     {
-        var (a, b) = Split(top, lanes);
-        var (c, d) = Split(top + w, lanes);
+        var (a, b) = EvenOdd.Split(top, lanes);
+        var (c, d) = EvenOdd.Split(top + w, lanes);
         if (HasNaN(a, b, c, d)) return false;
         var max = Avx.Max(Avx.Max(a, b), Avx.Max(c, d));
         if (lanes == 8) Avx.Store(y, max);
-        else Avx.MaskStore(y, FirstLanes(lanes), max);
+        else Avx.MaskStore(y, EvenOdd.FirstLanes(lanes), max);
         return true;
     }
 
@@ -190,19 +156,19 @@ public static class Pooling
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe bool EightBackward(float* top, int w, float* dy, float* dx, bool positiveOnly, int lanes)
     {
-        var (a, b) = Split(top, lanes);
-        var (c, d) = Split(top + w, lanes);
+        var (a, b) = EvenOdd.Split(top, lanes);
+        var (c, d) = EvenOdd.Split(top + w, lanes);
         if (HasNaN(a, b, c, d)) return false;
         var max = Avx.Max(Avx.Max(a, b), Avx.Max(c, d));
-        var gradient = lanes == 8 ? Avx.LoadVector256(dy) : Avx.MaskLoad(dy, FirstLanes(lanes));
+        var gradient = lanes == 8 ? Avx.LoadVector256(dy) : Avx.MaskLoad(dy, EvenOdd.FirstLanes(lanes));
         if (positiveOnly) gradient = Avx.And(gradient, Avx.CompareGreaterThan(max, Vector256<float>.Zero));
         var isA = Avx.CompareEqual(a, max);
         var isB = Avx.AndNot(isA, Avx.CompareEqual(b, max));
         var taken = Avx.Or(isA, isB);
         var isC = Avx.AndNot(taken, Avx.CompareEqual(c, max));
         var isD = Avx.AndNot(Avx.Or(taken, isC), Vector256<float>.AllBitsSet);
-        Interleave(dx, Avx.And(gradient, isA), Avx.And(gradient, isB), lanes);
-        Interleave(dx + w, Avx.And(gradient, isC), Avx.And(gradient, isD), lanes);
+        EvenOdd.Interleave(dx, Avx.And(gradient, isA), Avx.And(gradient, isB), lanes);
+        EvenOdd.Interleave(dx + w, Avx.And(gradient, isC), Avx.And(gradient, isD), lanes);
         return true;
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Dlc.Backend.Gemm;
 
 namespace Dlc.Backend.Kernels;
@@ -32,7 +33,7 @@ internal sealed unsafe class WinogradConvolution
     private readonly IGemm _gemm;
     private readonly SampleParallel? _parallel;
     private readonly Layout _l;
-    private readonly float* _scratch, _filters, _partials;
+    private readonly float* _scratch, _filters, _staging, _partials;
     private readonly SampleParallel.RangeBody _forward, _inputGrad, _weightGrad;
     private float* _x, _bias, _y;
     private bool _relu;
@@ -47,7 +48,7 @@ internal sealed unsafe class WinogradConvolution
     public static (int Scratch, int Partials) ScratchLengths(Conv2dGeometry g, int threads)
     {
         var l = new Layout(g);
-        return (l.PerThread * threads + l.Filters, l.Filters * (threads - 1));
+        return (l.PerThread * threads + 2 * l.Filters, l.Filters * (threads - 1));
     }
 
     public WinogradConvolution(Conv2dGeometry g, IGemm gemm, SampleParallel? parallel, float* scratch, float* partials)
@@ -56,7 +57,8 @@ internal sealed unsafe class WinogradConvolution
         (_g, _gemm, _parallel) = (g, gemm, parallel);
         _l = new Layout(g);
         _filters = scratch;
-        _scratch = scratch + _l.Filters;
+        _staging = scratch + _l.Filters;
+        _scratch = scratch + 2 * _l.Filters;
         _partials = partials;
         (_forward, _inputGrad, _weightGrad) = (ForwardRange, InputGradRange, WeightGradRange);
     }
@@ -76,30 +78,37 @@ internal sealed unsafe class WinogradConvolution
             (TilesH, TilesW) = ((g.OutHeight + 1) / 2, (g.OutWidth + 1) / 2);
             Tiles = TilesH * TilesW;
             Samples = Math.Clamp((TargetTiles + Tiles - 1) / Tiles, 1, Math.Max(1, g.Batch));
-            Ld = Samples * Tiles + Lanes;
+            Ld = Whole(Samples * Tiles) + Lanes;
             PaddedH = 2 * TilesH + 2;
             Half = TilesW + 1 + Lanes;
-            PerThread = Points * (g.Channels + g.OutChannels) * Ld + 2 * PaddedH * Half;
+            PerThread = Points * (g.Channels + g.OutChannels) * Ld + 2 * (PaddedH * Half + Lanes);
             Filters = Points * g.OutChannels * g.Channels;
         }
     }
 
     private int Threads => _parallel?.Threads ?? 1;
 
-    /// <summary>A thread's transformed inputs [16, C, Ld], products [16, K, Ld] and two half-planes.</summary>
+    /// <summary>
+    /// Tile columns rounded up to whole 16-column strips of the GEMM's micro-tile: the forward product and
+    /// the input gradient's compute the extra columns (from slack, never read back) rather than an edge
+    /// strip through scratch. The weight gradient sums over tiles, so it takes the exact count.
+    /// </summary>
+    private static int Whole(int tiles) => (tiles + 15) / 16 * 16;
+
+    /// <summary>A thread's transformed inputs [16, C, Ld], products [16, K, Ld] and two half-planes (each with a vector of slack).</summary>
     private (IntPtr Inputs, IntPtr Products, IntPtr Even, IntPtr Odd) Scratch(int part)
     {
         var inputs = _scratch + (long)part * _l.PerThread;
         var products = inputs + (long)Points * _g.Channels * _l.Ld;
         var even = products + (long)Points * _g.OutChannels * _l.Ld;
-        return ((IntPtr)inputs, (IntPtr)products, (IntPtr)even, (IntPtr)(even + (long)_l.PaddedH * _l.Half));
+        return ((IntPtr)inputs, (IntPtr)products, (IntPtr)even, (IntPtr)(even + (long)_l.PaddedH * _l.Half + Lanes));
     }
 
     /// <summary>y = conv(x, w) + bias, or max(0, that) when <paramref name="relu"/>; <paramref name="bias"/> may be null.</summary>
     public void Forward(float* x, float* w, float* bias, float* y, bool relu = false)
     {
         _relu = relu;
-        TransformFilters(w, _filters, _g.OutChannels, _g.Channels);
+        TransformFilters(w, _filters, _staging, _g.OutChannels, _g.Channels);
         _x = x;
         _bias = bias;
         _y = y;
@@ -109,7 +118,7 @@ internal sealed unsafe class WinogradConvolution
     /// <summary>dx = the input gradient of the convolution for dy (overwritten).</summary>
     public void InputGrad(float* dy, float* w, float* dx)
     {
-        TransformFilters(w, _filters, _g.OutChannels, _g.Channels);
+        TransformFilters(w, _filters, _staging, _g.OutChannels, _g.Channels);
         _x = dy;
         _y = dx;
         Run(_inputGrad);
@@ -147,7 +156,7 @@ internal sealed unsafe class WinogradConvolution
             var t = s * _l.Tiles;
             for (var i = 0; i < s; i++) TransformInputs(n0 + i, v + i * _l.Tiles, even, odd);
             for (var xi = 0; xi < Points; xi++)
-                _gemm.Sgemm(false, false, k, t, c, 1f, _filters + (long)xi * k * c, c, v + (long)xi * c * ld, ld, 0f, m + (long)xi * k * ld, ld);
+                _gemm.Sgemm(false, false, k, Whole(t), c, 1f, _filters + (long)xi * k * c, c, v + (long)xi * c * ld, ld, 0f, m + (long)xi * k * ld, ld);
             for (var i = 0; i < s; i++) TransformOutputs(m + i * _l.Tiles, n0 + i, even, odd);
         }
     }
@@ -163,7 +172,7 @@ internal sealed unsafe class WinogradConvolution
             var t = s * _l.Tiles;
             for (var i = 0; i < s; i++) TransformOutputGrads(_x, n0 + i, dm + i * _l.Tiles, even, odd);
             for (var xi = 0; xi < Points; xi++)
-                _gemm.Sgemm(true, false, c, t, k, 1f, _filters + (long)xi * k * c, c, dm + (long)xi * k * ld, ld, 0f, dv + (long)xi * c * ld, ld);
+                _gemm.Sgemm(true, false, c, Whole(t), k, 1f, _filters + (long)xi * k * c, c, dm + (long)xi * k * ld, ld, 0f, dv + (long)xi * c * ld, ld);
             for (var i = 0; i < s; i++) ScatterInputGrads(dv + i * _l.Tiles, n0 + i, even, odd);
         }
     }
@@ -188,34 +197,41 @@ internal sealed unsafe class WinogradConvolution
         }
     }
 
-    /// <summary>U[ξ, k, c] = (G g[k, c] Gᵀ)[ξ] for every filter.</summary>
-    internal static void TransformFilters(float* w, float* u, int outChannels, int channels)
+    /// <summary>
+    /// U[ξ, k, c] = (G g[k, c] Gᵀ)[ξ] for every filter: each filter's 16 points go to <paramref name="staging"/>
+    /// side by side, then out point by point, so every write is sequential.
+    /// </summary>
+    internal static void TransformFilters(float* w, float* u, float* staging, int outChannels, int channels)
     {
-        var plane = (long)outChannels * channels;
+        var filters = outChannels * channels;
         var r = stackalloc float[12];
-        for (var k = 0; k < outChannels; k++)
-            for (var c = 0; c < channels; c++)
+        for (var f = 0; f < filters; f++)
+        {
+            var g = w + (long)f * 9;
+            // G g: four rows of three.
+            for (var j = 0; j < 3; j++)
             {
-                var g = w + ((long)k * channels + c) * 9;
-                // G g: four rows of three.
-                for (var j = 0; j < 3; j++)
-                {
-                    float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
-                    r[j] = g0;
-                    r[3 + j] = 0.5f * (g0 + g1 + g2);
-                    r[6 + j] = 0.5f * (g0 - g1 + g2);
-                    r[9 + j] = g2;
-                }
-                var at = u + (long)k * channels + c;
-                for (var i = 0; i < 4; i++)
-                {
-                    float r0 = r[3 * i], r1 = r[3 * i + 1], r2 = r[3 * i + 2];
-                    at[(4 * i) * plane] = r0;
-                    at[(4 * i + 1) * plane] = 0.5f * (r0 + r1 + r2);
-                    at[(4 * i + 2) * plane] = 0.5f * (r0 - r1 + r2);
-                    at[(4 * i + 3) * plane] = r2;
-                }
+                float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+                r[j] = g0;
+                r[3 + j] = 0.5f * (g0 + g1 + g2);
+                r[6 + j] = 0.5f * (g0 - g1 + g2);
+                r[9 + j] = g2;
             }
+            var at = staging + (long)f * Points;
+            for (var i = 0; i < 4; i++)
+            {
+                float r0 = r[3 * i], r1 = r[3 * i + 1], r2 = r[3 * i + 2];
+                at[4 * i] = r0;
+                at[4 * i + 1] = 0.5f * (r0 + r1 + r2);
+                at[4 * i + 2] = 0.5f * (r0 - r1 + r2);
+                at[4 * i + 3] = r2;
+            }
+        }
+        for (var xi = 0; xi < Points; xi++)
+        {
+            var plane = u + (long)xi * filters;
+            for (var f = 0; f < filters; f++) plane[f] = staging[(long)f * Points + xi];
+        }
     }
 
     /// <summary>dw[k, c] = Gᵀ dU[·, k, c] G for every filter (overwritten).</summary>
@@ -263,41 +279,55 @@ internal sealed unsafe class WinogradConvolution
             for (var th = 0; th < _l.TilesH; th++)
                 for (var tw = 0; tw < tilesW; tw += Lanes)
                 {
-                    var at = 2 * th * half + tw;
                     // Row r of the windows: columns 2t, 2t+1, 2t+2, 2t+3 are even[t], odd[t], even[t+1], odd[t+1].
-                    var (d00, d01, d02, d03) = Window(even, odd, at);
-                    var (d10, d11, d12, d13) = Window(even, odd, at + half);
-                    var (d20, d21, d22, d23) = Window(even, odd, at + 2 * half);
-                    var (d30, d31, d32, d33) = Window(even, odd, at + 3 * half);
-                    var o = col + th * tilesW + tw;
+                    float* e = even + 2 * th * half + tw, f = odd + 2 * th * half + tw;
+                    Vector256<float> d00 = Vector256.Load(e), d01 = Vector256.Load(f), d02 = Vector256.Load(e + 1), d03 = Vector256.Load(f + 1);
+                    e += half;
+                    f += half;
+                    Vector256<float> d10 = Vector256.Load(e), d11 = Vector256.Load(f), d12 = Vector256.Load(e + 1), d13 = Vector256.Load(f + 1);
+                    e += half;
+                    f += half;
+                    Vector256<float> d20 = Vector256.Load(e), d21 = Vector256.Load(f), d22 = Vector256.Load(e + 1), d23 = Vector256.Load(f + 1);
+                    e += half;
+                    f += half;
+                    Vector256<float> d30 = Vector256.Load(e), d31 = Vector256.Load(f), d32 = Vector256.Load(e + 1), d33 = Vector256.Load(f + 1);
                     // Bᵀ d row by row (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then · B along each row.
-                    StoreRow(o, point, 0, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
-                    StoreRow(o, point, 4, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
-                    StoreRow(o, point, 8, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
-                    StoreRow(o, point, 12, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
+                    var o = col + th * tilesW + tw;
+                    Vector256<float> t0 = d00 - d20, t1 = d01 - d21, t2 = d02 - d22, t3 = d03 - d23;
+                    (t0 - t2).Store(o);
+                    (t1 + t2).Store(o += point);
+                    (t2 - t1).Store(o += point);
+                    (t1 - t3).Store(o += point);
+                    (t0, t1, t2, t3) = (d10 + d20, d11 + d21, d12 + d22, d13 + d23);
+                    (t0 - t2).Store(o += point);
+                    (t1 + t2).Store(o += point);
+                    (t2 - t1).Store(o += point);
+                    (t1 - t3).Store(o += point);
+                    (t0, t1, t2, t3) = (d20 - d10, d21 - d11, d22 - d12, d23 - d13);
+                    (t0 - t2).Store(o += point);
+                    (t1 + t2).Store(o += point);
+                    (t2 - t1).Store(o += point);
+                    (t1 - t3).Store(o += point);
+                    (t0, t1, t2, t3) = (d10 - d30, d11 - d31, d12 - d32, d13 - d33);
+                    (t0 - t2).Store(o += point);
+                    (t1 + t2).Store(o += point);
+                    (t2 - t1).Store(o += point);
+                    (t1 - t3).Store(o + point);
                 }
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Window(float* even, float* odd, int at) =>
-        (Vector256.Load(even + at), Vector256.Load(odd + at), Vector256.Load(even + at + 1), Vector256.Load(odd + at + 1));
-
-    /// <summary>One row of Bᵀ d times B: points first..first+3 of eight tiles.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(float* o, long point, int first, Vector256<float> t0, Vector256<float> t1, Vector256<float> t2, Vector256<float> t3)
-    {
-        (t0 - t2).Store(o + first * point);
-        (t1 + t2).Store(o + (first + 1) * point);
-        (t2 - t1).Store(o + (first + 2) * point);
-        (t1 - t3).Store(o + (first + 3) * point);
-    }
-
-    /// <summary>A channel plane, zero-padded, split into its even and odd columns (every row of both half-planes written).</summary>
+    /// <summary>
+    /// A channel plane, zero-padded, split into its even and odd columns (every row of both half-planes
+    /// written). With AVX2 each row is laid into a zero-bordered line and split sixteen floats at a time.
+    /// </summary>
     private void SplitPadded(float* source, float* even, float* odd)
     {
         var g = _g;
         var half = _l.Half;
+        var line = stackalloc float[2 * half + 2 * Lanes];
+        var vectors = Avx2.IsSupported;
+        var width = Math.Min(g.Width, 2 * half - g.PadLeft);
         for (var r = 0; r < _l.PaddedH; r++)
         {
             var e = even + (long)r * half;
@@ -310,12 +340,35 @@ internal sealed unsafe class WinogradConvolution
                 continue;
             }
             var row = source + (long)h * g.Width;
+            if (vectors)
+            {
+                SplitRow(row, width, g.PadLeft, line, e, o, half);
+                continue;
+            }
             for (var t = 0; t < half; t++)
             {
                 var q = 2 * t - g.PadLeft;
                 e[t] = (uint)q < (uint)g.Width ? row[q] : 0f;
                 o[t] = (uint)(q + 1) < (uint)g.Width ? row[q + 1] : 0f;
             }
+        }
+    }
+
+    /// <summary>
+    /// e[t] = line[2t], o[t] = line[2t + 1] for t &lt; half, where line is <paramref name="width"/> floats of
+    /// <paramref name="row"/> after <paramref name="left"/> zeros and zeros after. Writes up to a vector past
+    /// <paramref name="half"/> in e and o (the next row, or the half-plane's slack).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SplitRow(float* row, int width, int left, float* line, float* e, float* o, int half)
+    {
+        new Span<float>(line, 2 * half + 2 * Lanes).Clear();
+        new ReadOnlySpan<float>(row, width).CopyTo(new Span<float>(line + left, width));
+        for (var t = 0; t < half; t += Lanes)
+        {
+            var (ev, od) = EvenOdd.Split(line + 2 * t);
+            ev.Store(e + t);
+            od.Store(o + t);
         }
     }
 
@@ -337,10 +390,12 @@ internal sealed unsafe class WinogradConvolution
                 {
                     var o = col + th * tilesW + tw;
                     // Aᵀ M: u = rows 0 + 1 + 2, w = rows 1 − 2 − 3; then · A along each.
-                    var (u0, w0) = Column(o, point, 0);
-                    var (u1, w1) = Column(o, point, 1);
-                    var (u2, w2) = Column(o, point, 2);
-                    var (u3, w3) = Column(o, point, 3);
+                    Vector256<float> m0 = Vector256.Load(o), m1 = Vector256.Load(o + point), m2 = Vector256.Load(o + 2 * point), m3 = Vector256.Load(o + 3 * point);
+                    Vector256<float> m4 = Vector256.Load(o + 4 * point), m5 = Vector256.Load(o + 5 * point), m6 = Vector256.Load(o + 6 * point), m7 = Vector256.Load(o + 7 * point);
+                    Vector256<float> m8 = Vector256.Load(o + 8 * point), m9 = Vector256.Load(o + 9 * point), m10 = Vector256.Load(o + 10 * point), m11 = Vector256.Load(o + 11 * point);
+                    Vector256<float> m12 = Vector256.Load(o + 12 * point), m13 = Vector256.Load(o + 13 * point), m14 = Vector256.Load(o + 14 * point), m15 = Vector256.Load(o + 15 * point);
+                    Vector256<float> u0 = m0 + m4 + m8, u1 = m1 + m5 + m9, u2 = m2 + m6 + m10, u3 = m3 + m7 + m11;
+                    Vector256<float> w0 = m4 - m8 - m12, w1 = m5 - m9 - m13, w2 = m6 - m10 - m14, w3 = m7 - m11 - m15;
                     var at = 2 * th * half + tw;
                     Vector256.Max(u0 + u1 + u2 + bias, floor).Store(even + at);
                     Vector256.Max(u1 - u2 - u3 + bias, floor).Store(odd + at);
@@ -351,18 +406,12 @@ internal sealed unsafe class WinogradConvolution
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float> U, Vector256<float> W) Column(float* o, long point, int j)
-    {
-        var (m0, m1) = (Vector256.Load(o + j * point), Vector256.Load(o + (4 + j) * point));
-        var (m2, m3) = (Vector256.Load(o + (8 + j) * point), Vector256.Load(o + (12 + j) * point));
-        return (m0 + m1 + m2, m1 - m2 - m3);
-    }
-
     /// <summary>plane[h, w] = (even or odd)[h + top, (w + left) / 2] for an H×W plane: the half-planes put back together.</summary>
     private void Merge(float* even, float* odd, float* plane, int height, int width, int top, int left)
     {
         var half = _l.Half;
+        var line = stackalloc float[2 * half + 2 * Lanes];
+        var vectors = Avx2.IsSupported;
         for (var h = 0; h < height; h++)
         {
             var row = plane + (long)h * width;
@@ -374,6 +423,13 @@ internal sealed unsafe class WinogradConvolution
             }
             var e = even + (long)r * half;
             var o = odd + (long)r * half;
+            if (vectors)
+            {
+                // Entries past a row's tiles are zero (gradients) or never copied (outputs).
+                for (var t = 0; t < half; t += Lanes) EvenOdd.Interleave(line + 2 * t, Vector256.Load(e + t), Vector256.Load(o + t));
+                new ReadOnlySpan<float>(line + left, width).CopyTo(new Span<float>(row, width));
+                continue;
+            }
             for (var w = 0; w < width; w++)
             {
                 var q = w + left;
@@ -390,6 +446,7 @@ internal sealed unsafe class WinogradConvolution
         var (half, tilesW, ld) = (_l.Half, _l.TilesW, _l.Ld);
         var (oh, ow) = (g.OutHeight, g.OutWidth);
         var point = (long)g.OutChannels * ld;
+        var line = stackalloc float[2 * half + 2 * Lanes];
         for (var k = 0; k < g.OutChannels; k++)
         {
             var plane = dy + ((long)n * g.OutChannels + k) * oh * ow;
@@ -404,6 +461,11 @@ internal sealed unsafe class WinogradConvolution
                     continue;
                 }
                 var row = plane + (long)r * ow;
+                if (Avx2.IsSupported)
+                {
+                    SplitRow(row, ow, 0, line, e, o, half);
+                    continue;
+                }
                 for (var t = 0; t < half; t++)
                 {
                     e[t] = 2 * t < ow ? row[2 * t] : 0f;

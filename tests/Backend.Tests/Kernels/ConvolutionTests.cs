@@ -8,9 +8,9 @@ namespace Dlc.Backend.Tests.Kernels;
 /// <summary>
 /// The im2col convolution and the max pooling kernels against their plain-loop references, over odd shapes:
 /// uneven padding, strides and dilations that leave columns unread, groups, non-square windows and a 1×1
-/// window. The scratch holds two samples, so a batch of three runs as two chunks of different widths. Each
-/// output of a convolution is a sum of at most C/G·KH·KW products, so float sums of N(0, 1) values stay within
-/// 1e-5 of the double reference; max pooling moves values and is exact.
+/// window, and windows of at most 16 taps. The scratch holds two samples, so a batch of three runs as two
+/// chunks of different widths. Each output of a convolution is a sum of at most C/G·KH·KW products, so float
+/// sums of N(0, 1) values stay within 1e-5 of the double reference; max pooling moves values and is exact.
 /// </summary>
 public class ConvolutionTests
 {
@@ -23,6 +23,9 @@ public class ConvolutionTests
         [2, 6, 6, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6],
         [2, 5, 4, 3, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1],
         [1, 3, 11, 5, 5, 5, 3, 3, 1, 0, 2, 2, 0, 1, 2, 1],
+        // At most 16 taps (a grey image's 3×3, a 2×2 over two channels): loops over the unrolled rows, no product.
+        [3, 1, 7, 6, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+        [2, 2, 5, 9, 4, 2, 2, 1, 2, 0, 1, 1, 0, 1, 1, 1],
     ];
 
     public static TheoryData<int> ShapeIndices() => [.. Enumerable.Range(0, Shapes.Length)];
