@@ -33,6 +33,13 @@ public sealed partial class ExecutionPlan : IDisposable
     // Steps that also apply the ReLU (or its gradient) that follows them (see ReluFusion).
     private readonly HashSet<int> _reluFused = [];
 
+    // What the plan's description and memory report need: nodes run inside another node's step, the node
+    // of each step, and the step each kernel-owned scratch buffer belongs to.
+    private readonly Dictionary<int, int> _absorbedBy = [];
+    private readonly List<int> _stepNodes = [];
+    private readonly Dictionary<NativeBuffer, int> _scratchOf = [];
+    private readonly bool[] _live;
+
     private ExecutionPlan(Graph graph, ParameterStore parameters, PlanOptions options)
     {
         _graph = graph;
@@ -41,6 +48,7 @@ public sealed partial class ExecutionPlan : IDisposable
         _buffers = new BufferRef[graph.Nodes.Count];
         _samples = new Kernels.SampleParallel(Math.Max(1, options.Gemm.Threads));
         var live = Liveness.Needed(graph);
+        _live = live;
         AssignBuffers(live);
         var steps = BuildSteps(live, options).ToArray();
         _steps = steps.Select(s => s.Run).ToArray();
