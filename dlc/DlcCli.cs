@@ -21,6 +21,7 @@ public static class DlcCli
         root.Subcommands.Add(BenchCommand.Create(context));
         root.Subcommands.Add(FmtCommand.Create(context));
         root.Subcommands.Add(CompileCommand.Create(context));
+        root.Subcommands.Add(PruneCommand.Create(context));
         return root;
     }
 
