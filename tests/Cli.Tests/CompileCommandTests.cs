@@ -109,6 +109,24 @@ public class CompileCommandTests : IDisposable
         Directory.GetFiles(_folder.Path).Length.ShouldBe(2);
     }
 
+    [Fact]
+    public void Emit_dot_to_an_svg_is_drawn_by_graphviz_or_says_that_graphviz_is_missing()
+    {
+        var run = Shell.Run("compile", _file, "--emit", "dot", "--out", _folder["tiny.svg"]);
+        var installed = Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(d => File.Exists(Path.Combine(d, "dot")));
+        if (installed)
+        {
+            run.ShouldSucceed();
+            File.ReadAllText(_folder["tiny.svg"]).ShouldContain("<svg");
+        }
+        else
+        {
+            run.ShouldFailWith(ExitCodes.UserError, "drawing a graph needs Graphviz's `dot`, which is not installed");
+            File.Exists(_folder["tiny.svg"]).ShouldBeFalse();
+        }
+        Directory.GetFiles(_folder.Path).Length.ShouldBe(installed ? 2 : 1);
+    }
+
     [Theory]
     [InlineData("--emit", "bytecode")]
     [InlineData("--batch", "zero")]
