@@ -11,8 +11,7 @@ public sealed record BufferLife(string What, long Bytes, int First, int Last, bo
 /// <param name="AllocatedBytes">What the plan allocates: a buffer of its own for every value.</param>
 /// <param name="PlannedBytes">The arena a greedy-by-size offset assignment of the same buffers needs.</param>
 /// <param name="LowerBoundBytes">The most bytes alive at any one step: no assignment can do with less.</param>
-/// <param name="UnusedBytes">Buffers allocated for values a fused step writes elsewhere, which no step reads or writes.</param>
-public sealed record MemoryReport(long AllocatedBytes, long PlannedBytes, long LowerBoundBytes, long UnusedBytes, IReadOnlyList<BufferLife> Buffers);
+public sealed record MemoryReport(long AllocatedBytes, long PlannedBytes, long LowerBoundBytes, IReadOnlyList<BufferLife> Buffers);
 
 public sealed partial class ExecutionPlan
 {
@@ -50,8 +49,7 @@ public sealed partial class ExecutionPlan
 
         var buffers = lives.Select(l => new BufferLife(l.Value.What, (long)l.Key.Length * sizeof(float), l.Value.First, l.Value.Last, l.Value.Pinned))
             .ToList();
-        var unused = _owned.Where(b => !lives.ContainsKey(b)).Sum(b => (long)b.Length * sizeof(float));
-        return new MemoryReport(BufferBytes, GreedyBySize(buffers), LowerBound(buffers, end), unused, buffers);
+        return new MemoryReport(BufferBytes, GreedyBySize(buffers), LowerBound(buffers, end), buffers);
     }
 
     /// <summary>

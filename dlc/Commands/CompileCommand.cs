@@ -114,7 +114,6 @@ internal static class CompileCommand
         sb.Append(CultureInfo.InvariantCulture, $"  allocated by the plan (a buffer per value)   {Summaries.Bytes(memory.AllocatedBytes),10}\n");
         sb.Append(CultureInfo.InvariantCulture, $"  planned peak (liveness, greedy by size)      {Summaries.Bytes(memory.PlannedBytes),10}  {Percent(memory.PlannedBytes, memory.AllocatedBytes)} of allocated\n");
         sb.Append(CultureInfo.InvariantCulture, $"  lower bound (most bytes alive at one step)   {Summaries.Bytes(memory.LowerBoundBytes),10}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  allocated but never used (fused away)        {Summaries.Bytes(memory.UnusedBytes),10}\n");
         sb.Append("  (the plan allocates a buffer per value; the liveness assignment is computed and reported, not applied)\n");
         return sb.ToString();
     }

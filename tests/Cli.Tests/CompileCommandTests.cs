@@ -65,8 +65,8 @@ public class CompileCommandTests : IDisposable
                  8  %18 bias_grad [32x16] -> [16]
                  9  %19 matmul transA [32x16] [32x64] -> [16x64]
             memory of activations and gradients (parameters and their gradients excluded):
-              allocated by the plan (a buffer per value)     19.6 KiB
-              planned peak (liveness, greedy by size)        13.2 KiB  67% of allocated
+              allocated by the plan (a buffer per value)     13.1 KiB
+              planned peak (liveness, greedy by size)        13.2 KiB  100% of allocated
 
             """.Replace("\r\n", "\n"));
     }
