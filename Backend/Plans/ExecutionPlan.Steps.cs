@@ -13,17 +13,17 @@ public sealed partial class ExecutionPlan
     private IEnumerable<(string Label, Action Run)> BuildSteps(bool[] live, PlanOptions options)
     {
         var groups = GemmFusion.Find(_graph, live, id => _buffers[id].Buffer == _parameters.Gradients);
-        var absorbed = new HashSet<int>();
+        var absorbed = _absorbedBy;
         foreach (var group in groups.Values)
         {
-            foreach (var id in group.Absorbed(_graph)) absorbed.Add(id);
+            foreach (var id in group.Absorbed(_graph)) absorbed[id] = group.MatMul;
             // The whole group writes one buffer: the product's result is the group's output.
             _buffers[group.MatMul] = _buffers[group.Output];
         }
 
         foreach (var fusion in ReluFusion.Find(_graph, live, id => _buffers[id].Buffer == _parameters.Gradients))
         {
-            absorbed.Add(fusion.Relu);
+            absorbed[fusion.Relu] = fusion.Producer;
             _buffers[fusion.Producer] = _buffers[fusion.Relu];
             _reluFused.Add(fusion.Producer);
         }
@@ -36,17 +36,24 @@ public sealed partial class ExecutionPlan
                 && n.Inputs[0] == g.Inputs[0] && n.Inputs[1] == g.Inputs[1] && g.Inputs[2] > n.Id);
             if (loss is null || _graph.Nodes.Any(n => n.Id > loss.Id && n.Id < g.Id && n.Inputs.Contains(loss.Id))) continue;
             lossOfGradient[g.Id] = loss.Id;
-            absorbed.Add(loss.Id);
+            absorbed[loss.Id] = g.Id;
         }
 
         foreach (var node in _graph.Nodes)
         {
-            if (!live[node.Id] || absorbed.Contains(node.Id)) continue;
+            if (!live[node.Id] || absorbed.ContainsKey(node.Id)) continue;
             var group = groups.GetValueOrDefault(node.Id);
+            var owned = _owned.Count;
             var step = node.Op == Op.MatMul ? MatMul(node, options.Gemm, group)
                 : lossOfGradient.TryGetValue(node.Id, out var lossNode) ? LossWithGradient(node, lossNode)
                 : Step(node, options);
-            if (step is not null) yield return (Label(node, group), step);
+            // Buffers a kernel allocates for itself (a convolution's unrolled columns) serve only its own step.
+            for (var i = owned; i < _owned.Count; i++) _scratchOf[_owned[i]] = node.Id;
+            if (step is not null)
+            {
+                _stepNodes.Add(node.Id);
+                yield return (Label(node, group), step);
+            }
         }
 
         // A gradient that ended up outside the gradient arena (a reshape of one, say) is copied in.
@@ -54,7 +61,9 @@ public sealed partial class ExecutionPlan
         {
             var source = _buffers[output.Node];
             var target = Slot(_parameters.Gradients, output.Name[ReverseMode.GradientPrefix.Length..]);
-            if (source.Buffer != target.Buffer || source.Offset != target.Offset) yield return ($"copy {output.Name}", () => source.Span.CopyTo(target.Span));
+            if (source.Buffer == target.Buffer && source.Offset == target.Offset) continue;
+            _stepNodes.Add(output.Node);
+            yield return ($"copy {output.Name}", () => source.Span.CopyTo(target.Span));
         }
     }
 

@@ -39,6 +39,13 @@ public sealed partial class ExecutionPlan : IDisposable
     // Whether convolutions Winograd's algorithm computes run by it (PlanOptions.Winograd).
     private readonly bool _winograd;
 
+    // What the plan's description and memory report need: nodes run inside another node's step, the node
+    // of each step, and the step each kernel-owned scratch buffer belongs to.
+    private readonly Dictionary<int, int> _absorbedBy = [];
+    private readonly List<int> _stepNodes = [];
+    private readonly Dictionary<NativeBuffer, int> _scratchOf = [];
+    private readonly bool[] _live;
+
     private ExecutionPlan(Graph graph, ParameterStore parameters, PlanOptions options)
     {
         _graph = graph;
@@ -48,9 +55,11 @@ public sealed partial class ExecutionPlan : IDisposable
         _samples = new Kernels.SampleParallel(Math.Max(1, options.Gemm.Threads));
         _winograd = options.Winograd;
         var live = Liveness.Needed(graph);
+        _live = live;
         AssignBuffers(live);
         var steps = BuildSteps(live, options).ToArray();
         _steps = steps.Select(s => s.Run).ToArray();
+        ReleaseFusedAway();
         GemmName = options.Gemm.Name;
         _labels = steps.Select(s => s.Label).ToArray();
     }
@@ -123,6 +132,27 @@ public sealed partial class ExecutionPlan : IDisposable
     }
 
     private int Count(int node) => _shapes[node].Aggregate(1, (a, d) => a * d);
+
+    /// <summary>
+    /// Buffers are allocated per value before fusion is decided; a value a fused step writes into another
+    /// node's buffer (a product's result inside its GEMM group, batch norm's output under its ReLU) leaves its
+    /// own buffer unread and unwritten. Those are freed: no step holds them.
+    /// </summary>
+    private void ReleaseFusedAway()
+    {
+        var used = new HashSet<NativeBuffer>(_scratchOf.Keys);
+        foreach (var node in _graph.Nodes.Where(n => _live[n.Id] && !_absorbedBy.ContainsKey(n.Id)))
+        {
+            used.Add(_buffers[node.Id].Buffer);
+            foreach (var input in node.Inputs) used.Add(_buffers[input].Buffer);
+        }
+        foreach (var output in _graph.Outputs) used.Add(_buffers[output.Node].Buffer);
+        foreach (var buffer in _owned.Where(b => !used.Contains(b)).ToList())
+        {
+            _owned.Remove(buffer);
+            buffer.Dispose();
+        }
+    }
 
     private BufferRef Allocate(int length)
     {

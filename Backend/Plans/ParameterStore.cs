@@ -52,6 +52,35 @@ public sealed class ParameterStore : IDisposable
         return Values.Span.Slice(offset, length);
     }
 
+    /// <summary>
+    /// Zeros and ones laid out as <see cref="Values"/>: a weight whose entry is 0 is pruned and stays 0.
+    /// Null when nothing is pruned. The optimiser multiplies the trainable range by it after every update.
+    /// </summary>
+    public NativeBuffer? Mask { get; private set; }
+
+    /// <summary>Set (or with null, clear) the pruning mask and zero the pruned weights at once.</summary>
+    public void SetMask(ReadOnlySpan<float> mask)
+    {
+        if (mask.Length != Values.Length) throw new ArgumentException($"a mask needs {Values.Length} entries, got {mask.Length}", nameof(mask));
+        Mask ??= new NativeBuffer(Values.Length);
+        mask.CopyTo(Mask.Span);
+        ApplyMask();
+    }
+
+    public void ClearMask()
+    {
+        Mask?.Dispose();
+        Mask = null;
+    }
+
+    /// <summary>Pruned weights back to zero: one vectorised pass over the trainable range.</summary>
+    public void ApplyMask()
+    {
+        if (Mask is null) return;
+        var w = Values.Span[..TrainableLength];
+        System.Numerics.Tensors.TensorPrimitives.Multiply(w, Mask.Span[..TrainableLength], w);
+    }
+
     public Span<float> Gradient(string name)
     {
         var (offset, length) = Slot(name);
@@ -86,5 +115,6 @@ public sealed class ParameterStore : IDisposable
     {
         Values.Dispose();
         Gradients.Dispose();
+        Mask?.Dispose();
     }
 }

@@ -83,7 +83,7 @@ public sealed record OpAttributes
     public override string ToString()
     {
         var parts = new List<string>();
-        if (Name is not null) parts.Add($"name=\"{Name}\"");
+        if (Name is not null) parts.Add($"name=\"{Name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
         if (TransA) parts.Add("transA");
         if (TransB) parts.Add("transB");
         if (Value != 0) parts.Add($"value={Value.ToString("R", CultureInfo.InvariantCulture)}");

@@ -45,6 +45,7 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor DataShapeMismatch = Error("DL0405", "a data set whose samples do not fit the model's input");
     public static readonly DiagnosticDescriptor NotYetSupported = Error("DL0406", "a construct the engine does not run yet");
     public static readonly DiagnosticDescriptor InvalidOption = Error("DL0407", "a command-line override with a value it cannot take");
+    public static readonly DiagnosticDescriptor CannotRewriteWidth = Error("DL0408", "a layer width that structured pruning cannot rewrite in the source");
 
     // DL09xx: files and data
     public static readonly DiagnosticDescriptor FileNotFound = Error("DL0901", "a file or folder that does not exist");

@@ -88,7 +88,7 @@ public static class Benchmark
     /// Seconds per call of each timed run: up to <paramref name="runs"/> runs after the warm-up, stopping
     /// early (after at least 5) once about two seconds have gone, so a slow model is measured in seconds too.
     /// </summary>
-    private static List<double> Time(Action run, int warmup, int runs)
+    internal static List<double> Time(Action run, int warmup, int runs)
     {
         var budget = Stopwatch.StartNew();
         for (var i = 0; i < warmup && (i < 2 || budget.Elapsed.TotalSeconds < 1); i++) run();

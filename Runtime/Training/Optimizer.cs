@@ -51,6 +51,8 @@ public sealed class Optimizer : IDisposable
                     (float)Spec.WeightDecay, (int)Step, Spec.Kind == OptimizerKind.AdamW);
                 break;
         }
+        // A pruned weight stays zero through fine-tuning: the update may have moved it, the mask puts it back.
+        _store.ApplyMask();
     }
 
     private string Prefix => Spec.Kind == OptimizerKind.Sgd ? "sgd" : "adam";

@@ -25,9 +25,10 @@ internal static class TrainCommand
         var overrides = new TrainOverrides();
         var output = new Option<string?>("--out") { Description = "the run folder (default: runs/<model>-<time>)" };
         var resume = new Option<string?>("--resume") { Description = "continue a run from its folder or model.safetensors" };
+        var start = new Option<string?>("--checkpoint") { Description = "start from these weights (model.safetensors or its folder) with a fresh optimiser" };
         var command = new Command("train", "train a model as its train record says; options override the record")
         {
-            file, json, threads, gemm, conv, model, output, resume,
+            file, json, threads, gemm, conv, model, output, resume, start,
         };
         overrides.AddTo(command);
         command.SetAction(parse =>
@@ -43,7 +44,11 @@ internal static class TrainCommand
             // The seed initialises the parameters; a resumed run replaces them (and the dropout stream) from the checkpoint,
             // and takes epochs, batch and seed from it unless the command line says otherwise.
             var resumeFrom = parse.GetValue(resume);
+            var startFrom = parse.GetValue(start);
+            if (resumeFrom is not null && startFrom is not null)
+                throw new UsageException("--resume continues a run with its optimiser state and --checkpoint starts a new one from weights: give one of them");
             var modelGraph = compiled.Models.First(m => m.Name == spec.Model);
+            var initial = startFrom is null ? null : Checkpoint.LoadParameters(startFrom, ModelRuntime.ParameterSpecsOf(modelGraph));
             var state = resumeFrom is null ? null : Checkpoint.Load(resumeFrom, ModelRuntime.ParameterSpecsOf(modelGraph));
             if (state is not null)
             {
@@ -56,6 +61,7 @@ internal static class TrainCommand
             }
             var (runtime, data) = JobSetup.Prepare(compiled, spec, gemmProvider, spec.Batch, parse.GetValue(conv) != "im2col");
             using var _ = runtime;
+            foreach (var tensor in initial ?? []) tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
             var folder = OpenFolder(parse.GetValue(output), resumeFrom, spec.Model);
             var hash = Checkpoint.HashSource(compiled.Source.Text);
             var settings = Settings(spec, parse.GetValue(threads), gemmProvider.Name, runtime.Winograd ? "auto" : "im2col");
