@@ -16,7 +16,11 @@ public sealed record ExplainSummary(
     string Baseline,
     IReadOnlyList<MethodSummary> Methods);
 
-public sealed record InputSummary(int Index, int Target, double Score, double? Delta, double? BaselineScore);
+public sealed record InputSummary(int Index, int Target, double Score, double? Delta, double? BaselineScore)
+{
+    /// <summary>Integrated gradients: the gradients the adaptive rule took for this input.</summary>
+    public int? Steps { get; init; }
+}
 
 public sealed record SanitySummary(IReadOnlyList<SanityStep> Layers, double Final, bool Passed, string Rule);
 
@@ -101,7 +105,7 @@ public static class ExplainOutput
         }
 
         var a = result.Attribution!;
-        var summaries = Enumerable.Range(0, a.Count).Select(i => new InputSummary(inputs.First + i, a.Targets[i], a.Scores[i], a.Deltas?[i], a.BaselineScores?[i])).ToList();
+        var summaries = Enumerable.Range(0, a.Count).Select(i => new InputSummary(inputs.First + i, a.Targets[i], a.Scores[i], a.Deltas?[i], a.BaselineScores?[i]) { Steps = a.Steps?[i] }).ToList();
         var table = new StringBuilder("input,target,feature,attribution\n");
         for (var i = 0; i < a.Count; i++)
         {

@@ -25,7 +25,8 @@ internal static class ExplainText
                 var targets = string.Join(" ", inputs.Take(16).Select(i => $"{i.Index}→{i.Target}"));
                 w.WriteLine($"  targets (input→output): {targets}{(inputs.Count > 16 ? " ..." : "")}");
                 if (m.MaxDelta is { } delta)
-                    w.WriteLine($"  completeness: |Σ attributions − (f(x) − f(baseline))| at most {F(delta, "0.000000")} (mean {F(inputs.Average(i => i.Delta ?? 0), "0.000000")})");
+                    w.WriteLine($"  completeness: |Σ attributions − (f(x) − f(baseline))| at most {F(delta, "0.000000")} (mean {F(inputs.Average(i => i.Delta ?? 0), "0.000000")}), " +
+                                $"{F(inputs.Average(i => i.Steps ?? 0), "0")} gradients per input");
             }
             if (m.Deletion is { } deletion) w.WriteLine($"  deletion AUC {F(deletion, "0.0000")} (lower is better)  insertion AUC {F(m.Insertion ?? 0, "0.0000")} (higher is better)");
             if (m.Sanity is { } sanity)

@@ -125,6 +125,15 @@ public class ExplainCommandTests(TrainedTinyModels models) : IClassFixture<Train
     }
 
     [Fact]
+    public void A_misspelt_baseline_is_DL0407_and_a_blurred_vector_is_DL0408()
+    {
+        Shell.Run("explain", models.Project.DlFile, "--checkpoint", models.MlpCheckpoint, "--baseline", "zero", "--out", Out("x"))
+            .ShouldFailWith(ExitCodes.UserError, "error DL0407: --baseline zero: there is no such baseline", "did you mean `zeros`?");
+        Shell.Run("explain", models.Project.DlFile, "--checkpoint", models.MlpCheckpoint, "--baseline", "blurred", "--out", Out("x"))
+            .ShouldFailWith(ExitCodes.UserError, "error DL0408: `--baseline blurred` blurs images, but `image` is Tensor[N, 64]");
+    }
+
+    [Fact]
     public void A_target_outside_the_outputs_is_DL0407()
     {
         Shell.Run("explain", models.Project.DlFile, "--checkpoint", models.MlpCheckpoint, "--target", "4", "--out", Out("x"))

@@ -67,4 +67,25 @@ public class PerturbationMethodTests
         importance.Mean[2].ShouldBeGreaterThan(importance.Mean[3]);
         importance.Mean[3].ShouldBeGreaterThan(0.01);
     }
+
+    [Fact]
+    public void The_blurred_baseline_keeps_a_flat_image_and_spreads_a_point()
+    {
+        var flat = Enumerable.Repeat(0.25f, 2 * 8 * 8).ToArray();
+        Baselines.For(BaselineKind.Blurred, flat, [2, 8, 8], null).ShouldAllBe(v => Math.Abs(v - 0.25f) < 1e-6);
+        var point = new float[64];
+        point[3 * 8 + 3] = 1f;
+        var blurred = Baselines.For(BaselineKind.Blurred, point, [1, 8, 8], null);
+        blurred.Sum().ShouldBe(1f, 0.05f);
+        blurred[3 * 8 + 3].ShouldBeLessThan(0.2f);
+        blurred[3 * 8 + 4].ShouldBeGreaterThan(0f);
+    }
+
+    [Fact]
+    public void The_mean_baseline_repeats_the_data_sets_mean_sample_for_every_input()
+    {
+        var mean = Baselines.Mean([1f, 2f, 3f, 4f], size: 2);
+        mean.ShouldBe([2f, 3f]);
+        Baselines.For(BaselineKind.Mean, new float[6], [2], mean).ShouldBe([2f, 3f, 2f, 3f, 2f, 3f]);
+    }
 }
