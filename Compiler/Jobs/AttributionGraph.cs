@@ -62,7 +62,15 @@ public sealed record AttributionGraph(Graph Graph, string Input, LayerRow? Layer
             help ?? (names.Count == 0 ? "the model has no named layers" : $"its layers are {string.Join(", ", names.Select(n => $"`{n}`"))}")));
     }
 
-    /// <summary>The layers whose output is a feature map [N, C, H, W], last first: Grad-CAM's candidates.</summary>
-    public static IEnumerable<LayerRow> FeatureMapLayers(ModelGraph model) =>
-        model.Layers.Where(l => l.Instance is not null && model.Graph[l.LastNode].Shape.Rank == 4).Reverse();
+    /// <summary>
+    /// The layers whose output is a feature map [N, C, H, W], Grad-CAM's candidates: convolutions last first, then
+    /// the others (batch norm, pooling) last first. The first is the default layer, the last convolution as in the paper.
+    /// </summary>
+    public static IEnumerable<LayerRow> FeatureMapLayers(ModelGraph model)
+    {
+        var maps = model.Layers.Where(l => l.Instance is not null && model.Graph[l.LastNode].Shape.Rank == 4).Reverse().ToList();
+        return maps.Where(IsConvolution).Concat(maps.Where(l => !IsConvolution(l)));
+    }
+
+    private static bool IsConvolution(LayerRow layer) => layer.Instance!.Kind.StartsWith("conv", StringComparison.Ordinal);
 }

@@ -3,13 +3,16 @@ using Dlc.Cli.Tests.Support;
 
 namespace Dlc.Cli.Tests;
 
-/// <summary>Two small models trained once: the tabular-style perceptron of <see cref="TinyProject"/> and a CNN on the same 8×8 images.</summary>
+/// <summary>
+/// Two small models trained once: the perceptron of <see cref="TinyProject"/> and a CNN with batch norm on the same
+/// 8×8 images (batch norm's input gradient in evaluation mode is on the attribution path).
+/// </summary>
 public sealed class TrainedTinyModels : IDisposable
 {
     public const string CnnModel = """
         model TinyCnn (image: Tensor[N, 1, 8, 8]) : Tensor[N, 4] =
             image
-            |> conv2d 4 (kernel = 3, padding = 1) |> relu |> maxPool 2
+            |> conv2d 4 (kernel = 3, padding = 1) |> batchNorm |> relu |> maxPool 2
             |> flatten
             |> dense 4
         """;
@@ -58,13 +61,14 @@ public class ExplainCommandTests(TrainedTinyModels models) : IClassFixture<Train
     [Fact]
     public void Grad_cam_occlusion_and_the_randomisation_test_on_a_cnn_write_heatmaps_and_a_verdict()
     {
-        var run = Shell.Run("explain", models.CnnFile, "--checkpoint", models.CnnCheckpoint, "--method", "grad-cam,occlusion",
+        var run = Shell.Run("explain", models.CnnFile, "--checkpoint", models.CnnCheckpoint, "--method", "grad-cam,occlusion,integrated-gradients",
             "--inputs", "test[4:8]", "--sanity", "--out", Out("cam"), "--json").ShouldSucceed();
         using var json = JsonDocument.Parse(run.Out);
         var cam = json.RootElement.GetProperty("methods")[0];
         cam.GetProperty("layer").GetString().ShouldBe("TinyCnn.conv2d");
         var sanity = cam.GetProperty("sanity");
-        sanity.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("layer").GetString()).ShouldBe(["TinyCnn.dense", "TinyCnn.conv2d"]);
+        sanity.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("layer").GetString()).ShouldBe(["TinyCnn.dense", "TinyCnn.batchNorm", "TinyCnn.conv2d"]);
+        json.RootElement.GetProperty("methods")[2].GetProperty("inputs").EnumerateArray().ShouldAllBe(i => i.GetProperty("delta").GetDouble() <= 0.005);
         sanity.GetProperty("passed").GetBoolean().ShouldBe(sanity.GetProperty("final").GetDouble() < 0.5);
         foreach (var file in new[] { "grad-cam-4.png", "grad-cam-7.png", "grad-cam-grid.png", "occlusion-grid.png" })
             File.Exists(Path.Combine(Out("cam"), file)).ShouldBeTrue(file);
