@@ -126,11 +126,12 @@ public static class ExplainOutput
 
         if (a.SampleShape.Length is 2 or 3)
         {
+            // Pictures of the first inputs only: a grid of thousands of images helps nobody (the CSV and JSON hold all).
             var signed = a.Method is not (MethodKind.Saliency or MethodKind.VarGrad or MethodKind.GradCam);
             var pairs = new List<(SkiaSharp.SKBitmap, SkiaSharp.SKBitmap)>();
             try
             {
-                for (var i = 0; i < a.Count; i++)
+                for (var i = 0; i < Math.Min(a.Count, MaxImages); i++)
                 {
                     var x = inputs.Values.AsSpan(i * a.SampleSize, a.SampleSize);
                     var overlay = Heatmaps.Overlay(x, a.Of(i), a.SampleShape, signed);
@@ -177,6 +178,9 @@ public static class ExplainOutput
             Files = files,
         };
     }
+
+    /// <summary>Heatmap PNGs are drawn for at most this many inputs, the first ones.</summary>
+    public const int MaxImages = 64;
 
     private static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 

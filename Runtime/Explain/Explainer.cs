@@ -102,8 +102,36 @@ public sealed class Explainer : IDisposable
         return new MethodResult(method) { Attribution = attribution, Faithfulness = faithfulness, Sanity = check, Seconds = started.Elapsed.TotalSeconds };
     }
 
-    /// <summary>One per-input method on its own (tests and the randomisation test call this).</summary>
-    public InputAttribution Attribute(MethodKind method, float[] inputs, float[] baselines, int[] targets) => method switch
+    /// <summary>Inputs per block: methods that run many changed copies of each input hold a block's copies in memory at once.</summary>
+    public const int BlockSize = 16;
+
+    /// <summary>
+    /// One per-input method on its own (tests and the randomisation test call this), over blocks of
+    /// <see cref="BlockSize"/> inputs so that memory stays bounded however many inputs are explained.
+    /// </summary>
+    public InputAttribution Attribute(MethodKind method, float[] inputs, float[] baselines, int[] targets)
+    {
+        if (targets.Length <= BlockSize) return AttributeBlock(method, inputs, baselines, targets);
+        var size = inputs.Length / targets.Length;
+        var blocks = new List<InputAttribution>();
+        for (var start = 0; start < targets.Length; start += BlockSize)
+        {
+            var n = Math.Min(BlockSize, targets.Length - start);
+            blocks.Add(AttributeBlock(method, inputs[(start * size)..((start + n) * size)], baselines[(start * size)..((start + n) * size)], targets[start..(start + n)]));
+        }
+        var first = blocks[0];
+        return first with
+        {
+            Targets = targets,
+            Scores = [.. blocks.SelectMany(b => b.Scores)],
+            Values = [.. blocks.SelectMany(b => b.Values)],
+            Deltas = first.Deltas is null ? null : [.. blocks.SelectMany(b => b.Deltas!)],
+            BaselineScores = first.BaselineScores is null ? null : [.. blocks.SelectMany(b => b.BaselineScores!)],
+            Steps = first.Steps is null ? null : [.. blocks.SelectMany(b => b.Steps!)],
+        };
+    }
+
+    private InputAttribution AttributeBlock(MethodKind method, float[] inputs, float[] baselines, int[] targets) => method switch
     {
         MethodKind.Saliency => GradientMethods.Saliency(Plain, inputs, targets),
         MethodKind.GradientTimesInput => GradientMethods.GradientTimesInput(Plain, inputs, targets),

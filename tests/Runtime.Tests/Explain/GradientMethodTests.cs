@@ -103,4 +103,21 @@ public class GradientMethodTests
         // mean gradient 3: cam = ReLU(3 · x).
         a.Values.ShouldBe([3f, 0f, 6f, 1.5f], tolerance: 1e-5f);
     }
+
+    [Fact]
+    public void More_inputs_than_a_block_are_explained_block_by_block_with_the_same_results()
+    {
+        using var runtime = ExplainModels.Linear(W, 0.3f);
+        using var explainer = new Explainer(runtime, new ExplainSettings(), meanSample: null);
+        var count = Explainer.BlockSize + 5;
+        var x = ExplainModels.Values(count * 4, seed: 16);
+        var targets = new int[count];
+        var zeros = new float[x.Length];
+        var ig = explainer.Attribute(MethodKind.IntegratedGradients, x, zeros, targets);
+        ig.Count.ShouldBe(count);
+        ig.Deltas!.Length.ShouldBe(count);
+        ig.Steps!.Length.ShouldBe(count);
+        for (var i = 0; i < x.Length; i++) ig.Values[i].ShouldBe(W[i % 4] * x[i], 1e-5);
+        ig.Scores[count - 1].ShouldBe(W.Select((w, j) => w * x[(count - 1) * 4 + j]).Sum() + 0.3f, 1e-5);
+    }
 }
