@@ -57,8 +57,8 @@ public sealed record ExplainSettings
     /// <summary>Integrated gradients: points of the rule along the path before it adapts (see <see cref="IntegratedGradients"/>).</summary>
     public int Steps { get; init; } = 64;
 
-    /// <summary>Integrated gradients: the completeness error the adaptive rule refines the path down to.</summary>
-    public double Tolerance { get; init; } = 1e-3;
+    /// <summary>Integrated gradients: the sum of the sub-intervals' completeness errors the adaptive rule refines the path down to.</summary>
+    public double Tolerance { get; init; } = 5e-3;
 
     /// <summary>SmoothGrad and VarGrad: noisy copies per input.</summary>
     public int Samples { get; init; } = 32;
