@@ -36,7 +36,11 @@ internal static class DataRecordReader
             "imageFolder" => ImageFolder(e, settings, span) with { Path = Path("path"), TestPath = Path("test") },
             "csv" => new DataSpec(DataKind.Csv, span)
             {
-                Path = Path("path"), TestPath = Path("testPath"), LabelColumn = Path("label"), Targets = Path("targets"), TestTargets = Path("testTargets"),
+                Path = Path("path"),
+                TestPath = Path("testPath"),
+                LabelColumn = Path("label"),
+                Targets = Path("targets"),
+                TestTargets = Path("testTargets"),
                 Standardize = settings?.Find("standardize") is { } st && e.ExpectBool(st.Value, "standardize"),
             },
             _ => TextCorpus(e, settings, span) with { Path = Path("path") },
