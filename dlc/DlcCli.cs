@@ -22,6 +22,7 @@ public static class DlcCli
         root.Subcommands.Add(FmtCommand.Create(context));
         root.Subcommands.Add(CompileCommand.Create(context));
         root.Subcommands.Add(PruneCommand.Create(context));
+        root.Subcommands.Add(ExplainCommand.Create(context));
         return root;
     }
 

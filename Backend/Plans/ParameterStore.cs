@@ -90,24 +90,27 @@ public sealed class ParameterStore : IDisposable
     /// <summary>Initialise every parameter as its <see cref="Init"/> says, drawing from <paramref name="rng"/> in declaration order.</summary>
     public void Initialize(Rng rng)
     {
-        foreach (var p in Parameters)
+        foreach (var p in Parameters) Initialize(p, rng);
+    }
+
+    /// <summary>Initialise one parameter afresh as its <see cref="Init"/> says (a model-randomisation test redraws layers this way).</summary>
+    public void Initialize(ParameterInfo p, Rng rng)
+    {
+        var values = Value(p.Name);
+        switch (p.Init.Kind)
         {
-            var values = Value(p.Name);
-            switch (p.Init.Kind)
-            {
-                case InitKind.Zeros: values.Clear(); break;
-                case InitKind.Ones: values.Fill(1f); break;
-                case InitKind.UniformFanIn:
-                    var bound = (float)(1.0 / Math.Sqrt(p.Init.FanIn));
-                    rng.FillUniform(values, -bound, bound);
-                    break;
-                case InitKind.Normal: rng.FillNormal(values, 0f, 1f); break;
-                case InitKind.XavierUniform:
-                    var limit = (float)Math.Sqrt(6.0 / (p.Init.FanIn + p.Init.FanOut));
-                    rng.FillUniform(values, -limit, limit);
-                    break;
-                default: throw new NotSupportedException($"no initialisation for {p.Init.Kind}");
-            }
+            case InitKind.Zeros: values.Clear(); break;
+            case InitKind.Ones: values.Fill(1f); break;
+            case InitKind.UniformFanIn:
+                var bound = (float)(1.0 / Math.Sqrt(p.Init.FanIn));
+                rng.FillUniform(values, -bound, bound);
+                break;
+            case InitKind.Normal: rng.FillNormal(values, 0f, 1f); break;
+            case InitKind.XavierUniform:
+                var limit = (float)Math.Sqrt(6.0 / (p.Init.FanIn + p.Init.FanOut));
+                rng.FillUniform(values, -limit, limit);
+                break;
+            default: throw new NotSupportedException($"no initialisation for {p.Init.Kind}");
         }
     }
 

@@ -19,7 +19,7 @@ internal static class DataRecordReader
             "idx" => ["images", "labels", "testImages", "testLabels", "validation", "normalize"],
             "npy" => ["images", "labels", "testImages", "testLabels", "validation", "normalize"],
             "imageFolder" => ["path", "test", "size", "channels", "validation", "normalize"],
-            "csv" => ["path", "testPath", "label", "validation", "normalize"],
+            "csv" => ["path", "testPath", "label", "targets", "testTargets", "standardize", "validation", "normalize"],
             "textCorpus" => ["path", "sequence", "level", "validation"],
             _ => throw e.Error(DiagnosticCatalog.InvalidFieldValue, span, $"`{name}` is not a data set",
                 "the data sets are `fashionMnist`, `idx { images = ...; labels = ... }`, `npy { images = ...; labels = ... }`, " +
@@ -34,7 +34,15 @@ internal static class DataRecordReader
             "idx" => new DataSpec(DataKind.Idx, span) { Images = Path("images"), Labels = Path("labels"), TestImages = Path("testImages"), TestLabels = Path("testLabels") },
             "npy" => new DataSpec(DataKind.Npy, span) { Images = Path("images"), Labels = Path("labels"), TestImages = Path("testImages"), TestLabels = Path("testLabels") },
             "imageFolder" => ImageFolder(e, settings, span) with { Path = Path("path"), TestPath = Path("test") },
-            "csv" => new DataSpec(DataKind.Csv, span) { Path = Path("path"), TestPath = Path("testPath"), LabelColumn = Path("label") },
+            "csv" => new DataSpec(DataKind.Csv, span)
+            {
+                Path = Path("path"),
+                TestPath = Path("testPath"),
+                LabelColumn = Path("label"),
+                Targets = Path("targets"),
+                TestTargets = Path("testTargets"),
+                Standardize = settings?.Find("standardize") is { } st && e.ExpectBool(st.Value, "standardize"),
+            },
             _ => TextCorpus(e, settings, span) with { Path = Path("path") },
         };
         if (spec.Kind is DataKind.Idx or DataKind.Npy && (spec.Images is null || spec.Labels is null))
@@ -43,7 +51,16 @@ internal static class DataRecordReader
             throw e.Error(DiagnosticCatalog.MissingField, span, "`npy` needs both `testImages` and `testLabels`, or neither");
         if (spec.Kind is DataKind.Csv or DataKind.TextCorpus or DataKind.ImageFolder && spec.Path is null)
             throw e.Error(DiagnosticCatalog.MissingField, span, $"`{name}` needs a `path`");
-        if (settings?.Find("normalize") is { } n) spec = spec with { Normalize = Normalize(e, n.Value) };
+        if (spec.Kind is DataKind.Csv && spec.Targets is not null && spec.LabelColumn is not null)
+            throw e.Error(DiagnosticCatalog.InvalidFieldValue, span, "`csv` takes its targets from a `label` column or from a `targets` file, not both");
+        if (spec.Kind is DataKind.Csv && spec.TestPath is not null && (spec.Targets is null) != (spec.TestTargets is null))
+            throw e.Error(DiagnosticCatalog.MissingField, span, "with a `targets` file, `testPath` needs its `testTargets` (and the other way round)");
+        if (settings?.Find("normalize") is { } n)
+        {
+            if (spec.Standardize)
+                throw e.Error(DiagnosticCatalog.InvalidFieldValue, n.Value.Span, "`standardize = true` already normalises every feature", "give `normalize` or `standardize`, not both");
+            spec = spec with { Normalize = Normalize(e, n.Value) };
+        }
         return spec with { Validation = validation };
     }
 

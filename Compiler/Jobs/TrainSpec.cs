@@ -74,6 +74,14 @@ public sealed record DataSpec(DataKind Kind, TextSpan Span)
     public string? TestPath { get; init; }
     public string? LabelColumn { get; init; }
 
+    /// <summary>Csv: a file of targets, one row per row of <see cref="Path"/> (scikit-learn's diabetes_target.csv.gz); every column of Path is then a feature.</summary>
+    public string? Targets { get; init; }
+
+    public string? TestTargets { get; init; }
+
+    /// <summary>Csv: `standardize = true` scales each feature to mean 0 and std 1 with the training file's statistics.</summary>
+    public bool Standardize { get; init; }
+
     /// <summary>The fraction of the training set held out for validation (0 = none).</summary>
     public double Validation { get; init; }
 

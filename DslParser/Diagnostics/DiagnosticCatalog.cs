@@ -27,6 +27,7 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor UnknownModel = Error("DL0205", "a train record for a model that does not exist");
     public static readonly DiagnosticDescriptor NoModel = Error("DL0206", "a file without a model to run");
     public static readonly DiagnosticDescriptor ImportCycle = Error("DL0207", "files that import each other, directly or through others");
+    public static readonly DiagnosticDescriptor UnknownLayerName = Error("DL0208", "a layer name (on the command line) that the model does not have");
 
     // DL03xx: shapes and types
     public static readonly DiagnosticDescriptor ShapeMismatch = Error("DL0301", "two shapes that must agree do not");
@@ -46,6 +47,7 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor NotYetSupported = Error("DL0406", "a construct the engine does not run yet");
     public static readonly DiagnosticDescriptor InvalidOption = Error("DL0407", "a command-line override with a value it cannot take");
     public static readonly DiagnosticDescriptor CannotRewriteWidth = Error("DL0408", "a layer width that structured pruning cannot rewrite in the source");
+    public static readonly DiagnosticDescriptor MethodDoesNotFit = Error("DL0409", "an explanation method that does not fit the model or its input");
 
     // DL09xx: files and data
     public static readonly DiagnosticDescriptor FileNotFound = Error("DL0901", "a file or folder that does not exist");

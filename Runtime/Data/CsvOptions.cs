@@ -38,5 +38,15 @@ public sealed record CsvOptions
     /// </summary>
     public bool? Classification { get; init; }
 
+    /// <summary>
+    /// The field separator. With the default comma, a file whose first line has no comma but blanks between its
+    /// fields (scikit-learn's diabetes files) is split at runs of blanks instead.
+    /// </summary>
     public char Separator { get; init; } = ',';
+
+    /// <summary>
+    /// A file of targets, one per data row (one column, optionally gzip-compressed); every column of the data
+    /// file is then a feature and <see cref="LabelColumn"/> is not used.
+    /// </summary>
+    public string? TargetsPath { get; init; }
 }

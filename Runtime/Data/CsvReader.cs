@@ -20,7 +20,9 @@ public static class CsvReader
         options ??= new CsvOptions();
         var file = Path.GetFileName(path);
         var lines = ReadLines(path, file);
-        var rows = lines.Select(l => (l.Number, Fields: Split(l.Text, options.Separator))).ToList();
+        var blanks = options.Separator == ',' && lines.Count > 0 && !lines[0].Text.Contains(',') && lines[0].Text.Trim().Any(char.IsWhiteSpace);
+        var rows = lines.Select(l => (l.Number, Fields: blanks ? SplitAtBlanks(l.Text) : Split(l.Text, options.Separator))).ToList();
+        if (options.TargetsPath is { } targetsPath) rows = WithTargets(rows, path, file, targetsPath, options);
 
         var at = 0;
         string[]? names = null;
@@ -211,6 +213,32 @@ public static class CsvReader
 
     private static bool TryNumber(string text, out float value) =>
         float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && float.IsFinite(value);
+
+    /// <summary>
+    /// The rows of a data file with the one column of its targets file appended, so the last column is the
+    /// label. The targets file may have a header line; its row count must equal the data file's.
+    /// </summary>
+    private static List<(int Number, string[] Fields)> WithTargets(List<(int Number, string[] Fields)> rows, string path, string file, string targetsPath, CsvOptions options)
+    {
+        var targetsFile = Path.GetFileName(targetsPath);
+        var targets = ReadLines(targetsPath, targetsFile).Select(l => (l.Number, Field: l.Text.Trim())).ToList();
+        if (targets.Count > 0 && !IsNumber(targets[0].Field) && targets.Count > 1 && IsNumber(targets[1].Field)) targets.RemoveAt(0);
+        var header = options.HasHeader ?? LooksLikeHeader(rows);
+        var data = header ? rows.Count - 1 : rows.Count;
+        if (targets.Count != data)
+            throw new DataException(DataException.Malformed, targetsPath,
+                $"{targetsFile} has {targets.Count:N0} targets, but {file} has {data:N0} data rows", "give one target per row, in the same order");
+        var result = new List<(int Number, string[] Fields)>(rows.Count);
+        if (header) result.Add((rows[0].Number, [.. rows[0].Fields, "target"]));
+        for (var r = 0; r < data; r++)
+        {
+            var (number, fields) = rows[header ? r + 1 : r];
+            result.Add((number, [.. fields, targets[r].Field]));
+        }
+        return result;
+    }
+
+    private static string[] SplitAtBlanks(string line) => line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>Splits one line, trimming blanks and honouring double quotes ("" is a literal quote).</summary>
     private static string[] Split(string line, char separator)

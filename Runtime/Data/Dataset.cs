@@ -80,7 +80,8 @@ public sealed class Dataset
     /// </summary>
     public Dataset Normalized(Normalization normalization)
     {
-        var channels = SampleShape.Length >= 2 ? SampleShape[0] : 1;
+        // A feature vector [F] normalised feature by feature has F channels of one value each.
+        var channels = SampleShape.Length >= 2 || normalization.Channels == SampleSize ? SampleShape[0] : 1;
         if (normalization.Channels != 1 && normalization.Channels != channels)
             throw new ArgumentException($"{normalization.Channels} means and deviations for samples of {channels} channels", nameof(normalization));
         return new Dataset(Name, _bytes, _floats, _scale, _rows, SampleShape, Labels, ClassCount, ClassNames, normalization);

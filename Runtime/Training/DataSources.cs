@@ -32,9 +32,11 @@ public static class DataSources
                     spec.TestImages is null || spec.TestLabels is null ? null
                         : NpyDataset.Load(Resolve(spec.TestImages), Resolve(spec.TestLabels), loss == LossKind.CrossEntropy, sample)),
                 _ => (
-                    CsvReader.Load(Resolve(spec.Path!), Options(spec, loss)),
-                    spec.TestPath is null ? null : CsvReader.Load(Resolve(spec.TestPath), Options(spec, loss))),
+                    CsvReader.Load(Resolve(spec.Path!), Options(spec, loss) with { TargetsPath = spec.Targets is null ? null : Resolve(spec.Targets) }),
+                    spec.TestPath is null ? null
+                        : CsvReader.Load(Resolve(spec.TestPath), Options(spec, loss) with { TargetsPath = spec.TestTargets is null ? null : Resolve(spec.TestTargets) })),
             };
+            if (spec.Standardize) sets = Standardized(sets.Train, sets.Test);
             var train = Normalize(source, spec, Fit(source, spec, input, sets.Train));
             var test = sets.Test is null ? null : Normalize(source, spec, Fit(source, spec, input, sets.Test));
             CheckLabels(source, spec, loss, train);
@@ -94,6 +96,34 @@ public static class DataSources
         LabelColumn = spec.LabelColumn is null ? CsvColumn.Last : (CsvColumn)spec.LabelColumn,
         Classification = loss == LossKind.CrossEntropy,
     };
+
+    /// <summary>
+    /// Each feature of a table to mean 0 and std 1, with the training file's statistics applied to both files (as
+    /// scikit-learn's StandardScaler fitted on the training data). A constant feature keeps std 1.
+    /// </summary>
+    private static (Dataset, Dataset?) Standardized(Dataset train, Dataset? test)
+    {
+        var size = train.SampleSize;
+        var values = new float[train.Count * size];
+        train.Gather(Enumerable.Range(0, train.Count).ToArray(), values, new float[train.Count]);
+        var mean = new double[size];
+        var std = new double[size];
+        for (var j = 0; j < size; j++)
+        {
+            double sum = 0, squares = 0;
+            for (var i = 0; i < train.Count; i++)
+            {
+                double v = values[i * size + j];
+                sum += v;
+                squares += v * v;
+            }
+            mean[j] = sum / train.Count;
+            var variance = squares / train.Count - mean[j] * mean[j];
+            std[j] = variance > 1e-12 ? Math.Sqrt(variance) : 1;
+        }
+        var normalization = new Normalization(mean, std);
+        return (train.Normalized(normalization), test?.Normalized(normalization));
+    }
 
     /// <summary>Reshape samples to the model's input when the sizes agree (784 ↔ 1×28×28); otherwise a diagnostic.</summary>
     private static Dataset Fit(SourceText source, DataSpec spec, ModelInput input, Dataset data)

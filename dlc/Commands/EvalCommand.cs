@@ -78,7 +78,7 @@ internal static class EvalCommand
     }
 
     /// <summary>The seed in the training state next to a checkpoint, if there is a readable one.</summary>
-    private static ulong? TrainedSeed(string path)
+    internal static ulong? TrainedSeed(string path)
     {
         var modelPath = Directory.Exists(path) ? Path.Combine(path, Checkpoint.ModelFileName) : path;
         var statePath = Checkpoint.StatePath(modelPath);

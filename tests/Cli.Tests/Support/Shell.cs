@@ -19,7 +19,7 @@ public static class Shell
     public static CliRun Run(CancellationToken cancel, TextWriter? stderr, params string[] args)
     {
         var all = args.ToList();
-        if (all.Count > 0 && all[0] is "train" or "eval" or "bench" && !all.Contains("--threads")) all.InsertRange(1, ["--threads", "1"]);
+        if (all.Count > 0 && all[0] is "train" or "eval" or "bench" or "explain" && !all.Contains("--threads")) all.InsertRange(1, ["--threads", "1"]);
         var stdout = new StringWriter();
         var error = stderr ?? new StringWriter();
         var code = DlcCli.Run([.. all], stdout, error, cancel);

@@ -153,4 +153,28 @@ public class CsvReaderTests : IDisposable
         data.Name.ShouldBe("q");
         data.Labels.ShouldBe([0f, 1f]);
     }
+
+    [Fact]
+    public void Blank_separated_features_take_their_targets_from_a_second_file()
+    {
+        // scikit-learn's diabetes form: a header-less table of features and a file of targets.
+        var features = _dir.Write("x.csv", "59 2 32.1 101.0\n48  1\t21.6 87.0\n");
+        var targets = _dir.Write("y.csv", "151\n75\n");
+        var data = CsvReader.Load(features, new CsvOptions { TargetsPath = targets, Classification = false });
+        data.SampleShape.ShouldBe([4]);
+        data.Labels.ShouldBe([151f, 75f]);
+        var x = new float[8];
+        data.Gather([0, 1], x, new float[2]);
+        x.ShouldBe([59f, 2f, 32.1f, 101f, 48f, 1f, 21.6f, 87f]);
+    }
+
+    [Fact]
+    public void A_targets_file_with_another_row_count_is_an_error_naming_both_files()
+    {
+        var features = _dir.Write("x.csv", "1 2\n3 4\n5 6\n");
+        var targets = _dir.Write("y.csv", "1\n2\n");
+        var e = Should.Throw<DataException>(() => CsvReader.Load(features, new CsvOptions { TargetsPath = targets }));
+        e.Path.ShouldBe(targets);
+        e.Message.ShouldBe("y.csv has 2 targets, but x.csv has 3 data rows");
+    }
 }

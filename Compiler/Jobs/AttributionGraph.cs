@@ -1,0 +1,76 @@
+using Dlc.Compiler.Autodiff;
+using Dlc.Compiler.Elaboration;
+using Dlc.Compiler.Ir;
+using Dlc.Diagnostics;
+
+namespace Dlc.Compiler.Jobs;
+
+/// <summary>
+/// The graph attributions run: the model in evaluation mode, a <see cref="SelectInput"/> of the output's
+/// shape that weights the outputs into one scalar score (a one-hot row picks the score of a target class),
+/// and the gradient of that score with respect to the model's input and, for Grad-CAM, one layer's output.
+/// Samples do not interact in evaluation mode, so the gradient of the summed score for sample n is the
+/// gradient of sample n's own score: one run gives every sample's attribution.
+/// </summary>
+public sealed record AttributionGraph(Graph Graph, string Input, LayerRow? Layer)
+{
+    public const string SelectInput = "select";
+    public const string ScoreOutput = "score";
+    public const string InputGradientOutput = "input_gradient";
+    public const string LayerOutput = "layer";
+    public const string LayerGradientOutput = "layer_gradient";
+
+    /// <summary>
+    /// d(Σ select ⊙ output)/d(input), and d/d(layer output) when <paramref name="layer"/> is given. Parameters are
+    /// constants here: no parameter gradient is computed.
+    /// </summary>
+    public static AttributionGraph Build(ModelGraph model, LayerRow? layer = null)
+    {
+        if (model.Training) throw new ArgumentException("attributions are taken of a model in evaluation mode", nameof(model));
+        var builder = new GraphBuilder(model.Graph);
+        var output = model.Graph.Output(ModelGraph.OutputName);
+        var select = builder.Input(SelectInput, model.Graph[output].Shape);
+        var score = builder.Add(Op.Sum, builder.Add(Op.Multiply, output, select));
+        builder.Output(ScoreOutput, score);
+        var input = model.Graph.Input(model.Inputs[0].Name).Id;
+        var sources = layer is null ? new[] { input } : [input, layer.LastNode];
+        var (graph, gradients) = ReverseMode.GradientsWithRespectTo(builder.Build(), ScoreOutput, sources);
+        var outputs = graph.Outputs.Append(new GraphOutput(InputGradientOutput, gradients[input])).ToList();
+        if (layer is not null)
+        {
+            outputs.Add(new GraphOutput(LayerOutput, layer.LastNode));
+            outputs.Add(new GraphOutput(LayerGradientOutput, gradients[layer.LastNode]));
+        }
+        return new AttributionGraph(graph.WithOutputs(outputs), model.Inputs[0].Name, layer);
+    }
+
+    /// <summary>
+    /// The layer a command line names: its full source-derived name (`FashionCnn.conv2d2`) or the name
+    /// without the model's prefix (`conv2d2`, `encoder`); DL0208 with the nearest name otherwise.
+    /// </summary>
+    public static LayerRow FindLayer(ModelGraph model, string name)
+    {
+        var named = model.Layers.Where(l => l.Instance is not null).ToList();
+        var prefix = model.Name + ".";
+        string Short(LayerRow l) => l.Name.StartsWith(prefix, StringComparison.Ordinal) ? l.Name[prefix.Length..] : l.Name;
+        var found = named.FirstOrDefault(l => l.Name == name) ?? named.FirstOrDefault(l => Short(l) == name);
+        if (found is not null) return found;
+        var names = named.Select(Short).ToList();
+        var help = NameSuggestions.DidYouMean(name, names) ?? NameSuggestions.DidYouMean(name, named.Select(l => l.Name));
+        throw new DiagnosticException(DiagnosticCatalog.UnknownLayerName.At(null, default,
+            $"`{model.Name}` has no layer named `{name}`",
+            help ?? (names.Count == 0 ? "the model has no named layers" : $"its layers are {string.Join(", ", names.Select(n => $"`{n}`"))}")));
+    }
+
+    /// <summary>
+    /// The layers whose output is a feature map [N, C, H, W], Grad-CAM's candidates: convolutions last first, then
+    /// the others (batch norm, pooling) last first. The first is the default layer, the last convolution as in the paper.
+    /// </summary>
+    public static IEnumerable<LayerRow> FeatureMapLayers(ModelGraph model)
+    {
+        var maps = model.Layers.Where(l => l.Instance is not null && model.Graph[l.LastNode].Shape.Rank == 4).Reverse().ToList();
+        return maps.Where(IsConvolution).Concat(maps.Where(l => !IsConvolution(l)));
+    }
+
+    private static bool IsConvolution(LayerRow layer) => layer.Instance!.Kind.StartsWith("conv", StringComparison.Ordinal);
+}

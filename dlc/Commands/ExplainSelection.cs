@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Dlc.Diagnostics;
+using Dlc.Runtime.Data;
+using Dlc.Runtime.Explain;
+using Dlc.Runtime.Training;
+
+namespace Dlc.Cli.Commands;
+
+/// <summary>Which samples `dlc explain` explains (`--inputs test[0:16]`), and the names of their features.</summary>
+internal static partial class ExplainSelection
+{
+    public const int DefaultCount = 16;
+
+    /// <summary>
+    /// `split`, `split[i]`, `split[from:to]` (either end may be left out), over test, validation or train. Without
+    /// `--inputs`: the first 16 samples of the test split (else validation, else train), or all of it for permutation
+    /// importance, which measures the model over many samples. A range outside the split is DL0407.
+    /// </summary>
+    public static ExplainInputs Select(JobData data, string? text, bool wholeSplit)
+    {
+        string split;
+        int? from = null, to = null;
+        if (text is null)
+            split = data.Test is not null ? "test" : data.Validation is not null ? "validation" : "train";
+        else
+        {
+            var match = RangePattern().Match(text.Trim());
+            if (!match.Success)
+                throw Invalid($"--inputs {text}: expected split[from:to], for example test[0:16]", "the splits are test, validation and train");
+            split = match.Groups["split"].Value;
+            if (match.Groups["index"].Success) (from, to) = (Int(match.Groups["index"].Value), Int(match.Groups["index"].Value) + 1);
+            else
+            {
+                if (match.Groups["from"].Value.Length > 0) from = Int(match.Groups["from"].Value);
+                if (match.Groups["to"].Value.Length > 0) to = Int(match.Groups["to"].Value);
+                if (!match.Groups["colon"].Success) (from, to) = (null, null);
+            }
+        }
+        var set = split switch
+        {
+            "test" => data.Test,
+            "validation" => data.Validation,
+            "train" => data.Train,
+            _ => throw Invalid($"--inputs {text}: there is no split `{split}`",
+                NameSuggestions.DidYouMean(split, ["test", "validation", "train"]) ?? "the splits are test, validation and train"),
+        } ?? throw Invalid($"--inputs {text}: the data has no {split} split",
+            data.Test is not null ? "use test[...]" : data.Validation is not null ? "use validation[...]" : "use train[...]");
+        var first = from ?? 0;
+        var last = to ?? (text is null && !wholeSplit ? Math.Min(DefaultCount, set.Count) : set.Count);
+        if (first < 0 || last > set.Count || first >= last)
+            throw Invalid($"--inputs {text}: the {split} split has {set.Count:N0} samples (0 to {set.Count - 1}), so [{first}:{last}] selects {(first >= last ? "nothing" : "samples it does not have")}",
+                $"choose a range within [0:{set.Count}]");
+        var indices = Enumerable.Range(first, last - first).ToArray();
+        var values = new float[indices.Length * set.SampleSize];
+        var labels = new float[indices.Length];
+        set.Gather(indices, values, labels);
+        return new ExplainInputs(split, first, values, labels);
+    }
+
+    /// <summary>The mean of up to 10,000 training samples: the `mean` baseline.</summary>
+    public static float[] MeanSample(Dataset train, int size)
+    {
+        var count = Math.Min(train.Count, 10_000);
+        var values = new float[count * size];
+        train.Gather(Enumerable.Range(0, count).ToArray(), values, new float[count]);
+        return Baselines.Mean(values, size);
+    }
+
+    /// <summary>
+    /// `--features a,b,...` (one name per feature), else `x0`, `x1`... for a vector and `c,y,x` positions
+    /// (`0:13:7`) for an image, the order of the values in the CSV and JSON files.
+    /// </summary>
+    public static IReadOnlyList<string> FeatureNames(string? text, int[] sample)
+    {
+        var size = sample.Aggregate(1, (a, b) => a * b);
+        if (text is not null)
+        {
+            var names = text.Split(',', StringSplitOptions.TrimEntries);
+            if (names.Length != size)
+                throw Invalid($"--features gives {names.Length} name{(names.Length == 1 ? "" : "s")}, but each input has {size} features", null);
+            return names;
+        }
+        if (sample.Length == 1) return Enumerable.Range(0, size).Select(j => $"x{j}").ToArray();
+        return Enumerable.Range(0, size).Select(j =>
+        {
+            var parts = new int[sample.Length];
+            for (int d = sample.Length - 1, rest = j; d >= 0; d--)
+            {
+                parts[d] = rest % sample[d];
+                rest /= sample[d];
+            }
+            return string.Join(":", parts);
+        }).ToArray();
+    }
+
+    private static int Int(string s) =>
+        int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw Invalid($"--inputs: `{s}` is too large", null);
+
+    private static DiagnosticException Invalid(string message, string? help) =>
+        new(DiagnosticCatalog.InvalidOption.At(null, default, message, help));
+
+    [GeneratedRegex(@"^(?<split>[A-Za-z]+)(\[((?<index>\d+)|(?<from>\d*)(?<colon>:)(?<to>\d*))\])?$")]
+    private static partial Regex RangePattern();
+}
