@@ -20,6 +20,7 @@ public static class DlcCli
         root.Subcommands.Add(EvalCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         root.Subcommands.Add(FmtCommand.Create(context));
+        root.Subcommands.Add(SampleCommand.Create(context));
         return root;
     }
 

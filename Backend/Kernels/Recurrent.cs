@@ -43,6 +43,15 @@ public sealed unsafe class RecurrentKernel
     // Per part of the batch: the recurrent product [n, G·H], dh and dc [n, H].
     private readonly NativeBuffer[] _product, _dh, _dc;
 
+    // Per direction, w_hh packed once per pass for the managed GEMM's micro-kernels (w_hhᵀ forward, w_hh backward),
+    // so the products of the steps do not pack it again each; null with another provider.
+    private readonly ManagedGemm? _packing;
+    private readonly NativeBuffer[]? _packedForward, _packedBackward;
+
+    // Generation: each sample's last h (and c) per direction [N, H], where the next run starts instead of at zeros.
+    private readonly NativeBuffer[] _lastH, _lastC;
+    private bool _carry;
+
     private readonly SampleParallel.RangeBody _forwardBody, _backwardBody;
     private float* _x, _seq, _dSeq, _dx;
     private RecurrentWeights[] _w = [];
@@ -75,11 +84,41 @@ public sealed unsafe class RecurrentKernel
             if (!g.ReturnSequences) _dSequence = allocate(rows * g.Features);
             _previous = allocate(rows * g.Hidden);
         }
+        if (perPart is ManagedGemm managed)
+        {
+            _packing = managed;
+            _packedForward = PerDirection(managed.PackedSize(g.Hidden, g.GateWidth));
+            if (backward) _packedBackward = PerDirection(managed.PackedSize(g.GateWidth, g.Hidden));
+        }
+        _lastH = PerDirection(g.Batch * g.Hidden);
+        _lastC = PerDirection(g.Cell == RecurrentCell.Lstm ? g.Batch * g.Hidden : 1);
         _forwardBody = ForwardPart;
         _backwardBody = BackwardPart;
     }
 
     public RecurrentGeometry Geometry => _g;
+
+    /// <summary>
+    /// Whether each forward run starts from the state the previous one ended in (generating a sequence step by step,
+    /// without running its prefix again) rather than from zeros. Turning it on starts from zeros once.
+    /// </summary>
+    public bool CarryState
+    {
+        get => _carry;
+        set
+        {
+            if (value && _g.Directions != 1) throw new InvalidOperationException("a bidirectional layer reads the whole sequence, so it cannot carry its state");
+            if (value && !_carry) ResetState();
+            _carry = value;
+        }
+    }
+
+    /// <summary>The carried state back to zeros.</summary>
+    public void ResetState()
+    {
+        foreach (var b in _lastH) b.Span.Clear();
+        foreach (var b in _lastC) b.Span.Clear();
+    }
 
     /// <summary>y = the layer applied to x [N, T, D]: [N, T, F], or [N, F] of each direction's last step.</summary>
     public void Forward(float* x, RecurrentWeights[] weights, float* y)
@@ -88,7 +127,11 @@ public sealed unsafe class RecurrentKernel
         _x = x;
         _w = weights;
         _seq = g.ReturnSequences ? y : _sequence!.Pointer;
-        for (var d = 0; d < g.Directions; d++) PrepareBias(d);
+        for (var d = 0; d < g.Directions; d++)
+        {
+            PrepareBias(d);
+            _packing?.PackB(true, g.Hidden, g.GateWidth, weights[d].HiddenWeight, g.Hidden, _packedForward![d].Pointer);
+        }
         _parallel.For(g.Batch, _forwardBody);
         if (g.ReturnSequences) return;
         for (var n = 0; n < g.Batch; n++)
@@ -130,6 +173,8 @@ public sealed unsafe class RecurrentKernel
                 }
             }
         }
+        for (var d = 0; d < g.Directions; d++)
+            _packing?.PackB(false, g.GateWidth, g.Hidden, weights[d].HiddenWeight, g.Hidden, _packedBackward![d].Pointer);
         _parallel.For(g.Batch, _backwardBody);
         for (var d = 0; d < g.Directions; d++) WeightGradients(d, gradients[d]);
     }
@@ -161,6 +206,8 @@ public sealed unsafe class RecurrentKernel
         var w = _w[d];
         float* gates = _gates[d].Pointer, state = _state[d].Pointer, bias = _bias[d].Pointer, product = _product[part].Pointer;
         float* hiddenBiasN = w.HiddenBias != null ? w.HiddenBias + 2 * H : null;
+        float* lastH = _lastH[d].Pointer, lastC = _lastC[d].Pointer;
+        var carry = _carry;
         // The input side of every step of these samples in one product.
         _perPart.Sgemm(false, true, nb * T, G, D, 1f, _x + (long)n0 * T * D, D, w.InputWeight, D, 0f, gates + (long)n0 * T * G, G);
         for (var s = 0; s < T; s++)
@@ -168,18 +215,26 @@ public sealed unsafe class RecurrentKernel
             var t = g.StepAt(d, s);
             var tp = s > 0 ? g.StepAt(d, s - 1) : -1;
             // The hidden side: h of the previous step of each sample, read in place (rows T·F apart).
-            if (s > 0) _perPart.Sgemm(false, true, nb, G, H, 1f, _seq + ((long)n0 * T + tp) * F + d * H, T * F, w.HiddenWeight, H, 0f, product, G);
+            // A carried state stands in for the step before the first.
+            var previous = s > 0 ? _seq + ((long)n0 * T + tp) * F + d * H : lastH + (long)n0 * H;
+            var ldPrevious = s > 0 ? T * F : H;
+            var recurrent = s > 0 || carry;
+            if (recurrent && _packing is not null)
+                _packing.SgemmPacked(nb, G, H, 1f, previous, ldPrevious, _packedForward![d].Pointer, 0f, product, G);
+            else if (recurrent)
+                _perPart.Sgemm(false, true, nb, G, H, 1f, previous, ldPrevious, w.HiddenWeight, H, 0f, product, G);
             for (var n = n0; n < n1; n++)
             {
                 var row = (long)n * T + t;
                 var a = gates + row * G;
-                var r = s > 0 ? product + (long)(n - n0) * G : null;
+                var r = recurrent ? product + (long)(n - n0) * G : null;
                 var h = _seq + row * F + d * H;
-                var hPrev = s > 0 ? _seq + ((long)n * T + tp) * F + d * H : null;
+                var hPrev = s > 0 ? _seq + ((long)n * T + tp) * F + d * H : carry ? lastH + (long)n * H : null;
+                var cPrev = s > 0 ? state + ((long)n * T + tp) * H : carry ? lastC + (long)n * H : null;
                 switch (g.Cell)
                 {
                     case RecurrentCell.Lstm:
-                        RecurrentCells.LstmForward(a, r, bias, state + row * H, s > 0 ? state + ((long)n * T + tp) * H : null, h, H);
+                        RecurrentCells.LstmForward(a, r, bias, state + row * H, cPrev, h, H);
                         break;
                     case RecurrentCell.Gru:
                         RecurrentCells.GruForward(a, r, bias, hiddenBiasN, state + row * H, h, hPrev, H);
@@ -189,6 +244,13 @@ public sealed unsafe class RecurrentKernel
                         break;
                 }
             }
+        }
+        if (!carry) return;
+        for (var n = n0; n < n1; n++)
+        {
+            var row = (long)n * T + g.StepAt(d, T - 1);
+            new Span<float>(_seq + row * F + d * H, H).CopyTo(new Span<float>(lastH + (long)n * H, H));
+            if (g.Cell == RecurrentCell.Lstm) new Span<float>(state + row * H, H).CopyTo(new Span<float>(lastC + (long)n * H, H));
         }
     }
 
@@ -233,8 +295,11 @@ public sealed unsafe class RecurrentKernel
                 }
             }
             // dh of the previous step = its gates' gradients through w_hh (GRU adds onto dh·z, left by its cell).
-            if (s > 0) _perPart.Sgemm(false, false, nb, H, G, 1f, dGh + ((long)n0 * T + t) * G, T * G, w.HiddenWeight, H,
-                g.Cell == RecurrentCell.Gru ? 1f : 0f, dh, H);
+            var beta = g.Cell == RecurrentCell.Gru ? 1f : 0f;
+            if (s > 0 && _packing is not null)
+                _packing.SgemmPacked(nb, H, G, 1f, dGh + ((long)n0 * T + t) * G, T * G, _packedBackward![d].Pointer, beta, dh, H);
+            else if (s > 0)
+                _perPart.Sgemm(false, false, nb, H, G, 1f, dGh + ((long)n0 * T + t) * G, T * G, w.HiddenWeight, H, beta, dh, H);
         }
         if (_dx != null)
             _perPart.Sgemm(false, false, nb * T, D, G, 1f, dGx + (long)n0 * T * G, G, w.InputWeight, D, d == 0 ? 0f : 1f, _dx + (long)n0 * T * D, D);

@@ -64,11 +64,11 @@ public static class Benchmark
         var inferenceBatch = Math.Min(1000, source.Count);
         var inference = model.InferencePlan(inferenceBatch);
         var all = Enumerable.Range(0, inferenceBatch).ToArray();
-        var scratchTarget = new float[inferenceBatch];
+        var scratchTarget = new float[inferenceBatch * source.TargetSize];
         source.Gather(all, inference.Input(model.Input.Name), scratchTarget);
         var inferenceTimes = Time(inference.Run, warmup: 20, runs: 200);
         var latencyPlan = model.InferencePlan(1);
-        source.Gather(all.AsSpan(0, 1), latencyPlan.Input(model.Input.Name), scratchTarget.AsSpan(0, 1));
+        source.Gather(all.AsSpan(0, 1), latencyPlan.Input(model.Input.Name), scratchTarget.AsSpan(0, source.TargetSize));
         var latencyTimes = Time(latencyPlan.Run, warmup: 2000, runs: 20000);
 
         var steps = profile

@@ -56,13 +56,17 @@ public class CapabilityTests
     }
 
     [Fact]
-    public void The_char_lm_stops_only_at_its_text_data()
+    public void The_char_lm_of_the_language_sketch_can_be_trained()
     {
         var file = Compile.Ok(LanguageSketchTests.CharLm);
-        Capabilities.CheckTrain(file, file.Trains[0]).Select(d => d.Message).ShouldBe(
-        [
-            "`textCorpus` (line 5) cannot be trained by this version of dlc yet",
-        ]);
+        Capabilities.CheckTrain(file, file.Trains[0]).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Text_read_as_words_waits_for_a_later_version()
+    {
+        var file = Compile.Ok(LanguageSketchTests.CharLm.Replace("level = char", "level = word"));
+        Capabilities.CheckTrain(file, file.Trains[0]).Select(d => d.Message).ShouldBe(["`level = word` (line 5) cannot be trained by this version of dlc yet"]);
     }
 
     [Fact]

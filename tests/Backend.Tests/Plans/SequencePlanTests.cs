@@ -55,4 +55,38 @@ public class SequencePlanTests
         plan.Run();
         PlanReference.ShouldMatch(gradients, store, plan, batch, $"{model}, {threads} threads", symbols);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Running_one_step_at_a_time_with_carried_state_gives_the_scores_of_the_whole_sequence(int threads)
+    {
+        const string source = """
+            model Gen (x: Tensor[N, T] of int) : Tensor[N, T, 7] =
+                x |> embedding 7 5 |> lstm 12 |> gru 9 |> rnn 3 (layers = 2) |> dense 7
+            """;
+        var file = ProgramCompiler.Compile(new SourceText("gen.dl", source));
+        file.Diagnostics.ShouldBeEmpty();
+        var graph = file.Elaborate("Gen", training: false).Graph;
+        const int batch = 3, steps = 5;
+        using var store = new ParameterStore(graph.Parameters);
+        store.Initialize(new Rng(4));
+        var gemm = GemmProviders.Create("managed", threads, out _);
+        using var whole = ExecutionPlan.Compile(graph, store, new PlanOptions(new Dictionary<string, int> { ["N"] = batch, ["T"] = steps }, gemm));
+        using var stepwise = ExecutionPlan.Compile(graph, store, new PlanOptions(new Dictionary<string, int> { ["N"] = batch, ["T"] = 1 }, gemm));
+        var tokens = Enumerable.Range(0, batch * steps).Select(i => (float)((i * 3 + 1) % 7)).ToArray();
+        tokens.CopyTo(whole.Input("x"));
+        whole.Run();
+        var expected = whole.Output(ModelGraph.OutputName).ToArray();
+        stepwise.CarryRecurrentState = true;
+        for (var t = 0; t < steps; t++)
+        {
+            for (var n = 0; n < batch; n++) stepwise.Input("x")[n] = tokens[n * steps + t];
+            stepwise.Run();
+            var scores = stepwise.Output(ModelGraph.OutputName);
+            for (var n = 0; n < batch; n++)
+                for (var c = 0; c < 7; c++)
+                    scores[n * 7 + c].ShouldBe(expected[(n * steps + t) * 7 + c], 1e-5, $"sample {n}, step {t}, class {c}");
+        }
+    }
 }
