@@ -23,6 +23,7 @@ public static class DlcCli
         root.Subcommands.Add(CompileCommand.Create(context));
         root.Subcommands.Add(PruneCommand.Create(context));
         root.Subcommands.Add(ExplainCommand.Create(context));
+        root.Subcommands.Add(SampleCommand.Create(context));
         return root;
     }
 

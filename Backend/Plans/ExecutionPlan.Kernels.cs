@@ -24,6 +24,8 @@ public sealed partial class ExecutionPlan
             case Op.BatchNorm or Op.BatchNormInputGrad or Op.BatchNormWeightGrad
                 or Op.LayerNorm or Op.LayerNormInputGrad or Op.LayerNormWeightGrad:
                 return NormalizationStep(node);
+            case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad:
+                return SequenceStep(node, options.Gemm);
             case Op.ChannelDropoutMask:
             {
                 var rng = options.Rng ?? throw new InvalidOperationException("a plan with dropout needs a random number generator");

@@ -87,19 +87,19 @@ public sealed partial class ExecutionPlan
     {
         var (logits, labels, dl) = (_buffers[gradient.Inputs[0]], _buffers[gradient.Inputs[1]], _buffers[gradient.Inputs[2]]);
         var (y, dlogits) = (_buffers[loss], _buffers[gradient.Id]);
-        var shape = _shapes[gradient.Inputs[0]];
-        var (rows, cols) = (shape[0], shape[1]);
+        var (rows, cols) = Matrix(gradient.Inputs[0]);
         return () => y.Span[0] = Kernels.Losses.SoftmaxCrossEntropyWithGradient(logits.Span, labels.Span, dl.Span[0], dlogits.Span, rows, cols);
     }
 
     private unsafe Action MatMul(Node node, IGemm provider, GemmFusion? group)
     {
         var (a, b, c) = (_buffers[node.Inputs[0]], _buffers[node.Inputs[1]], _buffers[node.Id]);
-        var sa = _shapes[node.Inputs[0]];
-        var sb = _shapes[node.Inputs[1]];
+        // Leading axes fold into rows: a dense layer over [N, T, D] is one product of [N·T, D].
+        var sa = Matrix(node.Inputs[0]);
+        var sb = Matrix(node.Inputs[1]);
         bool ta = node.Attributes.TransA, tb = node.Attributes.TransB;
-        int m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1], n = tb ? sb[0] : sb[1];
-        int lda = sa[1], ldb = sb[1];
+        int m = ta ? sa.Cols : sa.Rows, k = ta ? sa.Rows : sa.Cols, n = tb ? sb.Rows : sb.Cols;
+        int lda = sa.Cols, ldb = sb.Cols;
         // The provider is chosen once per call site, for this exact shape (the "auto" provider measures).
         var gemm = provider.Choose(ta, tb, m, n, k);
         if (group is null) return () => gemm.Sgemm(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n);

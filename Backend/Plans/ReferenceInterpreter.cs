@@ -16,6 +16,8 @@ public static class ReferenceInterpreter
         IReadOnlyDictionary<int, double[]>? masks = null)
     {
         var values = new double[graph.Nodes.Count][];
+        // The weights' gradients each recurrent_grad node computes, for its recurrent_weight_grad views.
+        var recurrentGradients = new Dictionary<int, double[][]>();
         foreach (var node in graph.Nodes)
         {
             var shape = node.Shape.Bind(symbols);
@@ -33,11 +35,11 @@ public static class ReferenceInterpreter
                 case Op.Constant: Array.Fill(y, node.Attributes.Value); break;
                 case Op.MatMul:
                 {
-                    var sa = graph[node.Inputs[0]].Shape.Bind(symbols);
-                    var sb = graph[node.Inputs[1]].Shape.Bind(symbols);
+                    var sa = Matrix(graph[node.Inputs[0]].Shape.Bind(symbols));
+                    var sb = Matrix(graph[node.Inputs[1]].Shape.Bind(symbols));
                     bool ta = node.Attributes.TransA, tb = node.Attributes.TransB;
-                    int m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1], n = tb ? sb[0] : sb[1];
-                    ReferenceGemm.Gemm(ta, tb, m, n, k, 1.0, In(0), sa[1], In(1), sb[1], 0.0, y, n);
+                    int m = ta ? sa.Cols : sa.Rows, k = ta ? sa.Rows : sa.Cols, n = tb ? sb.Rows : sb.Cols;
+                    ReferenceGemm.Gemm(ta, tb, m, n, k, 1.0, In(0), sa.Cols, In(1), sb.Cols, 0.0, y, n);
                     break;
                 }
                 case Op.BiasAdd: LinearReference.BiasAdd<double>(In(0), In(1), y, rows, cols); break;
@@ -91,6 +93,9 @@ public static class ReferenceInterpreter
                 case Op.Divide: ElementwiseReference.Divide<double>(In(0), In(1), y); break;
                 case Op.Expand: BroadcastingReference.Expand<double>(In(0), y, graph[node.Inputs[0]].Shape.Bind(symbols), shape); break;
                 case Op.ReduceTo: BroadcastingReference.ReduceTo<double>(In(0), y, shape, graph[node.Inputs[0]].Shape.Bind(symbols)); break;
+                case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad:
+                    SequenceOp(graph, node, y, values, id => graph[id].Shape.Bind(symbols), recurrentGradients);
+                    break;
                 default: throw new NotSupportedException($"the reference interpreter has no definition of `{OpTable.Info(node.Op).Name}`");
             }
         }
@@ -147,6 +152,55 @@ public static class ReferenceInterpreter
             case Op.MaxPool: PoolingReference.MaxPool2d<double>(In(0), y, Conv2dGeometry.Pooling(S(0), shapeOf(node.Id), a)); break;
             case Op.MaxPoolGrad: PoolingReference.MaxPool2dBackward<double>(In(0), In(1), y, Conv2dGeometry.Pooling(S(0), S(1), a)); break;
         }
+    }
+
+    private static void SequenceOp(Graph graph, Node node, double[] y, double[][] values, Func<int, int[]> shapeOf, Dictionary<int, double[][]> recurrentGradients)
+    {
+        double[] In(int i) => values[node.Inputs[i]];
+        switch (node.Op)
+        {
+            case Op.Embedding:
+            {
+                var table = shapeOf(node.Inputs[1]);
+                EmbeddingReference.Forward<double>(In(0), In(1), y, table[0], table[1]);
+                break;
+            }
+            case Op.EmbeddingGrad:
+            {
+                var table = shapeOf(node.Inputs[1]);
+                EmbeddingReference.Backward<double>(In(0), In(2), y, table[0], table[1]);
+                break;
+            }
+            case Op.Rnn or Op.Lstm or Op.Gru:
+                RecurrentReference.Forward(Geometry(node, shapeOf), In(0), node.Inputs.Skip(1).Select(i => values[i]).ToArray(), y);
+                break;
+            case Op.RecurrentGrad:
+            {
+                var forward = graph[node.Inputs[0]];
+                var weights = node.Inputs.Skip(3).Select(i => values[i]).ToArray();
+                var gradients = weights.Select(w => new double[w.Length]).ToArray();
+                RecurrentReference.Backward(Geometry(forward, shapeOf), In(2), weights, In(1), y, gradients);
+                recurrentGradients[node.Id] = gradients;
+                break;
+            }
+            case Op.RecurrentWeightGrad:
+                recurrentGradients[node.Inputs[0]][node.Attributes.Axis - 1].CopyTo(y, 0);
+                break;
+        }
+    }
+
+    private static RecurrentGeometry Geometry(Node node, Func<int, int[]> shapeOf)
+    {
+        var x = shapeOf(node.Inputs[0]);
+        var directions = node.Attributes.Bidirectional ? 2 : 1;
+        var cell = node.Op switch
+        {
+            Op.Lstm => RecurrentCell.Lstm,
+            Op.Gru => RecurrentCell.Gru,
+            _ => node.Attributes.Mode == "relu" ? RecurrentCell.Relu : RecurrentCell.Tanh,
+        };
+        return new RecurrentGeometry(cell, x[0], x[1], x[2], shapeOf(node.Inputs[2])[1], directions, node.Attributes.ReturnSequences,
+            (node.Inputs.Count - 1) / directions == 4);
     }
 
     private static (int Rows, int Cols) Matrix(int[] shape)

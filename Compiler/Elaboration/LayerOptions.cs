@@ -75,6 +75,8 @@ public sealed class LayerOptions
     {
         if (this[name] is not { } v) return null;
         if (v is SymbolValue s && allowed.Contains(s.Name)) return s.Name;
+        // `relu`, `tanh` and `gelu` are also activation layers, so a name that is both arrives as the layer.
+        if (v is LayerValue { Layer: ActivationLayer a } && allowed.Contains(a.Describe())) return a.Describe();
         throw _e.Error(DiagnosticCatalog.InvalidArgument, v.Span,
             $"`{name}` must be {string.Join(" or ", allowed.Select(a => $"`{a}`"))}, found {Describe(v)}");
     }

@@ -104,4 +104,11 @@ public enum Op
 
     // elementwise a / b of one shape
     Divide,
+
+    // gradients of sequence layers: the embedding table's (a scatter-add of dy by index); a recurrent layer's
+    // with respect to its input (back-propagation through time, which also computes the weights' gradients),
+    // and each weight's gradient as computed by that op
+    EmbeddingGrad,
+    RecurrentGrad,
+    RecurrentWeightGrad,
 }

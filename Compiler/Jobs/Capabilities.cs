@@ -25,16 +25,15 @@ public static class Capabilities
         Op.Upsample, Op.UpsampleGrad, Op.ChannelDropoutMask,
         Op.BatchNorm, Op.BatchNormInputGrad, Op.BatchNormWeightGrad, Op.LayerNorm, Op.LayerNormInputGrad, Op.LayerNormWeightGrad,
         Op.Expand, Op.ReduceTo, Op.Divide,
+        Op.Embedding, Op.EmbeddingGrad, Op.Rnn, Op.Lstm, Op.Gru, Op.RecurrentGrad, Op.RecurrentWeightGrad,
     };
 
     /// <summary>
-    /// Whether the engine runs this node. Products and cross-entropy run on matrices only: their kernels read
-    /// [rows, columns], so a dense layer over a sequence [N, T, D] waits for the sequence engine.
+    /// Whether the engine runs this node. Products and cross-entropy fold leading axes into rows, so a dense
+    /// layer or a loss over a sequence [N, T, D] runs as over a matrix [N·T, D].
     /// </summary>
     public static bool CanRun(Node node, Graph graph) => Kernels.Contains(node.Op) && node.Op switch
     {
-        Op.MatMul => node.Inputs.All(i => graph[i].Shape.Rank == 2),
-        Op.SoftmaxCrossEntropy or Op.SoftmaxCrossEntropyGrad => graph[node.Inputs[0]].Shape.Rank == 2,
         // Pooling runs over NCL and NCHW; a 3-D window waits for its own kernels.
         Op.MaxPool or Op.MaxPoolGrad or Op.AvgPool or Op.AvgPoolGrad => graph[node.Inputs[0]].Shape.Rank is 3 or 4,
         Op.GlobalAvgPool or Op.GlobalAvgPoolGrad => graph[node.Inputs[0]].Shape.Rank is 3 or 4,

@@ -21,9 +21,10 @@ internal static class DataRecordReader
             "imageFolder" => ["path", "test", "size", "channels", "validation", "normalize"],
             "csv" => ["path", "testPath", "label", "targets", "testTargets", "standardize", "validation", "normalize"],
             "textCorpus" => ["path", "sequence", "level", "validation"],
+            "brownCorpus" => ["sequence", "level", "validation"],
             _ => throw e.Error(DiagnosticCatalog.InvalidFieldValue, span, $"`{name}` is not a data set",
                 "the data sets are `fashionMnist`, `idx { images = ...; labels = ... }`, `npy { images = ...; labels = ... }`, " +
-                "`imageFolder { path = ... }`, `csv { path = ... }` and `textCorpus { path = ... }`"),
+                "`imageFolder { path = ... }`, `csv { path = ... }`, `textCorpus { path = ... }` and `brownCorpus`"),
         };
         CheckFields(e, settings, known, $"`{name}`");
         string? Path(string field) => settings?.Find(field)?.Value is { } v ? Text(e, v, field) : null;
@@ -43,6 +44,7 @@ internal static class DataRecordReader
                 TestTargets = Path("testTargets"),
                 Standardize = settings?.Find("standardize") is { } st && e.ExpectBool(st.Value, "standardize"),
             },
+            "brownCorpus" => TextCorpus(e, settings, span) with { Kind = DataKind.BrownCorpus },
             _ => TextCorpus(e, settings, span) with { Path = Path("path") },
         };
         if (spec.Kind is DataKind.Idx or DataKind.Npy && (spec.Images is null || spec.Labels is null))
@@ -111,6 +113,7 @@ internal static class DataRecordReader
         {
             null => "char",
             SymbolValue { Name: "char" or "word" } s => s.Name,
+            StringValue { Text: "char" or "word" } s => s.Text,
             var other => throw e.Error(DiagnosticCatalog.InvalidFieldValue, other.Span, $"`level` must be `char` or `word`, found {Describe(other)}"),
         };
         var sequence = settings?.Find("sequence")?.Value is { } v ? Count(e, v, "sequence", 2) : 128;

@@ -106,14 +106,15 @@ internal static class JobChecks
     {
         if (data.Kind == DataKind.None || model.Inputs.Count == 0) return null;
         var input = model.Inputs[0];
-        if (data.Kind == DataKind.TextCorpus && !input.IsIndex)
+        var text = data.Kind is DataKind.TextCorpus or DataKind.BrownCorpus;
+        if (text && !input.IsIndex)
             return DiagnosticCatalog.DataShapeMismatch.At(source, data.Span,
-                $"`textCorpus` gives sequences of token indices, but `{model.Name}` takes {input.Shape} of numbers",
+                $"`{(data.Kind == DataKind.BrownCorpus ? "brownCorpus" : "textCorpus")}` gives sequences of token indices, but `{model.Name}` takes {input.Shape} of numbers",
                 $"declare the input as indices: `({input.Name}: Tensor[N, T] of int)`, then `|> embedding vocabulary dim`");
-        if (data.Kind != DataKind.TextCorpus && input.IsIndex)
+        if (!text && input.IsIndex)
             return DiagnosticCatalog.DataShapeMismatch.At(source, data.Span,
                 $"this data set gives numbers, but `{model.Name}` takes integer indices {input.Shape}",
-                "integer inputs come from `textCorpus`; for images and tables leave out `of int`");
+                "integer inputs come from `textCorpus` or `brownCorpus`; for images and tables leave out `of int`");
         return null;
     }
 

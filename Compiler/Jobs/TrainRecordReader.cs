@@ -33,7 +33,8 @@ public static class TrainRecordReader
             : takesDataElsewhere ? new DataSpec(DataKind.None, job.Name.Span)
             : throw e.Error(DiagnosticCatalog.MissingField, job.Name.Span,
                 $"`train {job.Name.Name}` has no `data` field", "for example `data = fashionMnist { validation = 0.1 }`");
-        if (data.Kind == DataKind.TextCorpus) pending.Add(new PendingFeature("textCorpus", data.Span));
+        // Text is read character by character; a vocabulary of words waits for a later version.
+        if (data.Kind is DataKind.TextCorpus or DataKind.BrownCorpus && data.Level == "word") pending.Add(new PendingFeature("level = word", data.Span));
 
         var (loss, lossName) = Optional(record, "loss") is { } l ? ReadLoss(e, l) : (LossKind.CrossEntropy, null);
         if (lossName is not null) Pending("loss", $"loss = {lossName}");

@@ -53,6 +53,9 @@ public enum DataKind
     /// <summary>A text file cut into sequences of character or word indices.</summary>
     TextCorpus,
 
+    /// <summary>The built-in Brown Corpus (500 texts of American English), cut into sequences of character indices.</summary>
+    BrownCorpus,
+
     /// <summary>NumPy .npy arrays of samples and labels given by path.</summary>
     Npy,
 
@@ -85,10 +88,10 @@ public sealed record DataSpec(DataKind Kind, TextSpan Span)
     /// <summary>The fraction of the training set held out for validation (0 = none).</summary>
     public double Validation { get; init; }
 
-    /// <summary>TextCorpus: the length of each training sequence.</summary>
+    /// <summary>TextCorpus, BrownCorpus: the length of each training sequence.</summary>
     public int Sequence { get; init; }
 
-    /// <summary>TextCorpus: `char` or `word`.</summary>
+    /// <summary>TextCorpus, BrownCorpus: `char` or `word`.</summary>
     public string? Level { get; init; }
 
     /// <summary>`normalize = { mean = [0.2860]; std = [0.3530] }`: per-channel normalisation of every sample.</summary>

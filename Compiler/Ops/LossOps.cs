@@ -11,7 +11,7 @@ internal static class LossOps
     public static IEnumerable<OpInfo> All =>
     [
         new(Op.SoftmaxCrossEntropy, "softmax_cross_entropy", 2, CrossEntropyShape,
-            "loss = mean over rows of −log softmax(logits)[label]; labels are class indices")
+            "loss = mean over rows of −log softmax(logits)[label]; labels are class indices, one per row ([N] for [N, C], [N, T] for [N, T, C])")
         {
             NonDifferentiableInputs = [1],
             Backward = (c, node, dl) =>
@@ -39,8 +39,9 @@ internal static class LossOps
 
     private static Shape CrossEntropyShape(Shape[] s, OpAttributes a, Shape? declared)
     {
-        if (s[0].Rank != 2) throw new ShapeException($"cross-entropy takes logits of rank 2, got {s[0]}");
-        if (s[1].Rank != 1 || s[1][0] != s[0][0]) throw new ShapeException($"labels {s[1]} do not fit logits {s[0]}");
+        // Leading axes are rows: [N, T, C] scores every position of a sequence.
+        if (s[0].Rank < 2) throw new ShapeException($"cross-entropy takes logits of rank 2 or more, got {s[0]}");
+        if (s[1] != new Shape(s[0].Dims.Take(s[0].Rank - 1))) throw new ShapeException($"labels {s[1]} do not fit logits {s[0]}");
         return Shape.Scalar;
     }
 

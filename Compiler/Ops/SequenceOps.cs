@@ -14,10 +14,28 @@ internal static class SequenceOps
         new(Op.Embedding, "embedding", 2, EmbeddingShape, "y[..., D] = w[index] for each integer index (indices, w [V, D])")
         {
             Cost = (node, s, batch) => Count.Zero,
+            NonDifferentiableInputs = [0],
+            Backward = (c, node, dy) =>
+            {
+                var (indices, w) = (node.Inputs[0], node.Inputs[1]);
+                if (c.NeedsGradient(w)) c.Accumulate(w, c.Emit(Op.EmbeddingGrad, indices, w, dy));
+            },
         },
+        new(Op.EmbeddingGrad, "embedding_grad", 3, (s, a, d) => s[1],
+            "dw[V, D] = Σ of the rows of dy whose index is V: a scatter-add (indices, w for its shape, dy)"),
         Recurrent(Op.Rnn, "rnn", 1, "h' = tanh(W_ih x + b_ih + W_hh h + b_hh)"),
         Recurrent(Op.Lstm, "lstm", 4, "gates i, f, g, o from W_ih x + W_hh h; c' = f·c + i·g; h' = o·tanh c'"),
         Recurrent(Op.Gru, "gru", 3, "gates r, z, n from W_ih x + W_hh h; h' = (1 − z)·n + z·h"),
+        new(Op.RecurrentGrad, "recurrent_grad", -1, (s, a, d) => s[2],
+            "dx of a recurrent layer by back-propagation through time; the same pass computes every weight's gradient (y, dy, then the layer's inputs)")
+        {
+            Cost = (node, s, batch) => RecurrentCost(node, s[2..], batch, s[3][0].Size / s[4][1].Size) * 2,
+        },
+        new(Op.RecurrentWeightGrad, "recurrent_weight_grad", 2, (s, a, d) => s[1],
+            "the gradient of the recurrent layer's input number axis, computed by recurrent_grad (its gradient op, the weight for its shape)")
+        {
+            Cost = (node, s, batch) => Count.Zero,
+        },
         new(Op.PositionalEncoding, "positional_encoding", 1, OpTable.SameAsFirst, "y = x + the sinusoidal encoding of each position (Vaswani et al.)"),
     ];
 
@@ -28,7 +46,21 @@ internal static class SequenceOps
         new(op, name, -1, (s, a, d) => RecurrentShape(s, a, gates, name), summary + " (x, then per direction w_ih, w_hh [, b_ih, b_hh])")
         {
             Cost = (node, s, batch) => RecurrentCost(node, s, batch, gates),
+            Backward = RecurrentBackward,
         };
+
+    // One gradient op runs the whole backward pass of the layer (the time steps depend on each other, and the
+    // weights' gradients come from the gate gradients it finds); each weight's gradient is a view of its result.
+    private static void RecurrentBackward(BackwardContext c, Node node, int dy)
+    {
+        var grad = c.Emit(Op.RecurrentGrad, node.Attributes, [node.Id, dy, .. node.Inputs]);
+        if (c.NeedsGradient(node.Inputs[0])) c.Accumulate(node.Inputs[0], grad);
+        for (var k = 1; k < node.Inputs.Count; k++)
+        {
+            if (c.NeedsGradient(node.Inputs[k]))
+                c.Accumulate(node.Inputs[k], c.Emit(Op.RecurrentWeightGrad, new OpAttributes { Axis = k }, grad, node.Inputs[k]));
+        }
+    }
 
     private static Shape EmbeddingShape(Shape[] s, OpAttributes a, Shape? declared)
     {

@@ -53,14 +53,24 @@ public static class Checkpoint
             ["reference_val_loss"] = state.Validation.ReferenceLoss.ToString("R", CultureInfo.InvariantCulture),
             ["stale_epochs"] = state.Validation.StaleEpochs.ToString(CultureInfo.InvariantCulture),
         });
-        SafeTensors.Write(Path.Combine(directory, ModelFileName), state.Parameters, new Dictionary<string, string>
+        SafeTensors.Write(Path.Combine(directory, ModelFileName), state.Parameters, WithVocabulary(state, new Dictionary<string, string>
         {
             ["format"] = Format,
             ["format_version"] = FormatVersion,
             ["model"] = state.ModelName,
             ["source_sha256"] = state.SourceHash,
             ["step"] = step,
-        });
+        }));
+    }
+
+    /// <summary>The characters a character-level model was trained with (metadata `vocabulary`), or null for other models.</summary>
+    public static string? LoadVocabulary(string path) =>
+        SafeTensorsFile.Read(ModelPath(path)).Metadata.TryGetValue("vocabulary", out var characters) ? characters : null;
+
+    private static Dictionary<string, string> WithVocabulary(CheckpointState state, Dictionary<string, string> metadata)
+    {
+        if (state.Vocabulary is { } characters) metadata["vocabulary"] = characters;
+        return metadata;
     }
 
     /// <summary>
@@ -105,6 +115,7 @@ public static class Checkpoint
                     Number(state, "reference_val_loss", (text, _, culture) => double.Parse(text, NumberStyles.Float, culture)),
                     Number(state, "stale_epochs", int.Parse))
                 : ValidationRecord.None,
+            Vocabulary = model.Metadata.GetValueOrDefault("vocabulary"),
         };
     }
 
@@ -115,7 +126,7 @@ public static class Checkpoint
     /// </summary>
     public static void SaveBest(string directory, CheckpointState state)
     {
-        SafeTensors.Write(Path.Combine(directory, BestFileName), state.Parameters, new Dictionary<string, string>
+        SafeTensors.Write(Path.Combine(directory, BestFileName), state.Parameters, WithVocabulary(state, new Dictionary<string, string>
         {
             ["format"] = Format,
             ["format_version"] = FormatVersion,
@@ -124,7 +135,7 @@ public static class Checkpoint
             ["step"] = state.Step.ToString(CultureInfo.InvariantCulture),
             ["epoch"] = state.Epoch.ToString(CultureInfo.InvariantCulture),
             ["val_loss"] = state.Validation.BestLoss.ToString("R", CultureInfo.InvariantCulture),
-        });
+        }));
     }
 
     /// <summary>

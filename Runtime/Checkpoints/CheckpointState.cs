@@ -41,6 +41,12 @@ public sealed record CheckpointState
     /// <summary>How the validation loss has gone so far, for keeping the best checkpoint and for early stopping.</summary>
     public ValidationRecord Validation { get; init; } = ValidationRecord.None;
 
+    /// <summary>
+    /// A character-level model's characters in index order from index 1 (see Data.CharVocabulary), saved as the
+    /// metadata `vocabulary` of the parameter files; null for other models.
+    /// </summary>
+    public string? Vocabulary { get; init; }
+
     /// <summary>The train settings in force (batch size, learning rate, …) as text, for checking and reporting.</summary>
     public IReadOnlyDictionary<string, string> TrainSettings { get; init; } = new Dictionary<string, string>();
 }

@@ -19,8 +19,9 @@ public sealed class Dataset
     private readonly Normalization? _normalization;
 
     private Dataset(string name, byte[]? bytes, float[]? floats, float scale, int[]? rows,
-        int[] sampleShape, float[] labels, int classCount, IReadOnlyList<string>? classNames, Normalization? normalization = null)
+        int[] sampleShape, float[] labels, int classCount, IReadOnlyList<string>? classNames, Normalization? normalization = null, int targetSize = 1)
     {
+        TargetSize = targetSize;
         _normalization = normalization;
         Name = name;
         _bytes = bytes;
@@ -38,21 +39,37 @@ public sealed class Dataset
     public static Dataset FromBytes(string name, byte[] features, float scale, int[] sampleShape,
         float[] labels, int classCount, IReadOnlyList<string>? classNames = null)
     {
-        Check(features.Length, sampleShape, labels, classCount, classNames);
+        Check(features.Length, sampleShape, labels.Length, classCount, classNames);
         return new Dataset(name, features, null, scale, null, (int[])sampleShape.Clone(), labels, classCount, classNames);
+    }
+
+    /// <summary>
+    /// Samples stored as bytes with <paramref name="targetSize"/> labels each, sample after sample: a sequence of
+    /// token indices and the class of each position (the next token of a language model).
+    /// </summary>
+    public static Dataset FromByteSequences(string name, byte[] features, int[] sampleShape, float[] labels, int targetSize,
+        int classCount, IReadOnlyList<string>? classNames = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(targetSize, 1);
+        if (labels.Length % targetSize != 0) throw new ArgumentException($"{labels.Length} labels do not make samples of {targetSize}", nameof(labels));
+        Check(features.Length, sampleShape, labels.Length / targetSize, classCount, classNames);
+        return new Dataset(name, features, null, 1f, null, (int[])sampleShape.Clone(), labels, classCount, classNames, null, targetSize);
     }
 
     /// <summary>Samples stored as floats, row-major, one row per sample.</summary>
     public static Dataset FromFloats(string name, float[] features, int[] sampleShape,
         float[] labels, int classCount, IReadOnlyList<string>? classNames = null)
     {
-        Check(features.Length, sampleShape, labels, classCount, classNames);
+        Check(features.Length, sampleShape, labels.Length, classCount, classNames);
         return new Dataset(name, null, features, 1f, null, (int[])sampleShape.Clone(), labels, classCount, classNames);
     }
 
     public string Name { get; }
 
-    public int Count => Labels.Length;
+    public int Count => Labels.Length / TargetSize;
+
+    /// <summary>Labels per sample: 1, or one per position of a sequence.</summary>
+    public int TargetSize { get; }
 
     /// <summary>Shape of one sample, e.g. [784] or [1, 28, 28].</summary>
     public int[] SampleShape { get; }
@@ -60,7 +77,9 @@ public sealed class Dataset
     /// <summary>Number of floats in one sample (product of <see cref="SampleShape"/>).</summary>
     public int SampleSize { get; }
 
-    /// <summary>One value per sample: the class index as a float, or the regression target.</summary>
+    /// <summary>
+    /// <see cref="TargetSize"/> values per sample, sample after sample: the class index as a float, or the regression target.
+    /// </summary>
     public float[] Labels { get; }
 
     /// <summary>Number of classes; 0 for regression.</summary>
@@ -84,7 +103,7 @@ public sealed class Dataset
         var channels = SampleShape.Length >= 2 || normalization.Channels == SampleSize ? SampleShape[0] : 1;
         if (normalization.Channels != 1 && normalization.Channels != channels)
             throw new ArgumentException($"{normalization.Channels} means and deviations for samples of {channels} channels", nameof(normalization));
-        return new Dataset(Name, _bytes, _floats, _scale, _rows, SampleShape, Labels, ClassCount, ClassNames, normalization);
+        return new Dataset(Name, _bytes, _floats, _scale, _rows, SampleShape, Labels, ClassCount, ClassNames, normalization, TargetSize);
     }
 
     /// <summary>
@@ -103,8 +122,8 @@ public sealed class Dataset
         var size = SampleSize;
         if (x.Length < indices.Length * size)
             throw new ArgumentException($"x holds {x.Length} floats but {indices.Length} samples need {indices.Length * size}", nameof(x));
-        if (y.Length < indices.Length)
-            throw new ArgumentException($"y holds {y.Length} floats but {indices.Length} samples need {indices.Length}", nameof(y));
+        if (y.Length < indices.Length * TargetSize)
+            throw new ArgumentException($"y holds {y.Length} floats but {indices.Length} samples need {indices.Length * TargetSize}", nameof(y));
         for (var i = 0; i < indices.Length; i++)
         {
             var index = indices[i];
@@ -118,7 +137,8 @@ public sealed class Dataset
                 _floats.AsSpan(row * size, size).CopyTo(target);
             augment?.Apply(target);
             _normalization?.Apply(target);
-            y[i] = Labels[index];
+            if (TargetSize == 1) y[i] = Labels[index];
+            else Labels.AsSpan(index * TargetSize, TargetSize).CopyTo(y.Slice(i * TargetSize, TargetSize));
         }
     }
 
@@ -126,16 +146,16 @@ public sealed class Dataset
     public Dataset Subset(int[] indices, string? name = null)
     {
         var rows = new int[indices.Length];
-        var labels = new float[indices.Length];
+        var labels = new float[indices.Length * TargetSize];
         for (var i = 0; i < indices.Length; i++)
         {
             var index = indices[i];
             if ((uint)index >= (uint)Count)
                 throw new ArgumentOutOfRangeException(nameof(indices), $"sample {index} is outside {Name} (0..{Count - 1})");
             rows[i] = _rows is null ? index : _rows[index];
-            labels[i] = Labels[index];
+            Labels.AsSpan(index * TargetSize, TargetSize).CopyTo(labels.AsSpan(i * TargetSize, TargetSize));
         }
-        return new Dataset(name ?? Name, _bytes, _floats, _scale, rows, SampleShape, labels, ClassCount, ClassNames, _normalization);
+        return new Dataset(name ?? Name, _bytes, _floats, _scale, rows, SampleShape, labels, ClassCount, ClassNames, _normalization, TargetSize);
     }
 
     /// <summary>
@@ -164,7 +184,7 @@ public sealed class Dataset
     {
         if (Product(sampleShape) != SampleSize)
             throw new ArgumentException($"shape [{string.Join(", ", sampleShape)}] does not hold {SampleSize} features", nameof(sampleShape));
-        return new Dataset(Name, _bytes, _floats, _scale, _rows, (int[])sampleShape.Clone(), Labels, ClassCount, ClassNames, _normalization);
+        return new Dataset(Name, _bytes, _floats, _scale, _rows, (int[])sampleShape.Clone(), Labels, ClassCount, ClassNames, _normalization, TargetSize);
     }
 
     private static void ScaleBytes(ReadOnlySpan<byte> source, Span<float> target, float scale)
@@ -190,11 +210,11 @@ public sealed class Dataset
             target[i] = source[i] * scale;
     }
 
-    private static void Check(int featureCount, int[] sampleShape, float[] labels, int classCount, IReadOnlyList<string>? classNames)
+    private static void Check(int featureCount, int[] sampleShape, int count, int classCount, IReadOnlyList<string>? classNames)
     {
         var size = Product(sampleShape);
-        if ((long)size * labels.Length != featureCount)
-            throw new ArgumentException($"{featureCount} features do not make {labels.Length} samples of {size}");
+        if ((long)size * count != featureCount)
+            throw new ArgumentException($"{featureCount} features do not make {count} samples of {size}");
         if (classCount < 0)
             throw new ArgumentOutOfRangeException(nameof(classCount));
         if (classNames is not null && classNames.Count != classCount)

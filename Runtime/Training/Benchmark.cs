@@ -18,6 +18,12 @@ public sealed record BenchResult(
     double LatencyMicroseconds,
     long TrainStepBytes)
 {
+    /// <summary>Characters per sample of a character-level language model (its sequence length), else 1.</summary>
+    public int TokensPerSample { get; init; } = 1;
+
+    /// <summary>Training characters per second of a language model; null for other models.</summary>
+    public double? TrainTokensPerSecond => TokensPerSample > 1 ? TrainSamplesPerSecond * TokensPerSample : null;
+
     /// <summary>Mean time of each step of one training step, slowest first (with `--profile`).</summary>
     public IReadOnlyList<StepTime> Profile { get; init; } = [];
 }
@@ -64,11 +70,11 @@ public static class Benchmark
         var inferenceBatch = Math.Min(1000, source.Count);
         var inference = model.InferencePlan(inferenceBatch);
         var all = Enumerable.Range(0, inferenceBatch).ToArray();
-        var scratchTarget = new float[inferenceBatch];
+        var scratchTarget = new float[inferenceBatch * source.TargetSize];
         source.Gather(all, inference.Input(model.Input.Name), scratchTarget);
         var inferenceTimes = Time(inference.Run, warmup: 20, runs: 200);
         var latencyPlan = model.InferencePlan(1);
-        source.Gather(all.AsSpan(0, 1), latencyPlan.Input(model.Input.Name), scratchTarget.AsSpan(0, 1));
+        source.Gather(all.AsSpan(0, 1), latencyPlan.Input(model.Input.Name), scratchTarget.AsSpan(0, source.TargetSize));
         var latencyTimes = Time(latencyPlan.Run, warmup: 2000, runs: 20000);
 
         var steps = profile
@@ -81,6 +87,7 @@ public static class Benchmark
             inferenceBatch / Median(inferenceTimes), inferenceBatch, Median(latencyTimes) * 1e6, model.TrainingPlan(spec.Batch).BufferBytes)
         {
             Profile = steps,
+            TokensPerSample = data.Vocabulary is null ? 1 : data.Train.TargetSize,
         };
     }
 

@@ -6,18 +6,25 @@ using Dlc.Runtime.Data;
 namespace Dlc.Runtime.Training;
 
 /// <summary>The data of a job: training, validation (held out from training) and test sets.</summary>
-public sealed record JobData(Dataset Train, Dataset? Validation, Dataset? Test);
+public sealed record JobData(Dataset Train, Dataset? Validation, Dataset? Test)
+{
+    /// <summary>The characters of a character-level text corpus, by index; null for other data.</summary>
+    public CharVocabulary? Vocabulary { get; init; }
+}
 
 /// <summary>Loads the data a train record names and checks it fits the model's input and loss.</summary>
 public static class DataSources
 {
-    public static JobData Load(SourceText source, DataSpec spec, ModelInput input, LossKind loss, ulong seed)
+    /// <param name="vocabulary">For text: the characters a trained model was trained with (from its checkpoint),
+    /// rather than those of the training split.</param>
+    public static JobData Load(SourceText source, DataSpec spec, ModelInput input, LossKind loss, ulong seed, CharVocabulary? vocabulary = null)
     {
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(source.Path)) ?? ".";
         string Resolve(string path) => Path.IsPathRooted(path) ? path : Path.Combine(baseDir, path);
         var sample = input.Shape.Dims.Skip(1).Select(d => d.Size).ToArray();
         try
         {
+            if (spec.Kind is DataKind.BrownCorpus or DataKind.TextCorpus) return TextData.Load(spec, Resolve, seed, vocabulary);
             (Dataset Train, Dataset? Test) sets = spec.Kind switch
             {
                 DataKind.FashionMnist => (

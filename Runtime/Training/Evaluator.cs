@@ -26,7 +26,7 @@ public static class Evaluator
         var sampler = new BatchSampler(data.Count, Math.Min(batch, data.Count), shuffle: false, dropLast: false, seed: 0);
         sampler.StartEpoch(0);
         double lossSum = 0;
-        long correct = 0, inTopK = 0;
+        long correct = 0, inTopK = 0, positions = 0;
         for (var b = 0; b < sampler.BatchesPerEpoch; b++)
         {
             var indices = sampler.Batch(b);
@@ -36,17 +36,18 @@ public static class Evaluator
             lossSum += plan.Scalar(TrainingGraph.LossOutput) * indices.Length;
             if (model.Loss == LossKind.CrossEntropy)
             {
-                var shape = plan.OutputShape(ModelGraph.OutputName);
-                correct += Metrics.CountCorrect(plan.Output(ModelGraph.OutputName), plan.Input(TrainingGraph.TargetInput), shape[0], shape[1]);
-                if (topK > 0) inTopK += Metrics.CountTopK(plan.Output(ModelGraph.OutputName), plan.Input(TrainingGraph.TargetInput), shape[0], shape[1], topK);
+                var (rows, cols) = Trainer.Rows(plan.OutputShape(ModelGraph.OutputName));
+                correct += Metrics.CountCorrect(plan.Output(ModelGraph.OutputName), plan.Input(TrainingGraph.TargetInput), rows, cols);
+                if (topK > 0) inTopK += Metrics.CountTopK(plan.Output(ModelGraph.OutputName), plan.Input(TrainingGraph.TargetInput), rows, cols, topK);
+                positions += rows;
             }
         }
-        var accuracy = model.Loss == LossKind.CrossEntropy ? correct / (double)data.Count : (double?)null;
+        var accuracy = model.Loss == LossKind.CrossEntropy ? correct / (double)positions : (double?)null;
         var classify = model.Loss == LossKind.CrossEntropy && topK > 0;
         return new EvalResult(data.Name, data.Count, lossSum / data.Count, accuracy)
         {
             K = classify ? topK : 0,
-            TopKAccuracy = classify ? inTopK / (double)data.Count : null,
+            TopKAccuracy = classify ? inTopK / (double)positions : null,
         };
     }
 }

@@ -1,6 +1,7 @@
 using Dlc.Backend.Gemm;
 using Dlc.Compiler.Elaboration;
 using Dlc.Compiler.Jobs;
+using Dlc.Runtime.Data;
 
 namespace Dlc.Runtime.Training;
 
@@ -10,16 +11,20 @@ namespace Dlc.Runtime.Training;
 /// </summary>
 public static class JobSetup
 {
-    public static (ModelRuntime Model, JobData Data) Prepare(CompiledFile file, TrainSpec spec, IGemm gemm, int? compileForBatch, bool winograd = true)
+    /// <param name="vocabulary">A trained character-level model's characters (from its checkpoint), for evaluation.</param>
+    public static (ModelRuntime Model, JobData Data) Prepare(CompiledFile file, TrainSpec spec, IGemm gemm, int? compileForBatch,
+        bool winograd = true, CharVocabulary? vocabulary = null)
     {
         var input = file.Models.First(m => m.Name == spec.Model).Inputs[0];
-        var loading = Task.Run(() => DataSources.Load(file.Source, spec.Data, input, spec.Loss, spec.Seed));
+        var loading = Task.Run(() => DataSources.Load(file.Source, spec.Data, input, spec.Loss, spec.Seed, vocabulary));
         ModelRuntime? model = null;
         try
         {
-            model = new ModelRuntime(file, spec.Model, spec.Loss, gemm, spec.Seed, winograd);
+            model = new ModelRuntime(file, spec.Model, spec.Loss, gemm, spec.Seed, winograd) { Lengths = Lengths(spec.Data, input) };
             if (compileForBatch is { } batch) model.TrainingPlan(batch);
-            return (model, loading.GetAwaiter().GetResult());
+            var data = loading.GetAwaiter().GetResult();
+            if (data.Vocabulary is { } characters) TextData.CheckFits(file.Source, spec.Data, model.Train, characters);
+            return (model, data);
         }
         catch
         {
@@ -27,4 +32,10 @@ public static class JobSetup
             throw;
         }
     }
+
+    /// <summary>The sizes of a model input's symbols after the batch: T of a text corpus is its sequence length.</summary>
+    public static IReadOnlyDictionary<string, int> Lengths(DataSpec data, ModelInput input) =>
+        data.Kind is DataKind.BrownCorpus or DataKind.TextCorpus && input.Shape.Rank == 2 && input.Shape[1].Symbol is { } symbol
+            ? new Dictionary<string, int> { [symbol] = data.Sequence }
+            : new Dictionary<string, int>();
 }

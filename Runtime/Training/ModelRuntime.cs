@@ -49,6 +49,12 @@ public sealed class ModelRuntime : IDisposable
 
     public ModelInput Input => Eval.Inputs[0];
 
+    /// <summary>
+    /// The sizes of the symbols of the inputs other than the batch (the first axis): a sequence length T. A plan
+    /// binds the batch symbol to its batch size and these to theirs.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> Lengths { get; init; } = new Dictionary<string, int>();
+
     /// <summary>Names and shapes of the parameters, to check a checkpoint against.</summary>
     public IReadOnlyList<Checkpoints.ParameterSpec> ParameterSpecs() => ParameterSpecsOf(Train);
 
@@ -69,7 +75,13 @@ public sealed class ModelRuntime : IDisposable
         var symbols = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in graph.Nodes.Where(n => n.Op == Op.Input))
         {
-            foreach (var dim in node.Shape.Dims.Where(d => d.IsSymbolic)) symbols[dim.Symbol!] = batch;
+            for (var axis = 0; axis < node.Shape.Rank; axis++)
+            {
+                if (node.Shape[axis].Symbol is not { } symbol) continue;
+                symbols[symbol] = axis == 0 ? batch
+                    : Lengths.TryGetValue(symbol, out var length) ? length
+                    : throw new InvalidOperationException($"the size of `{symbol}` in {node.Shape} is not known; the data gives it");
+            }
         }
         plan = ExecutionPlan.Compile(graph, Parameters, new PlanOptions(symbols, Gemm) { Rng = _dropout, Winograd = Winograd });
         _plans[(train, loss, batch)] = plan;

@@ -13,6 +13,16 @@ public sealed record EpochMetrics(
 {
     /// <summary>The validation loss of this epoch is the lowest so far (best.safetensors now holds this epoch).</summary>
     public bool IsBest { get; init; }
+
+    /// <summary>
+    /// Characters scored per sample of a character-level language model (its sequence length), else 1. Its losses are
+    /// then nats per character, and <see cref="BitsPerChar"/> gives them in bits.
+    /// </summary>
+    public int TokensPerSample { get; init; } = 1;
+
+    public bool IsLanguageModel => TokensPerSample > 1;
+
+    public static double BitsPerChar(double nats) => nats / Math.Log(2);
 }
 
 /// <summary>What the trainer tells whoever shows progress (a progress bar, plain lines, nothing).</summary>
@@ -79,7 +89,7 @@ public static class Trainer
             augment?.StartEpoch(epoch);
             var clock = Stopwatch.StartNew();
             double lossSum = 0;
-            long correct = 0, seen = 0;
+            long correct = 0, seen = 0, positions = 0;
             for (var b = 0; b < sampler.BatchesPerEpoch; b++)
             {
                 cancel.ThrowIfCancellationRequested();
@@ -96,8 +106,10 @@ public static class Trainer
                 seen += indices.Length;
                 if (classify)
                 {
-                    var shape = plan.OutputShape(ModelGraph.OutputName);
-                    correct += Metrics.CountCorrect(plan.Output(ModelGraph.OutputName), plan.Input(TrainingGraph.TargetInput), shape[0], shape[1]);
+                    // Scores per position of a sequence [N, T, C] count each position.
+                    var (rows, cols) = Rows(plan.OutputShape(ModelGraph.OutputName));
+                    correct += Metrics.CountCorrect(plan.Output(ModelGraph.OutputName), plan.Input(TrainingGraph.TargetInput), rows, cols);
+                    positions += rows;
                 }
                 if (!float.IsFinite(loss)) throw new TrainingDivergedException(epoch, b + 1, loss);
                 observer.BatchDone(epoch, b + 1, sampler.BatchesPerEpoch, loss);
@@ -106,15 +118,16 @@ public static class Trainer
             var validation = data.Validation is null ? null : Evaluator.Evaluate(model, data.Validation, topK: spec.TopK?.K ?? 0);
             var best = validation is not null && watch.Observe(epoch, validation.Loss);
             var lr = optimizer.LearningRate ?? spec.Optimizer.LearningRate;
-            var m = new EpochMetrics(epoch, optimizer.Step, lossSum / seen, classify ? correct / (double)seen : null, validation,
+            var m = new EpochMetrics(epoch, optimizer.Step, lossSum / seen, classify ? correct / (double)positions : null, validation,
                 seconds, seen / seconds, lr)
             {
                 IsBest = best,
+                TokensPerSample = data.Vocabulary is null ? 1 : data.Train.TargetSize,
             };
             epochs.Add(m);
             metrics.Append(new MetricsRow(m.Epoch, m.Step, m.TrainLoss, m.TrainAccuracy, validation?.Loss, validation?.Accuracy,
                 m.LearningRate, m.Seconds, m.SamplesPerSecond));
-            Save(model, optimizer, run, spec, epoch, watch.Record, best);
+            Save(model, optimizer, run, spec, epoch, watch.Record, best, data.Vocabulary);
             observer.EpochDone(m);
             if (watch.ShouldStop && epoch < spec.Epochs) stoppedEarly = epoch;
         }
@@ -123,8 +136,12 @@ public static class Trainer
         return new TrainResult(run.Directory, epochs, test, firstStep) { Best = watch.Record, StoppedEarlyAfter = stoppedEarly };
     }
 
+    /// <summary>Scores [R, C] with every axis before the last folded into rows R.</summary>
+    internal static (int Rows, int Cols) Rows(int[] shape) => (shape[..^1].Aggregate(1, (a, d) => a * d), shape[^1]);
+
     /// <summary>The epoch's checkpoint, and best.safetensors first when this epoch is the best so far.</summary>
-    private static void Save(ModelRuntime model, Optimizer optimizer, RunContext run, TrainSpec spec, int epoch, ValidationRecord validation, bool best)
+    private static void Save(ModelRuntime model, Optimizer optimizer, RunContext run, TrainSpec spec, int epoch, ValidationRecord validation, bool best,
+        CharVocabulary? vocabulary)
     {
         var noSymbols = new Dictionary<string, int>();
         var parameters = model.Parameters.Parameters
@@ -141,6 +158,7 @@ public static class Trainer
             RngState = model.DropoutRng.GetState(),
             TrainSettings = run.Settings,
             Validation = validation,
+            Vocabulary = vocabulary?.Characters,
         };
         if (best) Checkpoint.SaveBest(run.Directory, state);
         Checkpoint.Save(run.Directory, state);

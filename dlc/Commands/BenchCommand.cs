@@ -56,7 +56,8 @@ internal static class BenchCommand
             static string F(double x, string f) => x.ToString(f, CultureInfo.InvariantCulture);
             var w = context.Out;
             w.WriteLine($"model {result.Model}: batch {result.Batch}, {result.Threads} threads, gemm {result.Gemm}");
-            w.WriteLine($"  training     {F(result.TrainSamplesPerSecond, "N0")} samples/s (median of {result.EpochSamplesPerSecond.Count} epochs)");
+            var chars = result.TrainTokensPerSecond is { } tokens ? $" = {F(tokens, "N0")} chars/s" : "";
+            w.WriteLine($"  training     {F(result.TrainSamplesPerSecond, "N0")} samples/s{chars} (median of {result.EpochSamplesPerSecond.Count} epochs)");
             w.WriteLine($"  inference    {F(result.InferenceSamplesPerSecond, "N0")} samples/s at batch {result.InferenceBatch}");
             w.WriteLine($"  latency      {F(result.LatencyMicroseconds, "0.0")} µs at batch 1 (median)");
             w.WriteLine($"  first step   {F(result.SecondsToFirstStep, "0.000")} s after process start");

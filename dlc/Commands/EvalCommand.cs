@@ -41,7 +41,9 @@ internal static class EvalCommand
 
             // The validation split depends on the seed: use the one the checkpoint was trained with, so
             // `--split validation` is the data the run held out and `--split train` the data it trained on.
-            var (runtime, data) = JobSetup.Prepare(compiled, spec with { Seed = TrainedSeed(path) ?? spec.Seed }, gemmProvider, compileForBatch: null);
+            // A character-level model encodes text with the characters it was trained with.
+            var vocabulary = Checkpoint.LoadVocabulary(path) is { } characters ? new CharVocabulary(characters) : null;
+            var (runtime, data) = JobSetup.Prepare(compiled, spec with { Seed = TrainedSeed(path) ?? spec.Seed }, gemmProvider, compileForBatch: null, vocabulary: vocabulary);
             using var _ = runtime;
             foreach (var tensor in parameters) tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
             var which = parse.GetValue(split)!;
@@ -52,6 +54,7 @@ internal static class EvalCommand
                 _ => data.Test ?? throw new UsageException("--split test: the data set has no test split; use --split validation or train"),
             };
             var result = Evaluator.Evaluate(runtime, set, topK: spec.TopK?.K ?? 0);
+            double? bits = data.Vocabulary is null ? null : EpochMetrics.BitsPerChar(result.Loss);
             if (context.Json)
             {
                 context.Out.WriteLine(JsonSerializer.Serialize(new
@@ -61,6 +64,7 @@ internal static class EvalCommand
                     split = which,
                     samples = result.Samples,
                     loss = result.Loss,
+                    bits_per_char = bits,
                     accuracy = result.Accuracy,
                     top_k = result.K > 0 ? result.K : (int?)null,
                     top_k_accuracy = result.TopKAccuracy,
@@ -70,7 +74,8 @@ internal static class EvalCommand
             {
                 var accuracy = result.Accuracy is { } a ? $"  accuracy {(100 * a).ToString("0.00", CultureInfo.InvariantCulture)}%" : "";
                 if (result.TopKAccuracy is { } k) accuracy += $"  top-{result.K} accuracy {(100 * k).ToString("0.00", CultureInfo.InvariantCulture)}%";
-                context.Out.WriteLine($"{spec.Model} on {which} ({result.Samples:N0} samples): loss {result.Loss.ToString("0.0000", CultureInfo.InvariantCulture)}{accuracy}");
+                var perChar = bits is { } b ? $" nats/char ({b.ToString("0.000", CultureInfo.InvariantCulture)} bits/char)" : "";
+                context.Out.WriteLine($"{spec.Model} on {which} ({result.Samples:N0} samples): loss {result.Loss.ToString("0.0000", CultureInfo.InvariantCulture)}{perChar}{accuracy}");
             }
             return ExitCodes.Ok;
         });

@@ -27,6 +27,10 @@ internal static class RunSummary
                 ["lr"] = double.Parse(((float)m.LearningRate).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
                 ["seconds"] = Round(m.Seconds),
                 ["samples_per_second"] = Math.Round(m.SamplesPerSecond),
+                // A character-level language model's losses are nats per character; these are the same in bits.
+                ["train_bits_per_char"] = m.IsLanguageModel ? Round(EpochMetrics.BitsPerChar(m.TrainLoss)) : null,
+                ["val_bits_per_char"] = m.IsLanguageModel && m.Validation is { } vb ? Round(EpochMetrics.BitsPerChar(vb.Loss)) : null,
+                ["chars_per_second"] = m.IsLanguageModel ? Math.Round(m.SamplesPerSecond * m.TokensPerSample) : null,
             }).ToList(),
             ["final_train_loss"] = last is null ? null : Round(last.TrainLoss),
             ["test_loss"] = result.Test is { } t ? Round(t.Loss) : null,
@@ -35,6 +39,7 @@ internal static class RunSummary
             ["test_top_k_accuracy"] = result.Test?.TopKAccuracy is { } tk ? Round(tk) : null,
             ["best_epoch"] = result.Best.BestEpoch > 0 ? result.Best.BestEpoch : null,
             ["best_val_loss"] = result.Best.BestEpoch > 0 ? Round(result.Best.BestLoss) : null,
+            ["best_val_bits_per_char"] = result.Best.BestEpoch > 0 && last is { IsLanguageModel: true } ? Round(EpochMetrics.BitsPerChar(result.Best.BestLoss)) : null,
             ["best_checkpoint"] = result.BestCheckpoint,
             ["stopped_early_after"] = result.StoppedEarlyAfter,
             ["seconds_to_first_step"] = double.IsNaN(result.SecondsToFirstStep) ? null : Round(result.SecondsToFirstStep),

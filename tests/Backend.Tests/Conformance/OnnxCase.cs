@@ -9,11 +9,20 @@ internal sealed record Tensor(int[] Dims, float[] Data)
 
     public static Tensor From(TensorProto proto)
     {
-        if (proto.DataType != (int)TensorProto.Types.DataType.Float)
-            throw new NotSupportedException($"Tensor {proto.Name} has data type {proto.DataType}; only float is handled.");
         var dims = proto.Dims.Select(d => checked((int)d)).ToArray();
         float[] data;
-        if (!proto.RawData.IsEmpty)
+        if (proto.DataType == (int)TensorProto.Types.DataType.Int64)
+        {
+            // Indices (an embedding's input): whole numbers, which dlc keeps as floats.
+            var longs = proto.RawData.IsEmpty ? proto.Int64Data.ToArray()
+                : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(proto.RawData.Span).ToArray();
+            data = longs.Select(v => (float)v).ToArray();
+        }
+        else if (proto.DataType != (int)TensorProto.Types.DataType.Float)
+        {
+            throw new NotSupportedException($"Tensor {proto.Name} has data type {proto.DataType}; only float and int64 are handled.");
+        }
+        else if (!proto.RawData.IsEmpty)
         {
             // RawData is little-endian IEEE floats, which is what this (x64) machine reads natively.
             data = new float[proto.RawData.Length / sizeof(float)];

@@ -12,7 +12,7 @@ namespace Dlc.Backend.Tests.Conformance;
 internal sealed class OnnxRunner(IGemm gemm)
 {
     public static readonly string[] Supported = ["Gemm", "MatMul", "Transpose", "Add", "Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Conv", "MaxPool",
-        "AveragePool", "ConvTranspose", "BatchNormalization", "Unsqueeze", "Squeeze"];
+        "AveragePool", "ConvTranspose", "BatchNormalization", "Unsqueeze", "Squeeze", "Gather"];
 
     public Tensor Run(OnnxCase test)
     {
@@ -23,6 +23,15 @@ internal sealed class OnnxRunner(IGemm gemm)
         foreach (var node in graph.Node)
             values[node.Output[0]] = Execute(node, node.Input.Where(n => n.Length > 0).Select(n => values[n]).ToArray());
         return values[graph.Output[0].Name];
+    }
+
+    /// <summary>Gather along axis 0 of a matrix: nn.Embedding's lookup, run by dlc's embedding kernel.</summary>
+    private static Tensor Gather(NodeProto node, Tensor table, Tensor indices)
+    {
+        if (node.Int("axis", 0) != 0 || table.Dims.Length != 2) throw new NotSupportedException("Only a gather of rows of a matrix is handled.");
+        var y = new float[indices.Size * table.Dims[1]];
+        Embedding.Forward(indices.Data, table.Data, y, table.Dims[0], table.Dims[1]);
+        return new Tensor([.. indices.Dims, table.Dims[1]], y);
     }
 
     private Tensor Execute(NodeProto node, Tensor[] inputs) => node.OpType switch
@@ -43,6 +52,7 @@ internal sealed class OnnxRunner(IGemm gemm)
         "BatchNormalization" => BatchNorm(node, inputs),
         "Unsqueeze" => Reshape(inputs[0], Unsqueezed(inputs[0].Dims, node.Ints("axes")!)),
         "Squeeze" => Reshape(inputs[0], inputs[0].Dims.Where((d, i) => !(node.Ints("axes")?.Contains(i) ?? d == 1)).ToArray()),
+        "Gather" => Gather(node, inputs[0], inputs[1]),
         _ => throw new NotSupportedException($"ONNX operator {node.OpType} is not handled."),
     };
 

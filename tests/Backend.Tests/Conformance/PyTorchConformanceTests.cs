@@ -61,6 +61,8 @@ public class PyTorchConformanceTests
         ["test_BatchNorm2d_momentum_eval"] = ["BatchNormalization"],
         ["test_BatchNorm3d_eval"] = ["BatchNormalization"],
         ["test_BatchNorm3d_momentum_eval"] = ["BatchNormalization"],
+        ["test_Embedding"] = ["Gather"],
+        ["test_Embedding_sparse"] = ["Gather"],
     };
 
     public static TheoryData<string, string> Cases()

@@ -41,6 +41,7 @@ public class GradientCheckTests
         yield return new Case("softmax_cross_entropy", Op.SoftmaxCrossEntropy, b =>
             b.Add(Op.SoftmaxCrossEntropy, P(b, "logits", Dim.Sym("N"), 5), b.Input("labels", new Shape(Dim.Sym("N")))));
         foreach (var c in WindowCases(PArray)) yield return c;
+        foreach (var c in SequenceCases(PArray)) yield return c;
         yield return new Case("mse", Op.Mse, b => b.Add(Op.Mse, P(b, "pred", Dim.Sym("N"), 4), P(b, "target", Dim.Sym("N"), 4)));
     }
 
@@ -113,6 +114,42 @@ public class GradientCheckTests
         }
         yield return new Case("layer_norm", Op.LayerNorm, b =>
             b.Add(Op.LayerNorm, [P(b, "x", Dim.Sym("N"), 2, 6), P(b, "w", 6), P(b, "b", 6)], new OpAttributes { Value = 1e-5 }));
+    }
+
+    /// <summary>
+    /// Embedding, and each recurrent cell over x [N, 4, 3] with 2 hidden features: every step or the last state, one
+    /// direction or two, with and without bias, so gradients are checked through time in both directions.
+    /// </summary>
+    private static IEnumerable<Case> SequenceCases(Func<GraphBuilder, string, Dim[], int> p)
+    {
+        int P(GraphBuilder b, string name, params Dim[] dims) => p(b, name, dims);
+        yield return new Case("embedding", Op.Embedding, b =>
+            b.Add(Op.Embedding, b.Input("labels", new Shape(Dim.Sym("N"), 4)), P(b, "w", 5, 3)));
+        var cells = new (string Name, Op Op, string? Mode, int Gates)[]
+        {
+            ("rnn", Op.Rnn, "tanh", 1), ("rnn relu", Op.Rnn, "relu", 1), ("lstm", Op.Lstm, null, 4), ("gru", Op.Gru, null, 3),
+        };
+        foreach (var cell in cells)
+        {
+            foreach (var (bidirectional, sequences, bias) in new[] { (false, true, true), (false, false, true), (true, true, false), (true, false, true) })
+            {
+                var name = $"{cell.Name}{(bidirectional ? " bidirectional" : "")}{(sequences ? " sequences" : " last state")}{(bias ? "" : " no bias")}";
+                yield return new Case(name, cell.Op, b =>
+                {
+                    const int hidden = 2;
+                    var inputs = new List<int> { P(b, "x", Dim.Sym("N"), 4, 3) };
+                    foreach (var d in bidirectional ? new[] { "", "_reverse" } : [""])
+                    {
+                        inputs.Add(P(b, "w_ih" + d, cell.Gates * hidden, 3));
+                        inputs.Add(P(b, "w_hh" + d, cell.Gates * hidden, hidden));
+                        if (!bias) continue;
+                        inputs.Add(P(b, "b_ih" + d, cell.Gates * hidden));
+                        inputs.Add(P(b, "b_hh" + d, cell.Gates * hidden));
+                    }
+                    return b.Add(cell.Op, inputs, new OpAttributes { Bidirectional = bidirectional, ReturnSequences = sequences, Mode = cell.Mode });
+                });
+            }
+        }
     }
 
     public static TheoryData<string> CaseNames() => new(Cases().Select(c => c.Name));

@@ -8,7 +8,8 @@ namespace Dlc.Backend.Tests.Plans;
 internal static class PlanReference
 {
     /// <summary>The loss and every parameter gradient of a training step; the model's input is named `x`.</summary>
-    public static void ShouldMatch(GradientGraph gradients, ParameterStore store, ExecutionPlan plan, int batch, string what)
+    public static void ShouldMatch(GradientGraph gradients, ParameterStore store, ExecutionPlan plan, int batch, string what,
+        IReadOnlyDictionary<string, int>? symbols = null)
     {
         var graph = gradients.Graph;
         var feeds = new Dictionary<string, double[]>
@@ -17,7 +18,7 @@ internal static class PlanReference
             [TrainingGraph.TargetInput] = plan.Input(TrainingGraph.TargetInput).ToArray().Select(v => (double)v).ToArray(),
         };
         foreach (var p in graph.Parameters) feeds[p.Name] = store.Value(p.Name).ToArray().Select(v => (double)v).ToArray();
-        var expected = ReferenceInterpreter.Run(graph, new Dictionary<string, int> { ["N"] = batch }, feeds);
+        var expected = ReferenceInterpreter.Run(graph, symbols ?? new Dictionary<string, int> { ["N"] = batch }, feeds);
 
         ((double)plan.Scalar(TrainingGraph.LossOutput)).ShouldBe(expected[gradients.Loss][0], 1e-5);
         foreach (var p in graph.Parameters.Where(p => p.Trainable))

@@ -1,0 +1,329 @@
+using System.Runtime.CompilerServices;
+using Dlc.Backend.Gemm;
+
+namespace Dlc.Backend.Kernels;
+
+/// <summary>One direction's weights as PyTorch stores them: w_ih [G·H, D], w_hh [G·H, H], b_ih, b_hh [G·H] (null without bias).</summary>
+public readonly unsafe struct RecurrentWeights(float* inputWeight, float* hiddenWeight, float* inputBias, float* hiddenBias)
+{
+    public float* InputWeight { get; } = inputWeight;
+    public float* HiddenWeight { get; } = hiddenWeight;
+    public float* InputBias { get; } = inputBias;
+    public float* HiddenBias { get; } = hiddenBias;
+}
+
+/// <summary>
+/// A recurrent layer (RNN, LSTM, GRU; batch-first, one or two directions) compiled for one geometry, with the
+/// state it keeps between the forward and backward pass of a step. The samples of the batch are independent, so
+/// they are split over the plan's threads, and each thread runs its samples through the whole sequence with no
+/// synchronisation: first the input projection of all its steps as ONE product ([n·T, D]·w_ihᵀ), then per step
+/// the recurrent product ([n, H]·w_hhᵀ, reading h of the step before straight out of the output) and the fused
+/// cell. The backward pass runs the steps in reverse the same way, writing each step's gate gradients; the
+/// weights' gradients are then three large products over every sample and step, on all threads.
+/// </summary>
+public sealed unsafe class RecurrentKernel
+{
+    private readonly RecurrentGeometry _g;
+    private readonly SampleParallel _parallel;
+    private readonly IGemm _perPart;
+    private readonly IGemm _whole;
+
+    // Every step's h, when the result keeps only the last; otherwise the result itself holds them.
+    private readonly NativeBuffer? _sequence;
+
+    // Per direction: the gate activations of every step [N, T, G·H]; c (LSTM) or W_hn·h + b_hn (GRU) [N, T, H];
+    // the bias added in the cell [G·H].
+    private readonly NativeBuffer[] _gates, _state, _bias;
+
+    // Backward: the gate gradients of the input side [N, T, G·H] and, for GRU, of the hidden side; dy spread
+    // over every step; each step's previous h, the right-hand side of w_hh's gradient.
+    private readonly NativeBuffer[]? _dGx, _dGh;
+    private readonly NativeBuffer? _dSequence, _previous;
+
+    // Per part of the batch: the recurrent product [n, G·H], dh and dc [n, H].
+    private readonly NativeBuffer[] _product, _dh, _dc;
+
+    // Per direction, w_hh packed once per pass for the managed GEMM's micro-kernels (w_hhᵀ forward, w_hh backward),
+    // so the products of the steps do not pack it again each; null with another provider.
+    private readonly ManagedGemm? _packing;
+    private readonly NativeBuffer[]? _packedForward, _packedBackward;
+
+    // Generation: each sample's last h (and c) per direction [N, H], where the next run starts instead of at zeros.
+    private readonly NativeBuffer[] _lastH, _lastC;
+    private bool _carry;
+
+    private readonly SampleParallel.RangeBody _forwardBody, _backwardBody;
+    private float* _x, _seq, _dSeq, _dx;
+    private RecurrentWeights[] _w = [];
+
+    /// <param name="perPart">The products inside one thread's samples (single-threaded when the batch is split).</param>
+    /// <param name="whole">The weight-gradient products over the whole batch.</param>
+    /// <param name="allocate">Buffers, owned by the caller.</param>
+    /// <param name="backward">Whether <see cref="Backward"/> will run (a training plan).</param>
+    public RecurrentKernel(RecurrentGeometry g, SampleParallel parallel, IGemm perPart, IGemm whole, Func<int, NativeBuffer> allocate, bool backward)
+    {
+        _g = g;
+        _parallel = parallel;
+        _perPart = perPart;
+        _whole = whole;
+        var (rows, steps) = (g.Batch * g.Steps, g.Batch * g.Steps);
+        NativeBuffer[] PerDirection(int size) => Enumerable.Range(0, g.Directions).Select(_ => allocate(size)).ToArray();
+        if (!g.ReturnSequences) _sequence = allocate(rows * g.Features);
+        _gates = PerDirection(rows * g.GateWidth);
+        _state = PerDirection(g.Cell is RecurrentCell.Lstm or RecurrentCell.Gru ? steps * g.Hidden : 1);
+        _bias = PerDirection(g.GateWidth);
+        var parts = Math.Min(parallel.Threads, Math.Max(1, g.Batch));
+        var partRows = (g.Batch + parts - 1) / parts;
+        _product = Enumerable.Range(0, parts).Select(_ => allocate(partRows * g.GateWidth)).ToArray();
+        _dh = Enumerable.Range(0, parts).Select(_ => allocate(backward ? partRows * g.Hidden : 1)).ToArray();
+        _dc = Enumerable.Range(0, parts).Select(_ => allocate(backward ? partRows * g.Hidden : 1)).ToArray();
+        if (backward)
+        {
+            _dGx = PerDirection(rows * g.GateWidth);
+            _dGh = g.Cell == RecurrentCell.Gru ? PerDirection(rows * g.GateWidth) : _dGx;
+            if (!g.ReturnSequences) _dSequence = allocate(rows * g.Features);
+            _previous = allocate(rows * g.Hidden);
+        }
+        if (perPart is ManagedGemm managed)
+        {
+            _packing = managed;
+            _packedForward = PerDirection(managed.PackedSize(g.Hidden, g.GateWidth));
+            if (backward) _packedBackward = PerDirection(managed.PackedSize(g.GateWidth, g.Hidden));
+        }
+        _lastH = PerDirection(g.Batch * g.Hidden);
+        _lastC = PerDirection(g.Cell == RecurrentCell.Lstm ? g.Batch * g.Hidden : 1);
+        _forwardBody = ForwardPart;
+        _backwardBody = BackwardPart;
+    }
+
+    public RecurrentGeometry Geometry => _g;
+
+    /// <summary>
+    /// Whether each forward run starts from the state the previous one ended in (generating a sequence step by step,
+    /// without running its prefix again) rather than from zeros. Turning it on starts from zeros once.
+    /// </summary>
+    public bool CarryState
+    {
+        get => _carry;
+        set
+        {
+            if (value && _g.Directions != 1) throw new InvalidOperationException("a bidirectional layer reads the whole sequence, so it cannot carry its state");
+            if (value && !_carry) ResetState();
+            _carry = value;
+        }
+    }
+
+    /// <summary>The carried state back to zeros.</summary>
+    public void ResetState()
+    {
+        foreach (var b in _lastH) b.Span.Clear();
+        foreach (var b in _lastC) b.Span.Clear();
+    }
+
+    /// <summary>y = the layer applied to x [N, T, D]: [N, T, F], or [N, F] of each direction's last step.</summary>
+    public void Forward(float* x, RecurrentWeights[] weights, float* y)
+    {
+        var g = _g;
+        _x = x;
+        _w = weights;
+        _seq = g.ReturnSequences ? y : _sequence!.Pointer;
+        for (var d = 0; d < g.Directions; d++)
+        {
+            PrepareBias(d);
+            _packing?.PackB(true, g.Hidden, g.GateWidth, weights[d].HiddenWeight, g.Hidden, _packedForward![d].Pointer);
+        }
+        _parallel.For(g.Batch, _forwardBody);
+        if (g.ReturnSequences) return;
+        for (var n = 0; n < g.Batch; n++)
+        {
+            for (var d = 0; d < g.Directions; d++)
+            {
+                var from = _seq + ((long)n * g.Steps + g.Last(d)) * g.Features + d * g.Hidden;
+                new Span<float>(from, g.Hidden).CopyTo(new Span<float>(y + (long)n * g.Features + d * g.Hidden, g.Hidden));
+            }
+        }
+    }
+
+    /// <summary>
+    /// After <see cref="Forward"/> on the same x and weights: dx (when not null; overwritten) and every weight's
+    /// gradient (overwritten) from dy, the gradient of the result.
+    /// </summary>
+    public void Backward(float* x, RecurrentWeights[] weights, float* dy, float* dx, RecurrentWeights[] gradients)
+    {
+        var g = _g;
+        if (_dGx is null) throw new InvalidOperationException("this recurrent kernel was compiled for inference only");
+        _x = x;
+        _w = weights;
+        _dx = dx;
+        if (g.ReturnSequences)
+        {
+            _dSeq = dy;
+        }
+        else
+        {
+            // Only each direction's last step receives a gradient from outside.
+            _dSeq = _dSequence!.Pointer;
+            _dSequence.Span.Clear();
+            for (var n = 0; n < g.Batch; n++)
+            {
+                for (var d = 0; d < g.Directions; d++)
+                {
+                    new Span<float>(dy + (long)n * g.Features + d * g.Hidden, g.Hidden)
+                        .CopyTo(new Span<float>(_dSeq + ((long)n * g.Steps + g.Last(d)) * g.Features + d * g.Hidden, g.Hidden));
+                }
+            }
+        }
+        for (var d = 0; d < g.Directions; d++)
+            _packing?.PackB(false, g.GateWidth, g.Hidden, weights[d].HiddenWeight, g.Hidden, _packedBackward![d].Pointer);
+        _parallel.For(g.Batch, _backwardBody);
+        for (var d = 0; d < g.Directions; d++) WeightGradients(d, gradients[d]);
+    }
+
+    private void PrepareBias(int d)
+    {
+        var (g, w) = (_g, _w[d]);
+        var bias = _bias[d].Span;
+        bias.Clear();
+        if (w.InputBias == null) return;
+        var bih = new ReadOnlySpan<float>(w.InputBias, g.GateWidth);
+        var bhh = new ReadOnlySpan<float>(w.HiddenBias, g.GateWidth);
+        // GRU's hidden bias of n sits inside r·(W_hn h + b_hn), so the cell adds it there, not here.
+        var both = g.Cell == RecurrentCell.Gru ? 2 * g.Hidden : g.GateWidth;
+        System.Numerics.Tensors.TensorPrimitives.Add(bih[..both], bhh[..both], bias[..both]);
+        bih[both..].CopyTo(bias[both..]);
+    }
+
+    private void ForwardPart(int part, int n0, int n1)
+    {
+        for (var d = 0; d < _g.Directions; d++) ForwardDirection(part, d, n0, n1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ForwardDirection(int part, int d, int n0, int n1)
+    {
+        var g = _g;
+        int T = g.Steps, H = g.Hidden, G = g.GateWidth, F = g.Features, D = g.Input, nb = n1 - n0;
+        var w = _w[d];
+        float* gates = _gates[d].Pointer, state = _state[d].Pointer, bias = _bias[d].Pointer, product = _product[part].Pointer;
+        float* hiddenBiasN = w.HiddenBias != null ? w.HiddenBias + 2 * H : null;
+        float* lastH = _lastH[d].Pointer, lastC = _lastC[d].Pointer;
+        var carry = _carry;
+        // The input side of every step of these samples in one product.
+        _perPart.Sgemm(false, true, nb * T, G, D, 1f, _x + (long)n0 * T * D, D, w.InputWeight, D, 0f, gates + (long)n0 * T * G, G);
+        for (var s = 0; s < T; s++)
+        {
+            var t = g.StepAt(d, s);
+            var tp = s > 0 ? g.StepAt(d, s - 1) : -1;
+            // The hidden side: h of the previous step of each sample, read in place (rows T·F apart).
+            // A carried state stands in for the step before the first.
+            var previous = s > 0 ? _seq + ((long)n0 * T + tp) * F + d * H : lastH + (long)n0 * H;
+            var ldPrevious = s > 0 ? T * F : H;
+            var recurrent = s > 0 || carry;
+            if (recurrent && _packing is not null)
+                _packing.SgemmPacked(nb, G, H, 1f, previous, ldPrevious, _packedForward![d].Pointer, 0f, product, G);
+            else if (recurrent)
+                _perPart.Sgemm(false, true, nb, G, H, 1f, previous, ldPrevious, w.HiddenWeight, H, 0f, product, G);
+            for (var n = n0; n < n1; n++)
+            {
+                var row = (long)n * T + t;
+                var a = gates + row * G;
+                var r = recurrent ? product + (long)(n - n0) * G : null;
+                var h = _seq + row * F + d * H;
+                var hPrev = s > 0 ? _seq + ((long)n * T + tp) * F + d * H : carry ? lastH + (long)n * H : null;
+                var cPrev = s > 0 ? state + ((long)n * T + tp) * H : carry ? lastC + (long)n * H : null;
+                switch (g.Cell)
+                {
+                    case RecurrentCell.Lstm:
+                        RecurrentCells.LstmForward(a, r, bias, state + row * H, cPrev, h, H);
+                        break;
+                    case RecurrentCell.Gru:
+                        RecurrentCells.GruForward(a, r, bias, hiddenBiasN, state + row * H, h, hPrev, H);
+                        break;
+                    default:
+                        RecurrentCells.SimpleForward(a, r, bias, h, H, g.Cell == RecurrentCell.Relu);
+                        break;
+                }
+            }
+        }
+        if (!carry) return;
+        for (var n = n0; n < n1; n++)
+        {
+            var row = (long)n * T + g.StepAt(d, T - 1);
+            new Span<float>(_seq + row * F + d * H, H).CopyTo(new Span<float>(lastH + (long)n * H, H));
+            if (g.Cell == RecurrentCell.Lstm) new Span<float>(state + row * H, H).CopyTo(new Span<float>(lastC + (long)n * H, H));
+        }
+    }
+
+    private void BackwardPart(int part, int n0, int n1)
+    {
+        for (var d = 0; d < _g.Directions; d++) BackwardDirection(part, d, n0, n1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void BackwardDirection(int part, int d, int n0, int n1)
+    {
+        var g = _g;
+        int T = g.Steps, H = g.Hidden, G = g.GateWidth, F = g.Features, D = g.Input, nb = n1 - n0;
+        var w = _w[d];
+        float* gates = _gates[d].Pointer, state = _state[d].Pointer, dGx = _dGx![d].Pointer, dGh = _dGh![d].Pointer;
+        float* dh = _dh[part].Pointer, dc = _dc[part].Pointer;
+        new Span<float>(dh, nb * H).Clear();
+        new Span<float>(dc, nb * H).Clear();
+        for (var s = T - 1; s >= 0; s--)
+        {
+            var t = g.StepAt(d, s);
+            var tp = s > 0 ? g.StepAt(d, s - 1) : -1;
+            for (var n = n0; n < n1; n++)
+            {
+                var row = (long)n * T + t;
+                var dhRow = dh + (long)(n - n0) * H;
+                System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(dhRow, H),
+                    new ReadOnlySpan<float>(_dSeq + row * F + d * H, H), new Span<float>(dhRow, H));
+                switch (g.Cell)
+                {
+                    case RecurrentCell.Lstm:
+                        RecurrentCells.LstmBackward(gates + row * G, state + row * H, s > 0 ? state + ((long)n * T + tp) * H : null,
+                            dhRow, dc + (long)(n - n0) * H, dGx + row * G, H);
+                        break;
+                    case RecurrentCell.Gru:
+                        RecurrentCells.GruBackward(gates + row * G, state + row * H, s > 0 ? _seq + ((long)n * T + tp) * F + d * H : null,
+                            dhRow, dGx + row * G, dGh + row * G, H);
+                        break;
+                    default:
+                        RecurrentCells.SimpleBackward(gates + row * G, dhRow, dGx + row * G, H, g.Cell == RecurrentCell.Relu);
+                        break;
+                }
+            }
+            // dh of the previous step = its gates' gradients through w_hh (GRU adds onto dh·z, left by its cell).
+            var beta = g.Cell == RecurrentCell.Gru ? 1f : 0f;
+            if (s > 0 && _packing is not null)
+                _packing.SgemmPacked(nb, H, G, 1f, dGh + ((long)n0 * T + t) * G, T * G, _packedBackward![d].Pointer, beta, dh, H);
+            else if (s > 0)
+                _perPart.Sgemm(false, false, nb, H, G, 1f, dGh + ((long)n0 * T + t) * G, T * G, w.HiddenWeight, H, beta, dh, H);
+        }
+        if (_dx != null)
+            _perPart.Sgemm(false, false, nb * T, D, G, 1f, dGx + (long)n0 * T * G, G, w.InputWeight, D, d == 0 ? 0f : 1f, _dx + (long)n0 * T * D, D);
+    }
+
+    /// <summary>dw_ih = dGxᵀ·x, dw_hh = dGhᵀ·(each step's previous h), the biases' the column sums of dGx and dGh.</summary>
+    private void WeightGradients(int d, RecurrentWeights dw)
+    {
+        var g = _g;
+        int T = g.Steps, H = g.Hidden, G = g.GateWidth, F = g.Features, rows = g.Batch * g.Steps;
+        float* dGx = _dGx![d].Pointer, dGh = _dGh![d].Pointer, previous = _previous!.Pointer;
+        _whole.Sgemm(true, false, G, g.Input, rows, 1f, dGx, G, _x, g.Input, 0f, dw.InputWeight, g.Input);
+        for (var n = 0; n < g.Batch; n++)
+        {
+            for (var s = 0; s < T; s++)
+            {
+                var target = new Span<float>(previous + ((long)n * T + g.StepAt(d, s)) * H, H);
+                if (s == 0) target.Clear();
+                else new ReadOnlySpan<float>(_seq + ((long)n * T + g.StepAt(d, s - 1)) * F + d * H, H).CopyTo(target);
+            }
+        }
+        _whole.Sgemm(true, false, G, H, rows, 1f, dGh, G, previous, H, 0f, dw.HiddenWeight, H);
+        if (dw.InputBias == null) return;
+        Linear.BiasBackward(new ReadOnlySpan<float>(dGx, rows * G), new Span<float>(dw.InputBias, G), rows, G);
+        Linear.BiasBackward(new ReadOnlySpan<float>(dGh, rows * G), new Span<float>(dw.HiddenBias, G), rows, G);
+    }
+}

@@ -1,0 +1,28 @@
+using System.Numerics;
+
+namespace Dlc.Backend.Kernels.Reference;
+
+/// <summary>The definition of <see cref="Embedding"/> in plain loops, generic over T.</summary>
+public static class EmbeddingReference
+{
+    public static void Forward<T>(ReadOnlySpan<T> indices, ReadOnlySpan<T> table, Span<T> y, int vocabulary, int dim)
+        where T : IFloatingPointIeee754<T>
+    {
+        for (var r = 0; r < indices.Length; r++)
+        {
+            var v = Shapes.Label(double.CreateChecked(indices[r]), r, vocabulary);
+            for (var j = 0; j < dim; j++) y[r * dim + j] = table[v * dim + j];
+        }
+    }
+
+    public static void Backward<T>(ReadOnlySpan<T> indices, ReadOnlySpan<T> dy, Span<T> dtable, int vocabulary, int dim)
+        where T : IFloatingPointIeee754<T>
+    {
+        dtable.Clear();
+        for (var r = 0; r < indices.Length; r++)
+        {
+            var v = Shapes.Label(double.CreateChecked(indices[r]), r, vocabulary);
+            for (var j = 0; j < dim; j++) dtable[v * dim + j] += dy[r * dim + j];
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using Dlc.Backend.Gemm;
+using Dlc.Backend.Kernels;
+using Dlc.Compiler.Ir;
+
+namespace Dlc.Backend.Plans;
+
+public sealed partial class ExecutionPlan
+{
+    // Each recurrent layer's kernel, by its forward node: the gradient op reads the state the forward step kept.
+    private readonly Dictionary<int, RecurrentKernel> _recurrent = [];
+
+    /// <summary>
+    /// Whether the recurrent layers start each run where the last one ended (see <see cref="RecurrentKernel.CarryState"/>):
+    /// a model run one step at a time then generates a sequence without reading its prefix again.
+    /// </summary>
+    public bool CarryRecurrentState
+    {
+        get => _recurrent.Values.Any(k => k.CarryState);
+        set
+        {
+            foreach (var kernel in _recurrent.Values) kernel.CarryState = value;
+        }
+    }
+
+    /// <summary>Embedding and recurrent steps, and their gradients.</summary>
+    private unsafe Action? SequenceStep(Node node, IGemm provider)
+    {
+        var y = _buffers[node.Id];
+        BufferRef In(int i) => _buffers[node.Inputs[i]];
+        switch (node.Op)
+        {
+            case Op.Embedding:
+            {
+                var (indices, table, shape) = (In(0), In(1), _shapes[node.Inputs[1]]);
+                return () => Embedding.Forward(indices.Span, table.Span, y.Span, shape[0], shape[1]);
+            }
+            case Op.EmbeddingGrad:
+            {
+                var (indices, dy, shape) = (In(0), In(2), _shapes[node.Inputs[1]]);
+                return () => Embedding.Backward(indices.Span, dy.Span, y.Span, shape[0], shape[1]);
+            }
+            case Op.Rnn or Op.Lstm or Op.Gru:
+            {
+                var g = Geometry(node);
+                var backward = _graph.Nodes.Any(n => n.Op == Op.RecurrentGrad && n.Inputs[0] == node.Id);
+                var perPart = _samples.Threads > 1 ? SingleThreaded : provider;
+                var kernel = new RecurrentKernel(g, _samples, perPart, provider, length => Allocate(length).Buffer, backward);
+                _recurrent[node.Id] = kernel;
+                var (x, weights) = (In(0), Weights(node.Inputs.Skip(1).ToArray(), g));
+                return () => kernel.Forward(x.Pointer, weights, y.Pointer);
+            }
+            case Op.RecurrentGrad:
+            {
+                // Inputs: the forward node, dy, then the forward node's inputs (x and the weights).
+                var kernel = _recurrent[node.Inputs[0]];
+                var g = kernel.Geometry;
+                var (dy, x) = (In(1), In(2));
+                var weights = Weights(node.Inputs.Skip(3).ToArray(), g);
+                var live = Liveness.Needed(_graph);
+                // Each weight's gradient goes where its view node lives (a parameter's gradient slot, mostly).
+                var targets = node.Inputs.Skip(3).Select((_, k) =>
+                    _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.RecurrentWeightGrad && n.Inputs[0] == node.Id && n.Attributes.Axis == k + 1)
+                        is { } view ? _buffers[view.Id] : Allocate(Count(node.Inputs[k + 3]))).ToArray();
+                var gradients = Weights(targets, g);
+                // dx is computed only when something reads it (not for the model's input).
+                var wantsDx = _graph.Nodes.Any(n => live[n.Id] && n.Op != Op.RecurrentWeightGrad && n.Inputs.Contains(node.Id));
+                return () => kernel.Backward(x.Pointer, weights, dy.Pointer, wantsDx ? y.Pointer : null, gradients);
+            }
+            case Op.RecurrentWeightGrad:
+                // Written by its recurrent_grad step.
+                return null;
+            default:
+                throw new NotSupportedException($"`{OpTable.Info(node.Op).Name}` is not a sequence op");
+        }
+    }
+
+    private RecurrentGeometry Geometry(Node node)
+    {
+        var x = _shapes[node.Inputs[0]];
+        var directions = node.Attributes.Bidirectional ? 2 : 1;
+        var hidden = _shapes[node.Inputs[2]][1];
+        var cell = node.Op switch
+        {
+            Op.Lstm => RecurrentCell.Lstm,
+            Op.Gru => RecurrentCell.Gru,
+            _ => node.Attributes.Mode == "relu" ? RecurrentCell.Relu : RecurrentCell.Tanh,
+        };
+        var bias = (node.Inputs.Count - 1) / directions == 4;
+        return new RecurrentGeometry(cell, x[0], x[1], x[2], hidden, directions, node.Attributes.ReturnSequences, bias);
+    }
+
+    private RecurrentWeights[] Weights(int[] nodes, RecurrentGeometry g) => Weights(nodes.Select(n => _buffers[n]).ToArray(), g);
+
+    private static unsafe RecurrentWeights[] Weights(BufferRef[] buffers, RecurrentGeometry g)
+    {
+        var per = g.WeightsPerDirection;
+        return Enumerable.Range(0, g.Directions).Select(d => new RecurrentWeights(
+            buffers[d * per].Pointer, buffers[d * per + 1].Pointer,
+            g.Bias ? buffers[d * per + 2].Pointer : null, g.Bias ? buffers[d * per + 3].Pointer : null)).ToArray();
+    }
+}

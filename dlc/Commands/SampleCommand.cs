@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Dlc.Cli.Output;
+using Dlc.Compiler.Jobs;
+using Dlc.Diagnostics;
+using Dlc.Runtime.Checkpoints;
+using Dlc.Runtime.Data;
+using Dlc.Runtime.Training;
+
+namespace Dlc.Cli.Commands;
+
+/// <summary>`dlc sample file.dl --checkpoint model.safetensors --prompt "The"`: text from a character-level language model.</summary>
+internal static class SampleCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var file = CommonOptions.File();
+        var json = CommonOptions.Json();
+        var threads = CommonOptions.Threads();
+        var gemm = CommonOptions.Gemm();
+        var model = CommonOptions.Model();
+        var checkpoint = new Option<string>("--checkpoint") { Description = "model.safetensors (or its run folder) of a character-level model", Required = true };
+        var prompt = new Option<string>("--prompt") { Description = "the text to continue", DefaultValueFactory = _ => "" };
+        var length = new Option<int>("--length")
+        {
+            Description = "characters to generate",
+            DefaultValueFactory = _ => 300,
+            CustomParser = r => CommonOptions.Number<int>(r, "--length", "a whole number", v => v >= 1, "1 or more"),
+        };
+        var temperature = new Option<double>("--temperature")
+        {
+            Description = "below 1 picks likely characters more often, above 1 less",
+            DefaultValueFactory = _ => 1.0,
+            CustomParser = r => CommonOptions.Number<double>(r, "--temperature", "a number", v => v > 0 && double.IsFinite(v), "above 0"),
+        };
+        var topK = new Option<int?>("--top-k")
+        {
+            Description = "draw only among the k most likely characters",
+            CustomParser = r => CommonOptions.Number<int>(r, "--top-k", "a whole number", v => v >= 1, "1 or more"),
+        };
+        var seed = new Option<ulong>("--seed") { Description = "fixes the draws", DefaultValueFactory = _ => 0 };
+        var command = new Command("sample", "generate text with a trained character-level language model")
+        {
+            file, json, threads, gemm, model, checkpoint, prompt, length, temperature, topK, seed,
+        };
+        command.SetAction(parse =>
+        {
+            context.Json = parse.GetValue(json);
+            var compiled = CommonOptions.Compile(parse.GetValue(file)!);
+            var spec = TrainCommand.Select(compiled.Trains, parse.GetValue(model), compiled.Source);
+            var graph = compiled.Models.First(m => m.Name == spec.Model);
+            if (Capabilities.FirstUnsupported(graph, "run") is { } unsupported) throw new DiagnosticException(unsupported);
+            var input = graph.Inputs[0];
+            if (!input.IsIndex || input.Shape.Rank != 2 || input.Shape[1].Symbol is not { } steps
+                || graph.OutputShape.Rank != 3 || graph.OutputShape[1] != input.Shape[1])
+                throw new UsageException($"sample needs a language model, Tensor[N, T] of int to Tensor[N, T, classes]; `{spec.Model}` takes {input.Shape} and returns {graph.OutputShape}");
+            var path = parse.GetValue(checkpoint)!;
+            var parameters = Checkpoint.LoadParameters(path, ModelRuntime.ParameterSpecsOf(graph));
+            var characters = Checkpoint.LoadVocabulary(path)
+                ?? throw new DataException(DataException.CheckpointMismatch, path,
+                    $"{path} has no vocabulary, so its token indices cannot be turned into text",
+                    "sample from a checkpoint of a model trained on `brownCorpus` or `textCorpus`");
+            var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), parse.GetValue(threads));
+            using var runtime = new ModelRuntime(compiled, spec.Model, spec.Loss, gemmProvider, spec.Seed)
+            {
+                Lengths = new Dictionary<string, int> { [steps] = 1 },
+            };
+            foreach (var tensor in parameters) tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
+            var options = new SampleOptions(parse.GetValue(prompt)!, parse.GetValue(length), parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(seed));
+            string text;
+            try
+            {
+                text = Sampler.Generate(runtime, new CharVocabulary(characters), options);
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new UsageException($"sample: {ex.Message}");
+            }
+            if (context.Json)
+                context.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    model = spec.Model,
+                    checkpoint = path,
+                    prompt = options.Prompt,
+                    temperature = options.Temperature,
+                    top_k = options.TopK,
+                    seed = options.Seed,
+                    text,
+                }, Summaries.JsonOptions));
+            else
+                context.Out.WriteLine(text);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

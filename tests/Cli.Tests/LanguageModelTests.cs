@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Dlc.Cli.Tests.Support;
+
+namespace Dlc.Cli.Tests;
+
+/// <summary>A character-level language model on a small text: `train` in bits per character, `eval`, and `sample`.</summary>
+public class LanguageModelTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    private string Project(int vocabulary = 32)
+    {
+        // A text whose next character is mostly predictable, long enough for several blocks to hold out.
+        var text = string.Concat(Enumerable.Range(0, 400).Select(i => $"the cat sat on mat {i % 7}.\n"));
+        _folder.Write("text.txt", text);
+        return _folder.Write("lm.dl", $$"""
+            model Lm (tokens: Tensor[N, T] of int) : Tensor[N, T, {{vocabulary}}] =
+                tokens |> embedding {{vocabulary}} 8 |> lstm 16 |> dense {{vocabulary}}
+
+            train Lm {
+                data      = textCorpus { path = "text.txt"; sequence = 16; validation = 0.2 }
+                optimizer = adam { lr = 1e-2 }
+                clip      = 1.0
+                epochs    = 2
+                batch     = 16
+                seed      = 3
+            }
+            """);
+    }
+
+    [Fact]
+    public void Training_reports_bits_per_character_and_sampling_continues_the_prompt_deterministically()
+    {
+        var dl = Project();
+        var run = Shell.Run("train", dl, "--out", _folder["run"], "--json").ShouldSucceed();
+        using var summary = JsonDocument.Parse(run.Out);
+        var last = summary.RootElement.GetProperty("epochs")[1];
+        var valLoss = last.GetProperty("val_loss").GetDouble();
+        last.GetProperty("val_bits_per_char").GetDouble().ShouldBe(valLoss / Math.Log(2), 1e-5);
+        // The text repeats, so two epochs already beat guessing among its 19 characters (4.25 bits).
+        last.GetProperty("val_bits_per_char").GetDouble().ShouldBeLessThan(3.5);
+
+        var eval = Shell.Run("eval", dl, "--checkpoint", _folder["run"], "--split", "validation").ShouldSucceed();
+        eval.Out.ShouldContain("nats/char (");
+        eval.Out.ShouldContain(" bits/char)");
+
+        string[] sample = ["sample", dl, "--checkpoint", _folder["run"], "--prompt", "the ", "--length", "40", "--temperature", "0.5", "--seed", "1"];
+        var text = Shell.Run(sample).ShouldSucceed().Out;
+        text.Length.ShouldBe("the ".Length + 40 + 1);
+        text.ShouldStartWith("the ");
+        Shell.Run(sample).ShouldSucceed().Out.ShouldBe(text);
+        Shell.Run([.. sample, "--top-k", "1"]).ShouldSucceed().Out.ShouldStartWith("the ");
+    }
+
+    [Fact]
+    public void A_model_with_fewer_classes_than_the_text_has_characters_is_an_error_at_the_data_field()
+    {
+        var run = Shell.Run("train", Project(vocabulary: 10), "--out", _folder["run"]);
+        run.ShouldFailWith(1, "error DL0405: the training text has 19 different characters, so 20 token indices with the unknown one, but `Lm` takes 10",
+            "lm.dl:5:17");
+    }
+
+    [Fact]
+    public void Sampling_needs_a_checkpoint_with_a_vocabulary()
+    {
+        var dl = Project();
+        Shell.Run("train", dl, "--out", _folder["run"], "--epochs", "1").ShouldSucceed();
+        var weights = Path.Combine(_folder["run"], "model.safetensors");
+        var bare = _folder["bare.safetensors"];
+        // The same tensors without the metadata: as a checkpoint written by another tool would be.
+        var bytes = File.ReadAllBytes(weights);
+        var headerLength = BitConverter.ToInt64(bytes, 0);
+        var header = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLength));
+        var stripped = JsonSerializer.SerializeToUtf8Bytes(header.RootElement.EnumerateObject().Where(p => p.Name != "__metadata__")
+            .ToDictionary(p => p.Name, p => p.Value));
+        var padded = stripped.Concat(Enumerable.Repeat((byte)' ', (8 - stripped.Length % 8) % 8)).ToArray();
+        File.WriteAllBytes(bare, [.. BitConverter.GetBytes((long)padded.Length), .. padded, .. bytes.AsSpan(8 + (int)headerLength)]);
+        Shell.Run("sample", dl, "--checkpoint", bare).ShouldFailWith(1, "has no vocabulary, so its token indices cannot be turned into text");
+    }
+
+    public void Dispose() => _folder.Dispose();
+}
