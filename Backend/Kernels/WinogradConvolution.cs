@@ -78,7 +78,7 @@ internal sealed unsafe class WinogradConvolution
             (TilesH, TilesW) = ((g.OutHeight + 1) / 2, (g.OutWidth + 1) / 2);
             Tiles = TilesH * TilesW;
             Samples = Math.Clamp((TargetTiles + Tiles - 1) / Tiles, 1, Math.Max(1, g.Batch));
-            Ld = Whole(Samples * Tiles) + Lanes;
+            Ld = Samples * Tiles + Lanes;
             PaddedH = 2 * TilesH + 2;
             Half = TilesW + 1 + Lanes;
             PerThread = Points * (g.Channels + g.OutChannels) * Ld + 2 * (PaddedH * Half + Lanes);
@@ -87,13 +87,6 @@ internal sealed unsafe class WinogradConvolution
     }
 
     private int Threads => _parallel?.Threads ?? 1;
-
-    /// <summary>
-    /// Tile columns rounded up to whole 16-column strips of the GEMM's micro-tile: the forward product and
-    /// the input gradient's compute the extra columns (from slack, never read back) rather than an edge
-    /// strip through scratch. The weight gradient sums over tiles, so it takes the exact count.
-    /// </summary>
-    private static int Whole(int tiles) => (tiles + 15) / 16 * 16;
 
     /// <summary>A thread's transformed inputs [16, C, Ld], products [16, K, Ld] and two half-planes (each with a vector of slack).</summary>
     private (IntPtr Inputs, IntPtr Products, IntPtr Even, IntPtr Odd) Scratch(int part)
@@ -156,7 +149,7 @@ internal sealed unsafe class WinogradConvolution
             var t = s * _l.Tiles;
             for (var i = 0; i < s; i++) TransformInputs(n0 + i, v + i * _l.Tiles, even, odd);
             for (var xi = 0; xi < Points; xi++)
-                _gemm.Sgemm(false, false, k, Whole(t), c, 1f, _filters + (long)xi * k * c, c, v + (long)xi * c * ld, ld, 0f, m + (long)xi * k * ld, ld);
+                _gemm.Sgemm(false, false, k, t, c, 1f, _filters + (long)xi * k * c, c, v + (long)xi * c * ld, ld, 0f, m + (long)xi * k * ld, ld);
             for (var i = 0; i < s; i++) TransformOutputs(m + i * _l.Tiles, n0 + i, even, odd);
         }
     }
@@ -172,7 +165,7 @@ internal sealed unsafe class WinogradConvolution
             var t = s * _l.Tiles;
             for (var i = 0; i < s; i++) TransformOutputGrads(_x, n0 + i, dm + i * _l.Tiles, even, odd);
             for (var xi = 0; xi < Points; xi++)
-                _gemm.Sgemm(true, false, c, Whole(t), k, 1f, _filters + (long)xi * k * c, c, dm + (long)xi * k * ld, ld, 0f, dv + (long)xi * c * ld, ld);
+                _gemm.Sgemm(true, false, c, t, k, 1f, _filters + (long)xi * k * c, c, dm + (long)xi * k * ld, ld, 0f, dv + (long)xi * c * ld, ld);
             for (var i = 0; i < s; i++) ScatterInputGrads(dv + i * _l.Tiles, n0 + i, even, odd);
         }
     }

@@ -55,6 +55,10 @@ internal static class CommonOptions
         Validators = { r => { if (r.GetValueOrDefault<string?>() is { } v && v is not ("auto" or "im2col")) r.AddError("--conv must be `auto` or `im2col`"); } },
     };
 
+    /// <summary>The trained weights a command reads (required).</summary>
+    public static Option<string> Checkpoint(string description = "model.safetensors (or its run folder)") =>
+        new("--checkpoint") { Description = description, Required = true };
+
     public static Option<string?> Model() => new("--model") { Description = "which model or train record of the file (default: the first)" };
 
     /// <summary>Read and compile a file; any error becomes diagnostics (exit code 1).</summary>

@@ -20,7 +20,7 @@ internal static class EvalCommand
         var threads = CommonOptions.Threads();
         var gemm = CommonOptions.Gemm();
         var model = CommonOptions.Model();
-        var checkpoint = new Option<string>("--checkpoint") { Description = "model.safetensors (or its run folder)", Required = true };
+        var checkpoint = CommonOptions.Checkpoint();
         var split = new Option<string>("--split")
         {
             Description = "which data to evaluate: test, validation or train",

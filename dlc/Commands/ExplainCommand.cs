@@ -24,7 +24,7 @@ internal static class ExplainCommand
         var threads = CommonOptions.Threads();
         var gemm = CommonOptions.Gemm();
         var model = CommonOptions.Model();
-        var checkpoint = new Option<string>("--checkpoint") { Description = "model.safetensors (or its run folder)", Required = true };
+        var checkpoint = CommonOptions.Checkpoint();
         var method = new Option<string>("--method")
         {
             Description = "one or more of " + string.Join(", ", Methods.All.Select(m => m.Name)) + ", comma-separated",

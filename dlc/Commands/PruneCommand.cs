@@ -23,7 +23,7 @@ internal static class PruneCommand
         var threads = CommonOptions.Threads();
         var gemm = CommonOptions.Gemm();
         var model = CommonOptions.Model();
-        var checkpoint = new Option<string>("--checkpoint") { Description = "the trained weights: model.safetensors (or its run folder)", Required = true };
+        var checkpoint = CommonOptions.Checkpoint("the trained weights: model.safetensors (or its run folder)");
         var sparsity = new Option<double?>("--sparsity")
         {
             Description = "magnitude pruning: the fraction of dense and conv weights to set to zero, e.g. 0.9",

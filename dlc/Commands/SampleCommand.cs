@@ -20,7 +20,7 @@ internal static class SampleCommand
         var threads = CommonOptions.Threads();
         var gemm = CommonOptions.Gemm();
         var model = CommonOptions.Model();
-        var checkpoint = new Option<string>("--checkpoint") { Description = "model.safetensors (or its run folder) of a character-level model", Required = true };
+        var checkpoint = CommonOptions.Checkpoint("model.safetensors (or its run folder) of a character-level model");
         var prompt = new Option<string>("--prompt") { Description = "the text to continue", DefaultValueFactory = _ => "" };
         var length = new Option<int>("--length")
         {
