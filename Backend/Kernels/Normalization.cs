@@ -112,6 +112,34 @@ public static class Normalization
         }
     }
 
+    /// <summary>
+    /// A convolution's weight [K, …] with the evaluation-mode batch norm after it folded in:
+    /// w'[k, …] = w[k, …] · γ[k] / √(running var[k] + eps), the scale <see cref="BatchNorm"/> applies.
+    /// </summary>
+    public static void FoldWeight(ReadOnlySpan<float> w, ReadOnlySpan<float> gamma, ReadOnlySpan<float> runningVar, Span<float> y, float eps)
+    {
+        var channels = gamma.Length;
+        if (runningVar.Length != channels || w.Length != y.Length || w.Length % channels != 0)
+            throw new ArgumentException($"a weight of {w.Length} numbers does not fold with {channels} channels");
+        var per = w.Length / channels;
+        for (var k = 0; k < channels; k++)
+        {
+            var scale = gamma[k] * (1f / MathF.Sqrt(runningVar[k] + eps));
+            Elementwise.Scale(w.Slice(k * per, per), scale, y.Slice(k * per, per));
+        }
+    }
+
+    /// <summary>The bias that goes with <see cref="FoldWeight"/>: b'[k] = (b[k] − mean[k]) · γ[k] / √(var[k] + eps) + β[k].</summary>
+    public static void FoldBias(ReadOnlySpan<float> b, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> runningMean,
+        ReadOnlySpan<float> runningVar, Span<float> y, float eps)
+    {
+        for (var k = 0; k < y.Length; k++)
+        {
+            var scale = gamma[k] * (1f / MathF.Sqrt(runningVar[k] + eps));
+            y[k] = (b[k] - runningMean[k]) * scale + beta[k];
+        }
+    }
+
     /// <summary>y = (x − mean) / √(var + eps) · w + b over each row of <paramref name="cols"/> values.</summary>
     public static void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int rows, int cols, float eps)
     {

@@ -22,7 +22,8 @@ public sealed partial class ExecutionPlan
                 or Op.Upsample or Op.UpsampleGrad:
                 return WindowStep(node, options.Gemm);
             case Op.BatchNorm or Op.BatchNormInputGrad or Op.BatchNormWeightGrad
-                or Op.LayerNorm or Op.LayerNormInputGrad or Op.LayerNormWeightGrad:
+                or Op.LayerNorm or Op.LayerNormInputGrad or Op.LayerNormWeightGrad
+                or Op.BatchNormFoldWeight or Op.BatchNormFoldBias:
                 return NormalizationStep(node);
             case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad:
                 return SequenceStep(node, options.Gemm);

@@ -60,6 +60,16 @@ public sealed partial class ExecutionPlan
                 var (x, dy) = (In(0), In(1));
                 return () => Normalization.LayerNormWeightGrad(x.Span, dy.Span, y.Span, rows, cols, eps);
             }
+            case Op.BatchNormFoldWeight:
+            {
+                var (w, gamma, variance) = (In(0), In(1), In(2));
+                return () => Normalization.FoldWeight(w.Span, gamma.Span, variance.Span, y.Span, eps);
+            }
+            case Op.BatchNormFoldBias:
+            {
+                var (b, gamma, beta, mean, variance) = (In(0), In(1), In(2), In(3), In(4));
+                return () => Normalization.FoldBias(b.Span, gamma.Span, beta.Span, mean.Span, variance.Span, y.Span, eps);
+            }
             default:
                 throw new NotSupportedException($"`{OpTable.Info(node.Op).Name}` is not a normalisation op");
         }

@@ -1,6 +1,7 @@
 using Dlc.Backend.Gemm;
 using Dlc.Compiler.Autodiff;
 using Dlc.Compiler.Ir;
+using Dlc.Compiler.Passes;
 
 namespace Dlc.Backend.Plans;
 
@@ -12,7 +13,9 @@ public sealed partial class ExecutionPlan
     /// </summary>
     private IEnumerable<(string Label, Action Run)> BuildSteps(bool[] live, PlanOptions options)
     {
-        var groups = GemmFusion.Find(_graph, live, id => _buffers[id].Buffer == _parameters.Gradients);
+        var groups = options.Passes.Has(PassSet.GemmEpilogue)
+            ? GemmFusion.Find(_graph, live, id => _buffers[id].Buffer == _parameters.Gradients)
+            : new Dictionary<int, GemmFusion>();
         var absorbed = _absorbedBy;
         foreach (var group in groups.Values)
         {
@@ -21,7 +24,8 @@ public sealed partial class ExecutionPlan
             _buffers[group.MatMul] = _buffers[group.Output];
         }
 
-        foreach (var fusion in ReluFusion.Find(_graph, live, id => _buffers[id].Buffer == _parameters.Gradients))
+        var reluFusions = options.Passes.Has(PassSet.ReluFusion) ? ReluFusion.Find(_graph, live, id => _buffers[id].Buffer == _parameters.Gradients) : [];
+        foreach (var fusion in reluFusions)
         {
             absorbed[fusion.Relu] = fusion.Producer;
             _buffers[fusion.Producer] = _buffers[fusion.Relu];
@@ -30,7 +34,7 @@ public sealed partial class ExecutionPlan
 
         // Softmax cross-entropy and its gradient come from one pass over the logits, at the gradient's place.
         var lossOfGradient = new Dictionary<int, int>();
-        foreach (var g in _graph.Nodes.Where(n => live[n.Id] && n.Op == Op.SoftmaxCrossEntropyGrad))
+        foreach (var g in _graph.Nodes.Where(n => live[n.Id] && n.Op == Op.SoftmaxCrossEntropyGrad && options.Passes.Has(PassSet.LossFusion)))
         {
             var loss = _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.SoftmaxCrossEntropy
                 && n.Inputs[0] == g.Inputs[0] && n.Inputs[1] == g.Inputs[1] && g.Inputs[2] > n.Id);

@@ -1,5 +1,6 @@
 using Dlc.Backend.Gemm;
 using Dlc.Compiler.Ir;
+using Dlc.Compiler.Passes;
 
 namespace Dlc.Backend.Plans;
 
@@ -11,6 +12,9 @@ public sealed record PlanOptions(IReadOnlyDictionary<string, int> Symbols, IGemm
 
     /// <summary>Whether 3×3 stride-1 convolutions run by Winograd's F(2×2, 3×3) where it applies (else im2col everywhere).</summary>
     public bool Winograd { get; init; } = true;
+
+    /// <summary>Which of the backend's fusions the plan makes (<see cref="PassSet.PlanPasses"/>); all by default.</summary>
+    public PassSet Passes { get; init; } = PassSet.All;
 }
 
 /// <summary>
@@ -39,6 +43,9 @@ public sealed partial class ExecutionPlan : IDisposable
     // Whether convolutions Winograd's algorithm computes run by it (PlanOptions.Winograd).
     private readonly bool _winograd;
 
+    // The fusions the plan may make (PlanOptions.Passes).
+    private readonly PassSet _passes;
+
     // What the plan's description and memory report need: nodes run inside another node's step, the node
     // of each step, and the step each kernel-owned scratch buffer belongs to.
     private readonly Dictionary<int, int> _absorbedBy = [];
@@ -54,6 +61,7 @@ public sealed partial class ExecutionPlan : IDisposable
         _buffers = new BufferRef[graph.Nodes.Count];
         _samples = new Kernels.SampleParallel(Math.Max(1, options.Gemm.Threads));
         _winograd = options.Winograd;
+        _passes = options.Passes;
         var live = Liveness.Needed(graph);
         _live = live;
         AssignBuffers(live);

@@ -1,4 +1,5 @@
 using Dlc.Compiler.Ir;
+using Dlc.Compiler.Passes;
 
 namespace Dlc.Backend.Plans;
 
@@ -38,6 +39,7 @@ public sealed partial class ExecutionPlan
         string WhyNot(int producer, Node consumer, string kind)
         {
             var p = _graph[producer];
+            if (PassOf(kind) is { } pass && !_passes.Has(pass)) return $"the `{pass}` pass is off";
             if (kind.StartsWith("conv2d", StringComparison.Ordinal) && consumer.Op != Op.Relu) return "a convolution's output pass applies only a ReLU";
             if (outputs.TryGetValue(producer, out var output)) return $"{Describe(p)} is an output of the graph (`{output}`), so it must be kept";
             if (uses[producer] > 1)
@@ -51,6 +53,13 @@ public sealed partial class ExecutionPlan
             return "the pair does not fit the fused kernel's pattern";
         }
     }
+
+    /// <summary>The pass that makes a kind of fusion (null for pairs no fused kernel exists for).</summary>
+    private static string? PassOf(string kind) =>
+        kind.Contains("product", StringComparison.Ordinal) ? PassSet.GemmEpilogue
+        : kind is "relu in batch norm" or "relu in the convolution" or "relu_grad in the max-pool gradient" ? PassSet.ReluFusion
+        : kind == "loss and its gradient" ? PassSet.LossFusion
+        : null;
 
     private string Describe(Node node) => $"%{node.Id} {OpTable.Info(node.Op).Name}";
 

@@ -80,6 +80,8 @@ public static class ReferenceInterpreter
                     else NormalizationReference.BatchNormWeightGrad<double>(In(0), In(1), In(2), In(3), y, l, eps, training);
                     break;
                 }
+                case Op.BatchNormFoldWeight: NormalizationReference.FoldWeight<double>(In(0), In(1), In(2), y, node.Attributes.Value); break;
+                case Op.BatchNormFoldBias: NormalizationReference.FoldBias<double>(In(0), In(1), In(2), In(3), In(4), y, node.Attributes.Value); break;
                 case Op.LayerNorm: NormalizationReference.LayerNorm<double>(In(0), In(1), In(2), y, rows, cols, node.Attributes.Value); break;
                 case Op.LayerNormInputGrad: NormalizationReference.LayerNormInputGrad<double>(In(0), In(1), In(2), y, rows, cols, node.Attributes.Value); break;
                 case Op.LayerNormWeightGrad: NormalizationReference.LayerNormWeightGrad<double>(In(0), In(1), y, rows, cols, node.Attributes.Value); break;

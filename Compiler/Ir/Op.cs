@@ -111,4 +111,9 @@ public enum Op
     EmbeddingGrad,
     RecurrentGrad,
     RecurrentWeightGrad,
+
+    // an evaluation-mode batch norm folded into the convolution before it: the convolution's weight and bias
+    // with the normalisation's scale and shift applied per output channel
+    BatchNormFoldWeight,
+    BatchNormFoldBias,
 }

@@ -46,6 +46,13 @@ internal static class NormalizationOps
         {
             Cost = (node, s, batch) => Count.Elements(s[0], batch) * 4,
         },
+        new(Op.BatchNormFoldWeight, "batch_norm_fold_weight", 3, FoldWeightShape,
+            "w'[k, …] = w[k, …] · γ[k] / √(running var[k] + eps): a convolution's weight with the evaluation-mode batch norm after it folded in (w, γ, running var)")
+        {
+            Cost = (node, s, batch) => Count.Elements(node.Shape, batch),
+        },
+        new(Op.BatchNormFoldBias, "batch_norm_fold_bias", 5, FoldBiasShape,
+            "b'[k] = (b[k] − running mean[k]) · γ[k] / √(running var[k] + eps) + β[k]: the bias that goes with batch_norm_fold_weight (b, γ, β, running mean, running var)"),
         new(Op.ChannelDropoutMask, "channel_dropout_mask", 1, OpTable.SameAsFirst,
             "m = 0 for a whole channel with probability value, else 1/(1 − value); the shape of x")
         {
@@ -62,6 +69,24 @@ internal static class NormalizationOps
             if (s[i] != channels) throw new ShapeException($"batch norm statistics {s[i]} do not fit {s[0][1]} channels");
         }
         if (s[5] != Shape.Scalar) throw new ShapeException($"batch norm's count of batches must be a scalar, got {s[5]}");
+        return s[0];
+    }
+
+    private static Shape FoldWeightShape(Shape[] s, OpAttributes a, Shape? declared)
+    {
+        if (s[0].Rank < 2) throw new ShapeException($"a folded weight needs an output-channel axis, got {s[0]}");
+        var channels = new Shape(s[0][0]);
+        if (s[1] != channels || s[2] != channels) throw new ShapeException($"batch norm parameters {s[1]}, {s[2]} do not fit the weight's {s[0][0]} output channels");
+        return s[0];
+    }
+
+    private static Shape FoldBiasShape(Shape[] s, OpAttributes a, Shape? declared)
+    {
+        if (s[0].Rank != 1) throw new ShapeException($"a bias is one number per channel, got {s[0]}");
+        for (var i = 1; i < 5; i++)
+        {
+            if (s[i] != s[0]) throw new ShapeException($"batch norm parameter {s[i]} does not fit the bias {s[0]}");
+        }
         return s[0];
     }
 

@@ -1,6 +1,7 @@
 using Dlc.Backend.Gemm;
 using Dlc.Compiler.Elaboration;
 using Dlc.Compiler.Jobs;
+using Dlc.Compiler.Passes;
 using Dlc.Runtime.Data;
 
 namespace Dlc.Runtime.Training;
@@ -11,16 +12,17 @@ namespace Dlc.Runtime.Training;
 /// </summary>
 public static class JobSetup
 {
+    /// <param name="passes">The compiler passes to run (all when null).</param>
     /// <param name="vocabulary">A trained character-level model's characters (from its checkpoint), for evaluation.</param>
     public static (ModelRuntime Model, JobData Data) Prepare(CompiledFile file, TrainSpec spec, IGemm gemm, int? compileForBatch,
-        bool winograd = true, CharVocabulary? vocabulary = null)
+        bool winograd = true, CharVocabulary? vocabulary = null, PassSet? passes = null)
     {
         var input = file.Models.First(m => m.Name == spec.Model).Inputs[0];
         var loading = Task.Run(() => DataSources.Load(file.Source, spec.Data, input, spec.Loss, spec.Seed, vocabulary));
         ModelRuntime? model = null;
         try
         {
-            model = new ModelRuntime(file, spec.Model, spec.Loss, gemm, spec.Seed, winograd) { Lengths = Lengths(spec.Data, input) };
+            model = new ModelRuntime(file, spec.Model, spec.Loss, gemm, spec.Seed, winograd) { Lengths = Lengths(spec.Data, input), Passes = passes ?? PassSet.All };
             if (compileForBatch is { } batch) model.TrainingPlan(batch);
             var data = loading.GetAwaiter().GetResult();
             if (data.Vocabulary is { } characters) TextData.CheckFits(file.Source, spec.Data, model.Train, characters);

@@ -5,6 +5,7 @@ using Dlc.Compiler.Autodiff;
 using Dlc.Compiler.Elaboration;
 using Dlc.Compiler.Ir;
 using Dlc.Compiler.Jobs;
+using Dlc.Compiler.Passes;
 
 namespace Dlc.Runtime.Training;
 
@@ -43,6 +44,9 @@ public sealed class ModelRuntime : IDisposable
 
     /// <summary>Whether plans run 3×3 stride-1 convolutions by Winograd's algorithm where it applies.</summary>
     public bool Winograd { get; }
+
+    /// <summary>The compiler passes run on each graph before its plan is compiled, and the fusions the plan makes.</summary>
+    public PassSet Passes { get; init; } = PassSet.All;
 
     /// <summary>The random stream of dropout masks, saved in checkpoints for an exact resume.</summary>
     public Rng DropoutRng => _dropout;
@@ -83,7 +87,8 @@ public sealed class ModelRuntime : IDisposable
                     : throw new InvalidOperationException($"the size of `{symbol}` in {node.Shape} is not known; the data gives it");
             }
         }
-        plan = ExecutionPlan.Compile(graph, Parameters, new PlanOptions(symbols, Gemm) { Rng = _dropout, Winograd = Winograd });
+        graph = PassPipeline.Run(graph, Passes);
+        plan = ExecutionPlan.Compile(graph, Parameters, new PlanOptions(symbols, Gemm) { Rng = _dropout, Winograd = Winograd, Passes = Passes });
         _plans[(train, loss, batch)] = plan;
         return plan;
     }

@@ -18,6 +18,8 @@ internal static class BenchCommand
         var threads = CommonOptions.Threads();
         var gemm = CommonOptions.Gemm();
         var conv = CommonOptions.Conv();
+        var passes = CommonOptions.Passes();
+        var noPass = CommonOptions.NoPass();
         var model = CommonOptions.Model();
         var epochs = new Option<int>("--epochs")
         {
@@ -30,7 +32,7 @@ internal static class BenchCommand
         file.Arity = ArgumentArity.ZeroOrOne;
         var command = new Command("bench", "measure training and inference speed of a model on its data, or of the kernels")
         {
-            file, json, threads, gemm, conv, model, epochs, profile, kernels,
+            file, json, threads, gemm, conv, passes, noPass, model, epochs, profile, kernels,
         };
         command.SetAction(parse =>
         {
@@ -43,7 +45,8 @@ internal static class BenchCommand
             // Refuse, at the source line, what this version cannot train (conv layers, schedules, GANs...) before any work.
             Capabilities.EnsureTrainable(compiled, spec);
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), threadCount);
-            var (runtime, data) = JobSetup.Prepare(compiled, spec with { Data = spec.Data with { Validation = 0 } }, gemmProvider, spec.Batch, parse.GetValue(conv) != "im2col");
+            var (runtime, data) = JobSetup.Prepare(compiled, spec with { Data = spec.Data with { Validation = 0 } }, gemmProvider, spec.Batch, parse.GetValue(conv) != "im2col",
+                passes: CommonOptions.PassesOf(parse, passes, noPass));
             using var _ = runtime;
             var result = Benchmark.Run(runtime, spec, data, threadCount, parse.GetValue(epochs),
                 () => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds,
@@ -55,7 +58,8 @@ internal static class BenchCommand
             }
             static string F(double x, string f) => x.ToString(f, CultureInfo.InvariantCulture);
             var w = context.Out;
-            w.WriteLine($"model {result.Model}: batch {result.Batch}, {result.Threads} threads, gemm {result.Gemm}");
+            var passNote = runtime.Passes.IsAll ? "" : $", passes {runtime.Passes}";
+            w.WriteLine($"model {result.Model}: batch {result.Batch}, {result.Threads} threads, gemm {result.Gemm}{passNote}");
             var chars = result.TrainTokensPerSecond is { } tokens ? $" = {F(tokens, "N0")} chars/s" : "";
             w.WriteLine($"  training     {F(result.TrainSamplesPerSecond, "N0")} samples/s{chars} (median of {result.EpochSamplesPerSecond.Count} epochs)");
             w.WriteLine($"  inference    {F(result.InferenceSamplesPerSecond, "N0")} samples/s at batch {result.InferenceBatch}");

@@ -5,6 +5,7 @@ using Dlc.Backend.Gemm;
 using Dlc.Backend.Native;
 using Dlc.Compiler.Elaboration;
 using Dlc.Compiler.Jobs;
+using Dlc.Compiler.Passes;
 using Dlc.Diagnostics;
 using Dlc.Runtime.Training;
 
@@ -54,6 +55,27 @@ internal static class CommonOptions
         Description = "how 3×3 stride-1 convolutions are computed: auto (the default: Winograd's F(2×2, 3×3) where it applies) or im2col",
         Validators = { r => { if (r.GetValueOrDefault<string?>() is { } v && v is not ("auto" or "im2col")) r.AddError("--conv must be `auto` or `im2col`"); } },
     };
+
+    public static Option<string?> Passes() => new("--passes")
+    {
+        Description = "the compiler passes to run, comma-separated, or `all` (the default) or `none`: " + string.Join(", ", PassSet.Known.Select(p => p.Name)),
+        Validators = { r => { if (r.GetValueOrDefault<string?>() is { } v) Check(r, "--passes", PassSet.Parse(v, [], out var error), error); } },
+    };
+
+    public static Option<string[]> NoPass() => new("--no-pass")
+    {
+        Description = "a compiler pass not to run (repeat it or separate names with commas)",
+        Validators = { r => Check(r, "--no-pass", PassSet.Parse(null, r.GetValueOrDefault<string[]>() ?? [], out var error), error) },
+    };
+
+    /// <summary>The passes `--passes` and `--no-pass` choose.</summary>
+    public static PassSet PassesOf(ParseResult parse, Option<string?> passes, Option<string[]> noPass) =>
+        PassSet.Parse(parse.GetValue(passes), parse.GetValue(noPass) ?? [], out _);
+
+    private static void Check(OptionResult result, string option, PassSet _, string? error)
+    {
+        if (error is not null) result.AddError($"{option}: {error}");
+    }
 
     /// <summary>The trained weights a command reads (required).</summary>
     public static Option<string> Checkpoint(string description = "model.safetensors (or its run folder)") =>

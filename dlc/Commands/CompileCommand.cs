@@ -42,10 +42,12 @@ internal static class CompileCommand
             Description = "the batch size a plan is compiled for (default: the train record's, else 128)",
             CustomParser = r => CommonOptions.Number<int>(r, "--batch", "a whole number", v => v >= 1, "1 or more"),
         };
+        var passes = CommonOptions.Passes();
+        var noPass = CommonOptions.NoPass();
         var output = new Option<string?>("--out") { Description = "write to this file instead of stdout; with --emit dot, a .svg or .png is drawn by Graphviz's `dot`" };
         var command = new Command("compile", "show what the compiler makes of a model: syntax tree, IR, Graphviz graph, compiled plan")
         {
-            file, model, emit, train, report, batch, output,
+            file, model, emit, train, report, batch, passes, noPass, output,
         };
         command.SetAction(parse =>
         {
@@ -66,15 +68,17 @@ internal static class CompileCommand
                     $"--train: `{chosen.Name}` has no `train` record, so it has no loss to differentiate",
                     $"add one, for example `train {chosen.Name} {{ data = fashionMnist; loss = crossEntropy; optimizer = adam }}`"));
             var what = $"{chosen.Name} ({(training ? "training step" : "inference")})";
+            var chosenPasses = CommonOptions.PassesOf(parse, passes, noPass);
             switch (form)
             {
                 case "ir" or "ir-opt" or "dot":
                 {
                     var forward = training ? compiled.Elaborate(chosen.Name, training: true) : chosen;
                     var graph = training ? TrainingGraph.Build(forward, spec!.Loss).Graph : chosen.Graph;
-                    if (form == "ir-opt") graph = PassPipeline.Run(graph);
+                    var ran = new List<string>();
+                    if (form == "ir-opt") graph = PassPipeline.Run(graph, chosenPasses, (pass, _) => ran.Add(pass.Name));
                     if (form == "dot") WriteDot(context, target, DotPrinter.Print(graph, chosen.Name));
-                    else Write(context, target, $"# {what}{(form == "ir-opt" ? $", after {string.Join(", ", PassPipeline.All.Select(p => p.Name))}" : "")}\n"
+                    else Write(context, target, $"# {what}{(form == "ir-opt" ? $", after {(ran.Count == 0 ? "no passes" : string.Join(", ", ran))}" : "")}\n"
                                                 + IrPrinter.Print(graph, IrPrinter.SourceComments(SourcesOf(graph, forward))));
                     return ExitCodes.Ok;
                 }
@@ -83,7 +87,7 @@ internal static class CompileCommand
                     var size = parse.GetValue(batch) ?? spec?.Batch ?? 128;
                     // The plan's steps and buffers do not depend on the GEMM provider; the managed one needs no timing trial.
                     var gemm = GemmProviders.Create(GemmProviders.ManagedName, 1, out _);
-                    using var runtime = new ModelRuntime(compiled, chosen.Name, spec?.Loss ?? LossKind.Mse, gemm, spec?.Seed ?? 0);
+                    using var runtime = new ModelRuntime(compiled, chosen.Name, spec?.Loss ?? LossKind.Mse, gemm, spec?.Seed ?? 0) { Passes = chosenPasses };
                     var plan = training ? runtime.TrainingPlan(size) : runtime.InferencePlan(size);
                     var forward = training ? runtime.Train : runtime.Eval;
                     var text = form == "report" ? Report(plan, SourcesOf(plan.Graph, forward), what, size) : Plan(plan, what, size);
@@ -119,8 +123,9 @@ internal static class CompileCommand
     }
 
     /// <summary>
-    /// The file each node of a graph built on a model came from. Nodes past the model's own (loss, gradients)
-    /// carry the span of the forward node they differentiate, so they are found by that span.
+    /// The file each node of a graph built on a model came from, found by the node's source span: nodes past the
+    /// model's own (loss, gradients) carry the span of the forward node they differentiate, and passes renumber
+    /// nodes but keep their spans.
     /// </summary>
     private static Func<int, SourceText> SourcesOf(Graph graph, ModelGraph forward)
     {
@@ -129,9 +134,7 @@ internal static class CompileCommand
         {
             if (node.Origin is { } span) bySpan.TryAdd(span, forward.SourceOf(node.Id));
         }
-        return id => id < forward.Graph.Nodes.Count ? forward.SourceOf(id)
-            : graph[id].Origin is { } span && bySpan.TryGetValue(span, out var source) ? source
-            : forward.Source;
+        return id => graph[id].Origin is { } span && bySpan.TryGetValue(span, out var source) ? source : forward.Source;
     }
 
     private static string Report(ExecutionPlan plan, Func<int, SourceText> sourceOf, string what, int batch)

@@ -21,6 +21,8 @@ internal static class TrainCommand
         var threads = CommonOptions.Threads();
         var gemm = CommonOptions.Gemm();
         var conv = CommonOptions.Conv();
+        var passes = CommonOptions.Passes();
+        var noPass = CommonOptions.NoPass();
         var model = CommonOptions.Model();
         var overrides = new TrainOverrides();
         var output = new Option<string?>("--out") { Description = "the run folder (default: runs/<model>-<time>)" };
@@ -28,7 +30,7 @@ internal static class TrainCommand
         var start = new Option<string?>("--checkpoint") { Description = "start from these weights (model.safetensors or its folder) with a fresh optimiser" };
         var command = new Command("train", "train a model as its train record says; options override the record")
         {
-            file, json, threads, gemm, conv, model, output, resume, start,
+            file, json, threads, gemm, conv, passes, noPass, model, output, resume, start,
         };
         overrides.AddTo(command);
         command.SetAction(parse =>
@@ -59,12 +61,13 @@ internal static class TrainCommand
                     throw new UsageException($"--epochs {spec.Epochs}: {resumeFrom} has already trained {Summaries.Plural(state.Epoch, "epoch")}; " +
                                              $"give --epochs {state.Epoch + 1} or more to train further");
             }
-            var (runtime, data) = JobSetup.Prepare(compiled, spec, gemmProvider, spec.Batch, parse.GetValue(conv) != "im2col");
+            var (runtime, data) = JobSetup.Prepare(compiled, spec, gemmProvider, spec.Batch, parse.GetValue(conv) != "im2col",
+                passes: CommonOptions.PassesOf(parse, passes, noPass));
             using var _ = runtime;
             foreach (var tensor in initial ?? []) tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
             var folder = OpenFolder(parse.GetValue(output), resumeFrom, spec.Model);
             var hash = Checkpoint.HashSource(compiled.Source.Text);
-            var settings = Settings(spec, parse.GetValue(threads), gemmProvider.Name, runtime.Winograd ? "auto" : "im2col");
+            var settings = Settings(spec, parse.GetValue(threads), gemmProvider.Name, runtime.Winograd ? "auto" : "im2col", runtime.Passes.ToString());
             var run = new RunContext(folder.Path, hash, settings, () => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds) { Resume = state };
 
             using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.Cancel);
@@ -129,7 +132,7 @@ internal static class TrainCommand
         return RunFolder.Create(model, DateTime.Now);
     }
 
-    private static Dictionary<string, string> Settings(TrainSpec spec, int threads, string gemm, string conv) => new()
+    private static Dictionary<string, string> Settings(TrainSpec spec, int threads, string gemm, string conv, string passes) => new()
     {
         ["model"] = spec.Model,
         ["epochs"] = spec.Epochs.ToString(CultureInfo.InvariantCulture),
@@ -141,6 +144,7 @@ internal static class TrainCommand
         ["threads"] = threads.ToString(CultureInfo.InvariantCulture),
         ["gemm"] = gemm,
         ["conv"] = conv,
+        ["passes"] = passes,
         ["schedule"] = spec.Schedule?.Describe() ?? "none",
         ["clip"] = spec.Clip is { } clip ? clip.ToString(CultureInfo.InvariantCulture) : "none",
         ["augment"] = spec.Augment?.Describe() ?? "none",

@@ -20,6 +20,21 @@ public static class NormalizationReference
         }
     }
 
+    /// <summary>w'[k, …] = w[k, …] · γ[k] / √(var[k] + eps).</summary>
+    public static void FoldWeight<T>(ReadOnlySpan<T> w, ReadOnlySpan<T> gamma, ReadOnlySpan<T> runningVar, Span<T> y, T eps)
+        where T : IFloatingPointIeee754<T>
+    {
+        var per = w.Length / gamma.Length;
+        for (var i = 0; i < w.Length; i++) y[i] = w[i] * gamma[i / per] / T.Sqrt(runningVar[i / per] + eps);
+    }
+
+    /// <summary>b'[k] = (b[k] − mean[k]) · γ[k] / √(var[k] + eps) + β[k].</summary>
+    public static void FoldBias<T>(ReadOnlySpan<T> b, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, ReadOnlySpan<T> runningMean,
+        ReadOnlySpan<T> runningVar, Span<T> y, T eps) where T : IFloatingPointIeee754<T>
+    {
+        for (var k = 0; k < y.Length; k++) y[k] = (b[k] - runningMean[k]) * gamma[k] / T.Sqrt(runningVar[k] + eps) + beta[k];
+    }
+
     /// <summary>The running statistics after one training batch, with the unbiased variance.</summary>
     public static void UpdateRunning<T>(ReadOnlySpan<T> x, Span<T> runningMean, Span<T> runningVar, ChannelLayout l, T momentum)
         where T : IFloatingPointIeee754<T>

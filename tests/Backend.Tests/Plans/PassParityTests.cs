@@ -1,0 +1,128 @@
+using Dlc.Backend.Gemm;
+using Dlc.Backend.Plans;
+using Dlc.Compiler.Elaboration;
+using Dlc.Compiler.Ir;
+using Dlc.Compiler.Jobs;
+using Dlc.Compiler.Passes;
+using Dlc.Diagnostics;
+
+namespace Dlc.Backend.Tests.Plans;
+
+/// <summary>
+/// The compiler's passes change how a graph is computed, never what: graphs after the passes give the numbers
+/// the original gives, in the reference interpreter and in compiled plans with and without the backend's fusions.
+/// </summary>
+public class PassParityTests
+{
+    // Convolutions followed by evaluation-mode batch norms, with and without a bias, 2-D and 1-D.
+    private const string Folded = """
+        model Cnn (x: Tensor[N, 2, 9, 9]) : Tensor[N, 3] =
+            x |> conv2d 8 (kernel = 3, padding = 1) |> batchNorm |> relu
+              |> conv2d 6 (kernel = 3, stride = 2, bias = false) |> batchNorm |> relu |> maxPool 2
+              |> flatten |> dense 3
+
+        model Seq (x: Tensor[N, 2, 12]) : Tensor[N, 3] =
+            x |> conv1d 4 (kernel = 3, padding = 1, bias = false) |> batchNorm |> relu |> maxPool 2
+              |> flatten |> dense 3
+        """;
+
+    [Theory]
+    [InlineData("Cnn", 2, 1)]
+    [InlineData("Cnn", 2, 2)]
+    [InlineData("Seq", 1, 1)]
+    public void Folding_batch_norm_into_convolutions_keeps_the_evaluation_outputs(string model, int folds, int threads)
+    {
+        var file = ProgramCompiler.Compile(new SourceText("fold.dl", Folded));
+        file.Diagnostics.ShouldBeEmpty();
+        var graph = file.Models.First(m => m.Name == model).Graph;
+        var folded = PassPipeline.Run(graph);
+        folded.Nodes.Count(n => n.Op == Op.BatchNormFoldWeight).ShouldBe(folds);
+        folded.Nodes.ShouldNotContain(n => n.Op == Op.BatchNorm);
+
+        const int batch = 3;
+        using var store = new ParameterStore(graph.Parameters);
+        store.Initialize(new Rng(7));
+        // Running statistics and affine parameters away from their starting values, so every term of the fold counts.
+        var rng = new Rng(11);
+        foreach (var p in graph.Parameters.Where(p => p.Name.Contains("batchNorm", StringComparison.Ordinal) && !p.Name.EndsWith("tracked", StringComparison.Ordinal)))
+            rng.FillUniform(store.Value(p.Name), p.Name.EndsWith("var", StringComparison.Ordinal) ? 0.5f : -1f, 2f);
+        var symbols = new Dictionary<string, int> { ["N"] = batch };
+        var gemm = GemmProviders.Create("managed", threads, out _);
+        using var plain = ExecutionPlan.Compile(graph, store, new PlanOptions(symbols, gemm) { Passes = PassSet.None });
+        using var fast = ExecutionPlan.Compile(folded, store, new PlanOptions(symbols, gemm));
+        new Rng(5).FillUniform(plain.Input("x"), -1, 1);
+        plain.Input("x").CopyTo(fast.Input("x"));
+        plain.Run();
+        fast.Run();
+
+        var feeds = new Dictionary<string, double[]> { ["x"] = plain.Input("x").ToArray().Select(v => (double)v).ToArray() };
+        foreach (var p in graph.Parameters) feeds[p.Name] = store.Value(p.Name).ToArray().Select(v => (double)v).ToArray();
+        var reference = ReferenceInterpreter.Run(graph, symbols, feeds)[graph.Outputs[0].Node];
+        var after = ReferenceInterpreter.Run(folded, symbols, feeds)[folded.Outputs[0].Node];
+        var (a, b) = (plain.Output(graph.Outputs[0].Name).ToArray(), fast.Output(folded.Outputs[0].Name).ToArray());
+        for (var i = 0; i < reference.Length; i++)
+        {
+            after[i].ShouldBe(reference[i], 1e-9 + 1e-9 * Math.Abs(reference[i]), $"reference interpreter, output {i}");
+            ((double)a[i]).ShouldBe(reference[i], 1e-4 + 1e-4 * Math.Abs(reference[i]), $"plan without passes, output {i}");
+            ((double)b[i]).ShouldBe(reference[i], 1e-4 + 1e-4 * Math.Abs(reference[i]), $"plan after the passes, output {i}");
+        }
+    }
+
+    [Fact]
+    public void Folded_weights_follow_the_parameters_from_run_to_run()
+    {
+        var file = ProgramCompiler.Compile(new SourceText("fold.dl", Folded));
+        var graph = file.Models.First(m => m.Name == "Seq").Graph;
+        using var store = new ParameterStore(graph.Parameters);
+        store.Initialize(new Rng(2));
+        var symbols = new Dictionary<string, int> { ["N"] = 2 };
+        var gemm = GemmProviders.Create("managed", 1, out _);
+        using var plain = ExecutionPlan.Compile(graph, store, new PlanOptions(symbols, gemm) { Passes = PassSet.None });
+        using var fast = ExecutionPlan.Compile(PassPipeline.Run(graph), store, new PlanOptions(symbols, gemm));
+        new Rng(3).FillUniform(plain.Input("x"), -1, 1);
+        plain.Input("x").CopyTo(fast.Input("x"));
+        fast.Run();
+        // Training moves the weights and statistics between evaluations; the same plan must see the new ones.
+        new Rng(4).FillUniform(store.Value("Seq.conv1d.weight"), -1, 1);
+        store.Value("Seq.batchNorm.running_var").Fill(3f);
+        plain.Run();
+        fast.Run();
+        fast.Output("output").ToArray().ShouldBe(plain.Output("output").ToArray(), 1e-5f);
+    }
+
+    [Fact]
+    public void Folding_constants_and_merging_expressions_keep_the_numbers()
+    {
+        var graph = IrParser.Parse("""
+            %0 = input name="x" : [N,4]
+            %1 = param name="M.w" init=uniform(4) : [3,4]
+            %2 = const value=0.5 : []
+            %3 = const value=4 : []
+            %4 = mul %2, %3 : []
+            %5 = broadcast %4 : [N,3]
+            %6 = matmul transB %0, %1 : [N,3]
+            %7 = matmul transB %0, %1 : [N,3]
+            %8 = tanh %6 : [N,3]
+            %9 = tanh %7 : [N,3]
+            %10 = mul %8, %5 : [N,3]
+            %11 = sub %10, %9 : [N,3]
+            %12 = const value=1 : [N,3]
+            %13 = div %11, %12 : [N,3]
+            %14 = reshape %13 : [N,3,1]
+            %15 = reshape %14 : [N,1,3]
+            out y = %15
+            """);
+        var optimised = PassPipeline.Run(graph);
+        optimised.Nodes.Count.ShouldBeLessThan(graph.Nodes.Count - 6);
+        var symbols = new Dictionary<string, int> { ["N"] = 3 };
+        var rng = new Random(1);
+        var feeds = new Dictionary<string, double[]>
+        {
+            ["x"] = Enumerable.Range(0, 12).Select(_ => rng.NextDouble() * 2 - 1).ToArray(),
+            ["M.w"] = Enumerable.Range(0, 12).Select(_ => rng.NextDouble() * 2 - 1).ToArray(),
+        };
+        var before = ReferenceInterpreter.Run(graph, symbols, feeds)[graph.Output("y")];
+        var after = ReferenceInterpreter.Run(optimised, symbols, feeds)[optimised.Output("y")];
+        after.ShouldBe(before, 1e-12);
+    }
+}
