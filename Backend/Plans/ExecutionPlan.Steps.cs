@@ -8,14 +8,17 @@ namespace Dlc.Backend.Plans;
 public sealed partial class ExecutionPlan
 {
     /// <summary>
-    /// One bound kernel call per node, except that a matrix product runs the bias add, activation or
-    /// activation derivative that follows it inside the GEMM (see <see cref="GemmFusion"/>).
+    /// The fusions the plan makes, decided before any step is built: a matrix product runs the bias add,
+    /// activation or activation derivative that follows it inside the GEMM (see <see cref="GemmFusion"/>), a
+    /// convolution or batch norm its ReLU, and softmax cross-entropy comes with its gradient. A fused value
+    /// shares its producer's buffer.
     /// </summary>
-    private IEnumerable<(string Label, Action Run)> BuildSteps(bool[] live, PlanOptions options)
+    private void DecideFusions(bool[] live, PlanOptions options)
     {
         var groups = options.Passes.Has(PassSet.GemmEpilogue)
             ? GemmFusion.Find(_graph, live, id => _buffers[id].Buffer == _parameters.Gradients)
             : new Dictionary<int, GemmFusion>();
+        _gemmGroups = groups;
         var absorbed = _absorbedBy;
         foreach (var group in groups.Values)
         {
@@ -33,16 +36,20 @@ public sealed partial class ExecutionPlan
         }
 
         // Softmax cross-entropy and its gradient come from one pass over the logits, at the gradient's place.
-        var lossOfGradient = new Dictionary<int, int>();
         foreach (var g in _graph.Nodes.Where(n => live[n.Id] && n.Op == Op.SoftmaxCrossEntropyGrad && options.Passes.Has(PassSet.LossFusion)))
         {
             var loss = _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.SoftmaxCrossEntropy
                 && n.Inputs[0] == g.Inputs[0] && n.Inputs[1] == g.Inputs[1] && g.Inputs[2] > n.Id);
             if (loss is null || _graph.Nodes.Any(n => n.Id > loss.Id && n.Id < g.Id && n.Inputs.Contains(loss.Id))) continue;
-            lossOfGradient[g.Id] = loss.Id;
+            _lossOfGradient[g.Id] = loss.Id;
             absorbed[loss.Id] = g.Id;
         }
+    }
 
+    /// <summary>One bound kernel call per node that is not absorbed into another's step (see <see cref="DecideFusions"/>).</summary>
+    private IEnumerable<(string Label, Action Run)> BuildSteps(bool[] live, PlanOptions options)
+    {
+        var (groups, absorbed, lossOfGradient) = (_gemmGroups, _absorbedBy, _lossOfGradient);
         foreach (var node in _graph.Nodes)
         {
             if (!live[node.Id] || absorbed.ContainsKey(node.Id)) continue;

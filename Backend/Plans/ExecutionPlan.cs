@@ -43,8 +43,11 @@ public sealed partial class ExecutionPlan : IDisposable
     // Whether convolutions Winograd's algorithm computes run by it (PlanOptions.Winograd).
     private readonly bool _winograd;
 
-    // The fusions the plan may make (PlanOptions.Passes).
+    // The fusions the plan may make (PlanOptions.Passes), and those it made: GEMM groups by product, and the
+    // loss computed with each softmax cross-entropy gradient.
     private readonly PassSet _passes;
+    private Dictionary<int, GemmFusion> _gemmGroups = [];
+    private readonly Dictionary<int, int> _lossOfGradient = [];
 
     // What the plan's description and memory report need: nodes run inside another node's step, the node
     // of each step, and the step each kernel-owned scratch buffer belongs to.
@@ -65,6 +68,8 @@ public sealed partial class ExecutionPlan : IDisposable
         var live = Liveness.Needed(graph);
         _live = live;
         AssignBuffers(live);
+        DecideFusions(live, options);
+        if (options.Passes.Has(PassSet.MemorySharing)) ShareByLiveness();
         var steps = BuildSteps(live, options).ToArray();
         _steps = steps.Select(s => s.Run).ToArray();
         ReleaseFusedAway();

@@ -115,10 +115,13 @@ internal static class CompileCommand
         for (var i = 0; i < plan.StepLabels.Count; i++) sb.Append(CultureInfo.InvariantCulture, $"  {i + 1,4}  {plan.StepLabels[i]}\n");
         var memory = plan.Memory();
         sb.Append("memory of activations and gradients (parameters and their gradients excluded):\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  allocated by the plan (a buffer per value)   {Summaries.Bytes(memory.AllocatedBytes),10}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  planned peak (liveness, greedy by size)      {Summaries.Bytes(memory.PlannedBytes),10}  {Percent(memory.PlannedBytes, memory.AllocatedBytes)} of allocated\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  a buffer per value (naive)                   {Summaries.Bytes(memory.NaiveBytes),10}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  planned peak (liveness, greedy by size)      {Summaries.Bytes(memory.PlannedBytes),10}  {Percent(memory.PlannedBytes, memory.NaiveBytes)} of naive\n");
         sb.Append(CultureInfo.InvariantCulture, $"  lower bound (most bytes alive at one step)   {Summaries.Bytes(memory.LowerBoundBytes),10}\n");
-        sb.Append("  (the plan allocates a buffer per value; the liveness assignment is computed and reported, not applied)\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  held by the plan                             {Summaries.Bytes(memory.AllocatedBytes),10}  {Percent(memory.AllocatedBytes, memory.NaiveBytes)} of naive\n");
+        sb.Append(plan.SharesMemory
+            ? "  (values share one arena by liveness; inputs, outputs and each kernel's scratch keep their own)\n"
+            : "  (the `share-memory` pass is off: every value has a buffer of its own)\n");
         return sb.ToString();
     }
 

@@ -65,8 +65,11 @@ public class CompileCommandTests : IDisposable
                  8  %18 bias_grad [32x16] -> [16]
                  9  %19 matmul transA [32x16] [32x64] -> [16x64]
             memory of activations and gradients (parameters and their gradients excluded):
-              allocated by the plan (a buffer per value)     13.1 KiB
-              planned peak (liveness, greedy by size)        13.2 KiB  100% of allocated
+              a buffer per value (naive)                     13.1 KiB
+              planned peak (liveness, greedy by size)        13.2 KiB  100% of naive
+              lower bound (most bytes alive at one step)     13.1 KiB
+              held by the plan                               13.1 KiB  100% of naive
+              (values share one arena by liveness; inputs, outputs and each kernel's scratch keep their own)
 
             """.Replace("\r\n", "\n"));
     }
