@@ -51,8 +51,9 @@ public sealed partial class ExecutionPlan
             }
             // Values passed inside a fused step (a product's result to its bias add) never reach memory.
             var root = _absorbedBy.GetValueOrDefault(node.Id, -1);
+            // An absorbed node's inputs are read when its root's step runs, which may come after the node (an elementwise chain).
             foreach (var input in node.Inputs.Where(i => root < 0 || i != root && _absorbedBy.GetValueOrDefault(i, -1) != root))
-                Touch(_buffers[input].Buffer, node.Id, false, what);
+                Touch(_buffers[input].Buffer, Math.Max(node.Id, root), false, what);
         }
         return lives;
     }

@@ -44,6 +44,13 @@ public sealed partial class ExecutionPlan
             _lossOfGradient[g.Id] = loss.Id;
             absorbed[loss.Id] = g.Id;
         }
+
+        if (!options.Passes.Has(PassSet.ElementwiseFusion)) return;
+        foreach (var chain in ElementwiseFusion.Find(_graph, live, id => _buffers[id].Buffer == _parameters.Gradients, absorbed))
+        {
+            foreach (var member in chain.Members) absorbed[member] = chain.Root;
+            _chains[chain.Root] = chain;
+        }
     }
 
     /// <summary>One bound kernel call per node that is not absorbed into another's step (see <see cref="DecideFusions"/>).</summary>
@@ -55,7 +62,8 @@ public sealed partial class ExecutionPlan
             if (!live[node.Id] || absorbed.ContainsKey(node.Id)) continue;
             var group = groups.GetValueOrDefault(node.Id);
             var owned = _owned.Count;
-            var step = node.Op == Op.MatMul ? MatMul(node, options.Gemm, group)
+            var step = _chains.TryGetValue(node.Id, out var chain) ? ElementwiseChain(chain)
+                : node.Op == Op.MatMul ? MatMul(node, options.Gemm, group)
                 : lossOfGradient.TryGetValue(node.Id, out var lossNode) ? LossWithGradient(node, lossNode)
                 : Step(node, options);
             // Buffers a kernel allocates for itself (a convolution's unrolled columns) serve only its own step.
@@ -82,6 +90,7 @@ public sealed partial class ExecutionPlan
     private string Label(Node node, GemmFusion? group)
     {
         var name = OpTable.Info(node.Op).Name;
+        if (_chains.TryGetValue(node.Id, out var chain)) name = string.Join("+", chain.Members.Select(m => OpTable.Info(_graph[m].Op).Name)) + "+" + name;
         if (_reluFused.Contains(node.Id)) name += node.Op == Op.MaxPoolGrad ? "+drelu" : "+relu";
         if (group is not null)
         {

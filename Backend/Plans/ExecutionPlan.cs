@@ -48,6 +48,7 @@ public sealed partial class ExecutionPlan : IDisposable
     private readonly PassSet _passes;
     private Dictionary<int, GemmFusion> _gemmGroups = [];
     private readonly Dictionary<int, int> _lossOfGradient = [];
+    private readonly Dictionary<int, ElementwiseFusion> _chains = [];
 
     // What the plan's description and memory report need: nodes run inside another node's step, the node
     // of each step, and the step each kernel-owned scratch buffer belongs to.

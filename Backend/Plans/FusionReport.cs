@@ -29,7 +29,9 @@ public sealed partial class ExecutionPlan
                 // Fired: the consumer runs inside the producer's step, or inside the product the producer is part of
                 // (a loss runs inside its gradient's step, which is the "producer" of that pair).
                 var root = _absorbedBy.GetValueOrDefault(consumer.Id, -1);
-                var fired = root >= 0 && (root == producer || _absorbedBy.GetValueOrDefault(producer, -1) == root);
+                var fired = root >= 0 && (root == producer || _absorbedBy.GetValueOrDefault(producer, -1) == root)
+                            // an elementwise chain runs at its last op: the producer is absorbed into the consumer's step
+                            || _absorbedBy.GetValueOrDefault(producer, -1) == (root >= 0 ? root : consumer.Id);
                 var nodes = Covered(producer, consumer.Id);
                 findings.Add(new FusionFinding(kind, producer, consumer.Id, fired, fired ? null : WhyNot(producer, consumer, kind), nodes));
             }
@@ -56,7 +58,8 @@ public sealed partial class ExecutionPlan
 
     /// <summary>The pass that makes a kind of fusion (null for pairs no fused kernel exists for).</summary>
     private static string? PassOf(string kind) =>
-        kind.Contains("product", StringComparison.Ordinal) ? PassSet.GemmEpilogue
+        kind.EndsWith("(elementwise chain)", StringComparison.Ordinal) ? PassSet.ElementwiseFusion
+        : kind.Contains("product", StringComparison.Ordinal) ? PassSet.GemmEpilogue
         : kind is "relu in batch norm" or "relu in the convolution" or "relu_grad in the max-pool gradient" ? PassSet.ReluFusion
         : kind == "loss and its gradient" ? PassSet.LossFusion
         : null;
@@ -67,6 +70,11 @@ public sealed partial class ExecutionPlan
     private IEnumerable<(int Producer, string Kind)> Candidates(Node c)
     {
         var first = c.Inputs.Count > 0 ? _graph[c.Inputs[0]] : null;
+        if (ElementwiseFusion.Fusable(c.Op))
+        {
+            foreach (var p in c.Inputs.Distinct().Select(i => _graph[i]).Where(p => ElementwiseFusion.Fusable(p.Op) && p.Shape == c.Shape))
+                yield return (p.Id, $"{OpTable.Info(p.Op).Name} into {OpTable.Info(c.Op).Name} (elementwise chain)");
+        }
         switch (c.Op)
         {
             case Op.BiasAdd when first?.Op == Op.MatMul:

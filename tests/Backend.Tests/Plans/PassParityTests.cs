@@ -164,4 +164,52 @@ public class PassParityTests
             sharedStore.Values.Span.ToArray().ShouldBe(ownStore.Values.Span.ToArray(), $"running statistics after step {step}");
         }
     }
+
+    // A residual block: relu(x + h) is a chain of two elementwise ops forward (the ReLU's result is read again
+    // backward, so the tanh after it runs alone), and tanh_grad then relu_grad another backward. 5 samples of 400
+    // values: two blocks of each chain, the second one short.
+    private const string Residual = """
+        model Res (x: Tensor[N, 4, 10, 10]) : Tensor[N, 3] =
+            let h = x |> conv2d 4 (kernel = 3, padding = 1) |> relu |> conv2d 4 (kernel = 3, padding = 1)
+            relu (x + h) |> tanh |> flatten |> dense 3
+
+        train Res { data = fashionMnist; loss = crossEntropy }
+        """;
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Elementwise_chains_run_as_one_step_and_give_the_same_numbers_bit_for_bit(int threads)
+    {
+        var file = ProgramCompiler.Compile(new SourceText("res.dl", Residual));
+        file.Diagnostics.ShouldBeEmpty();
+        var gradients = TrainingGraph.Build(file.Elaborate("Res", training: true), LossKind.CrossEntropy);
+        var graph = gradients.Graph;
+        const int batch = 5;
+        var symbols = new Dictionary<string, int> { ["N"] = batch };
+        var gemm = GemmProviders.Create("managed", threads, out _);
+        using var plainStore = new ParameterStore(graph.Parameters);
+        using var fusedStore = new ParameterStore(graph.Parameters);
+        plainStore.Initialize(new Rng(4));
+        fusedStore.Initialize(new Rng(4));
+        using var plain = ExecutionPlan.Compile(graph, plainStore, new PlanOptions(symbols, gemm) { Passes = PassSet.Parse(null, [PassSet.ElementwiseFusion], out _) });
+        using var fused = ExecutionPlan.Compile(graph, fusedStore, new PlanOptions(symbols, gemm));
+        fused.StepLabels.ShouldContain(l => l.Contains(" add+relu ", StringComparison.Ordinal));
+        fused.StepLabels.ShouldContain(l => l.Contains(" tanh_grad+relu_grad ", StringComparison.Ordinal));
+        fused.StepCount.ShouldBeLessThan(plain.StepCount);
+        fused.Fusions().ShouldContain(f => f.Kind.EndsWith("(elementwise chain)", StringComparison.Ordinal) && f.Fired);
+        plain.Fusions().ShouldContain(f => f.Kind.EndsWith("(elementwise chain)", StringComparison.Ordinal) && !f.Fired && f.Reason!.Contains("elementwise-fusion"));
+
+        for (var step = 0; step < 2; step++)
+        {
+            new Rng((ulong)(30 + step)).FillUniform(plain.Input("x"), -1, 1);
+            plain.Input("x").CopyTo(fused.Input("x"));
+            for (var i = 0; i < batch; i++) plain.Input(TrainingGraph.TargetInput)[i] = fused.Input(TrainingGraph.TargetInput)[i] = (i + step) % 3;
+            plain.Run();
+            fused.Run();
+            fused.Scalar(TrainingGraph.LossOutput).ShouldBe(plain.Scalar(TrainingGraph.LossOutput), $"loss of step {step}");
+            fusedStore.Gradients.Span.ToArray().ShouldBe(plainStore.Gradients.Span.ToArray(), $"gradients of step {step}");
+        }
+        PlanReference.ShouldMatch(gradients, fusedStore, fused, batch, $"{threads} threads");
+    }
 }
