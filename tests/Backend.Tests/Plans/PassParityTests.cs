@@ -212,4 +212,23 @@ public class PassParityTests
         }
         PlanReference.ShouldMatch(gradients, fusedStore, fused, batch, $"{threads} threads");
     }
+
+    [Theory]
+    [InlineData("none")]
+    [InlineData("gemm-epilogue,loss-fusion")]
+    [InlineData("relu-fusion,elementwise-fusion,share-memory")]
+    public void Training_steps_with_any_choice_of_plan_passes_match_the_reference_interpreter(string passes)
+    {
+        var file = ProgramCompiler.Compile(new SourceText("res.dl", Residual));
+        var gradients = TrainingGraph.Build(file.Elaborate("Res", training: true), LossKind.CrossEntropy);
+        const int batch = 3;
+        using var store = new ParameterStore(gradients.Graph.Parameters);
+        store.Initialize(new Rng(6));
+        using var plan = ExecutionPlan.Compile(gradients.Graph, store,
+            new PlanOptions(new Dictionary<string, int> { ["N"] = batch }, GemmProviders.Create("managed", 2, out _)) { Passes = PassSet.Parse(passes, [], out _) });
+        new Rng(8).FillUniform(plan.Input("x"), -1, 1);
+        for (var i = 0; i < batch; i++) plan.Input(TrainingGraph.TargetInput)[i] = i;
+        plan.Run();
+        PlanReference.ShouldMatch(gradients, store, plan, batch, $"passes {passes}");
+    }
 }
