@@ -109,11 +109,11 @@ public sealed partial class Elaborator
     public void RecordLayer(LayerInstance? instance, string layer, Shape output, long parameters, Site origin, int firstNode) =>
         _rows.Add(new LayerRow(instance, layer, output, parameters, origin) { FirstNode = firstNode, LastNode = Builder.Nodes.Count - 1 });
 
-    /// <summary>Evaluate inside a child naming scope (a call of a user function).</summary>
-    public T InScope<T>(string name, Func<T> body)
+    /// <summary>Evaluate inside a child naming scope (a call of a user function, whose arguments were written at <paramref name="arguments"/>).</summary>
+    public T InScope<T>(string name, Func<T> body, IReadOnlyDictionary<string, TextSpan>? arguments = null)
     {
         var outer = _scope;
-        _scope = new NameScope(name, outer);
+        _scope = new NameScope(name, outer) { Arguments = arguments ?? new Dictionary<string, TextSpan>() };
         try
         {
             return body();

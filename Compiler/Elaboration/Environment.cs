@@ -74,6 +74,11 @@ public sealed class Closure(string name, IReadOnlyList<Parameter> parameters, Ex
         // The arguments were written by the caller, so a pattern that does not fit is reported there.
         var scope = env;
         for (var i = 0; i < parameters.Count; i++) scope = e.BindPattern(scope, parameters[i], args[i]);
-        return e.InSource(source, () => e.InScope(name, () => e.Eval(body, scope)));
+        var written = new Dictionary<string, TextSpan>(StringComparer.Ordinal);
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            if (parameters[i].Elements is null) written[parameters[i].Name.Name] = args[i].Span;
+        }
+        return e.InSource(source, () => e.InScope(name, () => e.Eval(body, scope), written));
     }
 }

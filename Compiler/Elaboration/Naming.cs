@@ -19,6 +19,12 @@ public sealed class NameScope
     public string BaseName { get; }
     public NameScope? Parent { get; private set; }
 
+    /// <summary>
+    /// For the scope of a user function's call: where each of its parameters' arguments was written (the span
+    /// of the argument's value), so a tool can trace a width back to the number at the call (`convBlock 32`).
+    /// </summary>
+    public IReadOnlyDictionary<string, Dlc.Diagnostics.TextSpan> Arguments { get; init; } = new Dictionary<string, Dlc.Diagnostics.TextSpan>();
+
     /// <summary>A name fixed by a `let` binding; it is not numbered.</summary>
     public string? FixedName { get; set; }
 

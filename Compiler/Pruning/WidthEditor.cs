@@ -7,9 +7,11 @@ namespace Dlc.Compiler.Pruning;
 
 /// <summary>
 /// Writes a model's .dl file again with new layer widths, changing nothing but the width literals:
-/// `dense 128` becomes `dense 64`, and a width given by a top-level `let hidden = 256` has that literal
-/// changed (every layer using the name must then get the same new width). A width that comes from
-/// elsewhere (a function's parameter, an expression, an imported file) is reported, not guessed.
+/// `dense 128` becomes `dense 64`, a width given by a top-level `let hidden = 256` has that literal
+/// changed (every layer using the name must then get the same new width), and a width that is a function's
+/// parameter (`let convBlock (channels: int) = conv2d channels ...`) is changed where the function is called
+/// (`convBlock 32`), when the call gives it as a number. A width that comes from elsewhere (an expression,
+/// a value passed on, an imported file) is reported, not guessed.
 /// </summary>
 public static class WidthEditor
 {
@@ -30,12 +32,16 @@ public static class WidthEditor
             var layer = Application(file.Unit, origin)
                         ?? throw Error(source, origin, $"no layer application was found at the source of `{weight}`");
             var text = source.Text.Substring(origin.Start, origin.Length);
-            var (span, why) = layer.Argument switch
+            var argument = layer.Argument is NameExpr parameterName && !lets.ContainsKey(parameterName.Name.Name)
+                           && CallArgument(file.Unit, model, weight, parameterName.Name.Name, lets) is { } written
+                ? written
+                : layer.Argument;
+            var (span, why) = argument switch
             {
                 NumberLit { IsInteger: true } literal => (literal.Span, (string?)null),
                 NameExpr name when lets.TryGetValue(name.Name.Name, out var let) && let.Body is NumberLit { IsInteger: true } bound
                     => (bound.Span, null),
-                NameExpr name => (default(TextSpan), $"its width `{name.Name.Name}` is not a top-level `let` of a whole number (a function's parameter, say)"),
+                NameExpr name => (default(TextSpan), $"its width `{name.Name.Name}` is neither a top-level `let` of a whole number nor a function's parameter given as a number where it is called"),
                 _ => (default, "its width is an expression, not a number"),
             };
             if (why is not null)
@@ -81,6 +87,28 @@ public static class WidthEditor
     }
 
     /// <summary>The innermost `layer width` application at <paramref name="origin"/>: `conv2d 32 (kernel = 3)` gives `conv2d 32`.</summary>
+    /// <summary>
+    /// The expression a user function's call wrote for its parameter <paramref name="parameter"/>, for the call
+    /// whose scope made <paramref name="weight"/> (`convBlock 32` for `FashionCnn.convBlock1.conv2d.weight`).
+    /// </summary>
+    private static Expr? CallArgument(CompilationUnit unit, ModelGraph model, string weight, string parameter, IReadOnlyDictionary<string, LetDecl> lets)
+    {
+        var instance = model.Layers.Select(r => r.Instance).FirstOrDefault(i => i is not null && weight.StartsWith(i.Path + ".", StringComparison.Ordinal));
+        for (var scope = instance?.Scope; scope is not null; scope = scope.Parent)
+        {
+            if (!scope.Arguments.TryGetValue(parameter, out var span)) continue;
+            var written = Expressions(unit).FirstOrDefault(e => e.Span == span && e is NumberLit or NameExpr);
+            // A parameter passed on by name (`let twice (c: int) = block c >> block c`) is the outer call's argument.
+            if (written is NameExpr passed && !lets.ContainsKey(passed.Name.Name))
+            {
+                parameter = passed.Name.Name;
+                continue;
+            }
+            return written;
+        }
+        return null;
+    }
+
     private static ApplyExpr? Application(CompilationUnit unit, TextSpan origin)
     {
         var found = Expressions(unit).OfType<ApplyExpr>().FirstOrDefault(a => a.Span == origin);

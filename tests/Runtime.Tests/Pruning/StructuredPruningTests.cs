@@ -33,12 +33,22 @@ public class StructuredPruningTests
             h |> dense 4
         """;
 
+    // Widths given where a function is called, as in examples/fashion_cnn.dl.
+    private const string Blocks = """
+        let convBlock (channels: int) =
+            conv2d channels (kernel = 3, padding = 1) >> batchNorm >> relu >> maxPool 2
+
+        model M (x: Tensor[N, 1, 8, 8]) : Tensor[N, 2] =
+            x |> convBlock 8 |> convBlock 6 |> flatten |> dense 2
+        """;
+
     private static readonly Dictionary<string, int> Batch = new() { ["N"] = 3 };
 
     [Theory]
     [InlineData(Cnn, 0.5)]
     [InlineData(Cnn, 0.3)]
     [InlineData(Residual, 0.5)]
+    [InlineData(Blocks, 0.5)]
     public void The_smaller_model_gives_exactly_the_outputs_of_the_full_one_with_the_pruned_units_zeroed(string text, double keep)
     {
         var file = Compile(text);
@@ -91,19 +101,29 @@ public class StructuredPruningTests
     }
 
     [Fact]
-    public void A_width_from_a_function_parameter_is_reported_at_its_source()
+    public void A_width_from_a_function_parameter_is_rewritten_where_the_function_is_called()
+    {
+        var file = Compile(Blocks);
+        var widths = new Dictionary<string, int> { ["M.convBlock1.conv2d.weight"] = 4, ["M.convBlock2.conv2d.weight"] = 3 };
+        WidthEditor.Rewrite(file, file.Models[0], widths)
+            .ShouldBe(Blocks.Replace("convBlock 8", "convBlock 4").Replace("convBlock 6", "convBlock 3"));
+    }
+
+    [Fact]
+    public void One_number_that_sets_two_widths_cannot_give_them_different_ones()
     {
         var file = Compile("""
             let block (channels: int) = dense channels >> relu
+            let twice (c: int) = block c >> block c
 
             model M (x: Tensor[N, 4]) : Tensor[N, 2] =
-                x |> block 8 |> dense 2
+                x |> twice 8 |> dense 2
             """);
-        var error = Should.Throw<DiagnosticException>(() =>
-            WidthEditor.Rewrite(file, file.Models[0], new Dictionary<string, int> { ["M.block.dense.weight"] = 4 }));
+        var error = Should.Throw<DiagnosticException>(() => WidthEditor.Rewrite(file, file.Models[0],
+            new Dictionary<string, int> { ["M.twice.block1.dense.weight"] = 4, ["M.twice.block2.dense.weight"] = 5 }));
         var d = error.Diagnostics.ShouldHaveSingleItem();
         d.Code.ShouldBe("DL0408");
-        d.Message.ShouldBe("`dense channels` cannot be given a new width: its width `channels` is not a top-level `let` of a whole number (a function's parameter, say)");
+        d.Message.ShouldContain("`8` sets the width of");
     }
 
     private static CompiledFile Compile(string text)
