@@ -152,17 +152,7 @@ public class PassParityTests
         shared.Memory().AllocatedBytes.ShouldBeLessThan(own.Memory().AllocatedBytes);
 
         // Several steps with new inputs: a value that wrongly shares memory with another would show in a later step.
-        for (var step = 0; step < 3; step++)
-        {
-            new Rng((ulong)(20 + step)).FillUniform(own.Input("x"), -1, 1);
-            own.Input("x").CopyTo(shared.Input("x"));
-            for (var i = 0; i < batch; i++) own.Input(TrainingGraph.TargetInput)[i] = shared.Input(TrainingGraph.TargetInput)[i] = (i + step) % 3;
-            own.Run();
-            shared.Run();
-            shared.Scalar(TrainingGraph.LossOutput).ShouldBe(own.Scalar(TrainingGraph.LossOutput), $"loss of step {step}");
-            sharedStore.Gradients.Span.ToArray().ShouldBe(ownStore.Gradients.Span.ToArray(), $"gradients of step {step}");
-            sharedStore.Values.Span.ToArray().ShouldBe(ownStore.Values.Span.ToArray(), $"running statistics after step {step}");
-        }
+        StepTogether((own, ownStore), (shared, sharedStore), batch, steps: 3, seed: 20);
     }
 
     // A residual block: relu(x + h) is a chain of two elementwise ops forward (the ReLU's result is read again
@@ -200,16 +190,7 @@ public class PassParityTests
         fused.Fusions().ShouldContain(f => f.Kind.EndsWith("(elementwise chain)", StringComparison.Ordinal) && f.Fired);
         plain.Fusions().ShouldContain(f => f.Kind.EndsWith("(elementwise chain)", StringComparison.Ordinal) && !f.Fired && f.Reason!.Contains("elementwise-fusion"));
 
-        for (var step = 0; step < 2; step++)
-        {
-            new Rng((ulong)(30 + step)).FillUniform(plain.Input("x"), -1, 1);
-            plain.Input("x").CopyTo(fused.Input("x"));
-            for (var i = 0; i < batch; i++) plain.Input(TrainingGraph.TargetInput)[i] = fused.Input(TrainingGraph.TargetInput)[i] = (i + step) % 3;
-            plain.Run();
-            fused.Run();
-            fused.Scalar(TrainingGraph.LossOutput).ShouldBe(plain.Scalar(TrainingGraph.LossOutput), $"loss of step {step}");
-            fusedStore.Gradients.Span.ToArray().ShouldBe(plainStore.Gradients.Span.ToArray(), $"gradients of step {step}");
-        }
+        StepTogether((plain, plainStore), (fused, fusedStore), batch, steps: 2, seed: 30);
         PlanReference.ShouldMatch(gradients, fusedStore, fused, batch, $"{threads} threads");
     }
 
@@ -230,5 +211,24 @@ public class PassParityTests
         for (var i = 0; i < batch; i++) plan.Input(TrainingGraph.TargetInput)[i] = i;
         plan.Run();
         PlanReference.ShouldMatch(gradients, store, plan, batch, $"passes {passes}");
+    }
+
+    /// <summary>
+    /// Run two training plans of one graph on the same inputs for a few steps: the loss, every gradient and the
+    /// state (running statistics) must agree bit for bit after each.
+    /// </summary>
+    private static void StepTogether((ExecutionPlan Plan, ParameterStore Store) a, (ExecutionPlan Plan, ParameterStore Store) b, int batch, int steps, ulong seed)
+    {
+        for (var step = 0; step < steps; step++)
+        {
+            new Rng(seed + (ulong)step).FillUniform(a.Plan.Input("x"), -1, 1);
+            a.Plan.Input("x").CopyTo(b.Plan.Input("x"));
+            for (var i = 0; i < batch; i++) a.Plan.Input(TrainingGraph.TargetInput)[i] = b.Plan.Input(TrainingGraph.TargetInput)[i] = (i + step) % 3;
+            a.Plan.Run();
+            b.Plan.Run();
+            b.Plan.Scalar(TrainingGraph.LossOutput).ShouldBe(a.Plan.Scalar(TrainingGraph.LossOutput), $"loss of step {step}");
+            b.Store.Gradients.Span.ToArray().ShouldBe(a.Store.Gradients.Span.ToArray(), $"gradients of step {step}");
+            b.Store.Values.Span.ToArray().ShouldBe(a.Store.Values.Span.ToArray(), $"parameters and state after step {step}");
+        }
     }
 }
