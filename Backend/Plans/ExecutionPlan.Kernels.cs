@@ -24,7 +24,8 @@ public sealed partial class ExecutionPlan
             case Op.BatchNorm or Op.BatchNormInputGrad or Op.BatchNormWeightGrad
                 or Op.LayerNorm or Op.LayerNormInputGrad or Op.LayerNormWeightGrad:
                 return NormalizationStep(node);
-            case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad:
+            case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad
+                or Op.SequenceLengths:
                 return SequenceStep(node, options.Gemm);
             case Op.ChannelDropoutMask:
             {

@@ -111,4 +111,7 @@ public enum Op
     EmbeddingGrad,
     RecurrentGrad,
     RecurrentWeightGrad,
+
+    // the length of each sequence of token indices padded with 0 at the end, for packed recurrent layers
+    SequenceLengths,
 }
