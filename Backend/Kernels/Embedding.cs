@@ -20,6 +20,22 @@ public static class Embedding
         }
     }
 
+    /// <summary>
+    /// lengths[n] = 1 + the last position of row n of indices [N, T] that is not 0, the padding index (0 for a row of
+    /// padding only): the length of a sequence padded at its end.
+    /// </summary>
+    public static void SequenceLengths(ReadOnlySpan<float> indices, Span<float> lengths, int steps)
+    {
+        Shapes.Same(Shapes.Matrix(lengths.Length, steps), indices.Length, nameof(indices));
+        for (var n = 0; n < lengths.Length; n++)
+        {
+            var row = indices.Slice(n * steps, steps);
+            var length = steps;
+            while (length > 0 && row[length - 1] == 0f) length--;
+            lengths[n] = length;
+        }
+    }
+
     /// <summary>dtable = 0, then dtable[indices[r]] += dy[r] for every row: an index seen twice gets both rows.</summary>
     public static void Backward(ReadOnlySpan<float> indices, ReadOnlySpan<float> dy, Span<float> dtable, int vocabulary, int dim)
     {

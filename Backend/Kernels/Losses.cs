@@ -5,10 +5,15 @@ namespace Dlc.Backend.Kernels;
 /// <summary>
 /// Losses with mean reduction, matching torch.nn.CrossEntropyLoss and torch.nn.MSELoss. Shapes: logits and
 /// dlogits [R, C]; labels [R], class indices stored as floats; pred, target, dpred [N]. Backward kernels
-/// overwrite their output with dLoss times the gradient of the mean.
+/// overwrite their output with dLoss times the gradient of the mean. A row labelled <see cref="IgnoreLabel"/>
+/// (a padding position of a sequence) is not scored: cross-entropy is the mean over the other rows, and the
+/// ignored rows' gradient is zero, as CrossEntropyLoss(ignore_index) does.
 /// </summary>
 public static class Losses
 {
+    /// <summary>The label of a row that cross-entropy and accuracy skip (PyTorch's ignore_index).</summary>
+    public const float IgnoreLabel = -1f;
+
     private const int Chunk = 256;
 
     // Floats of logits handled per exp call: 8 KB of scratch on the stack when only the loss is wanted.
@@ -18,10 +23,11 @@ public static class Losses
     // more than the few elements.
     private const int ShortRow = 32;
 
-    /// <summary>Mean over rows of −log softmax(logits)[label] (summed in double).</summary>
+    /// <summary>Mean over the labelled rows of −log softmax(logits)[label] (summed in double); 0 when none is.</summary>
     public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, int rows, int cols)
     {
         CheckLogits(logits.Length, labels.Length, rows, cols);
+        var labelled = Math.Max(1, Shapes.Labelled(labels));
         if (cols > BlockElements)
         {
             // Rows too long for the stack scratch: one row at a time, exp in chunks.
@@ -29,15 +35,16 @@ public static class Losses
             for (var r = 0; r < rows; r++)
             {
                 var xs = logits.Slice(r * cols, cols);
-                sum += SoftmaxKernels.LogSumExp(xs) - xs[Shapes.Label(labels[r], r, cols)];
+                var label = Shapes.LabelOrIgnored(labels[r], r, cols);
+                if (label >= 0) sum += SoftmaxKernels.LogSumExp(xs) - xs[label];
             }
-            return (float)(sum / rows);
+            return (float)(sum / labelled);
         }
         Span<float> scratch = stackalloc float[BlockElements];
-        return (float)(CrossEntropy(logits, labels, 0f, scratch, rows, cols, gradient: false) / rows);
+        return (float)(CrossEntropy(logits, labels, 0f, scratch, rows, cols, gradient: false) / labelled);
     }
 
-    /// <summary>dlogits = (softmax(logits) − onehot(label))·dLoss/R; dlogits may be logits itself.</summary>
+    /// <summary>dlogits = (softmax(logits) − onehot(label))·dLoss/R, R the labelled rows (0 in an ignored row); dlogits may be logits itself.</summary>
     public static void SoftmaxCrossEntropyBackward(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, float dLoss,
         Span<float> dlogits, int rows, int cols) =>
         SoftmaxCrossEntropyWithGradient(logits, labels, dLoss, dlogits, rows, cols);
@@ -51,7 +58,8 @@ public static class Losses
     {
         CheckLogits(logits.Length, labels.Length, rows, cols);
         Shapes.Same(logits.Length, dlogits.Length, nameof(dlogits));
-        return (float)(CrossEntropy(logits, labels, dLossScale / rows, dlogits, rows, cols, gradient: true) / rows);
+        var labelled = Math.Max(1, Shapes.Labelled(labels));
+        return (float)(CrossEntropy(logits, labels, dLossScale / labelled, dlogits, rows, cols, gradient: true) / labelled);
     }
 
     /// <summary>
@@ -72,10 +80,10 @@ public static class Losses
             for (var r = 0; r < n; r++)
             {
                 var xs = logits.Slice((r0 + r) * cols, cols);
-                label[r] = Shapes.Label(labels[r0 + r], r0 + r, cols);
+                label[r] = Shapes.LabelOrIgnored(labels[r0 + r], r0 + r, cols);
                 var max = cols < ShortRow ? MaxOf(xs) : TensorPrimitives.Max(xs);
                 // Read before d overwrites x (they may be the same memory); the difference is exact in double.
-                total += (double)max - xs[label[r]];
+                if (label[r] >= 0) total += (double)max - xs[label[r]];
                 var ds = block.Slice(r * cols, cols);
                 if (cols < ShortRow)
                 {
@@ -90,6 +98,12 @@ public static class Losses
             for (var r = 0; r < n; r++)
             {
                 var e = block.Slice(r * cols, cols);
+                if (label[r] < 0)
+                {
+                    // An ignored row adds nothing to the loss and gets no gradient.
+                    if (gradient) e.Clear();
+                    continue;
+                }
                 var sum = 0f;
                 if (cols < ShortRow)
                 {

@@ -14,7 +14,10 @@ public static class Metrics
         for (var r = 0; r < rows; r++) indices[r] = ArgMax(logits.Slice(r * cols, cols));
     }
 
-    /// <summary>Rows whose argmax equals the label.</summary>
+    /// <summary>Rows that are scored: those whose label is not <see cref="Losses.IgnoreLabel"/> (padding).</summary>
+    public static int CountLabelled(ReadOnlySpan<float> labels) => Shapes.Labelled(labels);
+
+    /// <summary>Rows whose argmax equals the label (an ignored row never counts).</summary>
     public static int CountCorrect(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, int rows, int cols)
     {
         Shapes.Same(Shapes.Matrix(rows, cols), logits.Length, nameof(logits));
@@ -22,7 +25,8 @@ public static class Metrics
         var correct = 0;
         for (var r = 0; r < rows; r++)
         {
-            if (ArgMax(logits.Slice(r * cols, cols)) == Shapes.Label(labels[r], r, cols)) correct++;
+            var label = Shapes.LabelOrIgnored(labels[r], r, cols);
+            if (label >= 0 && ArgMax(logits.Slice(r * cols, cols)) == label) correct++;
         }
         return correct;
     }
@@ -40,7 +44,9 @@ public static class Metrics
         for (var r = 0; r < rows; r++)
         {
             var row = logits.Slice(r * cols, cols);
-            var score = row[Shapes.Label(labels[r], r, cols)];
+            var label = Shapes.LabelOrIgnored(labels[r], r, cols);
+            if (label < 0) continue;
+            var score = row[label];
             if (float.IsNaN(score)) continue;
             var higher = 0;
             foreach (var s in row)

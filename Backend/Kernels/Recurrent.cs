@@ -48,6 +48,12 @@ public sealed unsafe class RecurrentKernel
     private readonly ManagedGemm? _packing;
     private readonly NativeBuffer[]? _packedForward, _packedBackward;
 
+    // Packed sequences: each sample's length, and per part the samples in order of decreasing length, so the samples
+    // still running at a step are a prefix (as pack_padded_sequence sorts them); per part, h of the step before of
+    // those samples, side by side [n, H], the left-hand side of the recurrent product.
+    private readonly int[] _lengths, _order;
+    private readonly NativeBuffer[] _hPrevious;
+
     // Generation: each sample's last h (and c) per direction [N, H], where the next run starts instead of at zeros.
     private readonly NativeBuffer[] _lastH, _lastC;
     private bool _carry;
@@ -90,6 +96,9 @@ public sealed unsafe class RecurrentKernel
             _packedForward = PerDirection(managed.PackedSize(g.Hidden, g.GateWidth));
             if (backward) _packedBackward = PerDirection(managed.PackedSize(g.GateWidth, g.Hidden));
         }
+        _lengths = new int[g.Packed ? g.Batch : 0];
+        _order = new int[g.Packed ? g.Batch : 0];
+        _hPrevious = Enumerable.Range(0, parts).Select(_ => allocate(g.Packed ? partRows * g.Hidden : 1)).ToArray();
         _lastH = PerDirection(g.Batch * g.Hidden);
         _lastC = PerDirection(g.Cell == RecurrentCell.Lstm ? g.Batch * g.Hidden : 1);
         _forwardBody = ForwardPart;
@@ -108,6 +117,7 @@ public sealed unsafe class RecurrentKernel
         set
         {
             if (value && _g.Directions != 1) throw new InvalidOperationException("a bidirectional layer reads the whole sequence, so it cannot carry its state");
+            if (value && _g.Packed) throw new InvalidOperationException("a packed layer starts every sequence afresh, so it cannot carry its state");
             if (value && !_carry) ResetState();
             _carry = value;
         }
@@ -120,12 +130,16 @@ public sealed unsafe class RecurrentKernel
         foreach (var b in _lastC) b.Span.Clear();
     }
 
-    /// <summary>y = the layer applied to x [N, T, D]: [N, T, F], or [N, F] of each direction's last step.</summary>
-    public void Forward(float* x, RecurrentWeights[] weights, float* y)
+    /// <summary>
+    /// y = the layer applied to x [N, T, D]: [N, T, F], or [N, F] of each direction's last step. A packed layer
+    /// also takes each sample's length [N] (whole numbers from 0 to T, as floats).
+    /// </summary>
+    public void Forward(float* x, RecurrentWeights[] weights, float* y, float* lengths = null)
     {
         var g = _g;
         _x = x;
         _w = weights;
+        ReadLengths(lengths);
         _seq = g.ReturnSequences ? y : _sequence!.Pointer;
         for (var d = 0; d < g.Directions; d++)
         {
@@ -138,9 +152,43 @@ public sealed unsafe class RecurrentKernel
         {
             for (var d = 0; d < g.Directions; d++)
             {
-                var from = _seq + ((long)n * g.Steps + g.Last(d)) * g.Features + d * g.Hidden;
-                new Span<float>(from, g.Hidden).CopyTo(new Span<float>(y + (long)n * g.Features + d * g.Hidden, g.Hidden));
+                var target = new Span<float>(y + (long)n * g.Features + d * g.Hidden, g.Hidden);
+                var last = LastStep(d, n);
+                if (last < 0)
+                {
+                    target.Clear();
+                    continue;
+                }
+                new Span<float>(_seq + ((long)n * g.Steps + last) * g.Features + d * g.Hidden, g.Hidden).CopyTo(target);
             }
+        }
+    }
+
+    /// <summary>The step direction d of sample n ends at; −1 for an empty packed sequence.</summary>
+    private int LastStep(int d, int n) => _g.Packed ? RecurrentGeometry.PackedLast(d, _lengths[n]) : _g.Last(d);
+
+    private void ReadLengths(float* lengths)
+    {
+        if (!_g.Packed) return;
+        if (lengths == null) throw new ArgumentException("a packed recurrent layer needs the lengths of its sequences", nameof(lengths));
+        for (var n = 0; n < _g.Batch; n++)
+        {
+            var length = lengths[n];
+            if (!(length >= 0 && length <= _g.Steps) || length != MathF.Floor(length))
+                throw new ArgumentException($"sample {n} has length {length}; the lengths of a packed layer are whole numbers from 0 to {_g.Steps}", nameof(lengths));
+            _lengths[n] = (int)length;
+        }
+    }
+
+    /// <summary>Samples n0 … n1 − 1 into _order[n0 .. n1) by decreasing length (ties keep their order).</summary>
+    private void SortPart(int n0, int n1)
+    {
+        for (var i = n0; i < n1; i++)
+        {
+            var n = i;
+            var j = i;
+            for (; j > n0 && _lengths[_order[j - 1]] < _lengths[n]; j--) _order[j] = _order[j - 1];
+            _order[j] = n;
         }
     }
 
@@ -148,10 +196,11 @@ public sealed unsafe class RecurrentKernel
     /// After <see cref="Forward"/> on the same x and weights: dx (when not null; overwritten) and every weight's
     /// gradient (overwritten) from dy, the gradient of the result.
     /// </summary>
-    public void Backward(float* x, RecurrentWeights[] weights, float* dy, float* dx, RecurrentWeights[] gradients)
+    public void Backward(float* x, RecurrentWeights[] weights, float* dy, float* dx, RecurrentWeights[] gradients, float* lengths = null)
     {
         var g = _g;
         if (_dGx is null) throw new InvalidOperationException("this recurrent kernel was compiled for inference only");
+        ReadLengths(lengths);
         _x = x;
         _w = weights;
         _dx = dx;
@@ -168,8 +217,10 @@ public sealed unsafe class RecurrentKernel
             {
                 for (var d = 0; d < g.Directions; d++)
                 {
+                    var last = LastStep(d, n);
+                    if (last < 0) continue;
                     new Span<float>(dy + (long)n * g.Features + d * g.Hidden, g.Hidden)
-                        .CopyTo(new Span<float>(_dSeq + ((long)n * g.Steps + g.Last(d)) * g.Features + d * g.Hidden, g.Hidden));
+                        .CopyTo(new Span<float>(_dSeq + ((long)n * g.Steps + last) * g.Features + d * g.Hidden, g.Hidden));
                 }
             }
         }
@@ -195,7 +246,12 @@ public sealed unsafe class RecurrentKernel
 
     private void ForwardPart(int part, int n0, int n1)
     {
-        for (var d = 0; d < _g.Directions; d++) ForwardDirection(part, d, n0, n1);
+        if (_g.Packed) SortPart(n0, n1);
+        for (var d = 0; d < _g.Directions; d++)
+        {
+            if (_g.Packed) ForwardPacked(part, d, n0, n1);
+            else ForwardDirection(part, d, n0, n1);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -256,7 +312,12 @@ public sealed unsafe class RecurrentKernel
 
     private void BackwardPart(int part, int n0, int n1)
     {
-        for (var d = 0; d < _g.Directions; d++) BackwardDirection(part, d, n0, n1);
+        if (_g.Packed) SortPart(n0, n1);
+        for (var d = 0; d < _g.Directions; d++)
+        {
+            if (_g.Packed) BackwardPacked(part, d, n0, n1);
+            else BackwardDirection(part, d, n0, n1);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -305,6 +366,123 @@ public sealed unsafe class RecurrentKernel
             _perPart.Sgemm(false, false, nb * T, D, G, 1f, dGx + (long)n0 * T * G, G, w.InputWeight, D, d == 0 ? 0f : 1f, _dx + (long)n0 * T * D, D);
     }
 
+    /// <summary>
+    /// One direction over samples n0 … n1 − 1 of a packed layer: each sample runs over its own length, the reverse
+    /// direction from its last real step. At step s the samples longer than s are a prefix of the part's order, so
+    /// the recurrent product covers just them, reading h of the step before from a buffer of their rows side by side.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ForwardPacked(int part, int d, int n0, int n1)
+    {
+        var g = _g;
+        int T = g.Steps, H = g.Hidden, G = g.GateWidth, F = g.Features, D = g.Input, nb = n1 - n0;
+        var w = _w[d];
+        float* gates = _gates[d].Pointer, state = _state[d].Pointer, bias = _bias[d].Pointer, product = _product[part].Pointer;
+        float* hiddenBiasN = w.HiddenBias != null ? w.HiddenBias + 2 * H : null;
+        float* hPrevious = _hPrevious[part].Pointer;
+        if (nb == 0) return;
+        _perPart.Sgemm(false, true, nb * T, G, D, 1f, _x + (long)n0 * T * D, D, w.InputWeight, D, 0f, gates + (long)n0 * T * G, G);
+        var active = nb;
+        for (var s = 0; s < _lengths[_order[n0]]; s++)
+        {
+            while (_lengths[_order[n0 + active - 1]] <= s) active--;
+            if (s > 0 && _packing is not null)
+                _packing.SgemmPacked(active, G, H, 1f, hPrevious, H, _packedForward![d].Pointer, 0f, product, G);
+            else if (s > 0)
+                _perPart.Sgemm(false, true, active, G, H, 1f, hPrevious, H, w.HiddenWeight, H, 0f, product, G);
+            for (var p = 0; p < active; p++)
+            {
+                var n = _order[n0 + p];
+                var length = _lengths[n];
+                var t = RecurrentGeometry.PackedStep(d, s, length);
+                var row = (long)n * T + t;
+                var a = gates + row * G;
+                var r = s > 0 ? product + (long)p * G : null;
+                var h = _seq + row * F + d * H;
+                var hPrev = s > 0 ? hPrevious + (long)p * H : null;
+                var cPrev = s > 0 ? state + ((long)n * T + RecurrentGeometry.PackedStep(d, s - 1, length)) * H : null;
+                switch (g.Cell)
+                {
+                    case RecurrentCell.Lstm:
+                        RecurrentCells.LstmForward(a, r, bias, state + row * H, cPrev, h, H);
+                        break;
+                    case RecurrentCell.Gru:
+                        RecurrentCells.GruForward(a, r, bias, hiddenBiasN, state + row * H, h, hPrev, H);
+                        break;
+                    default:
+                        RecurrentCells.SimpleForward(a, r, bias, h, H, g.Cell == RecurrentCell.Relu);
+                        break;
+                }
+                new ReadOnlySpan<float>(h, H).CopyTo(new Span<float>(hPrevious + (long)p * H, H));
+            }
+        }
+        // The result is zero past each sequence's end, as pad_packed_sequence pads it.
+        for (var n = n0; n < n1; n++)
+        {
+            for (var t = _lengths[n]; t < T; t++) new Span<float>(_seq + ((long)n * T + t) * F + d * H, H).Clear();
+        }
+    }
+
+    /// <summary>
+    /// Back-propagation through time for samples n0 … n1 − 1 of a packed layer, each over its own steps. dh and dc
+    /// are kept per position of the part's order; the gate gradients of the padding rows are zero, so the weight
+    /// gradients, summed over every row, and dx see nothing of the padding.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void BackwardPacked(int part, int d, int n0, int n1)
+    {
+        var g = _g;
+        int T = g.Steps, H = g.Hidden, G = g.GateWidth, F = g.Features, D = g.Input, nb = n1 - n0;
+        var w = _w[d];
+        float* gates = _gates[d].Pointer, state = _state[d].Pointer, dGx = _dGx![d].Pointer, dGh = _dGh![d].Pointer;
+        float* dh = _dh[part].Pointer, dc = _dc[part].Pointer, rows = _product[part].Pointer;
+        if (nb == 0) return;
+        new Span<float>(dh, nb * H).Clear();
+        new Span<float>(dc, nb * H).Clear();
+        new Span<float>(dGx + (long)n0 * T * G, nb * T * G).Clear();
+        if (dGh != dGx) new Span<float>(dGh + (long)n0 * T * G, nb * T * G).Clear();
+        for (var s = _lengths[_order[n0]] - 1; s >= 0; s--)
+        {
+            var active = 0;
+            while (active < nb && _lengths[_order[n0 + active]] > s) active++;
+            for (var p = 0; p < active; p++)
+            {
+                var n = _order[n0 + p];
+                var length = _lengths[n];
+                var t = RecurrentGeometry.PackedStep(d, s, length);
+                var tp = s > 0 ? RecurrentGeometry.PackedStep(d, s - 1, length) : -1;
+                var row = (long)n * T + t;
+                var dhRow = dh + (long)p * H;
+                System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(dhRow, H),
+                    new ReadOnlySpan<float>(_dSeq + row * F + d * H, H), new Span<float>(dhRow, H));
+                switch (g.Cell)
+                {
+                    case RecurrentCell.Lstm:
+                        RecurrentCells.LstmBackward(gates + row * G, state + row * H, s > 0 ? state + ((long)n * T + tp) * H : null,
+                            dhRow, dc + (long)p * H, dGx + row * G, H);
+                        break;
+                    case RecurrentCell.Gru:
+                        RecurrentCells.GruBackward(gates + row * G, state + row * H, s > 0 ? _seq + ((long)n * T + tp) * F + d * H : null,
+                            dhRow, dGx + row * G, dGh + row * G, H);
+                        break;
+                    default:
+                        RecurrentCells.SimpleBackward(gates + row * G, dhRow, dGx + row * G, H, g.Cell == RecurrentCell.Relu);
+                        break;
+                }
+                if (s > 0) new ReadOnlySpan<float>(dGh + row * G, G).CopyTo(new Span<float>(rows + (long)p * G, G));
+            }
+            if (s == 0) continue;
+            // dh of the step before, for the samples still running: their gate gradients through w_hh (GRU adds onto dh·z).
+            var beta = g.Cell == RecurrentCell.Gru ? 1f : 0f;
+            if (_packing is not null)
+                _packing.SgemmPacked(active, H, G, 1f, rows, G, _packedBackward![d].Pointer, beta, dh, H);
+            else
+                _perPart.Sgemm(false, false, active, H, G, 1f, rows, G, w.HiddenWeight, H, beta, dh, H);
+        }
+        if (_dx != null)
+            _perPart.Sgemm(false, false, nb * T, D, G, 1f, dGx + (long)n0 * T * G, G, w.InputWeight, D, d == 0 ? 0f : 1f, _dx + (long)n0 * T * D, D);
+    }
+
     /// <summary>dw_ih = dGxᵀ·x, dw_hh = dGhᵀ·(each step's previous h), the biases' the column sums of dGx and dGh.</summary>
     private void WeightGradients(int d, RecurrentWeights dw)
     {
@@ -314,11 +492,19 @@ public sealed unsafe class RecurrentKernel
         _whole.Sgemm(true, false, G, g.Input, rows, 1f, dGx, G, _x, g.Input, 0f, dw.InputWeight, g.Input);
         for (var n = 0; n < g.Batch; n++)
         {
-            for (var s = 0; s < T; s++)
+            // A packed sequence's padding rows have no gate gradients, so what stands there does not matter: zeros.
+            var length = g.Packed ? _lengths[n] : T;
+            if (length < T) new Span<float>(previous + ((long)n * T + length) * H, (T - length) * H).Clear();
+            for (var s = 0; s < length; s++)
             {
-                var target = new Span<float>(previous + ((long)n * T + g.StepAt(d, s)) * H, H);
+                var t = g.Packed ? RecurrentGeometry.PackedStep(d, s, length) : g.StepAt(d, s);
+                var target = new Span<float>(previous + ((long)n * T + t) * H, H);
                 if (s == 0) target.Clear();
-                else new ReadOnlySpan<float>(_seq + ((long)n * T + g.StepAt(d, s - 1)) * F + d * H, H).CopyTo(target);
+                else
+                {
+                    var tp = g.Packed ? RecurrentGeometry.PackedStep(d, s - 1, length) : g.StepAt(d, s - 1);
+                    new ReadOnlySpan<float>(_seq + ((long)n * T + tp) * F + d * H, H).CopyTo(target);
+                }
             }
         }
         _whole.Sgemm(true, false, G, H, rows, 1f, dGh, G, previous, H, 0f, dw.HiddenWeight, H);

@@ -19,10 +19,12 @@ public enum RecurrentCell
 /// <summary>
 /// The sizes of one recurrent layer over batch-first sequences: x [N, T, D] (N = <see cref="Batch"/>,
 /// T = <see cref="Steps"/>, D = <see cref="Input"/>), hidden size H, one or two directions. The result is
-/// [N, T, F] of every step or [N, F] of each direction's last step, F = directions · H.
+/// [N, T, F] of every step or [N, F] of each direction's last step, F = directions · H. A packed layer takes each
+/// sample's length L ≤ T as well and runs it over its own steps, as PyTorch's packed sequences: forward over
+/// t = 0 … L − 1, backward from t = L − 1 down to 0, with zeros in the result at t ≥ L.
 /// </summary>
 public readonly record struct RecurrentGeometry(RecurrentCell Cell, int Batch, int Steps, int Input, int Hidden, int Directions,
-    bool ReturnSequences, bool Bias)
+    bool ReturnSequences, bool Bias, bool Packed = false)
 {
     /// <summary>Gate blocks stacked in the weights: 1 (rnn), 4 (lstm), 3 (gru).</summary>
     public int Gates => Cell switch { RecurrentCell.Lstm => 4, RecurrentCell.Gru => 3, _ => 1 };
@@ -40,6 +42,12 @@ public readonly record struct RecurrentGeometry(RecurrentCell Cell, int Batch, i
 
     /// <summary>The time index a direction visits <paramref name="step"/>-th (the reverse direction runs from T − 1 down).</summary>
     public int StepAt(int direction, int step) => direction == 0 ? step : Steps - 1 - step;
+
+    /// <summary>A packed sequence of <paramref name="length"/> steps: the step a direction ends at (−1 for an empty one).</summary>
+    public static int PackedLast(int direction, int length) => length == 0 ? -1 : direction == 0 ? length - 1 : 0;
+
+    /// <summary>A packed sequence of <paramref name="length"/> steps: the time index a direction visits <paramref name="step"/>-th.</summary>
+    public static int PackedStep(int direction, int step, int length) => direction == 0 ? step : length - 1 - step;
 
     public int OutputSize => Batch * (ReturnSequences ? Steps : 1) * Features;
 }

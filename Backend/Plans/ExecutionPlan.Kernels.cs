@@ -25,7 +25,8 @@ public sealed partial class ExecutionPlan
                 or Op.LayerNorm or Op.LayerNormInputGrad or Op.LayerNormWeightGrad
                 or Op.BatchNormFoldWeight or Op.BatchNormFoldBias:
                 return NormalizationStep(node);
-            case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad:
+            case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad
+                or Op.SequenceLengths:
                 return SequenceStep(node, options.Gemm);
             case Op.ChannelDropoutMask:
             {

@@ -39,6 +39,11 @@ public sealed partial class ExecutionPlan
                 var (indices, dy, shape) = (In(0), In(2), _shapes[node.Inputs[1]]);
                 return () => Embedding.Backward(indices.Span, dy.Span, y.Span, shape[0], shape[1]);
             }
+            case Op.SequenceLengths:
+            {
+                var (indices, steps) = (In(0), _shapes[node.Inputs[0]][1]);
+                return () => Embedding.SequenceLengths(indices.Span, y.Span, steps);
+            }
             case Op.Rnn or Op.Lstm or Op.Gru:
             {
                 var g = Geometry(node);
@@ -47,7 +52,8 @@ public sealed partial class ExecutionPlan
                 var kernel = new RecurrentKernel(g, _samples, perPart, provider, length => Allocate(length).Buffer, backward);
                 _recurrent[node.Id] = kernel;
                 var (x, weights) = (In(0), Weights(node.Inputs.Skip(1).ToArray(), g));
-                return () => kernel.Forward(x.Pointer, weights, y.Pointer);
+                var (packed, lengths) = (g.Packed, g.Packed ? In(node.Inputs.Count - 1) : default);
+                return () => kernel.Forward(x.Pointer, weights, y.Pointer, packed ? lengths.Pointer : null);
             }
             case Op.RecurrentGrad:
             {
@@ -56,15 +62,16 @@ public sealed partial class ExecutionPlan
                 var g = kernel.Geometry;
                 var (dy, x) = (In(1), In(2));
                 var weights = Weights(node.Inputs.Skip(3).ToArray(), g);
+                var (packed, lengths) = (g.Packed, g.Packed ? In(node.Inputs.Count - 1) : default);
                 var live = Liveness.Needed(_graph);
                 // Each weight's gradient goes where its view node lives (a parameter's gradient slot, mostly).
-                var targets = node.Inputs.Skip(3).Select((_, k) =>
+                var targets = node.Inputs.Skip(3).Take(node.Inputs.Count - 3 - (g.Packed ? 1 : 0)).Select((_, k) =>
                     _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.RecurrentWeightGrad && n.Inputs[0] == node.Id && n.Attributes.Axis == k + 1)
                         is { } view ? _buffers[view.Id] : Allocate(Count(node.Inputs[k + 3]))).ToArray();
                 var gradients = Weights(targets, g);
                 // dx is computed only when something reads it (not for the model's input).
                 var wantsDx = _graph.Nodes.Any(n => live[n.Id] && n.Op != Op.RecurrentWeightGrad && n.Inputs.Contains(node.Id));
-                return () => kernel.Backward(x.Pointer, weights, dy.Pointer, wantsDx ? y.Pointer : null, gradients);
+                return () => kernel.Backward(x.Pointer, weights, dy.Pointer, wantsDx ? y.Pointer : null, gradients, packed ? lengths.Pointer : null);
             }
             case Op.RecurrentWeightGrad:
                 // Written by its recurrent_grad step.
@@ -85,8 +92,8 @@ public sealed partial class ExecutionPlan
             Op.Gru => RecurrentCell.Gru,
             _ => node.Attributes.Mode == "relu" ? RecurrentCell.Relu : RecurrentCell.Tanh,
         };
-        var bias = (node.Inputs.Count - 1) / directions == 4;
-        return new RecurrentGeometry(cell, x[0], x[1], x[2], hidden, directions, node.Attributes.ReturnSequences, bias);
+        var bias = (node.Inputs.Count - 1 - (node.Attributes.Packed ? 1 : 0)) / directions == 4;
+        return new RecurrentGeometry(cell, x[0], x[1], x[2], hidden, directions, node.Attributes.ReturnSequences, bias, node.Attributes.Packed);
     }
 
     private RecurrentWeights[] Weights(int[] nodes, RecurrentGeometry g) => Weights(nodes.Select(n => _buffers[n]).ToArray(), g);

@@ -95,7 +95,8 @@ public static class ReferenceInterpreter
                 case Op.Divide: ElementwiseReference.Divide<double>(In(0), In(1), y); break;
                 case Op.Expand: BroadcastingReference.Expand<double>(In(0), y, graph[node.Inputs[0]].Shape.Bind(symbols), shape); break;
                 case Op.ReduceTo: BroadcastingReference.ReduceTo<double>(In(0), y, shape, graph[node.Inputs[0]].Shape.Bind(symbols)); break;
-                case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad:
+                case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad
+                    or Op.SequenceLengths:
                     SequenceOp(graph, node, y, values, id => graph[id].Shape.Bind(symbols), recurrentGradients);
                     break;
                 default: throw new NotSupportedException($"the reference interpreter has no definition of `{OpTable.Info(node.Op).Name}`");
@@ -173,15 +174,21 @@ public static class ReferenceInterpreter
                 EmbeddingReference.Backward<double>(In(0), In(2), y, table[0], table[1]);
                 break;
             }
-            case Op.Rnn or Op.Lstm or Op.Gru:
-                RecurrentReference.Forward(Geometry(node, shapeOf), In(0), node.Inputs.Skip(1).Select(i => values[i]).ToArray(), y);
+            case Op.SequenceLengths:
+                EmbeddingReference.SequenceLengths<double>(In(0), y, shapeOf(node.Inputs[0])[1]);
                 break;
+            case Op.Rnn or Op.Lstm or Op.Gru:
+            {
+                var (weights, lengths) = WeightsAndLengths(node, node.Inputs.Skip(1), values);
+                RecurrentReference.Forward(Geometry(node, shapeOf), In(0), weights, y, lengths);
+                break;
+            }
             case Op.RecurrentGrad:
             {
                 var forward = graph[node.Inputs[0]];
-                var weights = node.Inputs.Skip(3).Select(i => values[i]).ToArray();
+                var (weights, lengths) = WeightsAndLengths(forward, node.Inputs.Skip(3), values);
                 var gradients = weights.Select(w => new double[w.Length]).ToArray();
-                RecurrentReference.Backward(Geometry(forward, shapeOf), In(2), weights, In(1), y, gradients);
+                RecurrentReference.Backward(Geometry(forward, shapeOf), In(2), weights, In(1), y, gradients, lengths);
                 recurrentGradients[node.Id] = gradients;
                 break;
             }
@@ -189,6 +196,13 @@ public static class ReferenceInterpreter
                 recurrentGradients[node.Inputs[0]][node.Attributes.Axis - 1].CopyTo(y, 0);
                 break;
         }
+    }
+
+    /// <summary>A recurrent layer's weights, and its lengths (the last input) when it is packed.</summary>
+    private static (double[][] Weights, int[]? Lengths) WeightsAndLengths(Node layer, IEnumerable<int> inputs, double[][] values)
+    {
+        var all = inputs.Select(i => values[i]).ToArray();
+        return layer.Attributes.Packed ? (all[..^1], all[^1].Select(l => (int)l).ToArray()) : (all, null);
     }
 
     private static RecurrentGeometry Geometry(Node node, Func<int, int[]> shapeOf)
@@ -201,8 +215,9 @@ public static class ReferenceInterpreter
             Op.Gru => RecurrentCell.Gru,
             _ => node.Attributes.Mode == "relu" ? RecurrentCell.Relu : RecurrentCell.Tanh,
         };
+        var weights = node.Inputs.Count - 1 - (node.Attributes.Packed ? 1 : 0);
         return new RecurrentGeometry(cell, x[0], x[1], x[2], shapeOf(node.Inputs[2])[1], directions, node.Attributes.ReturnSequences,
-            (node.Inputs.Count - 1) / directions == 4);
+            weights / directions == 4, node.Attributes.Packed);
     }
 
     private static (int Rows, int Cols) Matrix(int[] shape)

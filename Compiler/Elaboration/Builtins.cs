@@ -12,7 +12,7 @@ public static class Builtins
     {
         "crossEntropy", "mse", "sgd", "adam", "adamw", "fashionMnist", "idx", "csv", "textCorpus", "brownCorpus", "accuracy", "topK",
         "cosine", "step", "constant", "char", "word", "cartPole", "mountainCar", "acrobot", "dqn", "linear", "exponential",
-        "same", "valid", "sum", "mean", "nearest", "bilinear",
+        "same", "valid", "sum", "mean", "nearest", "bilinear", "tags", "universal",
     };
 
     /// <summary>Names of the language that this version parses but cannot build yet.</summary>

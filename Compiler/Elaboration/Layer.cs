@@ -26,7 +26,11 @@ public abstract class Layer
                 "turn indices into vectors first with `embedding vocabulary dim`");
         try
         {
-            return Forward(e, x, span);
+            var y = Forward(e, x, span);
+            // The mask of padded sequences follows the time axis, as Keras passes a mask on through its layers.
+            return x.Lengths is { } lengths && y.Lengths is null && y.Shape.Rank == 3 && y.Shape[0] == x.Shape[0] && y.Shape[1] == x.Shape[1]
+                ? y with { Lengths = lengths }
+                : y;
         }
         catch (ShapeException ex)
         {

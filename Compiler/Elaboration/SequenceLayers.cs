@@ -6,17 +6,27 @@ namespace Dlc.Compiler.Elaboration;
 
 /// <summary>
 /// `embedding vocabulary dim`: integer indices [N, T] of int to vectors [N, T, dim], as nn.Embedding:
-/// weight [vocabulary, dim], initialised N(0, 1).
+/// weight [vocabulary, dim], initialised N(0, 1). With `maskZero = true` (Keras's name) index 0 is padding at the
+/// end of each sequence: the layers after it know each sequence's length, recurrent layers run each sequence
+/// over its own steps only (packed), and the result is zero past its end.
 /// </summary>
-public sealed class EmbeddingLayer(int vocabulary, int dim, LayerInstance instance) : Layer
+public sealed class EmbeddingLayer(int vocabulary, int dim, LayerInstance instance, bool maskZero = false) : Layer
 {
     private int _weight = -1;
 
     public LayerInstance Instance { get; } = instance;
 
+    public bool MaskZero { get; } = maskZero;
+
     public override string Describe() => $"embedding {vocabulary.ToString(CultureInfo.InvariantCulture)} {dim.ToString(CultureInfo.InvariantCulture)}";
 
     protected override bool TakesIndices => true;
+
+    public override Layer Configure(Elaborator e, NamedArgsValue arguments)
+    {
+        var o = new LayerOptions(e, arguments, Describe(), ["maskZero"]);
+        return new EmbeddingLayer(vocabulary, dim, Instance, o.Bool("maskZero", MaskZero)) { Site = Site };
+    }
 
     protected override TensorValue Forward(Elaborator e, TensorValue x, TextSpan span)
     {
@@ -28,8 +38,15 @@ public sealed class EmbeddingLayer(int vocabulary, int dim, LayerInstance instan
         var created = _weight < 0;
         if (created) _weight = e.CreateParameter(Instance, "weight", new Shape(vocabulary, dim), new Init(InitKind.Normal), Site);
         var node = Emit(e, Op.Embedding, [x.Node, _weight]);
+        int? lengths = null;
+        if (MaskZero)
+        {
+            if (x.Shape.Rank != 2)
+                throw e.Error(DiagnosticCatalog.WrongRank, span, $"`{Describe()} (maskZero = true)` masks sequences of tokens [N, T], but {x.Producer} gives {x.Shape}");
+            lengths = Emit(e, Op.SequenceLengths, [x.Node]);
+        }
         Record(e, Instance, e.Builder[node].Shape, created ? (long)vocabulary * dim : 0, first);
-        return Result(e, node, span);
+        return Result(e, node, span) with { Lengths = lengths };
     }
 }
 
@@ -98,8 +115,11 @@ public sealed class RecurrentLayer(Op op, int hidden, RecurrentSettings settings
                 Bidirectional = settings.Bidirectional,
                 ReturnSequences = layer < settings.Layers - 1 || settings.ReturnSequences,
                 Mode = op == Op.Rnn ? settings.Nonlinearity : null,
+                Packed = x.Lengths is not null,
             };
-            node = Emit(e, op, [node, .. _weights.Skip(layer * perLayer).Take(perLayer)], attributes);
+            // Padded sequences (an embedding with maskZero) run packed: each over its own steps.
+            int[] lengths = x.Lengths is { } l ? [l] : [];
+            node = Emit(e, op, [node, .. _weights.Skip(layer * perLayer).Take(perLayer), .. lengths], attributes);
         }
         var parameters = created ? e.Builder.Parameters.Where(p => _weights.Contains(p.Node)).Sum(p => p.Shape.Dims.Aggregate(1L, (a, d) => a * d.Size)) : 0;
         Record(e, Instance, e.Builder[node].Shape, parameters, first);

@@ -25,6 +25,12 @@ public sealed record TensorValue(int Node, Shape Shape, string Producer, Site Pr
 
     /// <summary>Integer indices (`Tensor[N, T] of int`): only an embedding can take them.</summary>
     public bool IsIndex { get; init; }
+
+    /// <summary>
+    /// A sequence [N, T, ...] read from tokens padded with index 0 (`embedding ... (maskZero = true)`): the node of
+    /// each sample's length [N]. Layers that keep the [N, T] axes pass it on; recurrent layers run packed over it.
+    /// </summary>
+    public int? Lengths { get; init; }
 }
 
 public sealed record NumberValue(double Number, bool IsInteger, TextSpan Span) : Value(Span)

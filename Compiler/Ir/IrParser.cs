@@ -104,6 +104,7 @@ public static class IrParser
         "causal" => a with { Causal = true },
         "bidirectional" => a with { Bidirectional = true },
         "sequences" => a with { ReturnSequences = true },
+        "packed" => a with { Packed = true },
         "training" => a with { Training = true },
         _ => throw line.Error($"unknown attribute `{key}`"),
     };

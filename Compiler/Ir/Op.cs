@@ -116,4 +116,7 @@ public enum Op
     // with the normalisation's scale and shift applied per output channel
     BatchNormFoldWeight,
     BatchNormFoldBias,
+
+    // the length of each sequence of token indices padded with 0 at the end, for packed recurrent layers
+    SequenceLengths,
 }

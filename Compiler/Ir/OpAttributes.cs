@@ -68,6 +68,12 @@ public sealed record OpAttributes
     /// <summary>Rnn, Lstm, Gru: the result is every step [N, T, H] rather than the final state [N, H].</summary>
     public bool ReturnSequences { get; init; }
 
+    /// <summary>
+    /// Rnn, Lstm, Gru: the last input is each sample's length [N] (from sequence_lengths), and each sample runs over
+    /// its own steps only, as PyTorch's packed sequences; the result is zero past a sequence's end.
+    /// </summary>
+    public bool Packed { get; init; }
+
     /// <summary>BatchNorm: normalise with the batch's statistics and update the running ones (training).</summary>
     public bool Training { get; init; }
 
@@ -99,6 +105,7 @@ public sealed record OpAttributes
         if (Causal) parts.Add("causal");
         if (Bidirectional) parts.Add("bidirectional");
         if (ReturnSequences) parts.Add("sequences");
+        if (Packed) parts.Add("packed");
         if (Training) parts.Add("training");
         if (Momentum != 0) parts.Add($"momentum={Momentum.ToString("R", CultureInfo.InvariantCulture)}");
         if (Reduce != Reduction.Mean) parts.Add($"reduce={Reduce.ToString().ToLowerInvariant()}");

@@ -25,7 +25,7 @@ public static class Capabilities
         Op.Upsample, Op.UpsampleGrad, Op.ChannelDropoutMask,
         Op.BatchNorm, Op.BatchNormInputGrad, Op.BatchNormWeightGrad, Op.LayerNorm, Op.LayerNormInputGrad, Op.LayerNormWeightGrad,
         Op.Expand, Op.ReduceTo, Op.Divide,
-        Op.Embedding, Op.EmbeddingGrad, Op.Rnn, Op.Lstm, Op.Gru, Op.RecurrentGrad, Op.RecurrentWeightGrad,
+        Op.Embedding, Op.EmbeddingGrad, Op.Rnn, Op.Lstm, Op.Gru, Op.RecurrentGrad, Op.RecurrentWeightGrad, Op.SequenceLengths,
     };
 
     /// <summary>

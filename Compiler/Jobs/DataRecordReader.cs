@@ -21,7 +21,7 @@ internal static class DataRecordReader
             "imageFolder" => ["path", "test", "size", "channels", "validation", "normalize"],
             "csv" => ["path", "testPath", "label", "targets", "testTargets", "standardize", "validation", "normalize"],
             "textCorpus" => ["path", "sequence", "level", "validation"],
-            "brownCorpus" => ["sequence", "level", "validation"],
+            "brownCorpus" => ["sequence", "level", "task", "tagset", "lowercase", "minCount", "maxVocabulary", "validation"],
             _ => throw e.Error(DiagnosticCatalog.InvalidFieldValue, span, $"`{name}` is not a data set",
                 "the data sets are `fashionMnist`, `idx { images = ...; labels = ... }`, `npy { images = ...; labels = ... }`, " +
                 "`imageFolder { path = ... }`, `csv { path = ... }`, `textCorpus { path = ... }` and `brownCorpus`"),
@@ -44,7 +44,7 @@ internal static class DataRecordReader
                 TestTargets = Path("testTargets"),
                 Standardize = settings?.Find("standardize") is { } st && e.ExpectBool(st.Value, "standardize"),
             },
-            "brownCorpus" => TextCorpus(e, settings, span) with { Kind = DataKind.BrownCorpus },
+            "brownCorpus" => Words(e, settings, TextCorpus(e, settings, span) with { Kind = DataKind.BrownCorpus }),
             _ => TextCorpus(e, settings, span) with { Path = Path("path") },
         };
         if (spec.Kind is DataKind.Idx or DataKind.Npy && (spec.Images is null || spec.Labels is null))
@@ -104,6 +104,43 @@ internal static class DataRecordReader
             spec = c is 1 or 3 ? spec with { Channels = c }
                 : throw e.Error(DiagnosticCatalog.InvalidFieldValue, channels.Span, $"`channels` must be 1 (grey) or 3 (RGB), found {c}");
         }
+        return spec;
+    }
+
+    /// <summary>
+    /// `task = tags; tagset = universal` (part-of-speech tagging of whole sentences) and the word vocabulary's
+    /// `lowercase`, `minCount` and `maxVocabulary`.
+    /// </summary>
+    private static DataSpec Words(Elaborator e, RecordValue? settings, DataSpec spec)
+    {
+        string? Symbol(string field, string[] allowed)
+        {
+            return settings?.Find(field)?.Value switch
+            {
+                null => null,
+                SymbolValue s when allowed.Contains(s.Name) => s.Name,
+                StringValue s when allowed.Contains(s.Text) => s.Text,
+                var other => throw e.Error(DiagnosticCatalog.InvalidFieldValue, other.Span,
+                    $"`{field}` must be {string.Join(" or ", allowed.Select(a => $"`{a}`"))}, found {Describe(other)}"),
+            };
+        }
+        var task = Symbol("task", ["tags"]);
+        var tagset = Symbol("tagset", ["universal"]);
+        if (task is null && tagset is not null)
+            throw e.Error(DiagnosticCatalog.InvalidFieldValue, settings!.Find("tagset")!.NameSpan, "`tagset` chooses the tags of `task = tags`", "add `task = tags`");
+        if (task is not null)
+        {
+            if (settings!.Find("level") is { Value: SymbolValue { Name: "char" } or StringValue { Text: "char" } } level)
+                throw e.Error(DiagnosticCatalog.InvalidFieldValue, level.Value.Span, "`task = tags` tags words, so it reads the corpus as words",
+                    "leave out `level`, or write `level = word`");
+            if (settings.Find("sequence") is { } sequence)
+                throw e.Error(DiagnosticCatalog.InvalidFieldValue, sequence.NameSpan,
+                    "`task = tags` takes whole sentences, each of its own length (a batch is padded to its longest)", "leave out `sequence`");
+            spec = spec with { Task = task, Tagset = tagset ?? "universal", Level = "word" };
+        }
+        if (settings?.Find("lowercase")?.Value is { } lower) spec = spec with { Lowercase = e.ExpectBool(lower, "lowercase") };
+        if (settings?.Find("minCount")?.Value is { } min) spec = spec with { MinCount = Count(e, min, "minCount") };
+        if (settings?.Find("maxVocabulary")?.Value is { } max) spec = spec with { MaxVocabulary = Count(e, max, "maxVocabulary", 3) };
         return spec;
     }
 

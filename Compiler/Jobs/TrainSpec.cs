@@ -94,6 +94,24 @@ public sealed record DataSpec(DataKind Kind, TextSpan Span)
     /// <summary>TextCorpus, BrownCorpus: `char` or `word`.</summary>
     public string? Level { get; init; }
 
+    /// <summary>BrownCorpus: `tags` for part-of-speech tagging (a tag per word of each sentence); null for a language model.</summary>
+    public string? Task { get; init; }
+
+    /// <summary>BrownCorpus with `task = tags`: the tags learnt, `universal` (the 12 of Petrov et al. 2012).</summary>
+    public string? Tagset { get; init; }
+
+    /// <summary>Words: lower-cased before they are counted and looked up.</summary>
+    public bool Lowercase { get; init; }
+
+    /// <summary>Words: the fewest times a word of the training split must occur to get an index of its own.</summary>
+    public int MinCount { get; init; } = 1;
+
+    /// <summary>Words: the most indices of the vocabulary, padding and unknown included; 0 for no limit.</summary>
+    public int MaxVocabulary { get; init; }
+
+    /// <summary>A sequence-labelling task: samples are sentences of their own lengths, batches padded to the longest.</summary>
+    public bool IsTagging => Task == "tags";
+
     /// <summary>`normalize = { mean = [0.2860]; std = [0.3530] }`: per-channel normalisation of every sample.</summary>
     public NormalizeSpec? Normalize { get; init; }
 

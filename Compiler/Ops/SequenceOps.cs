@@ -5,7 +5,8 @@ namespace Dlc.Compiler.Ops;
 /// <summary>
 /// Embeddings and recurrent layers over batch-first sequences [N, T, features], with PyTorch's weight
 /// layouts: one recurrent op is one layer, its inputs x, then per direction weight_ih [G·H, in],
-/// weight_hh [G·H, H] and optionally bias_ih, bias_hh [G·H], where G is 1 (rnn), 4 (lstm) or 3 (gru).
+/// weight_hh [G·H, H] and optionally bias_ih, bias_hh [G·H], where G is 1 (rnn), 4 (lstm) or 3 (gru); a packed
+/// layer takes each sample's length [N] last.
 /// </summary>
 internal static class SequenceOps
 {
@@ -37,7 +38,15 @@ internal static class SequenceOps
             Cost = (node, s, batch) => Count.Zero,
         },
         new(Op.PositionalEncoding, "positional_encoding", 1, OpTable.SameAsFirst, "y = x + the sinusoidal encoding of each position (Vaswani et al.)"),
+        new(Op.SequenceLengths, "sequence_lengths", 1, LengthsShape,
+            "y[N] = 1 + the last position of each row of indices [N, T] that is not 0 (padding), or 0 for a row of padding only")
+        {
+            Cost = (node, s, batch) => Count.Elements(s[0], batch),
+        },
     ];
+
+    private static Shape LengthsShape(Shape[] s, OpAttributes a, Shape? declared) =>
+        s[0].Rank == 2 ? new Shape(s[0][0]) : throw new ShapeException($"sequence lengths are read from indices [N, T], got {s[0]}");
 
     /// <summary>How many gate blocks a cell's weights stack: 1 for rnn, 4 for lstm, 3 for gru.</summary>
     public static int Gates(Op op) => op switch { Op.Lstm => 4, Op.Gru => 3, _ => 1 };
@@ -55,7 +64,9 @@ internal static class SequenceOps
     {
         var grad = c.Emit(Op.RecurrentGrad, node.Attributes, [node.Id, dy, .. node.Inputs]);
         if (c.NeedsGradient(node.Inputs[0])) c.Accumulate(node.Inputs[0], grad);
-        for (var k = 1; k < node.Inputs.Count; k++)
+        // A packed layer's lengths come from the indices and take no gradient.
+        var weights = node.Inputs.Count - (node.Attributes.Packed ? 1 : 0);
+        for (var k = 1; k < weights; k++)
         {
             if (c.NeedsGradient(node.Inputs[k]))
                 c.Accumulate(node.Inputs[k], c.Emit(Op.RecurrentWeightGrad, new OpAttributes { Axis = k }, grad, node.Inputs[k]));
@@ -72,10 +83,12 @@ internal static class SequenceOps
     {
         var x = s[0];
         if (x.Rank != 3) throw new ShapeException($"{name} takes Tensor[N, T, features], got {x}");
+        if (a.Packed && s[^1] != new Shape(x[0])) throw new ShapeException($"a packed {name} takes the lengths [{x[0]}] last, got {s[^1]}");
         var directions = a.Bidirectional ? 2 : 1;
-        var perDirection = (s.Length - 1) / directions;
-        if ((s.Length - 1) % directions != 0 || perDirection is not (2 or 4))
-            throw new ShapeException($"{name} takes 2 or 4 weights per direction, got {s.Length - 1} inputs after x");
+        var weights = s.Length - 1 - (a.Packed ? 1 : 0);
+        var perDirection = weights / directions;
+        if (weights % directions != 0 || perDirection is not (2 or 4))
+            throw new ShapeException($"{name} takes 2 or 4 weights per direction, got {weights} inputs after x");
         var hidden = s[2].Rank == 2 ? s[2][1] : throw new ShapeException($"{name} weight_hh must be a matrix, got {s[2]}");
         var rows = Dim.Of(gates * hidden.Size);
         for (var d = 0; d < directions; d++)

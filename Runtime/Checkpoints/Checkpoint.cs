@@ -67,9 +67,14 @@ public static class Checkpoint
     public static string? LoadVocabulary(string path) =>
         SafeTensorsFile.Read(ModelPath(path)).Metadata.TryGetValue("vocabulary", out var characters) ? characters : null;
 
+    /// <summary>The words a word-level model was trained with (metadata `words`), or null for other models.</summary>
+    public static string? LoadWords(string path) =>
+        SafeTensorsFile.Read(ModelPath(path)).Metadata.TryGetValue("words", out var words) ? words : null;
+
     private static Dictionary<string, string> WithVocabulary(CheckpointState state, Dictionary<string, string> metadata)
     {
         if (state.Vocabulary is { } characters) metadata["vocabulary"] = characters;
+        if (state.Words is { } words) metadata["words"] = words;
         return metadata;
     }
 
@@ -116,6 +121,7 @@ public static class Checkpoint
                     Number(state, "stale_epochs", int.Parse))
                 : ValidationRecord.None,
             Vocabulary = model.Metadata.GetValueOrDefault("vocabulary"),
+            Words = model.Metadata.GetValueOrDefault("words"),
         };
     }
 

@@ -47,6 +47,12 @@ public sealed record CheckpointState
     /// </summary>
     public string? Vocabulary { get; init; }
 
+    /// <summary>
+    /// A word-level model's vocabulary (see Data.WordVocabulary.Serialize), saved as the metadata `words` of the
+    /// parameter files; null for other models.
+    /// </summary>
+    public string? Words { get; init; }
+
     /// <summary>The train settings in force (batch size, learning rate, …) as text, for checking and reporting.</summary>
     public IReadOnlyDictionary<string, string> TrainSettings { get; init; } = new Dictionary<string, string>();
 }

@@ -19,8 +19,63 @@ public static class BrownCorpus
     /// <summary>One text of the corpus: its file name (`ca01`), genre (`news`) and prose.</summary>
     public sealed record Document(string Id, string Genre, string Text);
 
+    /// <summary>A sentence with the Brown tag of each word (`The` `at`).</summary>
+    public sealed record TaggedSentence(IReadOnlyList<string> Words, IReadOnlyList<string> Tags);
+
+    /// <summary>One text of the corpus as tagged sentences, in order.</summary>
+    public sealed record TaggedDocument(string Id, string Genre, IReadOnlyList<TaggedSentence> Sentences);
+
     /// <summary>Every text listed in cats.txt, in that order.</summary>
-    public static IReadOnlyList<Document> Load(string? root = null)
+    public static IReadOnlyList<Document> Load(string? root = null) =>
+        Read(root, (file, tagged, help) =>
+        {
+            var text = Detokenize(tagged);
+            return text.Length == 0
+                ? throw new DataException(DataException.Malformed, file, $"{file} holds no tagged words (`The/at Fulton/np-tl ...`)", help)
+                : text;
+        }, (id, genre, text) => new Document(id, genre, text));
+
+    /// <summary>Every text listed in cats.txt, in that order, as sentences of words and their tags.</summary>
+    public static IReadOnlyList<TaggedDocument> LoadTagged(string? root = null) =>
+        Read(root, (file, tagged, help) =>
+        {
+            var sentences = ParseTagged(tagged, file, help);
+            return sentences.Count == 0
+                ? throw new DataException(DataException.Malformed, file, $"{file} holds no tagged words (`The/at Fulton/np-tl ...`)", help)
+                : sentences;
+        }, (id, genre, sentences) => new TaggedDocument(id, genre, sentences));
+
+    /// <summary>
+    /// The sentences of one file, one a line: each blank-separated token is a word, a slash and its tag (the last
+    /// slash: `1/2/cd` is the word `1/2`). A token without a word or a tag is an error naming the file and line.
+    /// </summary>
+    public static IReadOnlyList<TaggedSentence> ParseTagged(string tagged, string file, string? help = null)
+    {
+        var sentences = new List<TaggedSentence>();
+        var lineNumber = 0;
+        foreach (var line in tagged.Split('\n'))
+        {
+            lineNumber++;
+            var tokens = line.Split([' ', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries);
+            if (tokens.Length == 0) continue;
+            var words = new string[tokens.Length];
+            var tags = new string[tokens.Length];
+            for (var i = 0; i < tokens.Length; i++)
+            {
+                var slash = tokens[i].LastIndexOf('/');
+                if (slash <= 0 || slash == tokens[i].Length - 1)
+                    throw new DataException(DataException.Malformed, file,
+                        $"{file}, line {lineNumber}: `{tokens[i]}` is not a tagged word (a word, a slash and its tag, as `The/at`)", help);
+                words[i] = tokens[i][..slash];
+                tags[i] = tokens[i][(slash + 1)..];
+            }
+            sentences.Add(new TaggedSentence(words, tags));
+        }
+        return sentences;
+    }
+
+    private static IReadOnlyList<TDocument> Read<TContent, TDocument>(string? root, Func<string, string, string, TContent> parse,
+        Func<string, string, TContent, TDocument> make)
     {
         var folder = ResolveRoot(root);
         var fromPackage = root is null && Environment.GetEnvironmentVariable(EnvironmentVariable) is not { Length: > 0 };
@@ -30,7 +85,7 @@ public static class BrownCorpus
         var catalogue = Path.Combine(folder, "cats.txt");
         if (!File.Exists(catalogue))
             throw new DataException(DataException.NotFound, catalogue, $"{catalogue} does not exist: it lists the texts of the Brown Corpus", help);
-        var documents = new List<Document>();
+        var documents = new List<TDocument>();
         var lineNumber = 0;
         foreach (var line in File.ReadLines(catalogue))
         {
@@ -43,10 +98,7 @@ public static class BrownCorpus
             var file = Path.Combine(folder, parts[0]);
             if (!File.Exists(file))
                 throw new DataException(DataException.NotFound, file, $"{file} does not exist, but cats.txt lists it", help);
-            var text = Detokenize(File.ReadAllText(file, Encoding.Latin1));
-            if (text.Length == 0)
-                throw new DataException(DataException.Malformed, file, $"{file} holds no tagged words (`The/at Fulton/np-tl ...`)", help);
-            documents.Add(new Document(parts[0], parts[1], text));
+            documents.Add(make(parts[0], parts[1], parse(file, File.ReadAllText(file, Encoding.Latin1), help)));
         }
         if (documents.Count == 0)
             throw new DataException(DataException.Malformed, catalogue, $"{catalogue} lists no texts", help);

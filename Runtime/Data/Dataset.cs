@@ -17,10 +17,14 @@ public sealed class Dataset
     private readonly int[]? _rows;
     // Per-channel (x − mean) / std after scaling, or null.
     private readonly Normalization? _normalization;
+    // Sequences of different lengths padded to the sample size: each stored row's length, or null.
+    private readonly int[]? _lengths;
 
     private Dataset(string name, byte[]? bytes, float[]? floats, float scale, int[]? rows,
-        int[] sampleShape, float[] labels, int classCount, IReadOnlyList<string>? classNames, Normalization? normalization = null, int targetSize = 1)
+        int[] sampleShape, float[] labels, int classCount, IReadOnlyList<string>? classNames, Normalization? normalization = null, int targetSize = 1,
+        int[]? lengths = null)
     {
+        _lengths = lengths;
         TargetSize = targetSize;
         _normalization = normalization;
         Name = name;
@@ -54,6 +58,20 @@ public sealed class Dataset
         if (labels.Length % targetSize != 0) throw new ArgumentException($"{labels.Length} labels do not make samples of {targetSize}", nameof(labels));
         Check(features.Length, sampleShape, labels.Length / targetSize, classCount, classNames);
         return new Dataset(name, features, null, 1f, null, (int[])sampleShape.Clone(), labels, classCount, classNames, null, targetSize);
+    }
+
+    /// <summary>
+    /// Sequences of different lengths (sentences), each padded to <paramref name="width"/> positions: token indices
+    /// stored as floats with 0 after the end, and one label per position with <see cref="Backend.Kernels.Losses.IgnoreLabel"/>
+    /// after the end. A batch is gathered with as many steps as its longest sequence needs (<see cref="GatherSequences"/>).
+    /// </summary>
+    public static Dataset FromPaddedSequences(string name, float[] tokens, int width, int[] lengths, float[] labels, int classCount,
+        IReadOnlyList<string>? classNames = null)
+    {
+        if (lengths.Any(l => l < 0 || l > width)) throw new ArgumentException($"every length must be between 0 and {width}", nameof(lengths));
+        Check(tokens.Length, [width], lengths.Length, classCount, classNames);
+        CheckLabelCount(labels.Length, (long)lengths.Length * width);
+        return new Dataset(name, null, tokens, 1f, null, [width], labels, classCount, classNames, null, width, lengths);
     }
 
     /// <summary>Samples stored as floats, row-major, one row per sample.</summary>
@@ -90,6 +108,45 @@ public sealed class Dataset
 
     public bool IsClassification => ClassCount > 0;
 
+    /// <summary>Whether the samples are sequences of their own lengths, padded (<see cref="FromPaddedSequences"/>).</summary>
+    public bool HasLengths => _lengths is not null;
+
+    /// <summary>The length of sample <paramref name="index"/> of padded sequences.</summary>
+    public int LengthOf(int index) =>
+        _lengths is null ? throw new InvalidOperationException($"{Name} holds samples of one size, not sequences of their own lengths")
+            : _lengths[_rows is null ? index : _rows[index]];
+
+    /// <summary>
+    /// Copies padded sequences into a batch of <paramref name="rows"/> sequences of <paramref name="steps"/> positions:
+    /// <paramref name="x"/> [rows, steps] the tokens (0 after each end), <paramref name="y"/> [rows, steps] the labels
+    /// (<see cref="Backend.Kernels.Losses.IgnoreLabel"/> after each end). Rows after the indices are padding only, so
+    /// a short last batch runs in the plan of a full one and adds nothing to the loss. Allocates nothing.
+    /// </summary>
+    public void GatherSequences(ReadOnlySpan<int> indices, Span<float> x, Span<float> y, int steps, int rows)
+    {
+        if (_lengths is null || _floats is null) throw new InvalidOperationException($"{Name} holds samples of one size, not sequences of their own lengths");
+        if (indices.Length > rows) throw new ArgumentException($"{indices.Length} samples do not fit a batch of {rows}", nameof(indices));
+        if (x.Length < rows * steps || y.Length < rows * steps)
+            throw new ArgumentException($"a batch of {rows} sequences of {steps} steps needs {rows * steps} positions", nameof(x));
+        var width = SampleSize;
+        for (var i = 0; i < rows; i++)
+        {
+            var xs = x.Slice(i * steps, steps);
+            var ys = y.Slice(i * steps, steps);
+            xs.Clear();
+            ys.Fill(Backend.Kernels.Losses.IgnoreLabel);
+            if (i >= indices.Length) continue;
+            var index = indices[i];
+            if ((uint)index >= (uint)Count)
+                throw new ArgumentOutOfRangeException(nameof(indices), $"sample {index} is outside {Name} (0..{Count - 1})");
+            var row = _rows is null ? index : _rows[index];
+            var length = _lengths[row];
+            if (length > steps) throw new ArgumentException($"sample {index} of {Name} has {length} positions, more than the {steps} steps of the batch", nameof(steps));
+            _floats.AsSpan(row * width, length).CopyTo(xs);
+            Labels.AsSpan(index * width, length).CopyTo(ys);
+        }
+    }
+
     /// <summary>The per-channel normalisation <see cref="Gather(ReadOnlySpan{int}, Span{float}, Span{float}, ImageAugmentation?)"/> applies, if any.</summary>
     public Normalization? Normalization => _normalization;
 
@@ -103,7 +160,7 @@ public sealed class Dataset
         var channels = SampleShape.Length >= 2 || normalization.Channels == SampleSize ? SampleShape[0] : 1;
         if (normalization.Channels != 1 && normalization.Channels != channels)
             throw new ArgumentException($"{normalization.Channels} means and deviations for samples of {channels} channels", nameof(normalization));
-        return new Dataset(Name, _bytes, _floats, _scale, _rows, SampleShape, Labels, ClassCount, ClassNames, normalization, TargetSize);
+        return new Dataset(Name, _bytes, _floats, _scale, _rows, SampleShape, Labels, ClassCount, ClassNames, normalization, TargetSize, _lengths);
     }
 
     /// <summary>
@@ -155,7 +212,7 @@ public sealed class Dataset
             rows[i] = _rows is null ? index : _rows[index];
             Labels.AsSpan(index * TargetSize, TargetSize).CopyTo(labels.AsSpan(i * TargetSize, TargetSize));
         }
-        return new Dataset(name ?? Name, _bytes, _floats, _scale, rows, SampleShape, labels, ClassCount, ClassNames, _normalization, TargetSize);
+        return new Dataset(name ?? Name, _bytes, _floats, _scale, rows, SampleShape, labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths);
     }
 
     /// <summary>
@@ -184,7 +241,7 @@ public sealed class Dataset
     {
         if (Product(sampleShape) != SampleSize)
             throw new ArgumentException($"shape [{string.Join(", ", sampleShape)}] does not hold {SampleSize} features", nameof(sampleShape));
-        return new Dataset(Name, _bytes, _floats, _scale, _rows, (int[])sampleShape.Clone(), Labels, ClassCount, ClassNames, _normalization, TargetSize);
+        return new Dataset(Name, _bytes, _floats, _scale, _rows, (int[])sampleShape.Clone(), Labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths);
     }
 
     private static void ScaleBytes(ReadOnlySpan<byte> source, Span<float> target, float scale)
@@ -219,6 +276,11 @@ public sealed class Dataset
             throw new ArgumentOutOfRangeException(nameof(classCount));
         if (classNames is not null && classNames.Count != classCount)
             throw new ArgumentException($"{classNames.Count} class names for {classCount} classes", nameof(classNames));
+    }
+
+    private static void CheckLabelCount(long actual, long expected)
+    {
+        if (actual != expected) throw new ArgumentException($"{actual} labels where {expected} positions need one each", "labels");
     }
 
     private static int Product(int[] shape)

@@ -10,6 +10,9 @@ public sealed record JobData(Dataset Train, Dataset? Validation, Dataset? Test)
 {
     /// <summary>The characters of a character-level text corpus, by index; null for other data.</summary>
     public CharVocabulary? Vocabulary { get; init; }
+
+    /// <summary>The words of word-level text (sentences to tag), by index; null for other data.</summary>
+    public WordVocabulary? Words { get; init; }
 }
 
 /// <summary>Loads the data a train record names and checks it fits the model's input and loss.</summary>
@@ -17,13 +20,16 @@ public static class DataSources
 {
     /// <param name="vocabulary">For text: the characters a trained model was trained with (from its checkpoint),
     /// rather than those of the training split.</param>
-    public static JobData Load(SourceText source, DataSpec spec, ModelInput input, LossKind loss, ulong seed, CharVocabulary? vocabulary = null)
+    /// <param name="words">For words: the vocabulary a trained model was trained with (from its checkpoint).</param>
+    public static JobData Load(SourceText source, DataSpec spec, ModelInput input, LossKind loss, ulong seed, CharVocabulary? vocabulary = null,
+        WordVocabulary? words = null)
     {
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(source.Path)) ?? ".";
         string Resolve(string path) => Path.IsPathRooted(path) ? path : Path.Combine(baseDir, path);
         var sample = input.Shape.Dims.Skip(1).Select(d => d.Size).ToArray();
         try
         {
+            if (spec.IsTagging) return TagData.Load(spec, seed, words);
             if (spec.Kind is DataKind.BrownCorpus or DataKind.TextCorpus) return TextData.Load(spec, Resolve, seed, vocabulary);
             (Dataset Train, Dataset? Test) sets = spec.Kind switch
             {

@@ -14,11 +14,14 @@ public static class JobSetup
 {
     /// <param name="passes">The compiler passes to run (all when null).</param>
     /// <param name="vocabulary">A trained character-level model's characters (from its checkpoint), for evaluation.</param>
+    /// <param name="words">A trained word-level model's vocabulary (from its checkpoint), for evaluation.</param>
     public static (ModelRuntime Model, JobData Data) Prepare(CompiledFile file, TrainSpec spec, IGemm gemm, int? compileForBatch,
-        bool winograd = true, CharVocabulary? vocabulary = null, PassSet? passes = null)
+        bool winograd = true, CharVocabulary? vocabulary = null, WordVocabulary? words = null, PassSet? passes = null)
     {
         var input = file.Models.First(m => m.Name == spec.Model).Inputs[0];
-        var loading = Task.Run(() => DataSources.Load(file.Source, spec.Data, input, spec.Loss, spec.Seed, vocabulary));
+        var loading = Task.Run(() => DataSources.Load(file.Source, spec.Data, input, spec.Loss, spec.Seed, vocabulary, words));
+        // Sentences set each batch's length, so no plan can be compiled before the data says it.
+        if (spec.Data.IsTagging) compileForBatch = null;
         ModelRuntime? model = null;
         try
         {
@@ -26,6 +29,7 @@ public static class JobSetup
             if (compileForBatch is { } batch) model.TrainingPlan(batch);
             var data = loading.GetAwaiter().GetResult();
             if (data.Vocabulary is { } characters) TextData.CheckFits(file.Source, spec.Data, model.Train, characters);
+            if (data.Words is { } known) TagData.CheckFits(file.Source, spec.Data, model.Train, known);
             return (model, data);
         }
         catch
@@ -37,7 +41,7 @@ public static class JobSetup
 
     /// <summary>The sizes of a model input's symbols after the batch: T of a text corpus is its sequence length.</summary>
     public static IReadOnlyDictionary<string, int> Lengths(DataSpec data, ModelInput input) =>
-        data.Kind is DataKind.BrownCorpus or DataKind.TextCorpus && input.Shape.Rank == 2 && input.Shape[1].Symbol is { } symbol
+        data.Kind is DataKind.BrownCorpus or DataKind.TextCorpus && !data.IsTagging && input.Shape.Rank == 2 && input.Shape[1].Symbol is { } symbol
             ? new Dictionary<string, int> { [symbol] = data.Sequence }
             : new Dictionary<string, int>();
 }

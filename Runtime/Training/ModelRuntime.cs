@@ -15,7 +15,7 @@ namespace Dlc.Runtime.Training;
 /// </summary>
 public sealed class ModelRuntime : IDisposable
 {
-    private readonly Dictionary<(bool Train, bool Loss, int Batch), ExecutionPlan> _plans = [];
+    private readonly Dictionary<(bool Train, bool Loss, int Batch, int Steps), ExecutionPlan> _plans = [];
     private readonly Rng _dropout;
 
     /// <param name="winograd">Whether plans run 3×3 stride-1 convolutions by Winograd's algorithm where it applies (else im2col).</param>
@@ -66,15 +66,18 @@ public sealed class ModelRuntime : IDisposable
     public static IReadOnlyList<Checkpoints.ParameterSpec> ParameterSpecsOf(ModelGraph model) =>
         model.Graph.Parameters.Select(p => new Checkpoints.ParameterSpec(p.Name, p.Shape.Bind(new Dictionary<string, int>()))).ToArray();
 
-    /// <summary>A training step: forward, loss, gradients into <see cref="ParameterStore.Gradients"/>.</summary>
-    public ExecutionPlan TrainingPlan(int batch) => Plan(true, true, batch);
+    /// <summary>
+    /// A training step: forward, loss, gradients into <see cref="ParameterStore.Gradients"/>. <paramref name="steps"/>
+    /// binds the input's length symbol (T) for this plan, when batches of sequences differ in length.
+    /// </summary>
+    public ExecutionPlan TrainingPlan(int batch, int steps = 0) => Plan(true, true, batch, steps);
 
     /// <summary>A forward pass in evaluation mode, with the loss when <paramref name="withLoss"/>.</summary>
-    public ExecutionPlan InferencePlan(int batch, bool withLoss = false) => Plan(false, withLoss, batch);
+    public ExecutionPlan InferencePlan(int batch, bool withLoss = false, int steps = 0) => Plan(false, withLoss, batch, steps);
 
-    private ExecutionPlan Plan(bool train, bool loss, int batch)
+    private ExecutionPlan Plan(bool train, bool loss, int batch, int steps)
     {
-        if (_plans.TryGetValue((train, loss, batch), out var plan)) return plan;
+        if (_plans.TryGetValue((train, loss, batch, steps), out var plan)) return plan;
         var graph = train ? Gradients.Graph : loss ? EvaluationGraph : Eval.Graph;
         var symbols = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in graph.Nodes.Where(n => n.Op == Op.Input))
@@ -83,13 +86,14 @@ public sealed class ModelRuntime : IDisposable
             {
                 if (node.Shape[axis].Symbol is not { } symbol) continue;
                 symbols[symbol] = axis == 0 ? batch
+                    : steps > 0 && axis == 1 ? steps
                     : Lengths.TryGetValue(symbol, out var length) ? length
                     : throw new InvalidOperationException($"the size of `{symbol}` in {node.Shape} is not known; the data gives it");
             }
         }
         graph = PassPipeline.Run(graph, Passes);
         plan = ExecutionPlan.Compile(graph, Parameters, new PlanOptions(symbols, Gemm) { Rng = _dropout, Winograd = Winograd, Passes = Passes });
-        _plans[(train, loss, batch)] = plan;
+        _plans[(train, loss, batch, steps)] = plan;
         return plan;
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Dlc.Backend.Kernels;
+using Dlc.Backend.Plans;
 using Dlc.Compiler.Elaboration;
 using Dlc.Compiler.Jobs;
 using Dlc.Runtime.Checkpoints;
@@ -67,7 +68,11 @@ public static class Trainer
             firstEpoch = resume.Epoch + 1;
         }
 
-        var sampler = new BatchSampler(data.Train.Count, Math.Min(spec.Batch, data.Train.Count), shuffle: true, dropLast: false, seed: spec.Seed);
+        // Sentences of their own lengths are batched by length, padded to each batch's longest and filled to a full batch.
+        var sequences = data.Train.HasLengths;
+        var rows = Math.Min(spec.Batch, data.Train.Count);
+        var sampler = new BatchSampler(data.Train.Count, rows, shuffle: true, dropLast: false, seed: spec.Seed,
+            sequences ? data.Train.LengthOf : null);
         // Augmentation draws from its own stream per epoch, so it changes neither shuffling nor dropout.
         var augment = spec.Augment is { } a ? new ImageAugmentation(a.CropPadding, a.Flip, data.Train.SampleShape, spec.Seed) : null;
         var schedule = new LearningRateSchedule(spec.Schedule, spec.Optimizer.LearningRate, sampler.BatchesPerEpoch, spec.Epochs);
@@ -88,28 +93,42 @@ public static class Trainer
             sampler.StartEpoch(epoch);
             augment?.StartEpoch(epoch);
             var clock = Stopwatch.StartNew();
-            double lossSum = 0;
+            double lossSum = 0, weightSum = 0;
             long correct = 0, seen = 0, positions = 0;
             for (var b = 0; b < sampler.BatchesPerEpoch; b++)
             {
                 cancel.ThrowIfCancellationRequested();
                 var indices = sampler.Batch(b);
-                var plan = model.TrainingPlan(indices.Length);
-                data.Train.Gather(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput), augment);
+                ExecutionPlan plan;
+                if (sequences)
+                {
+                    var steps = SequenceBatches.Steps(data.Train, indices);
+                    plan = model.TrainingPlan(rows, steps);
+                    data.Train.GatherSequences(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput), steps, rows);
+                }
+                else
+                {
+                    plan = model.TrainingPlan(indices.Length);
+                    data.Train.Gather(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput), augment);
+                }
                 plan.Run();
                 if (spec.Clip is { } clip) GradientClipping.ClipGlobalNorm(model.Parameters.Gradients.Span, clip);
                 optimizer.LearningRate = schedule.At(optimizer.Step);
                 optimizer.Update();
                 if (double.IsNaN(firstStep)) firstStep = run.SinceStart();
                 var loss = plan.Scalar(TrainingGraph.LossOutput);
-                lossSum += loss * indices.Length;
+                // The loss is a mean over the batch's samples, or over its words when padding is left out of it.
+                double weight = sequences ? Metrics.CountLabelled(plan.Input(TrainingGraph.TargetInput)) : indices.Length;
+                lossSum += loss * weight;
+                weightSum += weight;
                 seen += indices.Length;
                 if (classify)
                 {
-                    // Scores per position of a sequence [N, T, C] count each position.
-                    var (rows, cols) = Rows(plan.OutputShape(ModelGraph.OutputName));
-                    correct += Metrics.CountCorrect(plan.Output(ModelGraph.OutputName), plan.Input(TrainingGraph.TargetInput), rows, cols);
-                    positions += rows;
+                    // Scores per position of a sequence [N, T, C] count each position (padding excepted).
+                    var (scoreRows, cols) = Rows(plan.OutputShape(ModelGraph.OutputName));
+                    var targets = plan.Input(TrainingGraph.TargetInput);
+                    correct += Metrics.CountCorrect(plan.Output(ModelGraph.OutputName), targets, scoreRows, cols);
+                    positions += Metrics.CountLabelled(targets);
                 }
                 if (!float.IsFinite(loss)) throw new TrainingDivergedException(epoch, b + 1, loss);
                 observer.BatchDone(epoch, b + 1, sampler.BatchesPerEpoch, loss);
@@ -118,7 +137,7 @@ public static class Trainer
             var validation = data.Validation is null ? null : Evaluator.Evaluate(model, data.Validation, topK: spec.TopK?.K ?? 0);
             var best = validation is not null && watch.Observe(epoch, validation.Loss);
             var lr = optimizer.LearningRate ?? spec.Optimizer.LearningRate;
-            var m = new EpochMetrics(epoch, optimizer.Step, lossSum / seen, classify ? correct / (double)positions : null, validation,
+            var m = new EpochMetrics(epoch, optimizer.Step, lossSum / weightSum, classify ? correct / (double)positions : null, validation,
                 seconds, seen / seconds, lr)
             {
                 IsBest = best,
@@ -127,7 +146,7 @@ public static class Trainer
             epochs.Add(m);
             metrics.Append(new MetricsRow(m.Epoch, m.Step, m.TrainLoss, m.TrainAccuracy, validation?.Loss, validation?.Accuracy,
                 m.LearningRate, m.Seconds, m.SamplesPerSecond));
-            Save(model, optimizer, run, spec, epoch, watch.Record, best, data.Vocabulary);
+            Save(model, optimizer, run, spec, epoch, watch.Record, best, data);
             observer.EpochDone(m);
             if (watch.ShouldStop && epoch < spec.Epochs) stoppedEarly = epoch;
         }
@@ -141,7 +160,7 @@ public static class Trainer
 
     /// <summary>The epoch's checkpoint, and best.safetensors first when this epoch is the best so far.</summary>
     private static void Save(ModelRuntime model, Optimizer optimizer, RunContext run, TrainSpec spec, int epoch, ValidationRecord validation, bool best,
-        CharVocabulary? vocabulary)
+        JobData data)
     {
         var noSymbols = new Dictionary<string, int>();
         var parameters = model.Parameters.Parameters
@@ -158,7 +177,8 @@ public static class Trainer
             RngState = model.DropoutRng.GetState(),
             TrainSettings = run.Settings,
             Validation = validation,
-            Vocabulary = vocabulary?.Characters,
+            Vocabulary = data.Vocabulary?.Characters,
+            Words = data.Words?.Serialize(),
         };
         if (best) Checkpoint.SaveBest(run.Directory, state);
         Checkpoint.Save(run.Directory, state);

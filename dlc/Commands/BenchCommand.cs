@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using Dlc.Cli.Output;
 using Dlc.Compiler.Jobs;
+using Dlc.Diagnostics;
 using Dlc.Runtime.Training;
 
 namespace Dlc.Cli.Commands;
@@ -44,6 +45,10 @@ internal static class BenchCommand
             var threadCount = parse.GetValue(threads);
             // Refuse, at the source line, what this version cannot train (conv layers, schedules, GANs...) before any work.
             Capabilities.EnsureTrainable(compiled, spec);
+            if (spec.Data.IsTagging)
+                throw new DiagnosticException(DiagnosticCatalog.NotYetSupported.At(compiled.Source, spec.Data.Span,
+                    "`dlc bench` cannot measure sentences of their own lengths (`task = tags`) yet",
+                    "`dlc train` prints the sentences per second of every epoch"));
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), threadCount);
             var (runtime, data) = JobSetup.Prepare(compiled, spec with { Data = spec.Data with { Validation = 0 } }, gemmProvider, spec.Batch, parse.GetValue(conv) != "im2col",
                 passes: CommonOptions.PassesOf(parse, passes, noPass));

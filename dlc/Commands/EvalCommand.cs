@@ -43,7 +43,9 @@ internal static class EvalCommand
             // `--split validation` is the data the run held out and `--split train` the data it trained on.
             // A character-level model encodes text with the characters it was trained with.
             var vocabulary = Checkpoint.LoadVocabulary(path) is { } characters ? new CharVocabulary(characters) : null;
-            var (runtime, data) = JobSetup.Prepare(compiled, spec with { Seed = TrainedSeed(path) ?? spec.Seed }, gemmProvider, compileForBatch: null, vocabulary: vocabulary);
+            var words = Checkpoint.LoadWords(path) is { } saved ? WordVocabulary.Deserialize(saved) : null;
+            var (runtime, data) = JobSetup.Prepare(compiled, spec with { Seed = TrainedSeed(path) ?? spec.Seed }, gemmProvider, compileForBatch: null,
+                vocabulary: vocabulary, words: words);
             using var _ = runtime;
             foreach (var tensor in parameters) tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
             var which = parse.GetValue(split)!;
@@ -63,6 +65,7 @@ internal static class EvalCommand
                     checkpoint = path,
                     split = which,
                     samples = result.Samples,
+                    words = data.Words is null ? (long?)null : result.Positions,
                     loss = result.Loss,
                     bits_per_char = bits,
                     accuracy = result.Accuracy,
@@ -75,7 +78,8 @@ internal static class EvalCommand
                 var accuracy = result.Accuracy is { } a ? $"  accuracy {(100 * a).ToString("0.00", CultureInfo.InvariantCulture)}%" : "";
                 if (result.TopKAccuracy is { } k) accuracy += $"  top-{result.K} accuracy {(100 * k).ToString("0.00", CultureInfo.InvariantCulture)}%";
                 var perChar = bits is { } b ? $" nats/char ({b.ToString("0.000", CultureInfo.InvariantCulture)} bits/char)" : "";
-                context.Out.WriteLine($"{spec.Model} on {which} ({result.Samples:N0} samples): loss {result.Loss.ToString("0.0000", CultureInfo.InvariantCulture)}{perChar}{accuracy}");
+                var count = data.Words is null ? $"{result.Samples:N0} samples" : $"{result.Samples:N0} sentences, {result.Positions:N0} words";
+                context.Out.WriteLine($"{spec.Model} on {which} ({count}): loss {result.Loss.ToString("0.0000", CultureInfo.InvariantCulture)}{perChar}{accuracy}");
             }
             return ExitCodes.Ok;
         });

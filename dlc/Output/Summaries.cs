@@ -63,6 +63,7 @@ internal static class Summaries
             DataKind.Npy => $"npy {t.Data.Images}",
             DataKind.ImageFolder => $"imageFolder {t.Data.Path}",
             DataKind.TextCorpus => $"textCorpus {t.Data.Path} ({t.Data.Level}, sequences of {t.Data.Sequence})",
+            DataKind.BrownCorpus when t.Data.IsTagging => $"brownCorpus (sentences of words, {t.Data.Tagset} tags)",
             DataKind.BrownCorpus => $"brownCorpus ({t.Data.Level}, sequences of {t.Data.Sequence})",
             _ => "no data set named",
         };

@@ -56,6 +56,31 @@ public class RecordTests
             """);
     }
 
+    private const string Tagger = "model T (x: Tensor[N, T] of int) : Tensor[N, T, 12] =\n    x |> embedding 100 8 (maskZero = true) |> lstm 8 |> dense 12\n\n";
+
+    [Fact]
+    public void A_tagging_record_reads_the_task_the_tagset_and_the_vocabulary_options()
+    {
+        var file = Compile.Ok(Tagger + "train T { data = brownCorpus { task = tags; tagset = universal; lowercase = true; minCount = 2; maxVocabulary = 100 } }\n");
+        var data = file.Trains[0].Data;
+        (data.Kind, data.Task, data.Tagset, data.Level, data.Lowercase, data.MinCount, data.MaxVocabulary, data.IsTagging)
+            .ShouldBe((DataKind.BrownCorpus, "tags", "universal", "word", true, 2, 100, true));
+        Capabilities.CheckTrain(file, file.Trains[0]).ShouldBeEmpty();
+        Compile.Ok(Tagger + "train T { data = brownCorpus { task = tags } }\n").Trains[0].Data.Tagset.ShouldBe("universal");
+    }
+
+    [Theory]
+    [InlineData("task = tags; level = char", "error DL0402: `task = tags` tags words, so it reads the corpus as words")]
+    [InlineData("task = tags; sequence = 64", "error DL0402: `task = tags` takes whole sentences, each of its own length (a batch is padded to its longest)")]
+    [InlineData("tagset = universal", "error DL0402: `tagset` chooses the tags of `task = tags`")]
+    [InlineData("task = universal", "error DL0402: `task` must be `tags`, found `universal`")]
+    [InlineData("task = tags; tagset = tags", "error DL0402: `tagset` must be `universal`, found `tags`")]
+    [InlineData("task = tags; maxVocabulary = 2", "error DL0402: `maxVocabulary` must be an integer of 3 or more, found 2")]
+    public void Mistakes_in_a_tagging_record_are_reported_at_their_field(string fields, string error)
+    {
+        Compile.Error(Tagger + $"train T {{ data = brownCorpus {{ {fields} }} }}\n").ShouldStartWith(error);
+    }
+
     [Fact]
     public void A_misspelt_field_of_a_loss_result_suggests_the_field()
     {

@@ -39,7 +39,7 @@ public static class MetricsReference
         Shapes.Same(rows, labels.Length, nameof(labels));
         var correct = 0;
         for (var r = 0; r < rows; r++)
-            if (ArgMax(logits.Slice(r * cols, cols)) == Shapes.Label(double.CreateChecked(labels[r]), r, cols)) correct++;
+            if (ArgMax(logits.Slice(r * cols, cols)) == Shapes.LabelOrIgnored(double.CreateChecked(labels[r]), r, cols)) correct++;
         return correct;
     }
 

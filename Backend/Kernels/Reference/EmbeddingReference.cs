@@ -25,4 +25,17 @@ public static class EmbeddingReference
             for (var j = 0; j < dim; j++) dtable[v * dim + j] += dy[r * dim + j];
         }
     }
+
+    public static void SequenceLengths<T>(ReadOnlySpan<T> indices, Span<T> lengths, int steps) where T : IFloatingPointIeee754<T>
+    {
+        for (var n = 0; n < lengths.Length; n++)
+        {
+            var length = 0;
+            for (var t = 0; t < steps; t++)
+            {
+                if (indices[n * steps + t] != T.Zero) length = t + 1;
+            }
+            lengths[n] = T.CreateChecked(length);
+        }
+    }
 }

@@ -13,10 +13,10 @@ public static class LossesReference
         for (var r = 0; r < rows; r++)
         {
             var xs = logits.Slice(r * cols, cols);
-            var label = Shapes.Label(double.CreateChecked(labels[r]), r, cols);
-            total += SoftmaxReference.LogSumExp(xs) - xs[label];
+            var label = Shapes.LabelOrIgnored(double.CreateChecked(labels[r]), r, cols);
+            if (label >= 0) total += SoftmaxReference.LogSumExp(xs) - xs[label];
         }
-        return total / T.CreateChecked(rows);
+        return total / T.CreateChecked(Math.Max(1, Shapes.Labelled(labels)));
     }
 
     public static void SoftmaxCrossEntropyBackward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> labels, T dLoss,
@@ -25,14 +25,14 @@ public static class LossesReference
         Check(logits.Length, labels.Length, rows, cols);
         Shapes.Same(logits.Length, dlogits.Length, nameof(dlogits));
         SoftmaxReference.Softmax(logits, dlogits, rows, cols);
-        var scale = dLoss / T.CreateChecked(rows);
+        var scale = dLoss / T.CreateChecked(Math.Max(1, Shapes.Labelled(labels)));
         for (var r = 0; r < rows; r++)
         {
-            var label = Shapes.Label(double.CreateChecked(labels[r]), r, cols);
+            var label = Shapes.LabelOrIgnored(double.CreateChecked(labels[r]), r, cols);
             for (var j = 0; j < cols; j++)
             {
                 var onehot = j == label ? T.One : T.Zero;
-                dlogits[r * cols + j] = (dlogits[r * cols + j] - onehot) * scale;
+                dlogits[r * cols + j] = label < 0 ? T.Zero : (dlogits[r * cols + j] - onehot) * scale;
             }
         }
     }

@@ -6,22 +6,26 @@ namespace Dlc.Backend.Kernels.Reference;
 /// The definition of the recurrent layers (torch.nn.RNN, LSTM, GRU, batch-first) in plain loops, generic over T:
 /// every step of every sample one after another, and back-propagation through time written out gate by gate.
 /// <paramref name="weights"/> lists each direction's w_ih [G·H, D], w_hh [G·H, H] and, with a bias, b_ih and
-/// b_hh [G·H]; gates are stacked in PyTorch's order (i, f, g, o for LSTM; r, z, n for GRU).
+/// b_hh [G·H]; gates are stacked in PyTorch's order (i, f, g, o for LSTM; r, z, n for GRU). A packed geometry
+/// takes <c>lengths</c> [N]: sample n runs over its first L steps only (the reverse direction from L − 1 down to 0),
+/// its result is zero at t ≥ L, and its last state is that of step L − 1 (forward) and 0 (reverse), as
+/// torch.nn.utils.rnn.pack_padded_sequence gives.
 /// </summary>
 public static class RecurrentReference
 {
     /// <summary>y = [N, T, F] of every step, or [N, F] of each direction's last step; F = directions · H.</summary>
-    public static void Forward<T>(RecurrentGeometry g, ReadOnlySpan<T> x, IReadOnlyList<T[]> weights, Span<T> y)
+    public static void Forward<T>(RecurrentGeometry g, ReadOnlySpan<T> x, IReadOnlyList<T[]> weights, Span<T> y, int[]? lengths = null)
         where T : IFloatingPointIeee754<T>
     {
-        var states = Run(g, x, weights);
+        var states = Run(g, x, weights, lengths);
+        if (!g.ReturnSequences) y.Clear();
         for (var d = 0; d < g.Directions; d++)
         {
             for (var n = 0; n < g.Batch; n++)
             {
                 for (var t = 0; t < g.Steps; t++)
                 {
-                    if (!g.ReturnSequences && t != g.Last(d)) continue;
+                    if (!g.ReturnSequences && t != Last(g, d, lengths, n)) continue;
                     var row = g.ReturnSequences ? (n * g.Steps + t) * g.Features : n * g.Features;
                     for (var j = 0; j < g.Hidden; j++) y[row + d * g.Hidden + j] = states[d].H[(n * g.Steps + t) * g.Hidden + j];
                 }
@@ -31,10 +35,10 @@ public static class RecurrentReference
 
     /// <summary>dx [N, T, D] and each weight's gradient (overwritten), given dy of the layer's output.</summary>
     public static void Backward<T>(RecurrentGeometry g, ReadOnlySpan<T> x, IReadOnlyList<T[]> weights, ReadOnlySpan<T> dy,
-        Span<T> dx, IReadOnlyList<T[]> dweights) where T : IFloatingPointIeee754<T>
+        Span<T> dx, IReadOnlyList<T[]> dweights, int[]? lengths = null) where T : IFloatingPointIeee754<T>
     {
         var (H, G, D, per) = (g.Hidden, g.GateWidth, g.Input, g.WeightsPerDirection);
-        var states = Run(g, x, weights);
+        var states = Run(g, x, weights, lengths);
         dx.Clear();
         foreach (var dw in dweights) Array.Clear(dw);
         for (var d = 0; d < g.Directions; d++)
@@ -47,17 +51,18 @@ public static class RecurrentReference
             {
                 var dhNext = new T[H];
                 var dcNext = new T[H];
-                for (var step = g.Steps - 1; step >= 0; step--)
+                var length = Length(g, lengths, n);
+                for (var step = length - 1; step >= 0; step--)
                 {
-                    var t = g.StepAt(d, step);
-                    var tp = step > 0 ? g.StepAt(d, step - 1) : -1;
+                    var t = StepAt(g, d, step, lengths, n);
+                    var tp = step > 0 ? StepAt(g, d, step - 1, lengths, n) : -1;
                     T Prev(T[] a, int j) => tp < 0 ? T.Zero : a[(n * g.Steps + tp) * H + j];
                     var (at, st) = ((n * g.Steps + t) * G, (n * g.Steps + t) * H);
                     var dh = new T[H];
                     for (var j = 0; j < H; j++)
                     {
                         var fromOutput = g.ReturnSequences ? dy[(n * g.Steps + t) * g.Features + d * H + j]
-                            : t == g.Last(d) ? dy[n * g.Features + d * H + j] : T.Zero;
+                            : t == Last(g, d, lengths, n) ? dy[n * g.Features + d * H + j] : T.Zero;
                         dh[j] = fromOutput + dhNext[j];
                     }
                     var dax = new T[G];
@@ -127,8 +132,9 @@ public static class RecurrentReference
     /// <summary>What a direction keeps of every step: h, the gate activations, and c (LSTM) or W_hn·h + b_hn (GRU).</summary>
     private sealed record States<T>(T[] H, T[] Gates, T[] C);
 
-    private static States<T>[] Run<T>(RecurrentGeometry g, ReadOnlySpan<T> x, IReadOnlyList<T[]> weights) where T : IFloatingPointIeee754<T>
+    private static States<T>[] Run<T>(RecurrentGeometry g, ReadOnlySpan<T> x, IReadOnlyList<T[]> weights, int[]? lengths) where T : IFloatingPointIeee754<T>
     {
+        if (g.Packed != lengths is not null) throw new ArgumentException("a packed layer takes lengths, and only a packed layer", nameof(lengths));
         var (H, G, D, per) = (g.Hidden, g.GateWidth, g.Input, g.WeightsPerDirection);
         var result = new States<T>[g.Directions];
         for (var d = 0; d < g.Directions; d++)
@@ -138,10 +144,10 @@ public static class RecurrentReference
             var s = new States<T>(new T[g.Batch * g.Steps * H], new T[g.Batch * g.Steps * G], new T[g.Batch * g.Steps * H]);
             for (var n = 0; n < g.Batch; n++)
             {
-                for (var step = 0; step < g.Steps; step++)
+                for (var step = 0; step < Length(g, lengths, n); step++)
                 {
-                    var t = g.StepAt(d, step);
-                    var tp = step > 0 ? g.StepAt(d, step - 1) : -1;
+                    var t = StepAt(g, d, step, lengths, n);
+                    var tp = step > 0 ? StepAt(g, d, step - 1, lengths, n) : -1;
                     T Prev(T[] a, int j) => tp < 0 ? T.Zero : a[(n * g.Steps + tp) * H + j];
                     var (at, st) = ((n * g.Steps + t) * G, (n * g.Steps + t) * H);
                     var gx = new T[G];
@@ -192,6 +198,17 @@ public static class RecurrentReference
         }
         return result;
     }
+
+    /// <summary>Sample n's steps: its length when packed (between 0 and T), else T.</summary>
+    private static int Length(RecurrentGeometry g, int[]? lengths, int n) =>
+        lengths is null ? g.Steps : lengths[n] >= 0 && lengths[n] <= g.Steps ? lengths[n]
+            : throw new ArgumentException($"sample {n} has length {lengths[n]}, outside 0 to {g.Steps}", nameof(lengths));
+
+    private static int StepAt(RecurrentGeometry g, int d, int step, int[]? lengths, int n) =>
+        lengths is null ? g.StepAt(d, step) : RecurrentGeometry.PackedStep(d, step, Length(g, lengths, n));
+
+    private static int Last(RecurrentGeometry g, int d, int[]? lengths, int n) =>
+        lengths is null ? g.Last(d) : RecurrentGeometry.PackedLast(d, Length(g, lengths, n));
 
     private static T Sigmoid<T>(T v) where T : IFloatingPointIeee754<T> => T.One / (T.One + T.Exp(-v));
 }

@@ -101,6 +101,18 @@ public class MetricsTests
     }
 
     [Fact]
+    public void Accuracy_skips_padding_positions()
+    {
+        float[] logits = [1f, 3f, 0f, /**/ 2f, 0f, 1f, /**/ 0f, 0f, 9f, /**/ 5f, 0f, 0f];
+        // Row 1 would be right and row 3 wrong, but both are padding.
+        float[] labels = [1f, Losses.IgnoreLabel, 0f, Losses.IgnoreLabel];
+        Metrics.CountCorrect(logits, labels, 4, 3).ShouldBe(1);
+        Metrics.CountLabelled(labels).ShouldBe(2);
+        Metrics.CountTopK(logits, labels, 4, 3, 2).ShouldBe(2);
+        MetricsReference.CountCorrect<float>(logits, labels, 4, 3).ShouldBe(1);
+    }
+
+    [Fact]
     public void Top_k_counts_a_label_with_fewer_than_k_higher_scores()
     {
         float[] logits = [0.1f, 0.5f, 0.3f, 0.2f, /**/ 4f, 3f, 2f, 1f, /**/ 1f, 1f, 1f, float.NaN];

@@ -57,6 +57,59 @@ public class LossTests
         inPlace.ShouldBe(apart);
     }
 
+    [Theory]
+    [InlineData(17, 12)]
+    [InlineData(300, 10)]
+    [InlineData(3, 3000)]
+    public void Ignored_rows_are_left_out_of_the_mean_and_get_no_gradient_as_torch_ignore_index(int rows, int cols)
+    {
+        var logits = TestData.Normal(rows * cols, 21, std: 3f);
+        var labels = TestData.Labels(rows, cols, 22);
+        // Every third row is padding.
+        for (var r = 0; r < rows; r += 3) labels[r] = Losses.IgnoreLabel;
+        var kept = Enumerable.Range(0, rows).Where(r => r % 3 != 0).ToArray();
+        var keptLogits = kept.SelectMany(r => logits.Skip(r * cols).Take(cols)).ToArray();
+        var keptLabels = kept.Select(r => labels[r]).ToArray();
+
+        const float dLoss = 0.9f;
+        var grad = new float[logits.Length];
+        var loss = Losses.SoftmaxCrossEntropyWithGradient(logits, labels, dLoss, grad, rows, cols);
+        var expected = LossesReference.SoftmaxCrossEntropy<double>(TestData.ToDouble(keptLogits), TestData.ToDouble(keptLabels), kept.Length, cols);
+        Close.Scalar(loss, expected, 2 * Close.U, (cols + 4) * Close.U + 4 * 64 * Close.U, "masked cross entropy");
+        Close.Scalar(Losses.SoftmaxCrossEntropy(logits, labels, rows, cols), loss, 4 * Close.U, 4 * Close.U, "masked loss alone");
+        LossesReference.SoftmaxCrossEntropy<double>(TestData.ToDouble(logits), TestData.ToDouble(labels), rows, cols).ShouldBe(expected, 1e-12);
+
+        var keptGrad = new double[keptLogits.Length];
+        LossesReference.SoftmaxCrossEntropyBackward<double>(TestData.ToDouble(keptLogits), TestData.ToDouble(keptLabels), dLoss, keptGrad, kept.Length, cols);
+        for (var r = 0; r < rows; r++)
+        {
+            var row = grad.AsSpan(r * cols, cols).ToArray();
+            if (r % 3 == 0) row.ShouldAllBe(g => g == 0f);
+            else Close.All(row, keptGrad.AsSpan(Array.IndexOf(kept, r) * cols, cols).ToArray(), (cols + 44) * Close.U, (cols + 44) * Close.U * dLoss / kept.Length, "masked gradient");
+        }
+        var reference = new double[logits.Length];
+        LossesReference.SoftmaxCrossEntropyBackward<double>(TestData.ToDouble(logits), TestData.ToDouble(labels), dLoss, reference, rows, cols);
+        Close.All(grad, reference, (cols + 44) * Close.U, (cols + 44) * Close.U * dLoss / kept.Length, "masked gradient against the reference");
+    }
+
+    [Fact]
+    public void A_batch_of_padding_only_has_loss_zero_and_no_gradient()
+    {
+        var logits = TestData.Normal(4 * 5, 23, std: 2f);
+        var labels = Enumerable.Repeat(Losses.IgnoreLabel, 4).ToArray();
+        var grad = new float[logits.Length];
+        Losses.SoftmaxCrossEntropyWithGradient(logits, labels, 1f, grad, 4, 5).ShouldBe(0f);
+        grad.ShouldAllBe(g => g == 0f);
+        Losses.SoftmaxCrossEntropy(logits, labels, 4, 5).ShouldBe(0f);
+    }
+
+    [Fact]
+    public void A_label_that_is_neither_a_class_nor_the_ignore_label_is_an_error()
+    {
+        var logits = new float[2 * 3];
+        Should.Throw<ArgumentException>(() => Losses.SoftmaxCrossEntropy(logits, [0f, -2f], 2, 3)).Message.ShouldContain("Label -2 in row 1");
+    }
+
     private static void CheckLossWithGradient(int rows, int cols)
     {
         var logits = TestData.Normal(rows * cols, 13, std: 4f);
@@ -124,6 +177,7 @@ public class LossTests
     {
         Should.Throw<ArgumentException>(() => Losses.SoftmaxCrossEntropy(new float[6], [0f, 3f], 2, 3)).Message.ShouldContain("row 1");
         Should.Throw<ArgumentException>(() => Losses.SoftmaxCrossEntropy(new float[6], [0.5f, 1f], 2, 3));
-        Should.Throw<ArgumentException>(() => Losses.SoftmaxCrossEntropy(new float[6], [-1f, 1f], 2, 3));
+        // −1 is the ignore label (a padding position); other negative labels are errors.
+        Should.Throw<ArgumentException>(() => Losses.SoftmaxCrossEntropy(new float[6], [-3f, 1f], 2, 3));
     }
 }

@@ -40,6 +40,9 @@ public class GradientCheckTests
         yield return new Case("reshape", Op.Reshape, b => b.Add(Op.Reshape, [P(b, "x", Dim.Sym("N"), 6)], null, null, new Shape(Dim.Sym("N"), 2, 3)));
         yield return new Case("softmax_cross_entropy", Op.SoftmaxCrossEntropy, b =>
             b.Add(Op.SoftmaxCrossEntropy, P(b, "logits", Dim.Sym("N"), 5), b.Input("labels", new Shape(Dim.Sym("N")))));
+        // Per position with padding: rows labelled −1 are left out of the mean.
+        yield return new Case("softmax_cross_entropy ignoring padding", Op.SoftmaxCrossEntropy, b =>
+            b.Add(Op.SoftmaxCrossEntropy, P(b, "logits", Dim.Sym("N"), 4, 5), b.Input("padded", new Shape(Dim.Sym("N"), 4))));
         foreach (var c in WindowCases(PArray)) yield return c;
         foreach (var c in SequenceCases(PArray)) yield return c;
         yield return new Case("mse", Op.Mse, b => b.Add(Op.Mse, P(b, "pred", Dim.Sym("N"), 4), P(b, "target", Dim.Sym("N"), 4)));
@@ -148,6 +151,22 @@ public class GradientCheckTests
                     }
                     return b.Add(cell.Op, inputs, new OpAttributes { Bidirectional = bidirectional, ReturnSequences = sequences, Mode = cell.Mode });
                 });
+                // Packed: the three samples run over 4, 0 and 2 of the 4 steps (the lengths input).
+                yield return new Case(name + " packed", cell.Op, b =>
+                {
+                    const int hidden = 2;
+                    var inputs = new List<int> { P(b, "x", Dim.Sym("N"), 4, 3) };
+                    foreach (var d in bidirectional ? new[] { "", "_reverse" } : [""])
+                    {
+                        inputs.Add(P(b, "w_ih" + d, cell.Gates * hidden, 3));
+                        inputs.Add(P(b, "w_hh" + d, cell.Gates * hidden, hidden));
+                        if (!bias) continue;
+                        inputs.Add(P(b, "b_ih" + d, cell.Gates * hidden));
+                        inputs.Add(P(b, "b_hh" + d, cell.Gates * hidden));
+                    }
+                    inputs.Add(b.Input("lengths", new Shape(Dim.Sym("N"))));
+                    return b.Add(cell.Op, inputs, new OpAttributes { Bidirectional = bidirectional, ReturnSequences = sequences, Mode = cell.Mode, Packed = true });
+                });
             }
         }
     }
@@ -181,6 +200,8 @@ public class GradientCheckTests
             var count = node.Shape.ElementCount(Symbols);
             feeds[node.Name!] = node.Name == "labels"
                 ? Enumerable.Range(0, count).Select(i => (double)((i * 3 + 1) % 5)).ToArray()
+                : node.Name == "lengths" ? [4, 0, 2]
+                : node.Name == "padded" ? Enumerable.Range(0, count).Select(i => i % 3 == 1 ? -1.0 : (i * 3 + 1) % 5).ToArray()
                 // Values away from 0 keep relu's kink out of the finite-difference stencil.
                 : Enumerable.Range(0, count).Select(_ => (rng.NextDouble() * 0.9 + 0.1) * (rng.Next(2) == 0 ? -1 : 1)).ToArray();
         }

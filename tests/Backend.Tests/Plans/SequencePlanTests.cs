@@ -89,4 +89,112 @@ public class SequencePlanTests
                     scores[n * 7 + c].ShouldBe(expected[(n * steps + t) * 7 + c], 1e-5, $"sample {n}, step {t}, class {c}");
         }
     }
+
+    private const string Packed = """
+        model Tagger (x: Tensor[N, T] of int) : Tensor[N, T, 4] =
+            x |> embedding 7 5 (maskZero = true) |> lstm 6 (bidirectional = true) |> dense 4
+
+        model Stack (x: Tensor[N, T] of int) : Tensor[N, T, 4] =
+            x |> embedding 7 5 (maskZero = true) |> gru 5 (bidirectional = true, layers = 2) |> rnn 3 |> dense 4
+
+        model Last (x: Tensor[N, T] of int) : Tensor[N, 4] =
+            x |> embedding 7 5 (maskZero = true) |> lstm 6 (bidirectional = true, returnSequences = false) |> dense 4
+        """;
+
+    // Lengths of the seven samples: full, empty, one token, and others, so the parts of two threads hold mixed lengths.
+    private static readonly int[] Lengths = [6, 0, 1, 4, 6, 2, 3];
+
+    private static float[] PaddedTokens(int steps)
+    {
+        var tokens = new float[Lengths.Length * steps];
+        for (var n = 0; n < Lengths.Length; n++)
+            for (var t = 0; t < Lengths[n]; t++) tokens[n * steps + t] = 1 + (n * 5 + t * 3) % 6;
+        return tokens;
+    }
+
+    [Theory]
+    [InlineData("Tagger", 1, "managed")]
+    [InlineData("Tagger", 2, "managed")]
+    [InlineData("Tagger", 2, "mkl")]
+    [InlineData("Stack", 2, "managed")]
+    [InlineData("Last", 1, "managed")]
+    [InlineData("Last", 2, "mkl")]
+    public void A_packed_training_step_with_padding_ignored_matches_the_reference_interpreter(string model, int threads, string provider)
+    {
+        // MKL has no packed-panel products, so it runs the packed layer's other path (plain products over the running prefix).
+        if (provider == "mkl" && !Support.MklGate.Available()) return;
+        var file = ProgramCompiler.Compile(new SourceText("packed.dl", Packed));
+        file.Diagnostics.ShouldBeEmpty();
+        var gradients = TrainingGraph.Build(file.Elaborate(model, training: true), LossKind.CrossEntropy);
+        const int steps = 6;
+        var batch = Lengths.Length;
+        var symbols = new Dictionary<string, int> { ["N"] = batch, ["T"] = steps };
+        using var store = new ParameterStore(gradients.Graph.Parameters);
+        store.Initialize(new Rng(8));
+        using var plan = ExecutionPlan.Compile(gradients.Graph, store, new PlanOptions(symbols, GemmProviders.Create(provider, threads, out _)));
+        PaddedTokens(steps).CopyTo(plan.Input("x"));
+        var labels = plan.Input(TrainingGraph.TargetInput);
+        for (var i = 0; i < labels.Length; i++)
+        {
+            // Per position: padding is labelled −1; per sample: the empty one too.
+            var (n, t) = model == "Last" ? (i, 0) : (i / steps, i % steps);
+            labels[i] = t < Lengths[n] ? (i * 3 + 1) % 4 : Dlc.Backend.Kernels.Losses.IgnoreLabel;
+        }
+        plan.Run();
+        PlanReference.ShouldMatch(gradients, store, plan, batch, $"{model}, {threads} threads, {provider}", symbols);
+    }
+
+    [Theory]
+    [InlineData("Tagger", 1)]
+    [InlineData("Tagger", 2)]
+    [InlineData("Stack", 2)]
+    [InlineData("Last", 2)]
+    public void A_padded_sequence_scores_as_the_sequence_alone_and_zero_padding_reaches_nothing(string model, int threads)
+    {
+        // The packed semantics: a sample's scores do not depend on how much padding follows it (the reverse direction
+        // starts at its last token, not at the padding), so a batch padded to 9 steps agrees with each sample run alone.
+        var file = ProgramCompiler.Compile(new SourceText("packed.dl", Packed));
+        var graph = file.Elaborate(model, training: false).Graph;
+        using var store = new ParameterStore(graph.Parameters);
+        store.Initialize(new Rng(9));
+        var gemm = GemmProviders.Create("managed", threads, out _);
+        const int steps = 9;
+        using var padded = ExecutionPlan.Compile(graph, store, new PlanOptions(new Dictionary<string, int> { ["N"] = Lengths.Length, ["T"] = steps }, gemm));
+        PaddedTokens(steps).CopyTo(padded.Input("x"));
+        padded.Run();
+        var scores = padded.Output(ModelGraph.OutputName).ToArray();
+        var perSample = model == "Last" ? 4 : steps * 4;
+        for (var n = 0; n < Lengths.Length; n++)
+        {
+            if (Lengths[n] == 0) continue;
+            using var alone = ExecutionPlan.Compile(graph, store, new PlanOptions(new Dictionary<string, int> { ["N"] = 1, ["T"] = Lengths[n] }, gemm));
+            PaddedTokens(steps).AsSpan(n * steps, Lengths[n]).CopyTo(alone.Input("x"));
+            alone.Run();
+            var own = alone.Output(ModelGraph.OutputName).ToArray();
+            for (var i = 0; i < own.Length; i++)
+                scores[n * perSample + i].ShouldBe(own[i], 1e-5, $"{model}: sample {n}, score {i}");
+        }
+    }
+
+    [Fact]
+    public void Without_mask_zero_the_padding_is_read_as_tokens()
+    {
+        // The contrast that shows the test above is not vacuous: an unmasked bidirectional layer reads the padding.
+        const string source = """
+            model Plain (x: Tensor[N, T] of int) : Tensor[N, T, 4] =
+                x |> embedding 7 5 |> lstm 6 (bidirectional = true) |> dense 4
+            """;
+        var graph = ProgramCompiler.Compile(new SourceText("plain.dl", source)).Elaborate("Plain", training: false).Graph;
+        using var store = new ParameterStore(graph.Parameters);
+        store.Initialize(new Rng(9));
+        var gemm = GemmProviders.Create("managed", 1, out _);
+        using var padded = ExecutionPlan.Compile(graph, store, new PlanOptions(new Dictionary<string, int> { ["N"] = 1, ["T"] = 5 }, gemm));
+        using var alone = ExecutionPlan.Compile(graph, store, new PlanOptions(new Dictionary<string, int> { ["N"] = 1, ["T"] = 3 }, gemm));
+        float[] tokens = [3, 1, 4, 0, 0];
+        tokens.CopyTo(padded.Input("x"));
+        tokens.AsSpan(0, 3).CopyTo(alone.Input("x"));
+        padded.Run();
+        alone.Run();
+        Math.Abs(padded.Output(ModelGraph.OutputName)[0] - alone.Output(ModelGraph.OutputName)[0]).ShouldBeGreaterThan(1e-4f);
+    }
 }
