@@ -42,12 +42,17 @@ internal static class CompileCommand
             Description = "the batch size a plan is compiled for (default: the train record's, else 128)",
             CustomParser = r => CommonOptions.Number<int>(r, "--batch", "a whole number", v => v >= 1, "1 or more"),
         };
+        var length = new Option<int?>("--length")
+        {
+            Description = "the sequence length T a plan of a sequence model is compiled for (default: the train record's `sequence`, else 64)",
+            CustomParser = r => CommonOptions.Number<int>(r, "--length", "a whole number", v => v >= 1, "1 or more"),
+        };
         var passes = CommonOptions.Passes();
         var noPass = CommonOptions.NoPass();
         var output = new Option<string?>("--out") { Description = "write to this file instead of stdout; with --emit dot, a .svg or .png is drawn by Graphviz's `dot`" };
         var command = new Command("compile", "show what the compiler makes of a model: syntax tree, IR, Graphviz graph, compiled plan")
         {
-            file, model, emit, train, report, batch, passes, noPass, output,
+            file, model, emit, train, report, batch, length, passes, noPass, output,
         };
         command.SetAction(parse =>
         {
@@ -87,7 +92,15 @@ internal static class CompileCommand
                     var size = parse.GetValue(batch) ?? spec?.Batch ?? 128;
                     // The plan's steps and buffers do not depend on the GEMM provider; the managed one needs no timing trial.
                     var gemm = GemmProviders.Create(GemmProviders.ManagedName, 1, out _);
-                    using var runtime = new ModelRuntime(compiled, chosen.Name, spec?.Loss ?? LossKind.Mse, gemm, spec?.Seed ?? 0) { Passes = chosenPasses };
+                    // Symbols past the batch (a sequence's T) take --length, else the record's sequence, else 64.
+                    var sequence = parse.GetValue(length) ?? (spec?.Data.Sequence is > 0 and var s ? s : 64);
+                    var lengths = chosen.Inputs.SelectMany(i => i.Shape.Dims.Skip(1)).Select(d => d.Symbol).OfType<string>()
+                        .Distinct().ToDictionary(symbol => symbol, _ => sequence);
+                    using var runtime = new ModelRuntime(compiled, chosen.Name, spec?.Loss ?? LossKind.Mse, gemm, spec?.Seed ?? 0)
+                    {
+                        Passes = chosenPasses,
+                        Lengths = lengths,
+                    };
                     var plan = training ? runtime.TrainingPlan(size) : runtime.InferencePlan(size);
                     var forward = training ? runtime.Train : runtime.Eval;
                     var text = form == "report" ? Report(plan, SourcesOf(plan.Graph, forward), what, size) : Plan(plan, what, size);

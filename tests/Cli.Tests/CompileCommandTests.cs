@@ -75,6 +75,17 @@ public class CompileCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_sequence_model_compiles_for_the_length_given()
+    {
+        var file = _folder.Write("seq.dl", """
+            model Lm (text: Tensor[N, T] of int) : Tensor[N, T, 20] =
+                text |> embedding 20 8 |> lstm 16 |> dense 20
+            """);
+        var run = Shell.Run("compile", file, "--emit", "plan", "--length", "12", "--batch", "4").ShouldSucceed();
+        run.Out.ShouldContain("lstm [4x12x8]");
+    }
+
+    [Fact]
     public void The_report_lists_each_fusion_with_its_source_lines_and_each_one_missed_with_the_reason()
     {
         var file = _folder.Write("shared.dl", """
