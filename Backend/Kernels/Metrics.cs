@@ -32,6 +32,22 @@ public static class Metrics
     }
 
     /// <summary>
+    /// Adds each row to <paramref name="confusion"/> [cols, cols]: the cell of its label (row) and its highest score (column).
+    /// </summary>
+    public static void CountConfusion(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, int rows, int cols, Span<long> confusion)
+    {
+        Shapes.Same(Shapes.Matrix(rows, cols), logits.Length, nameof(logits));
+        Shapes.Same(rows, labels.Length, nameof(labels));
+        Shapes.Same(Shapes.Matrix(cols, cols), confusion.Length, nameof(confusion));
+        for (var r = 0; r < rows; r++)
+        {
+            // A row labelled as padding is not scored.
+            var label = Shapes.LabelOrIgnored(labels[r], r, cols);
+            if (label >= 0) confusion[label * cols + ArgMax(logits.Slice(r * cols, cols))]++;
+        }
+    }
+
+    /// <summary>
     /// Rows whose label is among the <paramref name="k"/> highest scores: fewer than k scores are strictly
     /// higher than the label's (a NaN score never counts as right).
     /// </summary>

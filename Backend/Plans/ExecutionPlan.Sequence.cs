@@ -69,8 +69,10 @@ public sealed partial class ExecutionPlan
                     _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.RecurrentWeightGrad && n.Inputs[0] == node.Id && n.Attributes.Axis == k + 1)
                         is { } view ? _buffers[view.Id] : Allocate(Count(node.Inputs[k + 3]))).ToArray();
                 var gradients = Weights(targets, g);
-                // dx is computed only when something reads it (not for the model's input).
-                var wantsDx = _graph.Nodes.Any(n => live[n.Id] && n.Op != Op.RecurrentWeightGrad && n.Inputs.Contains(node.Id));
+                // dx is computed only when something reads it (not for the model's input), or when it is an output
+                // itself (an attribution's gradient with respect to the recurrent layer's input).
+                var wantsDx = _graph.Nodes.Any(n => live[n.Id] && n.Op != Op.RecurrentWeightGrad && n.Inputs.Contains(node.Id))
+                    || _graph.Outputs.Any(o => o.Node == node.Id);
                 return () => kernel.Backward(x.Pointer, weights, dy.Pointer, wantsDx ? y.Pointer : null, gradients, packed ? lengths.Pointer : null);
             }
             case Op.RecurrentWeightGrad:

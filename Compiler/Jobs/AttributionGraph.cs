@@ -44,6 +44,36 @@ public sealed record AttributionGraph(Graph Graph, string Input, LayerRow? Layer
         return new AttributionGraph(graph.WithOutputs(outputs), model.Inputs[0].Name, layer);
     }
 
+    /// <summary>The input of <see cref="FromEmbedding"/>'s model: the embedding's output, [N, T, D].</summary>
+    public const string EmbeddedInput = "embedded";
+
+    /// <summary>
+    /// The model from its embedding on, for attributions of token sequences: token indices have no gradient, so
+    /// the embedding's output [N, T, D] becomes the input (<see cref="EmbeddedInput"/>) and the embedding lookup
+    /// is done outside, from its table (<paramref name="table"/>, [V, D]). The token input must feed one embedding
+    /// and nothing else; DL0409 otherwise.
+    /// </summary>
+    public static ModelGraph FromEmbedding(ModelGraph model, out string table)
+    {
+        if (model.Inputs.Count != 1)
+            throw NotFitting(model, $"`{model.Name}` takes {model.Inputs.Count} inputs; token attributions explain one sequence of tokens");
+        var tokens = model.Graph.Input(model.Inputs[0].Name).Id;
+        var users = model.Graph.Nodes.Where(n => n.Inputs.Contains(tokens)).ToList();
+        if (users.Count != 1 || users[0].Op != Op.Embedding || users[0].Inputs[0] != tokens
+            || model.Graph[users[0].Inputs[1]].Op != Op.Parameter || model.Graph.Outputs.Any(o => o.Node == tokens))
+            throw NotFitting(model, $"token attributions follow the embedding of the tokens, but the tokens `{model.Inputs[0].Name}` of `{model.Name}` do not go into one `embedding` alone",
+                $"begin the model with `{model.Inputs[0].Name} |> embedding vocabulary dim`");
+        var embedding = users[0];
+        table = model.Graph[embedding.Inputs[1]].Name!;
+        var nodes = model.Graph.Nodes.ToArray();
+        nodes[embedding.Id] = new Node(embedding.Id, Op.Input, [], embedding.Shape, new OpAttributes { Name = EmbeddedInput }, embedding.Origin);
+        var graph = new Graph(nodes, model.Graph.Parameters, model.Graph.Outputs);
+        return model with { Graph = graph, Inputs = [new ModelInput(EmbeddedInput, embedding.Shape, false, model.Inputs[0].Span)] };
+    }
+
+    private static DiagnosticException NotFitting(ModelGraph model, string message, string? help = null) =>
+        new(DiagnosticCatalog.MethodDoesNotFit.At(model.Source, model.Span, message, help));
+
     /// <summary>
     /// The layer a command line names: its full source-derived name (`FashionCnn.conv2d2`) or the name
     /// without the model's prefix (`conv2d2`, `encoder`); DL0208 with the nearest name otherwise.

@@ -6,7 +6,7 @@ namespace Dlc.Compiler.Jobs;
 
 /// <summary>
 /// Reads the `data` field of a train record: `fashionMnist`, `idx { ... }`, `csv { ... }`, `npy { ... }`,
-/// `imageFolder { ... }`, `textCorpus { ... }`.
+/// `imageFolder { ... }`, `textCorpus { ... }`, `brownCorpus`, `wordLists { ... }`, `timeSeries { ... }`.
 /// </summary>
 internal static class DataRecordReader
 {
@@ -22,9 +22,12 @@ internal static class DataRecordReader
             "csv" => ["path", "testPath", "label", "targets", "testTargets", "standardize", "validation", "normalize"],
             "textCorpus" => ["path", "sequence", "level", "validation"],
             "brownCorpus" => ["sequence", "level", "task", "tagset", "lowercase", "minCount", "maxVocabulary", "validation"],
+            "wordLists" => SequenceDataRecords.WordListFields,
+            "timeSeries" => SequenceDataRecords.TimeSeriesFields,
             _ => throw e.Error(DiagnosticCatalog.InvalidFieldValue, span, $"`{name}` is not a data set",
                 "the data sets are `fashionMnist`, `idx { images = ...; labels = ... }`, `npy { images = ...; labels = ... }`, " +
-                "`imageFolder { path = ... }`, `csv { path = ... }`, `textCorpus { path = ... }` and `brownCorpus`"),
+                "`imageFolder { path = ... }`, `csv { path = ... }`, `textCorpus { path = ... }`, `brownCorpus`, " +
+                "`wordLists { languages = [...] }` and `timeSeries { name = sunspots }`"),
         };
         CheckFields(e, settings, known, $"`{name}`");
         string? Path(string field) => settings?.Find(field)?.Value is { } v ? Text(e, v, field) : null;
@@ -45,6 +48,8 @@ internal static class DataRecordReader
                 Standardize = settings?.Find("standardize") is { } st && e.ExpectBool(st.Value, "standardize"),
             },
             "brownCorpus" => Words(e, settings, TextCorpus(e, settings, span) with { Kind = DataKind.BrownCorpus }),
+            "wordLists" => SequenceDataRecords.WordLists(e, settings, span),
+            "timeSeries" => SequenceDataRecords.TimeSeries(e, settings, span),
             _ => TextCorpus(e, settings, span) with { Path = Path("path") },
         };
         if (spec.Kind is DataKind.Idx or DataKind.Npy && (spec.Images is null || spec.Labels is null))
@@ -63,6 +68,9 @@ internal static class DataRecordReader
                 throw e.Error(DiagnosticCatalog.InvalidFieldValue, n.Value.Span, "`standardize = true` already normalises every feature", "give `normalize` or `standardize`, not both");
             spec = spec with { Normalize = Normalize(e, n.Value) };
         }
+        if ((spec.WordLists?.Test ?? spec.Series?.Test ?? 0) + validation >= 1)
+            throw e.Error(DiagnosticCatalog.InvalidFieldValue, span, $"`{name}` holds out `validation` and `test` that leave nothing to train on",
+                "together they must be below 1, for example `validation = 0.1; test = 0.1`");
         return spec with { Validation = validation };
     }
 

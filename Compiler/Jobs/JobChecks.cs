@@ -106,15 +106,31 @@ internal static class JobChecks
     {
         if (data.Kind == DataKind.None || model.Inputs.Count == 0) return null;
         var input = model.Inputs[0];
-        var text = data.Kind is DataKind.TextCorpus or DataKind.BrownCorpus;
+        var text = data.Kind is DataKind.TextCorpus or DataKind.BrownCorpus or DataKind.WordLists;
         if (text && !input.IsIndex)
             return DiagnosticCatalog.DataShapeMismatch.At(source, data.Span,
-                $"`{(data.Kind == DataKind.BrownCorpus ? "brownCorpus" : "textCorpus")}` gives sequences of token indices, but `{model.Name}` takes {input.Shape} of numbers",
+                $"`{data.Kind switch { DataKind.BrownCorpus => "brownCorpus", DataKind.WordLists => "wordLists", _ => "textCorpus" }}` gives sequences of token indices, but `{model.Name}` takes {input.Shape} of numbers",
                 $"declare the input as indices: `({input.Name}: Tensor[N, T] of int)`, then `|> embedding vocabulary dim`");
         if (!text && input.IsIndex)
             return DiagnosticCatalog.DataShapeMismatch.At(source, data.Span,
                 $"this data set gives numbers, but `{model.Name}` takes integer indices {input.Shape}",
-                "integer inputs come from `textCorpus` or `brownCorpus`; for images and tables leave out `of int`");
+                "integer inputs come from `textCorpus`, `brownCorpus` or `wordLists`; for images, tables and series leave out `of int`");
+        return SequenceDataFits(source, model, data);
+    }
+
+    /// <summary>A word-list classifier scores each language; a forecaster returns the `horizon` values that follow a window.</summary>
+    private static Diagnostic? SequenceDataFits(SourceText source, ModelGraph model, DataSpec data)
+    {
+        if (!model.HasSingleOutput) return null;
+        var output = model.OutputShape;
+        if (data.WordLists is { } words && (output.Rank != 2 || output[1] != Dim.Of(words.Languages.Count)))
+            return DiagnosticCatalog.LossTargetMismatch.At(source, words.LanguagesSpan,
+                $"`wordLists` labels each word with one of {words.Languages.Count} languages, but `{model.Name}` returns {output}",
+                $"end the model with `dense {words.Languages.Count}`, one score per language, Tensor[N, {words.Languages.Count}]");
+        if (data.Series is { } series && (output.Rank != 2 || output[1] != Dim.Of(series.Horizon)))
+            return DiagnosticCatalog.LossTargetMismatch.At(source, data.Span,
+                $"`timeSeries` with `horizon = {series.Horizon}` gives {series.Horizon} target value{(series.Horizon == 1 ? "" : "s")} per window, but `{model.Name}` returns {output}",
+                $"end the model with `dense {series.Horizon}`, Tensor[N, {series.Horizon}]");
         return null;
     }
 

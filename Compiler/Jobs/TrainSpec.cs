@@ -64,6 +64,12 @@ public enum DataKind
 
     /// <summary>No data named: a distillation or fine-tuning record that takes it from elsewhere.</summary>
     None,
+
+    /// <summary>Words of several languages' word lists (/usr/share/dict) as character indices, labelled with their language.</summary>
+    WordLists,
+
+    /// <summary>One column of a CSV series cut into windows and the values that follow them, split in time order.</summary>
+    TimeSeries,
 }
 
 /// <summary>Where a job's data comes from. Paths are as written, resolved against the .dl file's folder.</summary>
@@ -120,6 +126,35 @@ public sealed record DataSpec(DataKind Kind, TextSpan Span)
 
     /// <summary>ImageFolder: 1 (grey) or 3 (RGB); 0 takes the model input's.</summary>
     public int Channels { get; init; }
+
+    /// <summary>WordLists: the languages, the word length and the test fraction.</summary>
+    public WordListSpec? WordLists { get; init; }
+
+    /// <summary>TimeSeries: the series, its column, window, horizon and test fraction.</summary>
+    public TimeSeriesSpec? Series { get; init; }
+}
+
+/// <summary>
+/// `wordLists { languages = ["english"; "german"]; length = 16; perLanguage = 20000; test = 0.1 }`: each sample is one
+/// word as <see cref="Length"/> character indices, its label the index of its language in <see cref="Languages"/>.
+/// </summary>
+public sealed record WordListSpec(IReadOnlyList<string> Languages, int Length, TextSpan LanguagesSpan)
+{
+    /// <summary>Words per language at most (all languages get as many as the smallest has); null for no further cap.</summary>
+    public int? PerLanguage { get; init; }
+
+    /// <summary>The fraction of each language's words held out as the test set.</summary>
+    public double Test { get; init; }
+}
+
+/// <summary>
+/// `timeSeries { name = sunspots; column = "SUNACTIVITY"; window = 24; horizon = 1; test = 0.2 }` or `{ path = "x.csv"; ... }`:
+/// each sample is <see cref="Window"/> consecutive values, its targets the <see cref="Horizon"/> values that follow.
+/// </summary>
+public sealed record TimeSeriesSpec(string? Name, string? Column, int Window, int Horizon)
+{
+    /// <summary>The last fraction of the windows (in time) held out as the test set.</summary>
+    public double Test { get; init; }
 }
 
 /// <summary>`normalize = { mean = [0.2860]; std = [0.3530] }`: one mean and std per channel, or one for all.</summary>

@@ -1,5 +1,6 @@
 using Dlc.Backend.Plans;
 using Dlc.Compiler.Elaboration;
+using Dlc.Compiler.Ir;
 using Dlc.Compiler.Jobs;
 using Dlc.Runtime.Training;
 
@@ -22,15 +23,26 @@ public sealed class AttributionModel : IDisposable
     private readonly AttributionGraph _graph;
     private readonly Dictionary<int, ExecutionPlan> _gradientPlans = [];
 
-    public AttributionModel(ModelRuntime runtime, LayerRow? layer = null)
+    // A part of the model (from its embedding on) runs plans of its own; null runs the runtime's.
+    private readonly ModelGraph? _view;
+    private readonly Dictionary<int, ExecutionPlan> _viewPlans = [];
+
+    public AttributionModel(ModelRuntime runtime, LayerRow? layer = null) : this(runtime, runtime.Eval, layer)
+    {
+    }
+
+    /// <param name="model">The evaluation graph the attributions are of: the runtime's model, or a part of it with
+    /// the same parameters (<see cref="AttributionGraph.FromEmbedding"/>).</param>
+    public AttributionModel(ModelRuntime runtime, ModelGraph model, LayerRow? layer = null)
     {
         _runtime = runtime;
-        _graph = AttributionGraph.Build(runtime.Eval, layer);
-        SampleShape = runtime.Input.Shape.Dims.Skip(1).Select(d => d.Size).ToArray();
+        _view = ReferenceEquals(model, runtime.Eval) ? null : model;
+        _graph = AttributionGraph.Build(model, layer);
+        SampleShape = model.Inputs[0].Shape.Dims.Skip(1).Select(d => d.IsSymbolic ? Length(d.Symbol!) : d.Size).ToArray();
         SampleSize = SampleShape.Aggregate(1, (a, b) => a * b);
-        var output = runtime.Eval.OutputShape;
+        var output = model.OutputShape;
         Outputs = output.Dims.Skip(1).Aggregate(1, (a, d) => a * d.Size);
-        if (layer is not null) LayerShape = runtime.Eval.Graph[layer.LastNode].Shape.Dims.Skip(1).Select(d => d.Size).ToArray();
+        if (layer is not null) LayerShape = model.Graph[layer.LastNode].Shape.Dims.Skip(1).Select(d => d.Size).ToArray();
     }
 
     public ModelRuntime Runtime => _runtime;
@@ -53,8 +65,8 @@ public sealed class AttributionModel : IDisposable
         {
             var n = Math.Min(ChunkSize, count - start);
             var batch = PlanBatch(count);
-            var plan = _runtime.InferencePlan(batch);
-            var x = plan.Input(_runtime.Input.Name);
+            var plan = _view is null ? _runtime.InferencePlan(batch) : ViewPlan(batch);
+            var x = plan.Input(_graph.Input);
             inputs.Slice(start * SampleSize, n * SampleSize).CopyTo(x);
             x[(n * SampleSize)..].Clear();
             plan.Run();
@@ -109,19 +121,40 @@ public sealed class AttributionModel : IDisposable
     private ExecutionPlan GradientPlan(int batch)
     {
         if (_gradientPlans.TryGetValue(batch, out var plan)) return plan;
-        var symbols = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var node in _graph.Graph.Nodes.Where(n => n.Op == Compiler.Ir.Op.Input))
-        {
-            foreach (var dim in node.Shape.Dims.Where(d => d.IsSymbolic)) symbols[dim.Symbol!] = batch;
-        }
-        plan = ExecutionPlan.Compile(_graph.Graph, _runtime.Parameters, new PlanOptions(symbols, _runtime.Gemm));
+        plan = ExecutionPlan.Compile(_graph.Graph, _runtime.Parameters, new PlanOptions(Symbols(_graph.Graph, batch), _runtime.Gemm));
         _gradientPlans[batch] = plan;
         return plan;
     }
 
+    private ExecutionPlan ViewPlan(int batch)
+    {
+        if (_viewPlans.TryGetValue(batch, out var plan)) return plan;
+        plan = ExecutionPlan.Compile(_view!.Graph, _runtime.Parameters, new PlanOptions(Symbols(_view.Graph, batch), _runtime.Gemm));
+        _viewPlans[batch] = plan;
+        return plan;
+    }
+
+    /// <summary>The first axis of every input is the batch; other symbols (a sequence length T) are the data's.</summary>
+    private Dictionary<string, int> Symbols(Graph graph, int batch)
+    {
+        var symbols = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var node in graph.Nodes.Where(n => n.Op == Op.Input))
+        {
+            for (var axis = 0; axis < node.Shape.Rank; axis++)
+            {
+                if (node.Shape[axis].Symbol is { } symbol) symbols[symbol] = axis == 0 ? batch : Length(symbol);
+            }
+        }
+        return symbols;
+    }
+
+    private int Length(string symbol) => _runtime.Lengths.TryGetValue(symbol, out var length) ? length
+        : throw new InvalidOperationException($"the size of `{symbol}` is not known; the data gives it");
+
     public void Dispose()
     {
-        foreach (var plan in _gradientPlans.Values) plan.Dispose();
+        foreach (var plan in _gradientPlans.Values.Concat(_viewPlans.Values)) plan.Dispose();
         _gradientPlans.Clear();
+        _viewPlans.Clear();
     }
 }

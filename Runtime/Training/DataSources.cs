@@ -8,11 +8,14 @@ namespace Dlc.Runtime.Training;
 /// <summary>The data of a job: training, validation (held out from training) and test sets.</summary>
 public sealed record JobData(Dataset Train, Dataset? Validation, Dataset? Test)
 {
-    /// <summary>The characters of a character-level text corpus, by index; null for other data.</summary>
+    /// <summary>The characters of a character-level text corpus or of word lists, by index; null for other data.</summary>
     public CharVocabulary? Vocabulary { get; init; }
 
     /// <summary>The words of word-level text (sentences to tag), by index; null for other data.</summary>
     public WordVocabulary? Words { get; init; }
+
+    /// <summary>How a time series' values were scaled (its errors are reported in the series' units); null for other data.</summary>
+    public SeriesScale? Scale { get; init; }
 }
 
 /// <summary>Loads the data a train record names and checks it fits the model's input and loss.</summary>
@@ -31,6 +34,12 @@ public static class DataSources
         {
             if (spec.IsTagging) return TagData.Load(spec, seed, words);
             if (spec.Kind is DataKind.BrownCorpus or DataKind.TextCorpus) return TextData.Load(spec, Resolve, seed, vocabulary);
+            if (spec.Kind is DataKind.WordLists or DataKind.TimeSeries)
+            {
+                var data = FitAll(source, spec, input, spec.Kind == DataKind.WordLists ? WordListData.Load(spec, seed, vocabulary) : SeriesData.Load(spec, Resolve));
+                CheckLabels(source, spec, loss, data.Train);
+                return data;
+            }
             (Dataset Train, Dataset? Test) sets = spec.Kind switch
             {
                 DataKind.FashionMnist => (
@@ -137,6 +146,14 @@ public static class DataSources
         var normalization = new Normalization(mean, std);
         return (train.Normalized(normalization), test?.Normalized(normalization));
     }
+
+    /// <summary>Every split of <paramref name="data"/> fitted to the model's input, as <see cref="Fit"/>.</summary>
+    private static JobData FitAll(SourceText source, DataSpec spec, ModelInput input, JobData data) => data with
+    {
+        Train = Fit(source, spec, input, data.Train),
+        Validation = data.Validation is null ? null : Fit(source, spec, input, data.Validation),
+        Test = data.Test is null ? null : Fit(source, spec, input, data.Test),
+    };
 
     /// <summary>Reshape samples to the model's input when the sizes agree (784 ↔ 1×28×28); otherwise a diagnostic.</summary>
     private static Dataset Fit(SourceText source, DataSpec spec, ModelInput input, Dataset data)

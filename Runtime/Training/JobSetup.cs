@@ -28,7 +28,8 @@ public static class JobSetup
             model = new ModelRuntime(file, spec.Model, spec.Loss, gemm, spec.Seed, winograd) { Lengths = Lengths(spec.Data, input), Passes = passes ?? PassSet.All };
             if (compileForBatch is { } batch) model.TrainingPlan(batch);
             var data = loading.GetAwaiter().GetResult();
-            if (data.Vocabulary is { } characters) TextData.CheckFits(file.Source, spec.Data, model.Train, characters);
+            if (data.Vocabulary is { } characters && spec.Data.Kind == DataKind.WordLists) WordListData.CheckFits(file.Source, spec.Data, model.Train, characters);
+            else if (data.Vocabulary is { } text) TextData.CheckFits(file.Source, spec.Data, model.Train, text);
             if (data.Words is { } known) TagData.CheckFits(file.Source, spec.Data, model.Train, known);
             return (model, data);
         }
@@ -39,9 +40,21 @@ public static class JobSetup
         }
     }
 
-    /// <summary>The sizes of a model input's symbols after the batch: T of a text corpus is its sequence length.</summary>
-    public static IReadOnlyDictionary<string, int> Lengths(DataSpec data, ModelInput input) =>
-        data.Kind is DataKind.BrownCorpus or DataKind.TextCorpus && !data.IsTagging && input.Shape.Rank == 2 && input.Shape[1].Symbol is { } symbol
-            ? new Dictionary<string, int> { [symbol] = data.Sequence }
+    /// <summary>
+    /// The sizes of a model input's symbols after the batch: T of a text corpus is its sequence length, of word lists
+    /// the word length, of a time series the window. Sentences to tag set T batch by batch.
+    /// </summary>
+    public static IReadOnlyDictionary<string, int> Lengths(DataSpec data, ModelInput input)
+    {
+        int? length = data.Kind switch
+        {
+            DataKind.BrownCorpus or DataKind.TextCorpus when !data.IsTagging => data.Sequence,
+            DataKind.WordLists => data.WordLists!.Length,
+            DataKind.TimeSeries => data.Series!.Window,
+            _ => null,
+        };
+        return length is { } t && input.Shape.Rank >= 2 && input.Shape[1].Symbol is { } symbol
+            ? new Dictionary<string, int> { [symbol] = t }
             : new Dictionary<string, int>();
+    }
 }

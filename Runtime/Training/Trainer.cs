@@ -151,7 +151,7 @@ public static class Trainer
             if (watch.ShouldStop && epoch < spec.Epochs) stoppedEarly = epoch;
         }
 
-        var test = data.Test is null ? null : Evaluator.Evaluate(model, data.Test, topK: spec.TopK?.K ?? 0);
+        var test = data.Test is null ? null : Evaluator.Evaluate(model, data.Test, topK: spec.TopK?.K ?? 0, scale: data.Scale);
         return new TrainResult(run.Directory, epochs, test, firstStep) { Best = watch.Record, StoppedEarlyAfter = stoppedEarly };
     }
 

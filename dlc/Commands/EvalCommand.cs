@@ -55,23 +55,26 @@ internal static class EvalCommand
                 "validation" => data.Validation ?? throw new UsageException("--split validation: the train record holds no validation split"),
                 _ => data.Test ?? throw new UsageException("--split test: the data set has no test split; use --split validation or train"),
             };
-            var result = Evaluator.Evaluate(runtime, set, topK: spec.TopK?.K ?? 0);
-            double? bits = data.Vocabulary is null ? null : EpochMetrics.BitsPerChar(result.Loss);
+            var result = Evaluator.Evaluate(runtime, set, topK: spec.TopK?.K ?? 0, scale: data.Scale);
+            // Losses per character are those of a language model: a target at every position.
+            double? bits = data.Vocabulary is null || set.TargetSize == 1 ? null : EpochMetrics.BitsPerChar(result.Loss);
             if (context.Json)
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(new
+                var document = new Dictionary<string, object?>
                 {
-                    model = spec.Model,
-                    checkpoint = path,
-                    split = which,
-                    samples = result.Samples,
-                    words = data.Words is null ? (long?)null : result.Positions,
-                    loss = result.Loss,
-                    bits_per_char = bits,
-                    accuracy = result.Accuracy,
-                    top_k = result.K > 0 ? result.K : (int?)null,
-                    top_k_accuracy = result.TopKAccuracy,
-                }, Summaries.JsonOptions));
+                    ["model"] = spec.Model,
+                    ["checkpoint"] = path,
+                    ["split"] = which,
+                    ["samples"] = result.Samples,
+                    ["words"] = data.Words is null ? null : result.Positions,
+                    ["loss"] = result.Loss,
+                    ["bits_per_char"] = bits,
+                    ["accuracy"] = result.Accuracy,
+                    ["top_k"] = result.K > 0 ? result.K : null,
+                    ["top_k_accuracy"] = result.TopKAccuracy,
+                };
+                foreach (var (key, value) in EvalReportText.Json(result)) document[key] = value;
+                context.Out.WriteLine(JsonSerializer.Serialize(document, Summaries.JsonOptions));
             }
             else
             {
@@ -80,6 +83,7 @@ internal static class EvalCommand
                 var perChar = bits is { } b ? $" nats/char ({b.ToString("0.000", CultureInfo.InvariantCulture)} bits/char)" : "";
                 var count = data.Words is null ? $"{result.Samples:N0} samples" : $"{result.Samples:N0} sentences, {result.Positions:N0} words";
                 context.Out.WriteLine($"{spec.Model} on {which} ({count}): loss {result.Loss.ToString("0.0000", CultureInfo.InvariantCulture)}{perChar}{accuracy}");
+                EvalReportText.Write(context.Out, result);
             }
             return ExitCodes.Ok;
         });

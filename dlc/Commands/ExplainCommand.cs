@@ -32,10 +32,10 @@ internal static class ExplainCommand
         };
         var inputs = new Option<string?>("--inputs") { Description = "the samples to explain: split[from:to], e.g. test[0:16] (default: the first 16 of the test split, else validation)" };
         var target = new Option<int?>("--target") { Description = "the output explained (default: each input's predicted class; output 0 of a regression)" };
-        var baseline = new Option<string>("--baseline")
+        var baseline = new Option<string?>("--baseline")
         {
-            Description = "what integrated gradients, occlusion and deletion start from: zeros, mean (the training data's mean) or blurred (images)",
-            DefaultValueFactory = _ => "zeros",
+            Description = "what integrated gradients, occlusion and deletion start from: zeros (the default), mean (the training data's mean) or blurred (images); " +
+                          "for token sequences padding (every token index 0, the default) or zeros",
         };
         var steps = Count("--steps", "integrated gradients: points of the Gauss–Legendre rule", 64);
         var samples = Count("--samples", "smoothgrad and vargrad: noisy copies per input", 32);
@@ -62,10 +62,11 @@ internal static class ExplainCommand
         {
             context.Json = parse.GetValue(json);
             var methods = ParseMethods(parse.GetValue(method)!);
-            var baselineKind = ParseBaseline(parse.GetValue(baseline)!);
             var compiled = CommonOptions.Compile(parse.GetValue(file)!);
             var spec = TrainCommand.Select(compiled.Trains, parse.GetValue(model), compiled.Source);
             var modelGraph = compiled.Models.First(m => m.Name == spec.Model);
+            var tokens = modelGraph.Inputs.Count == 1 && modelGraph.Inputs[0].IsIndex;
+            var baselineKind = tokens ? BaselineKind.Zeros : ParseBaseline(parse.GetValue(baseline) ?? "zeros");
             if (Capabilities.FirstUnsupported(modelGraph, "explained") is { } unsupported) throw new DiagnosticException(unsupported);
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), parse.GetValue(threads));
             var path = parse.GetValue(checkpoint)!;
@@ -84,9 +85,17 @@ internal static class ExplainCommand
                 Layer = parse.GetValue(layer),
                 Seed = parse.GetValue(seed),
             };
-            var (runtime, data) = JobSetup.Prepare(compiled, spec with { Seed = EvalCommand.TrainedSeed(path) ?? spec.Seed }, gemmProvider, compileForBatch: null);
+            // Text is encoded with the characters the model was trained with, saved in its checkpoint.
+            var vocabulary = Checkpoint.LoadVocabulary(path) is { } characters ? new Runtime.Data.CharVocabulary(characters) : null;
+            var (runtime, data) = JobSetup.Prepare(compiled, spec with { Seed = EvalCommand.TrainedSeed(path) ?? spec.Seed }, gemmProvider, compileForBatch: null,
+                vocabulary: vocabulary);
             using var _ = runtime;
             foreach (var tensor in parameters) tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
+            if (tokens)
+            {
+                return ExplainTokens.Run(context, spec, path, runtime, data, ExplainSelection.Select(data, parse.GetValue(inputs), wholeSplit: false),
+                    methods, parse.GetValue(baseline), settings, parse.GetValue(outDir));
+            }
 
             var selected = ExplainSelection.Select(data, parse.GetValue(inputs), methods.Contains(MethodKind.Permutation));
             var size = selected.Values.Length / Math.Max(1, selected.Count);

@@ -10,7 +10,7 @@ internal static class RunSummary
     public static Dictionary<string, object?> Build(TrainSpec spec, TrainResult result, IReadOnlyDictionary<string, string> settings, string gemm)
     {
         var last = result.Epochs.LastOrDefault();
-        return new Dictionary<string, object?>
+        var summary = new Dictionary<string, object?>
         {
             ["model"] = spec.Model,
             ["run"] = result.RunDirectory,
@@ -45,6 +45,11 @@ internal static class RunSummary
             ["seconds_to_first_step"] = double.IsNaN(result.SecondsToFirstStep) ? null : Round(result.SecondsToFirstStep),
             ["gemm"] = gemm,
         };
+        if (result.Test is { } test)
+        {
+            foreach (var (key, value) in EvalReportText.Json(test, "test_")) summary[key] = value;
+        }
+        return summary;
     }
 
     public static void WriteText(TextWriter w, TrainResult result)
@@ -54,6 +59,7 @@ internal static class RunSummary
             var accuracy = test.Accuracy is { } a ? $", accuracy {(100 * a).ToString("0.00", CultureInfo.InvariantCulture)}%" : "";
             if (test.TopKAccuracy is { } k) accuracy += $", top-{test.K} accuracy {(100 * k).ToString("0.00", CultureInfo.InvariantCulture)}%";
             w.WriteLine($"test ({test.Dataset}, {test.Samples:N0} samples): loss {test.Loss.ToString("0.0000", CultureInfo.InvariantCulture)}{accuracy}");
+            EvalReportText.Write(w, test);
         }
         if (result.StoppedEarlyAfter is { } stopped)
             w.WriteLine($"stopped early after epoch {stopped}: the validation loss has not improved since epoch {result.Best.BestEpoch}");

@@ -24,8 +24,14 @@ public class EvalAndBenchTests : IDisposable
         var run = Shell.Run("eval", _project.DlFile, "--checkpoint", Path.Combine(Run, "model.safetensors")).ShouldSucceed();
         var loss = summary.RootElement.GetProperty("test_loss").GetDouble();
         var accuracy = summary.RootElement.GetProperty("test_accuracy").GetDouble();
-        run.Out.ShouldBe($"Tiny on test (64 samples): loss {loss.ToString("0.0000", CultureInfo.InvariantCulture)}  " +
-                         $"accuracy {(100 * accuracy).ToString("0.00", CultureInfo.InvariantCulture)}%\n");
+        var lines = run.Out.Split('\n');
+        lines[0].ShouldBe($"Tiny on test (64 samples): loss {loss.ToString("0.0000", CultureInfo.InvariantCulture)}  " +
+                          $"accuracy {(100 * accuracy).ToString("0.00", CultureInfo.InvariantCulture)}%");
+        // Then each class's precision, recall and F1 (16 test samples each), and their macro mean.
+        lines[1].ShouldBe("  class  precision  recall      F1    support");
+        lines[2..6].ShouldAllBe(l => l.EndsWith("        16"));
+        lines[6].ShouldStartWith("  macro: precision ");
+        lines[6].ShouldEndWith(" (4 classes)");
     }
 
     [Fact]

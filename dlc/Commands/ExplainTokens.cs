@@ -1,0 +1,42 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Dlc.Cli.Output;
+using Dlc.Compiler.Jobs;
+using Dlc.Diagnostics;
+using Dlc.Runtime.Explain;
+using Dlc.Runtime.Training;
+
+namespace Dlc.Cli.Commands;
+
+/// <summary>
+/// `dlc explain` of a model of token sequences (`of int` inputs): integrated gradients on the embedding output,
+/// summed per token, with the completeness delta of each sequence; tokens.csv, tokens.html and summary.json.
+/// </summary>
+internal static class ExplainTokens
+{
+    public static int Run(CliContext context, TrainSpec spec, string checkpoint, ModelRuntime runtime, JobData data, ExplainInputs selected,
+        IReadOnlyList<MethodKind> methods, string? baseline, ExplainSettings settings, string? outDir)
+    {
+        if (methods.Any(m => m != MethodKind.IntegratedGradients))
+            throw new DiagnosticException(DiagnosticCatalog.MethodDoesNotFit.At(null, default,
+                $"`{Methods.NameOf(methods.First(m => m != MethodKind.IntegratedGradients))}` does not explain token sequences: `{runtime.Input.Name}` is {runtime.Input.Shape} of int",
+                "token sequences are explained by `--method integrated-gradients` on the embedding output"));
+        var start = baseline switch
+        {
+            null or "padding" => TokenBaseline.Padding,
+            "zeros" => TokenBaseline.Zeros,
+            _ => throw new DiagnosticException(DiagnosticCatalog.MethodDoesNotFit.At(null, default,
+                $"--baseline {baseline}: a token sequence starts from `padding` (every token index 0) or `zeros` (zero embeddings)")),
+        };
+        if (!context.Json) context.Error.WriteLine($"explain: integrated-gradients on {selected.Count} token sequence{(selected.Count == 1 ? "" : "s")}");
+        var clock = Stopwatch.StartNew();
+        var result = TokenAttributions.Compute(runtime, selected.Values, selected.Count, settings, start);
+        var folder = outDir ?? Path.Combine("explain", $"{spec.Model.ToLowerInvariant()}-{DateTime.Now:yyyyMMdd-HHmmss}");
+        var summary = TokenOutput.Write(folder, TokenOutput.Summarize(spec.Model, checkpoint, selected, result, clock.Elapsed.TotalSeconds,
+            data.Vocabulary, data.Train.ClassNames, runtime.Loss == LossKind.CrossEntropy));
+        if (context.Json) context.Out.WriteLine(JsonSerializer.Serialize(summary, ExplainOutput.Json));
+        else TokenText.Write(context.Out, summary, folder, color: ReferenceEquals(context.Out, Console.Out) && !Console.IsOutputRedirected
+            && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb"));
+        return ExitCodes.Ok;
+    }
+}
