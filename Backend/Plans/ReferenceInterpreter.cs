@@ -96,6 +96,15 @@ public static class ReferenceInterpreter
                 case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad:
                     SequenceOp(graph, node, y, values, id => graph[id].Shape.Bind(symbols), recurrentGradients);
                     break;
+                case Op.Attention:
+                    AttentionReference.Forward<double>(In(0), y, Attention(node, graph[node.Inputs[0]].Shape.Bind(symbols)));
+                    break;
+                case Op.AttentionGrad:
+                    AttentionReference.Backward<double>(In(2), In(1), y, Attention(graph[node.Inputs[0]], graph[node.Inputs[2]].Shape.Bind(symbols)));
+                    break;
+                case Op.PositionalEncoding:
+                    PositionalEncodingReference.Forward<double>(In(0), y, shape[0], shape[1], shape[2]);
+                    break;
                 default: throw new NotSupportedException($"the reference interpreter has no definition of `{OpTable.Info(node.Op).Name}`");
             }
         }
@@ -188,6 +197,8 @@ public static class ReferenceInterpreter
                 break;
         }
     }
+
+    private static AttentionGeometry Attention(Node node, int[] x) => AttentionGeometry.Of(x, node.Attributes.Heads, node.Attributes.Causal);
 
     private static RecurrentGeometry Geometry(Node node, Func<int, int[]> shapeOf)
     {

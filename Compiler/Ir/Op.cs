@@ -75,7 +75,7 @@ public enum Op
     Rnn,
     Lstm,
     Gru,
-    MultiHeadAttention,
+    Attention,
     PositionalEncoding,
 
     // joining tensors
@@ -111,4 +111,7 @@ public enum Op
     EmbeddingGrad,
     RecurrentGrad,
     RecurrentWeightGrad,
+
+    // the gradient of attention with respect to its packed q, k, v (the probabilities come from the forward op's run)
+    AttentionGrad,
 }

@@ -36,7 +36,14 @@ internal static class SequenceOps
         {
             Cost = (node, s, batch) => Count.Zero,
         },
-        new(Op.PositionalEncoding, "positional_encoding", 1, OpTable.SameAsFirst, "y = x + the sinusoidal encoding of each position (Vaswani et al.)"),
+        new(Op.PositionalEncoding, "positional_encoding", 1, OpTable.SameAsFirst, "y = x + the sinusoidal encoding of each position (Vaswani et al.)")
+        {
+            // The encoding is a constant added to x: the gradient passes through.
+            Backward = (c, node, dy) =>
+            {
+                if (c.NeedsGradient(node.Inputs[0])) c.Accumulate(node.Inputs[0], dy);
+            },
+        },
     ];
 
     /// <summary>How many gate blocks a cell's weights stack: 1 for rnn, 4 for lstm, 3 for gru.</summary>

@@ -19,7 +19,7 @@ public static class Sampler
     public static string Generate(ModelRuntime model, CharVocabulary vocabulary, SampleOptions options)
     {
         var plan = model.InferencePlan(1);
-        plan.CarryRecurrentState = true;
+        plan.StartSequence(int.MaxValue);
         var rng = new Rng(options.Seed);
         var input = plan.Input(model.Input.Name);
         // A prompt of nothing starts as a new line would.
@@ -34,7 +34,7 @@ public static class Sampler
             text.Append(vocabulary.Decode(next));
             Step(plan, input, next);
         }
-        plan.CarryRecurrentState = false;
+        plan.EndSequence();
         return text.ToString();
     }
 
