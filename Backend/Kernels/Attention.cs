@@ -49,9 +49,9 @@ public sealed unsafe class AttentionKernel
     private readonly SampleParallel _parallel;
     private readonly IGemm _gemm;
 
-    // The probabilities P [N, H, T, T] of the last forward run (read by the backward pass), and per part of the
-    // pairs the gradient of the scores [T, T].
-    private readonly NativeBuffer _probabilities;
+    // With a backward pass: the probabilities P [N, H, T, T] of the last forward run, which it reads. Per part of the
+    // pairs: the gradient of the scores [T, T], or without a backward pass the probabilities of the pair at hand.
+    private readonly NativeBuffer? _probabilities;
     private readonly NativeBuffer[] _scratch;
 
     private readonly SampleParallel.RangeBody _forwardBody, _backwardBody;
@@ -70,9 +70,9 @@ public sealed unsafe class AttentionKernel
         _g = g;
         _parallel = parallel;
         _gemm = gemm;
-        _probabilities = allocate(g.Pairs * g.Steps * g.Steps);
+        if (backward) _probabilities = allocate(g.Pairs * g.Steps * g.Steps);
         var parts = Math.Min(parallel.Threads, Math.Max(1, g.Pairs));
-        _scratch = Enumerable.Range(0, parts).Select(_ => allocate(backward ? g.Steps * g.Steps : 1)).ToArray();
+        _scratch = Enumerable.Range(0, parts).Select(_ => allocate(g.Steps * g.Steps)).ToArray();
         _forwardBody = ForwardPart;
         _backwardBody = BackwardPart;
         _allocate = allocate;
@@ -80,8 +80,6 @@ public sealed unsafe class AttentionKernel
 
     public AttentionGeometry Geometry => _g;
 
-    /// <summary>The probabilities of the last forward run, [N, H, T, T] (zero where the mask hides a key).</summary>
-    public ReadOnlySpan<float> Probabilities => _probabilities.Span;
 
     /// <summary>y [N, T, E] = the heads of softmax(mask(q·kᵀ/√d))·v, joined (x [N, T, 3E]).</summary>
     public void Forward(float* x, float* y)
@@ -162,7 +160,7 @@ public sealed unsafe class AttentionKernel
             var q = _x + (long)n * t * stride + h * d;
             var k = q + g.Features;
             var v = q + 2 * g.Features;
-            var p = _probabilities.Pointer + (long)pair * t * t;
+            var p = _probabilities is null ? _scratch[part].Pointer : _probabilities.Pointer + (long)pair * t * t;
             var y = _y + (long)n * t * g.Features + h * d;
             for (var r0 = 0; r0 < t; r0 += BlockRows(g))
             {
@@ -181,6 +179,7 @@ public sealed unsafe class AttentionKernel
         var g = _g;
         var (t, d, stride) = (g.Steps, g.HeadSize, g.Stride);
         var ds = _scratch[part].Pointer;
+        if (_probabilities is null) throw new InvalidOperationException("this attention kernel was made without a backward pass");
         for (var pair = start; pair < end; pair++)
         {
             var (n, h) = (pair / g.Heads, pair % g.Heads);

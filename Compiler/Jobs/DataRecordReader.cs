@@ -22,9 +22,10 @@ internal static class DataRecordReader
             "csv" => ["path", "testPath", "label", "targets", "testTargets", "standardize", "validation", "normalize"],
             "textCorpus" => ["path", "sequence", "level", "validation"],
             "brownCorpus" => ["sequence", "level", "validation"],
+            "gaussianNoise" => ["samples", "validation"],
             _ => throw e.Error(DiagnosticCatalog.InvalidFieldValue, span, $"`{name}` is not a data set",
                 "the data sets are `fashionMnist`, `idx { images = ...; labels = ... }`, `npy { images = ...; labels = ... }`, " +
-                "`imageFolder { path = ... }`, `csv { path = ... }`, `textCorpus { path = ... }` and `brownCorpus`"),
+                "`imageFolder { path = ... }`, `csv { path = ... }`, `textCorpus { path = ... }`, `brownCorpus` and `gaussianNoise { samples = ... }`"),
         };
         CheckFields(e, settings, known, $"`{name}`");
         string? Path(string field) => settings?.Find(field)?.Value is { } v ? Text(e, v, field) : null;
@@ -45,6 +46,10 @@ internal static class DataRecordReader
                 Standardize = settings?.Find("standardize") is { } st && e.ExpectBool(st.Value, "standardize"),
             },
             "brownCorpus" => TextCorpus(e, settings, span) with { Kind = DataKind.BrownCorpus },
+            "gaussianNoise" => new DataSpec(DataKind.GaussianNoise, span)
+            {
+                Samples = settings?.Find("samples")?.Value is { } samples ? Count(e, samples, "samples", 1) : 1024,
+            },
             _ => TextCorpus(e, settings, span) with { Path = Path("path") },
         };
         if (spec.Kind is DataKind.Idx or DataKind.Npy && (spec.Images is null || spec.Labels is null))

@@ -56,12 +56,14 @@ public sealed class Dataset
         return new Dataset(name, features, null, 1f, null, (int[])sampleShape.Clone(), labels, classCount, classNames, null, targetSize);
     }
 
-    /// <summary>Samples stored as floats, row-major, one row per sample.</summary>
+    /// <summary>Samples stored as floats, row-major, one row per sample, with <paramref name="targetSize"/> labels each.</summary>
     public static Dataset FromFloats(string name, float[] features, int[] sampleShape,
-        float[] labels, int classCount, IReadOnlyList<string>? classNames = null)
+        float[] labels, int classCount, IReadOnlyList<string>? classNames = null, int targetSize = 1)
     {
-        Check(features.Length, sampleShape, labels.Length, classCount, classNames);
-        return new Dataset(name, null, features, 1f, null, (int[])sampleShape.Clone(), labels, classCount, classNames);
+        ArgumentOutOfRangeException.ThrowIfLessThan(targetSize, 1);
+        if (labels.Length % targetSize != 0) throw new ArgumentException($"{labels.Length} labels do not make samples of {targetSize}", nameof(labels));
+        Check(features.Length, sampleShape, labels.Length / targetSize, classCount, classNames);
+        return new Dataset(name, null, features, 1f, null, (int[])sampleShape.Clone(), labels, classCount, classNames, null, targetSize);
     }
 
     public string Name { get; }

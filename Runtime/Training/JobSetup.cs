@@ -15,8 +15,9 @@ public static class JobSetup
     public static (ModelRuntime Model, JobData Data) Prepare(CompiledFile file, TrainSpec spec, IGemm gemm, int? compileForBatch,
         bool winograd = true, CharVocabulary? vocabulary = null)
     {
-        var input = file.Models.First(m => m.Name == spec.Model).Inputs[0];
-        var loading = Task.Run(() => DataSources.Load(file.Source, spec.Data, input, spec.Loss, spec.Seed, vocabulary));
+        var graph = file.Models.First(m => m.Name == spec.Model);
+        var input = graph.Inputs[0];
+        var loading = Task.Run(() => DataSources.Load(file.Source, spec.Data, input, spec.Loss, spec.Seed, vocabulary, graph.OutputShape));
         ModelRuntime? model = null;
         try
         {

@@ -64,6 +64,7 @@ internal static class Summaries
             DataKind.ImageFolder => $"imageFolder {t.Data.Path}",
             DataKind.TextCorpus => $"textCorpus {t.Data.Path} ({t.Data.Level}, sequences of {t.Data.Sequence})",
             DataKind.BrownCorpus => $"brownCorpus ({t.Data.Level}, sequences of {t.Data.Sequence})",
+            DataKind.GaussianNoise => $"gaussianNoise ({t.Data.Samples} samples)",
             _ => "no data set named",
         };
         if (t.Data.Validation > 0) data += $" (validation {t.Data.Validation.ToString(CultureInfo.InvariantCulture)})";
