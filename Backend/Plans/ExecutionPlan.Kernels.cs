@@ -28,6 +28,8 @@ public sealed partial class ExecutionPlan
             case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad
                 or Op.SequenceLengths:
                 return SequenceStep(node, options.Gemm);
+            case Op.Attention or Op.AttentionGrad or Op.PositionalEncoding:
+                return AttentionStep(node, options.Gemm);
             case Op.ChannelDropoutMask:
             {
                 var rng = options.Rng ?? throw new InvalidOperationException("a plan with dropout needs a random number generator");

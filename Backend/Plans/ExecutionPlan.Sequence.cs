@@ -9,19 +9,6 @@ public sealed partial class ExecutionPlan
     // Each recurrent layer's kernel, by its forward node: the gradient op reads the state the forward step kept.
     private readonly Dictionary<int, RecurrentKernel> _recurrent = [];
 
-    /// <summary>
-    /// Whether the recurrent layers start each run where the last one ended (see <see cref="RecurrentKernel.CarryState"/>):
-    /// a model run one step at a time then generates a sequence without reading its prefix again.
-    /// </summary>
-    public bool CarryRecurrentState
-    {
-        get => _recurrent.Values.Any(k => k.CarryState);
-        set
-        {
-            foreach (var kernel in _recurrent.Values) kernel.CarryState = value;
-        }
-    }
-
     /// <summary>Embedding and recurrent steps, and their gradients.</summary>
     private unsafe Action? SequenceStep(Node node, IGemm provider)
     {

@@ -119,6 +119,7 @@ public sealed partial class ExecutionPlan : IDisposable
     public void Run()
     {
         foreach (var step in _steps) step();
+        if (_position is { } position) position.Next += _positionsPerRun;
     }
 
     /// <summary>Run the plan <paramref name="runs"/> times and return the mean seconds of each step, slowest first.</summary>

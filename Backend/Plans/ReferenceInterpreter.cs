@@ -99,6 +99,15 @@ public static class ReferenceInterpreter
                     or Op.SequenceLengths:
                     SequenceOp(graph, node, y, values, id => graph[id].Shape.Bind(symbols), recurrentGradients);
                     break;
+                case Op.Attention:
+                    AttentionReference.Forward<double>(In(0), y, Attention(node, graph[node.Inputs[0]].Shape.Bind(symbols)));
+                    break;
+                case Op.AttentionGrad:
+                    AttentionReference.Backward<double>(In(2), In(1), y, Attention(graph[node.Inputs[0]], graph[node.Inputs[2]].Shape.Bind(symbols)));
+                    break;
+                case Op.PositionalEncoding:
+                    PositionalEncodingReference.Forward<double>(In(0), y, shape[0], shape[1], shape[2]);
+                    break;
                 default: throw new NotSupportedException($"the reference interpreter has no definition of `{OpTable.Info(node.Op).Name}`");
             }
         }
@@ -204,6 +213,8 @@ public static class ReferenceInterpreter
         var all = inputs.Select(i => values[i]).ToArray();
         return layer.Attributes.Packed ? (all[..^1], all[^1].Select(l => (int)l).ToArray()) : (all, null);
     }
+
+    private static AttentionGeometry Attention(Node node, int[] x) => AttentionGeometry.Of(x, node.Attributes.Heads, node.Attributes.Causal);
 
     private static RecurrentGeometry Geometry(Node node, Func<int, int[]> shapeOf)
     {

@@ -7,7 +7,8 @@ namespace Dlc.Compiler.Elaboration;
 /// <summary>
 /// `multiHeadAttention heads` (options `causal`, `bias`): self-attention over [N, T, E] as
 /// nn.MultiheadAttention(E, heads, batch_first=True): in_proj_weight [3E, E] (Xavier uniform),
-/// in_proj_bias [3E] (zeros), out_proj.weight [E, E] (U(±1/√E)), out_proj.bias [E] (zeros).
+/// in_proj_bias [3E] (zeros), out_proj.weight [E, E] (U(±1/√E)), out_proj.bias [E] (zeros). It elaborates to
+/// the in_proj product, the `attention` op over the packed q, k, v, and the out_proj product.
 /// </summary>
 public sealed class MultiHeadAttentionLayer(int heads, bool causal, bool bias, LayerInstance instance) : Layer
 {
@@ -30,7 +31,8 @@ public sealed class MultiHeadAttentionLayer(int heads, bool causal, bool bias, L
         var created = _weights is null;
         _weights ??= Attention.CreateWeights(e, Instance, Site, features, bias, "");
         if (!created) Attention.CheckShared(e, this, x, span, e.Builder[_weights[0]].Shape[1]);
-        var node = Emit(e, Op.MultiHeadAttention, [x.Node, .. _weights], new OpAttributes { Heads = heads, Causal = causal });
+        var w = _weights;
+        var node = Attention.Emit(e, Site, x.Node, w[0], bias ? w[1] : -1, bias ? w[2] : w[1], bias ? w[3] : -1, heads, causal);
         Record(e, Instance, x.Shape, created ? Attention.Count(e, _weights) : 0, first);
         return Result(e, node, span);
     }
@@ -66,9 +68,8 @@ public sealed class TransformerBlockLayer(int heads, int? hidden, double dropout
         var p = _p;
 
         var norm1 = Emit(e, Op.LayerNorm, [x.Node, p["norm1.weight"], p["norm1.bias"]], new OpAttributes { Value = 1e-5 });
-        var attention = Emit(e, Op.MultiHeadAttention,
-            [norm1, p["self_attn.in_proj_weight"], p["self_attn.in_proj_bias"], p["self_attn.out_proj.weight"], p["self_attn.out_proj.bias"]],
-            new OpAttributes { Heads = heads, Causal = causal });
+        var attention = Attention.Emit(e, Site, norm1, p["self_attn.in_proj_weight"], p["self_attn.in_proj_bias"],
+            p["self_attn.out_proj.weight"], p["self_attn.out_proj.bias"], heads, causal);
         var h = Emit(e, Op.Add, [x.Node, Dropout(e, attention)]);
         var norm2 = Emit(e, Op.LayerNorm, [h, p["norm2.weight"], p["norm2.bias"]], new OpAttributes { Value = 1e-5 });
         var inner = Linear(e, norm2, p["linear1.weight"], p["linear1.bias"]);
@@ -155,6 +156,22 @@ internal static class Attention
         weights.Add(e.CreateParameter(instance, $"{prefix}out_proj.weight", new Shape(features, features), new Init(InitKind.UniformFanIn, features), site));
         if (bias) weights.Add(e.CreateParameter(instance, $"{prefix}out_proj.bias", new Shape(features), Init.Zeros, site));
         return [.. weights];
+    }
+
+    /// <summary>
+    /// Self-attention as nodes: the packed projection x·in_projᵀ (+ bias) [N, T, 3E], the `attention` op over it, and
+    /// the output projection (+ bias). A bias of -1 is left out.
+    /// </summary>
+    public static int Emit(Elaborator e, Site site, int x, int inWeight, int inBias, int outWeight, int outBias, int heads, bool causal)
+    {
+        int Linear(int input, int weight, int bias)
+        {
+            var product = e.AddNode(Op.MatMul, [input, weight], new OpAttributes { TransB = true }, site, null);
+            return bias < 0 ? product : e.AddNode(Op.BiasAdd, [product, bias], null, site, null);
+        }
+        var packed = Linear(x, inWeight, inBias);
+        var attention = e.AddNode(Op.Attention, [packed], new OpAttributes { Heads = heads, Causal = causal }, site, null);
+        return Linear(attention, outWeight, outBias);
     }
 
     public static long Count(Elaborator e, IEnumerable<int> nodes)

@@ -10,7 +10,7 @@ public static class Builtins
     /// <summary>Names that stand for themselves: losses, optimisers, data sets, schedules, environments, option values.</summary>
     public static readonly IReadOnlySet<string> RecordSymbols = new HashSet<string>(StringComparer.Ordinal)
     {
-        "crossEntropy", "mse", "sgd", "adam", "adamw", "fashionMnist", "idx", "csv", "textCorpus", "brownCorpus", "accuracy", "topK",
+        "crossEntropy", "mse", "sgd", "adam", "adamw", "fashionMnist", "idx", "csv", "textCorpus", "brownCorpus", "gaussianNoise", "accuracy", "topK",
         "cosine", "step", "constant", "char", "word", "cartPole", "mountainCar", "acrobot", "dqn", "linear", "exponential",
         "same", "valid", "sum", "mean", "nearest", "bilinear", "tags", "universal",
     };

@@ -75,7 +75,7 @@ public enum Op
     Rnn,
     Lstm,
     Gru,
-    MultiHeadAttention,
+    Attention,
     PositionalEncoding,
 
     // joining tensors
@@ -119,4 +119,7 @@ public enum Op
 
     // the length of each sequence of token indices padded with 0 at the end, for packed recurrent layers
     SequenceLengths,
+
+    // the gradient of attention with respect to its packed q, k, v (the probabilities come from the forward op's run)
+    AttentionGrad,
 }

@@ -56,10 +56,10 @@ public sealed record OpAttributes
     /// <summary>Concat: the axis the inputs are joined along.</summary>
     public int Axis { get; init; }
 
-    /// <summary>MultiHeadAttention: the number of heads the features are split into.</summary>
+    /// <summary>Attention: the number of heads the features are split into.</summary>
     public int Heads { get; init; }
 
-    /// <summary>MultiHeadAttention: each position attends only to itself and earlier positions.</summary>
+    /// <summary>Attention: each position attends only to itself and earlier positions.</summary>
     public bool Causal { get; init; }
 
     /// <summary>Rnn, Lstm, Gru: a second pass runs from the end; the result joins both directions' features.</summary>

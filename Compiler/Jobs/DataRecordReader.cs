@@ -24,10 +24,11 @@ internal static class DataRecordReader
             "brownCorpus" => ["sequence", "level", "task", "tagset", "lowercase", "minCount", "maxVocabulary", "validation"],
             "wordLists" => SequenceDataRecords.WordListFields,
             "timeSeries" => SequenceDataRecords.TimeSeriesFields,
+            "gaussianNoise" => ["samples", "validation"],
             _ => throw e.Error(DiagnosticCatalog.InvalidFieldValue, span, $"`{name}` is not a data set",
                 "the data sets are `fashionMnist`, `idx { images = ...; labels = ... }`, `npy { images = ...; labels = ... }`, " +
                 "`imageFolder { path = ... }`, `csv { path = ... }`, `textCorpus { path = ... }`, `brownCorpus`, " +
-                "`wordLists { languages = [...] }` and `timeSeries { name = sunspots }`"),
+                "`wordLists { languages = [...] }`, `timeSeries { name = sunspots }` and `gaussianNoise { samples = ... }`"),
         };
         CheckFields(e, settings, known, $"`{name}`");
         string? Path(string field) => settings?.Find(field)?.Value is { } v ? Text(e, v, field) : null;
@@ -50,6 +51,10 @@ internal static class DataRecordReader
             "brownCorpus" => Words(e, settings, TextCorpus(e, settings, span) with { Kind = DataKind.BrownCorpus }),
             "wordLists" => SequenceDataRecords.WordLists(e, settings, span),
             "timeSeries" => SequenceDataRecords.TimeSeries(e, settings, span),
+            "gaussianNoise" => new DataSpec(DataKind.GaussianNoise, span)
+            {
+                Samples = settings?.Find("samples")?.Value is { } samples ? Count(e, samples, "samples", 1) : 1024,
+            },
             _ => TextCorpus(e, settings, span) with { Path = Path("path") },
         };
         if (spec.Kind is DataKind.Idx or DataKind.Npy && (spec.Images is null || spec.Labels is null))

@@ -62,6 +62,12 @@ public enum DataKind
     /// <summary>A folder of PNG and JPEG images with one sub-folder per class, as torchvision's ImageFolder.</summary>
     ImageFolder,
 
+    /// <summary>
+    /// Generated: inputs drawn from N(0, 1) in the model's input shape and targets of zero in its output shape, so
+    /// `mse` is mean(y²). A workload for `dlc bench` that reads no file.
+    /// </summary>
+    GaussianNoise,
+
     /// <summary>No data named: a distillation or fine-tuning record that takes it from elsewhere.</summary>
     None,
 
@@ -93,6 +99,9 @@ public sealed record DataSpec(DataKind Kind, TextSpan Span)
 
     /// <summary>The fraction of the training set held out for validation (0 = none).</summary>
     public double Validation { get; init; }
+
+    /// <summary>GaussianNoise: how many samples to draw.</summary>
+    public int Samples { get; init; }
 
     /// <summary>TextCorpus, BrownCorpus: the length of each training sequence.</summary>
     public int Sequence { get; init; }

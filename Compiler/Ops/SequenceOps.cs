@@ -37,7 +37,14 @@ internal static class SequenceOps
         {
             Cost = (node, s, batch) => Count.Zero,
         },
-        new(Op.PositionalEncoding, "positional_encoding", 1, OpTable.SameAsFirst, "y = x + the sinusoidal encoding of each position (Vaswani et al.)"),
+        new(Op.PositionalEncoding, "positional_encoding", 1, OpTable.SameAsFirst, "y = x + the sinusoidal encoding of each position (Vaswani et al.)")
+        {
+            // The encoding is a constant added to x: the gradient passes through.
+            Backward = (c, node, dy) =>
+            {
+                if (c.NeedsGradient(node.Inputs[0])) c.Accumulate(node.Inputs[0], dy);
+            },
+        },
         new(Op.SequenceLengths, "sequence_lengths", 1, LengthsShape,
             "y[N] = 1 + the last position of each row of indices [N, T] that is not 0 (padding), or 0 for a row of padding only")
         {

@@ -24,8 +24,9 @@ public static class DataSources
     /// <param name="vocabulary">For text: the characters a trained model was trained with (from its checkpoint),
     /// rather than those of the training split.</param>
     /// <param name="words">For words: the vocabulary a trained model was trained with (from its checkpoint).</param>
+    /// <param name="output">The model's result shape (for generated data, whose targets take it).</param>
     public static JobData Load(SourceText source, DataSpec spec, ModelInput input, LossKind loss, ulong seed, CharVocabulary? vocabulary = null,
-        WordVocabulary? words = null)
+        WordVocabulary? words = null, Compiler.Ir.Shape? output = null)
     {
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(source.Path)) ?? ".";
         string Resolve(string path) => Path.IsPathRooted(path) ? path : Path.Combine(baseDir, path);
@@ -40,6 +41,7 @@ public static class DataSources
                 CheckLabels(source, spec, loss, data.Train);
                 return data;
             }
+            if (spec.Kind is DataKind.GaussianNoise) return Noise(source, spec, input, output, loss, seed);
             (Dataset Train, Dataset? Test) sets = spec.Kind switch
             {
                 DataKind.FashionMnist => (
@@ -156,6 +158,26 @@ public static class DataSources
     };
 
     /// <summary>Reshape samples to the model's input when the sizes agree (784 ↔ 1×28×28); otherwise a diagnostic.</summary>
+    /// <summary>
+    /// `gaussianNoise`: inputs drawn from N(0, 1) by the seed, targets of zero in the model's output shape, so `mse` is
+    /// mean(y²) (what a benchmark of a layer's forward and backward pass computes). Class labels would need classes.
+    /// </summary>
+    private static JobData Noise(SourceText source, DataSpec spec, ModelInput input, Compiler.Ir.Shape? output, LossKind loss, ulong seed)
+    {
+        if (loss != LossKind.Mse || output is null || output.Dims.Skip(1).Any(d => d.IsSymbolic) || input.Shape.Dims.Skip(1).Any(d => d.IsSymbolic))
+            throw new DiagnosticException(DiagnosticCatalog.LossTargetMismatch.At(source, spec.Span,
+                $"`gaussianNoise` makes inputs of a fixed shape and zero targets for `loss = mse`, but `{input.Name}` is {input.Shape} with `{(loss == LossKind.Mse ? "mse" : "crossEntropy")}`",
+                "give the input and result fixed sizes after N, e.g. Tensor[N, 64, 128], and `loss = mse`"));
+        var sample = input.Shape.Dims.Skip(1).Select(d => d.Size).ToArray();
+        var targets = output.Dims.Skip(1).Aggregate(1, (a, d) => a * d.Size);
+        var features = new float[spec.Samples * sample.Aggregate(1, (a, b) => a * b)];
+        new Backend.Rng(seed).FillNormal(features, 0, 1);
+        var data = Dataset.FromFloats("gaussianNoise", features, sample, new float[spec.Samples * targets], 0, targetSize: targets);
+        if (spec.Validation <= 0) return new JobData(data, null, null);
+        var (rest, validation) = data.Split(spec.Validation, seed);
+        return new JobData(rest, validation, null);
+    }
+
     private static Dataset Fit(SourceText source, DataSpec spec, ModelInput input, Dataset data)
     {
         var sample = input.Shape.Dims.Skip(1).Select(d => d.Size).ToArray();

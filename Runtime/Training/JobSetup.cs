@@ -18,8 +18,9 @@ public static class JobSetup
     public static (ModelRuntime Model, JobData Data) Prepare(CompiledFile file, TrainSpec spec, IGemm gemm, int? compileForBatch,
         bool winograd = true, CharVocabulary? vocabulary = null, WordVocabulary? words = null, PassSet? passes = null)
     {
-        var input = file.Models.First(m => m.Name == spec.Model).Inputs[0];
-        var loading = Task.Run(() => DataSources.Load(file.Source, spec.Data, input, spec.Loss, spec.Seed, vocabulary, words));
+        var graph = file.Models.First(m => m.Name == spec.Model);
+        var input = graph.Inputs[0];
+        var loading = Task.Run(() => DataSources.Load(file.Source, spec.Data, input, spec.Loss, spec.Seed, vocabulary, words, graph.OutputShape));
         // Sentences set each batch's length, so no plan can be compiled before the data says it.
         if (spec.Data.IsTagging) compileForBatch = null;
         ModelRuntime? model = null;

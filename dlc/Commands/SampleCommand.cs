@@ -39,10 +39,19 @@ internal static class SampleCommand
             Description = "draw only among the k most likely characters",
             CustomParser = r => CommonOptions.Number<int>(r, "--top-k", "a whole number", v => v >= 1, "1 or more"),
         };
+        var topP = new Option<double?>("--top-p")
+        {
+            Description = "draw only among the most likely characters whose probabilities add up to p (nucleus sampling)",
+            CustomParser = r => CommonOptions.Number<double>(r, "--top-p", "a number", v => v > 0 && v <= 1, "above 0 and at most 1"),
+        };
+        var noCache = new Option<bool>("--no-cache")
+        {
+            Description = "run the whole window of recent characters for each new one, instead of one step with the carried state and key/value cache",
+        };
         var seed = new Option<ulong>("--seed") { Description = "fixes the draws", DefaultValueFactory = _ => 0 };
         var command = new Command("sample", "generate text with a trained character-level language model")
         {
-            file, json, threads, gemm, model, checkpoint, prompt, length, temperature, topK, seed,
+            file, json, threads, gemm, model, checkpoint, prompt, length, temperature, topK, topP, noCache, seed,
         };
         command.SetAction(parse =>
         {
@@ -62,16 +71,24 @@ internal static class SampleCommand
                     $"{path} has no vocabulary, so its token indices cannot be turned into text",
                     "sample from a checkpoint of a model trained on `brownCorpus` or `textCorpus`");
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), parse.GetValue(threads));
+            // The model looks back as far as it was trained to: its sequence length.
+            var window = Math.Max(1, spec.Data.Sequence);
+            var cache = !parse.GetValue(noCache);
             using var runtime = new ModelRuntime(compiled, spec.Model, spec.Loss, gemmProvider, spec.Seed)
             {
-                Lengths = new Dictionary<string, int> { [steps] = 1 },
+                Lengths = new Dictionary<string, int> { [steps] = cache ? 1 : window },
             };
             foreach (var tensor in parameters) tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
-            var options = new SampleOptions(parse.GetValue(prompt)!, parse.GetValue(length), parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(seed));
-            string text;
+            var options = new SampleOptions(parse.GetValue(prompt)!, parse.GetValue(length), parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(seed))
+            {
+                TopP = parse.GetValue(topP),
+                Context = window,
+                Cache = cache,
+            };
+            SampleResult result;
             try
             {
-                text = Sampler.Generate(runtime, new CharVocabulary(characters), options);
+                result = Sampler.Generate(runtime, new CharVocabulary(characters), options);
             }
             catch (InvalidOperationException ex)
             {
@@ -85,11 +102,21 @@ internal static class SampleCommand
                     prompt = options.Prompt,
                     temperature = options.Temperature,
                     top_k = options.TopK,
+                    top_p = options.TopP,
                     seed = options.Seed,
-                    text,
+                    cache,
+                    characters = result.Characters,
+                    seconds = result.Seconds,
+                    characters_per_second = result.CharactersPerSecond,
+                    text = result.Text,
                 }, Summaries.JsonOptions));
             else
-                context.Out.WriteLine(text);
+            {
+                context.Out.WriteLine(result.Text);
+                var how = cache ? "one step each" : $"the window of the last {window} each";
+                context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{result.Characters} characters (prompt included) in {result.Seconds:0.000} s: {result.CharactersPerSecond:N0} characters/s, {how}"));
+            }
             return ExitCodes.Ok;
         });
         return command;

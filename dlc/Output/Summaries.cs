@@ -69,6 +69,7 @@ internal static class Summaries
                 $"wordLists {string.Join(", ", w.Languages)} ({w.Length} characters{(w.PerLanguage is { } p ? $", at most {p:N0} words each" : "")}{(w.Test > 0 ? $", test {w.Test.ToString(CultureInfo.InvariantCulture)}" : "")})",
             DataKind.TimeSeries when t.Data.Series is { } s =>
                 $"timeSeries {s.Name ?? t.Data.Path}{(s.Column is null ? "" : $" {s.Column}")} (windows of {s.Window}, horizon {s.Horizon}{(s.Test > 0 ? $", test {s.Test.ToString(CultureInfo.InvariantCulture)}" : "")})",
+            DataKind.GaussianNoise => $"gaussianNoise ({t.Data.Samples} samples)",
             _ => "no data set named",
         };
         if (t.Data.Validation > 0) data += $" (validation {t.Data.Validation.ToString(CultureInfo.InvariantCulture)})";

@@ -107,5 +107,38 @@ public class EvalAndBenchTests : IDisposable
         root.GetProperty("epoch_samples_per_second").GetArrayLength().ShouldBe(1);
     }
 
+    [Fact]
+    public void Bench_runs_a_post_norm_attention_layer_on_gaussian_noise_and_training_lowers_its_mean_square()
+    {
+        var dl = _project.WriteDl("noise.dl", """
+            model Layer (x: Tensor[N, 5, 8]) : Tensor[N, 5, 8] =
+                let h = (x + (x |> multiHeadAttention 2)) |> layerNorm
+                (h + (h |> dense 16 |> relu |> dense 8)) |> layerNorm
+
+            train Layer {
+                data      = gaussianNoise { samples = 96; validation = 0.25 }
+                loss      = mse
+                optimizer = adam { lr = 1e-2 }
+                epochs    = 3
+                batch     = 8
+                seed      = 2
+            }
+            """);
+        var bench = Shell.Run("bench", dl, "--epochs", "1", "--json", "--gemm", "managed").ShouldSucceed();
+        using (var json = JsonDocument.Parse(bench.Out)) json.RootElement.GetProperty("train_samples_per_second").GetDouble().ShouldBeGreaterThan(0);
+        using var summary = Train(dl);
+        var epochs = summary.RootElement.GetProperty("epochs");
+        // Layer norm's output starts with mean square 1; its weight and bias learn to shrink it towards the zero target.
+        epochs[0].GetProperty("val_loss").GetDouble().ShouldBeGreaterThan(epochs[2].GetProperty("val_loss").GetDouble());
+
+        var wrong = _project.WriteDl("wrong.dl", """
+            model Cls (x: Tensor[N, 4]) : Tensor[N, 3] =
+                x |> dense 3
+
+            train Cls { data = gaussianNoise {}; loss = crossEntropy; optimizer = adam { lr = 1e-2 } }
+            """);
+        Shell.Run("train", wrong, "--out", Run).ShouldFailWith(1, "`gaussianNoise` makes inputs of a fixed shape and zero targets for `loss = mse`", "wrong.dl:4:20");
+    }
+
     public void Dispose() => _project.Dispose();
 }

@@ -53,6 +53,41 @@ public class LanguageModelTests : IDisposable
     }
 
     [Fact]
+    public void A_transformer_samples_the_same_text_with_the_key_value_cache_as_without_it()
+    {
+        var text = string.Concat(Enumerable.Range(0, 400).Select(i => $"the cat sat on mat {i % 7}.\n"));
+        _folder.Write("text.txt", text);
+        var dl = _folder.Write("gpt.dl", """
+            model Gpt (tokens: Tensor[N, T] of int) : Tensor[N, T, 32] =
+                tokens |> embedding 32 8 |> positionalEncoding |> transformerBlock 2 (causal = true, hidden = 16) |> layerNorm |> dense 32
+
+            train Gpt {
+                data      = textCorpus { path = "text.txt"; sequence = 16; validation = 0.2 }
+                optimizer = adam { lr = 1e-2 }
+                epochs    = 1
+                batch     = 16
+                seed      = 3
+            }
+            """);
+        Shell.Run("train", dl, "--out", _folder["run"]).ShouldSucceed();
+        // 4 + 11 characters fit the context of 16, so both ways see the same characters at every step.
+        string[] sample = ["sample", dl, "--checkpoint", _folder["run"], "--prompt", "the ", "--length", "11", "--seed", "2"];
+        var cached = Shell.Run(sample).ShouldSucceed();
+        cached.Out.Length.ShouldBe("the ".Length + 11 + 1);
+        cached.Error.ShouldContain("characters/s, one step each");
+        var uncached = Shell.Run([.. sample, "--no-cache"]).ShouldSucceed();
+        uncached.Out.ShouldBe(cached.Out);
+        uncached.Error.ShouldContain("characters/s, the window of the last 16 each");
+
+        // Longer than the context: the cache starts again from the last half of the window.
+        var json = Shell.Run("sample", dl, "--checkpoint", _folder["run"], "--length", "60", "--top-p", "0.9", "--json").ShouldSucceed();
+        using var document = JsonDocument.Parse(json.Out);
+        document.RootElement.GetProperty("text").GetString()!.Length.ShouldBe(60);
+        document.RootElement.GetProperty("characters_per_second").GetDouble().ShouldBeGreaterThan(0);
+        Shell.Run("sample", dl, "--checkpoint", _folder["run"], "--top-p", "1.5").ShouldFailWith(2, "--top-p");
+    }
+
+    [Fact]
     public void A_model_with_fewer_classes_than_the_text_has_characters_is_an_error_at_the_data_field()
     {
         var run = Shell.Run("train", Project(vocabulary: 10), "--out", _folder["run"]);

@@ -40,8 +40,10 @@ public class CostTests
         lm.Layers[1].Flops.ToString().ShouldBe("659,456·T");
         lm.Layers[2].Flops.ToString().ShouldBe("49,248·T");
         var attention = ModelCosts.Of(Compile.Ok("model A (x: Tensor[N, T, 16]) =\n    x |> multiHeadAttention 4\n").Models[0]);
-        attention.Flops.ToString().ShouldBe("2,048·T + 76·T²");
-        attention.ActivationBytes.ToString().ShouldBe("64·T");
+        // The in and out projections (2·16·64 per position) and their bias adds (64), then the scores and softmax.
+        attention.Flops.ToString().ShouldBe("2,112·T + 76·T²");
+        // The packed q, k, v [T, 48], the joined heads [T, 16] and the output [T, 16], as float32.
+        attention.ActivationBytes.ToString().ShouldBe("320·T");
     }
 
     [Fact]

@@ -45,6 +45,13 @@ public class GradientCheckTests
             b.Add(Op.SoftmaxCrossEntropy, P(b, "logits", Dim.Sym("N"), 4, 5), b.Input("padded", new Shape(Dim.Sym("N"), 4))));
         foreach (var c in WindowCases(PArray)) yield return c;
         foreach (var c in SequenceCases(PArray)) yield return c;
+        foreach (var (heads, causal) in new[] { (1, false), (2, false), (2, true) })
+        {
+            // x [N, 3, 3E] with E = 4: q, k, v of every head, every position.
+            yield return new Case($"attention heads {heads}{(causal ? " causal" : "")}", Op.Attention, b =>
+                b.Add(Op.Attention, [P(b, "x", Dim.Sym("N"), 3, 12)], new OpAttributes { Heads = heads, Causal = causal }));
+        }
+        yield return new Case("positional_encoding", Op.PositionalEncoding, b => b.Add(Op.PositionalEncoding, P(b, "x", Dim.Sym("N"), 3, 4)));
         yield return new Case("mse", Op.Mse, b => b.Add(Op.Mse, P(b, "pred", Dim.Sym("N"), 4), P(b, "target", Dim.Sym("N"), 4)));
     }
 

@@ -78,7 +78,7 @@ public class SequencePlanTests
         tokens.CopyTo(whole.Input("x"));
         whole.Run();
         var expected = whole.Output(ModelGraph.OutputName).ToArray();
-        stepwise.CarryRecurrentState = true;
+        stepwise.StartSequence(steps);
         for (var t = 0; t < steps; t++)
         {
             for (var n = 0; n < batch; n++) stepwise.Input("x")[n] = tokens[n * steps + t];

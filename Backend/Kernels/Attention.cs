@@ -1,0 +1,249 @@
+using System.Numerics.Tensors;
+using Dlc.Backend.Gemm;
+
+namespace Dlc.Backend.Kernels;
+
+/// <summary>
+/// The sizes of scaled dot-product attention over a packed projection: x [N, T, 3E] holds q, k and v side by
+/// side (the thirds of nn.MultiheadAttention's in_proj), each split into <see cref="Heads"/> heads of
+/// <see cref="HeadSize"/> features; the result y [N, T, E] joins the heads again.
+/// </summary>
+public readonly record struct AttentionGeometry(int Batch, int Steps, int Features, int Heads, bool Causal)
+{
+    public int HeadSize => Features / Heads;
+
+    /// <summary>Floats between one position's q (or k, v) and the next position's: the packed row, 3E.</summary>
+    public int Stride => 3 * Features;
+
+    /// <summary>1/√(head size), applied to the scores before the softmax.</summary>
+    public float Scale => 1f / MathF.Sqrt(HeadSize);
+
+    /// <summary>Independent (sample, head) pairs: the unit the work is split by.</summary>
+    public int Pairs => Batch * Heads;
+
+    /// <summary>Positions row <paramref name="i"/> of the scores attends to: all of them, or itself and the earlier ones.</summary>
+    public int Visible(int i) => Causal ? i + 1 : Steps;
+
+    public static AttentionGeometry Of(int[] x, int heads, bool causal)
+    {
+        if (x.Length != 3 || x[2] % 3 != 0 || x[2] / 3 % heads != 0)
+            throw new ArgumentException($"attention takes [N, T, 3E] with E divisible by {heads} heads, got [{string.Join(", ", x)}]");
+        return new AttentionGeometry(x[0], x[1], x[2] / 3, heads, causal);
+    }
+}
+
+/// <summary>
+/// Scaled dot-product attention (forward and backward) for one geometry, with the probabilities it keeps between
+/// the two passes of a training step. Each (sample, head) pair is independent, so pairs are split over the plan's
+/// threads, each running single-threaded products on its own pairs: S = q·kᵀ/√d straight out of the packed rows
+/// (the GEMM's leading dimension steps over the other heads, so nothing is copied), the masked softmax in place, and
+/// y = P·v written into the head's columns of y. With a causal mask the rows are taken in blocks, and each block's
+/// products stop at the block's last visible column, so the masked half of the scores is not computed.
+/// </summary>
+public sealed unsafe class AttentionKernel
+{
+    /// <summary>Rows of the scores per causal block: each block's products skip the columns no row of it sees.</summary>
+    public const int CausalBlock = 32;
+
+    private readonly AttentionGeometry _g;
+    private readonly SampleParallel _parallel;
+    private readonly IGemm _gemm;
+
+    // With a backward pass: the probabilities P [N, H, T, T] of the last forward run, which it reads. Per part of the
+    // pairs: the gradient of the scores [T, T], or without a backward pass the probabilities of the pair at hand.
+    private readonly NativeBuffer? _probabilities;
+    private readonly NativeBuffer[] _scratch;
+
+    private readonly SampleParallel.RangeBody _forwardBody, _backwardBody;
+    private readonly Func<int, NativeBuffer> _allocate;
+    private float* _x, _y, _dy, _dx;
+
+    // Generation: every earlier position's k and v per pair [N, H, capacity, d], and one row of scores.
+    private NativeBuffer? _keys, _values, _scores;
+    private SequenceCursor? _position;
+
+    /// <param name="gemm">The products inside one thread's pairs (single-threaded when the pairs are split).</param>
+    /// <param name="allocate">Buffers, owned by the caller.</param>
+    /// <param name="backward">Whether <see cref="Backward"/> will run (a training plan).</param>
+    public AttentionKernel(AttentionGeometry g, SampleParallel parallel, IGemm gemm, Func<int, NativeBuffer> allocate, bool backward)
+    {
+        _g = g;
+        _parallel = parallel;
+        _gemm = gemm;
+        if (backward) _probabilities = allocate(g.Pairs * g.Steps * g.Steps);
+        var parts = Math.Min(parallel.Threads, Math.Max(1, g.Pairs));
+        _scratch = Enumerable.Range(0, parts).Select(_ => allocate(g.Steps * g.Steps)).ToArray();
+        _forwardBody = ForwardPart;
+        _backwardBody = BackwardPart;
+        _allocate = allocate;
+    }
+
+    public AttentionGeometry Geometry => _g;
+
+
+    /// <summary>y [N, T, E] = the heads of softmax(mask(q·kᵀ/√d))·v, joined (x [N, T, 3E]).</summary>
+    public void Forward(float* x, float* y)
+    {
+        if (_position is { } position)
+        {
+            ForwardCached(x, y, position);
+            return;
+        }
+        _x = x;
+        _y = y;
+        _parallel.For(_g.Pairs, _forwardBody);
+    }
+
+    /// <summary>
+    /// Generation with a key/value cache: each run's T positions continue the sequence at <paramref name="position"/>'s
+    /// <see cref="SequenceCursor.Next"/>, attending to every position before them, whose keys and values earlier runs
+    /// kept; so a new token costs one position's work however long the text is. Null returns to whole sequences.
+    /// Only causal attention can generate: without the mask each position reads the ones after it.
+    /// </summary>
+    public void UseCache(SequenceCursor? position)
+    {
+        if (position is not null && !_g.Causal)
+            throw new InvalidOperationException("attention without `causal = true` reads the whole sequence, so it cannot generate one step at a time");
+        if (position is not null && (_keys is null || _keys.Length < _g.Pairs * position.Capacity * _g.HeadSize))
+        {
+            _keys = _allocate(_g.Pairs * position.Capacity * _g.HeadSize);
+            _values = _allocate(_g.Pairs * position.Capacity * _g.HeadSize);
+            _scores = _allocate(position.Capacity);
+        }
+        _position = position;
+    }
+
+    private void ForwardCached(float* x, float* y, SequenceCursor position)
+    {
+        var g = _g;
+        var (t, d, stride, capacity) = (g.Steps, g.HeadSize, g.Stride, position.Capacity);
+        if (position.Next + t > capacity)
+            throw new InvalidOperationException($"the key/value cache holds {capacity} positions, and {position.Next + t} were asked for");
+        var scores = _scores!.Span;
+        for (var pair = 0; pair < g.Pairs; pair++)
+        {
+            var (n, h) = (pair / g.Heads, pair % g.Heads);
+            var keys = new Span<float>(_keys!.Pointer + (long)pair * capacity * d, capacity * d);
+            var values = new Span<float>(_values!.Pointer + (long)pair * capacity * d, capacity * d);
+            for (var i = 0; i < t; i++)
+            {
+                var at = position.Next + i;
+                var row = x + ((long)n * t + i) * stride + h * d;
+                var q = new ReadOnlySpan<float>(row, d);
+                new ReadOnlySpan<float>(row + g.Features, d).CopyTo(keys.Slice(at * d, d));
+                new ReadOnlySpan<float>(row + 2 * g.Features, d).CopyTo(values.Slice(at * d, d));
+                for (var j = 0; j <= at; j++) scores[j] = TensorPrimitives.Dot(q, keys.Slice(j * d, d)) * g.Scale;
+                MaskedSoftmax(scores[..(at + 1)], at + 1);
+                var output = new Span<float>(y + ((long)n * t + i) * g.Features + h * d, d);
+                output.Clear();
+                for (var j = 0; j <= at; j++) TensorPrimitives.MultiplyAdd(values.Slice(j * d, d), scores[j], output, output);
+            }
+        }
+    }
+
+    /// <summary>dx [N, T, 3E] (overwritten) from dy [N, T, E], with the probabilities of the forward run of the same x.</summary>
+    public void Backward(float* x, float* dy, float* dx)
+    {
+        _x = x;
+        _dy = dy;
+        _dx = dx;
+        _parallel.For(_g.Pairs, _backwardBody);
+    }
+
+    private void ForwardPart(int part, int start, int end)
+    {
+        var g = _g;
+        var (t, d, stride) = (g.Steps, g.HeadSize, g.Stride);
+        for (var pair = start; pair < end; pair++)
+        {
+            var (n, h) = (pair / g.Heads, pair % g.Heads);
+            var q = _x + (long)n * t * stride + h * d;
+            var k = q + g.Features;
+            var v = q + 2 * g.Features;
+            var p = _probabilities is null ? _scratch[part].Pointer : _probabilities.Pointer + (long)pair * t * t;
+            var y = _y + (long)n * t * g.Features + h * d;
+            for (var r0 = 0; r0 < t; r0 += BlockRows(g))
+            {
+                // Rows r0..r1 see at most the columns before r1.
+                var r1 = Math.Min(t, r0 + BlockRows(g));
+                var cols = g.Causal ? r1 : t;
+                _gemm.Sgemm(false, true, r1 - r0, cols, d, g.Scale, q + (long)r0 * stride, stride, k, stride, 0f, p + (long)r0 * t, t);
+                for (var i = r0; i < r1; i++) MaskedSoftmax(new Span<float>(p + (long)i * t, t), g.Visible(i));
+                _gemm.Sgemm(false, false, r1 - r0, d, cols, 1f, p + (long)r0 * t, t, v, stride, 0f, y + (long)r0 * g.Features, g.Features);
+            }
+        }
+    }
+
+    private void BackwardPart(int part, int start, int end)
+    {
+        var g = _g;
+        var (t, d, stride) = (g.Steps, g.HeadSize, g.Stride);
+        var ds = _scratch[part].Pointer;
+        if (_probabilities is null) throw new InvalidOperationException("this attention kernel was made without a backward pass");
+        for (var pair = start; pair < end; pair++)
+        {
+            var (n, h) = (pair / g.Heads, pair % g.Heads);
+            var offset = (long)n * t * stride + h * d;
+            float* q = _x + offset, k = q + g.Features, v = q + 2 * g.Features;
+            float* dq = _dx + offset, dk = dq + g.Features, dv = dq + 2 * g.Features;
+            var p = _probabilities.Pointer + (long)pair * t * t;
+            var dy = _dy + (long)n * t * g.Features + h * d;
+            // dv = Pᵀ·dy; P is zero above the diagonal when causal, so the full product is still exact.
+            _gemm.Sgemm(true, false, t, d, t, 1f, p, t, dy, g.Features, 0f, dv, stride);
+            for (var r0 = 0; r0 < t; r0 += BlockRows(g))
+            {
+                var r1 = Math.Min(t, r0 + BlockRows(g));
+                var cols = g.Causal ? r1 : t;
+                // dP = dy·vᵀ over the visible columns, then dS = P ∘ (dP − rowsum(dP ∘ P)) / √d in place.
+                _gemm.Sgemm(false, true, r1 - r0, cols, d, 1f, dy + (long)r0 * g.Features, g.Features, v, stride, 0f, ds + (long)r0 * t, t);
+                for (var i = r0; i < r1; i++)
+                    SoftmaxGradient(new ReadOnlySpan<float>(p + (long)i * t, t), new Span<float>(ds + (long)i * t, t), g.Visible(i), g.Scale);
+                // dq = dS·k over the visible columns.
+                _gemm.Sgemm(false, false, r1 - r0, d, cols, 1f, ds + (long)r0 * t, t, k, stride, 0f, dq + (long)r0 * stride, stride);
+            }
+            // dk = dSᵀ·q (dS is zero where the mask hid a key).
+            _gemm.Sgemm(true, false, t, d, t, 1f, ds, t, q, stride, 0f, dk, stride);
+        }
+    }
+
+    /// <summary>The row blocks: one block of every row without a mask, blocks of <see cref="CausalBlock"/> with one.</summary>
+    private static int BlockRows(AttentionGeometry g) => g.Causal ? CausalBlock : Math.Max(1, g.Steps);
+
+    /// <summary>
+    /// Softmax over the first <paramref name="visible"/> scores of a row, in place, with the maximum subtracted first
+    /// (numerically stable); the hidden rest is set to zero, so products over the whole row stay exact.
+    /// </summary>
+    public static void MaskedSoftmax(Span<float> row, int visible)
+    {
+        var seen = row[..visible];
+        var max = TensorPrimitives.Max<float>(seen);
+        TensorPrimitives.Subtract(seen, max, seen);
+        TensorPrimitives.Exp(seen, seen);
+        TensorPrimitives.Multiply(seen, 1f / TensorPrimitives.Sum<float>(seen), seen);
+        row[visible..].Clear();
+    }
+
+    /// <summary>dS = P ∘ (dP − Σ dP ∘ P) · scale over the visible part of a row, in place in dP; zero beyond it.</summary>
+    public static void SoftmaxGradient(ReadOnlySpan<float> p, Span<float> dp, int visible, float scale)
+    {
+        var seen = dp[..visible];
+        var ps = p[..visible];
+        var dot = TensorPrimitives.Dot(seen, ps);
+        TensorPrimitives.Subtract(seen, dot, seen);
+        TensorPrimitives.Multiply(seen, ps, seen);
+        TensorPrimitives.Multiply(seen, scale, seen);
+        dp[visible..].Clear();
+    }
+}
+
+/// <summary>
+/// Where a sequence generated a few positions at a time has got to: the first position of the next run, and how many
+/// positions the caches hold. A plan's attention layers and positional encodings share one.
+/// </summary>
+public sealed class SequenceCursor(int capacity)
+{
+    public int Capacity { get; } = capacity;
+
+    /// <summary>The position of the first step of the next run.</summary>
+    public int Next { get; set; }
+}

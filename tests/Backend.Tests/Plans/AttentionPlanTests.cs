@@ -1,0 +1,95 @@
+using Dlc.Backend.Gemm;
+using Dlc.Backend.Plans;
+using Dlc.Compiler.Elaboration;
+using Dlc.Compiler.Jobs;
+using Dlc.Diagnostics;
+
+namespace Dlc.Backend.Tests.Plans;
+
+/// <summary>
+/// Transformer models compiled into plans: one training step against the double-precision definition (embeddings,
+/// positional encoding, pre-norm blocks, attention with and without bias and mask, a block written as a function with
+/// residual adds), and generation with the key/value cache against the scores of the whole sequence.
+/// </summary>
+public class AttentionPlanTests
+{
+    private const string Source = """
+        let block (x: Tensor) =
+            let h = x + (x |> layerNorm |> multiHeadAttention 3 (causal = true))
+            h + (h |> layerNorm |> dense 20 |> gelu |> dense 12)
+
+        model Gpt (x: Tensor[N, T] of int) : Tensor[N, T, 7] =
+            x |> embedding 7 12 |> positionalEncoding |> block |> transformerBlock 2 (causal = true, hidden = 16) |> layerNorm |> dense 7
+
+        model Encoder (x: Tensor[N, T, 6]) : Tensor[N, T, 4] =
+            x |> multiHeadAttention 2 (bias = false) |> transformerBlock 3 (activation = relu) |> dense 4
+        """;
+
+    [Theory]
+    [InlineData("Gpt", 5, 1)]
+    [InlineData("Gpt", 37, 2)]
+    [InlineData("Encoder", 6, 1)]
+    [InlineData("Encoder", 9, 2)]
+    public void A_training_step_matches_the_reference_interpreter(string model, int steps, int threads)
+    {
+        var file = ProgramCompiler.Compile(new SourceText("attention.dl", Source));
+        file.Diagnostics.ShouldBeEmpty();
+        var gradients = TrainingGraph.Build(file.Elaborate(model, training: true), LossKind.CrossEntropy);
+        const int batch = 3;
+        var symbols = new Dictionary<string, int> { ["N"] = batch, ["T"] = steps };
+        using var store = new ParameterStore(gradients.Graph.Parameters);
+        store.Initialize(new Rng(3));
+        using var plan = ExecutionPlan.Compile(gradients.Graph, store, new PlanOptions(symbols, GemmProviders.Create("managed", threads, out _)));
+        var x = plan.Input("x");
+        if (model == "Gpt")
+        {
+            for (var i = 0; i < x.Length; i++) x[i] = (i * 5 + 2) % 7;
+        }
+        else
+        {
+            new Rng(5).FillUniform(x, -1, 1);
+        }
+        var labels = plan.Input(TrainingGraph.TargetInput);
+        for (var i = 0; i < labels.Length; i++) labels[i] = (i * 3 + 1) % 4;
+        plan.Run();
+        PlanReference.ShouldMatch(gradients, store, plan, batch, $"{model}, T = {steps}, {threads} threads", symbols);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Generating_one_position_at_a_time_with_the_cache_gives_the_scores_of_the_whole_sequence(int threads)
+    {
+        var file = ProgramCompiler.Compile(new SourceText("attention.dl", Source));
+        var graph = file.Elaborate("Gpt", training: false).Graph;
+        const int batch = 2, steps = 9;
+        using var store = new ParameterStore(graph.Parameters);
+        store.Initialize(new Rng(4));
+        var gemm = GemmProviders.Create("managed", threads, out _);
+        using var whole = ExecutionPlan.Compile(graph, store, new PlanOptions(new Dictionary<string, int> { ["N"] = batch, ["T"] = steps }, gemm));
+        using var stepwise = ExecutionPlan.Compile(graph, store, new PlanOptions(new Dictionary<string, int> { ["N"] = batch, ["T"] = 1 }, gemm));
+        var tokens = Enumerable.Range(0, batch * steps).Select(i => (float)((i * 3 + 1) % 7)).ToArray();
+        tokens.CopyTo(whole.Input("x"));
+        whole.Run();
+        var expected = whole.Output(ModelGraph.OutputName).ToArray();
+        // Twice: starting a sequence again forgets the first one.
+        for (var round = 0; round < 2; round++)
+        {
+            stepwise.StartSequence(steps);
+            for (var t = 0; t < steps; t++)
+            {
+                stepwise.SequencePosition.ShouldBe(t);
+                for (var n = 0; n < batch; n++) stepwise.Input("x")[n] = tokens[n * steps + t];
+                stepwise.Run();
+                var scores = stepwise.Output(ModelGraph.OutputName);
+                for (var n = 0; n < batch; n++)
+                    for (var c = 0; c < 7; c++)
+                        scores[n * 7 + c].ShouldBe(expected[(n * steps + t) * 7 + c], 1e-4, $"sample {n}, step {t}, class {c}");
+            }
+            // The cache is full: one more position is refused rather than read past its end.
+            Should.Throw<InvalidOperationException>(stepwise.Run);
+        }
+        stepwise.EndSequence();
+        stepwise.SequencePosition.ShouldBeNull();
+    }
+}
