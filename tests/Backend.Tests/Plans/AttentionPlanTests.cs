@@ -32,27 +32,7 @@ public class AttentionPlanTests
     [InlineData("Encoder", 9, 2)]
     public void A_training_step_matches_the_reference_interpreter(string model, int steps, int threads)
     {
-        var file = ProgramCompiler.Compile(new SourceText("attention.dl", Source));
-        file.Diagnostics.ShouldBeEmpty();
-        var gradients = TrainingGraph.Build(file.Elaborate(model, training: true), LossKind.CrossEntropy);
-        const int batch = 3;
-        var symbols = new Dictionary<string, int> { ["N"] = batch, ["T"] = steps };
-        using var store = new ParameterStore(gradients.Graph.Parameters);
-        store.Initialize(new Rng(3));
-        using var plan = ExecutionPlan.Compile(gradients.Graph, store, new PlanOptions(symbols, GemmProviders.Create("managed", threads, out _)));
-        var x = plan.Input("x");
-        if (model == "Gpt")
-        {
-            for (var i = 0; i < x.Length; i++) x[i] = (i * 5 + 2) % 7;
-        }
-        else
-        {
-            new Rng(5).FillUniform(x, -1, 1);
-        }
-        var labels = plan.Input(TrainingGraph.TargetInput);
-        for (var i = 0; i < labels.Length; i++) labels[i] = (i * 3 + 1) % 4;
-        plan.Run();
-        PlanReference.ShouldMatch(gradients, store, plan, batch, $"{model}, T = {steps}, {threads} threads", symbols);
+        PlanReference.SequenceStepShouldMatch(Source, model, batch: 3, steps, threads, tokens: model == "Gpt", $"{model}, T = {steps}, {threads} threads");
     }
 
     [Theory]

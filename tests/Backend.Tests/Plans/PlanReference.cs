@@ -1,6 +1,9 @@
+using Dlc.Backend.Gemm;
 using Dlc.Backend.Plans;
 using Dlc.Compiler.Autodiff;
+using Dlc.Compiler.Elaboration;
 using Dlc.Compiler.Jobs;
+using Dlc.Diagnostics;
 
 namespace Dlc.Backend.Tests.Plans;
 
@@ -28,5 +31,33 @@ internal static class PlanReference
             for (var i = 0; i < actual.Length; i++)
                 ((double)actual[i]).ShouldBe(reference[i], 1e-5 + 1e-4 * Math.Abs(reference[i]), $"{p.Name}[{i}] with {what}");
         }
+    }
+
+    /// <summary>
+    /// One training step of a sequence model of `x` [N, T] (token indices when <paramref name="tokens"/>, else
+    /// uniform features) on labels cycling over 4 classes, against the reference interpreter.
+    /// </summary>
+    public static void SequenceStepShouldMatch(string source, string model, int batch, int steps, int threads, bool tokens, string what)
+    {
+        var file = ProgramCompiler.Compile(new SourceText("seq.dl", source));
+        file.Diagnostics.ShouldBeEmpty();
+        var gradients = TrainingGraph.Build(file.Elaborate(model, training: true), LossKind.CrossEntropy);
+        var symbols = new Dictionary<string, int> { ["N"] = batch, ["T"] = steps };
+        using var store = new ParameterStore(gradients.Graph.Parameters);
+        store.Initialize(new Rng(3));
+        using var plan = ExecutionPlan.Compile(gradients.Graph, store, new PlanOptions(symbols, GemmProviders.Create("managed", threads, out _)));
+        var x = plan.Input("x");
+        if (tokens)
+        {
+            for (var i = 0; i < x.Length; i++) x[i] = (i * 5 + 2) % 7;
+        }
+        else
+        {
+            new Rng(5).FillUniform(x, -1, 1);
+        }
+        var labels = plan.Input(TrainingGraph.TargetInput);
+        for (var i = 0; i < labels.Length; i++) labels[i] = (i * 3 + 1) % 4;
+        plan.Run();
+        ShouldMatch(gradients, store, plan, batch, what, symbols);
     }
 }
