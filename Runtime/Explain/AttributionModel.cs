@@ -57,6 +57,22 @@ public sealed class AttributionModel : IDisposable
     /// <summary>The Grad-CAM layer's output per sample ([C, H, W]), when the model was made with a layer.</summary>
     public int[]? LayerShape { get; }
 
+    /// <summary>The class each of <paramref name="count"/> inputs scores highest (the first of equal scores).</summary>
+    public int[] PredictedClasses(ReadOnlySpan<float> inputs, int count)
+    {
+        var outputs = Predict(inputs, count);
+        var classes = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            var row = outputs.AsSpan(i * Outputs, Outputs);
+            for (var c = 1; c < row.Length; c++)
+            {
+                if (row[c] > row[classes[i]]) classes[i] = c;
+            }
+        }
+        return classes;
+    }
+
     /// <summary>Model outputs (logits or regression values) for <paramref name="count"/> samples, [count, Outputs].</summary>
     public float[] Predict(ReadOnlySpan<float> inputs, int count)
     {

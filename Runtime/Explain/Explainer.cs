@@ -57,17 +57,7 @@ public sealed class Explainer : IDisposable
             return Enumerable.Repeat(t, count).ToArray();
         }
         if (!model.IsClassifier) return new int[count];
-        var outputs = model.Predict(inputs, count);
-        return Enumerable.Range(0, count).Select(i =>
-        {
-            var row = outputs.AsSpan(i * model.Outputs, model.Outputs);
-            var best = 0;
-            for (var c = 1; c < row.Length; c++)
-            {
-                if (row[c] > row[best]) best = c;
-            }
-            return best;
-        }).ToArray();
+        return model.PredictedClasses(inputs, count);
     }
 
     /// <summary>Checks that the methods fit the model before anything runs (DL0409, DL0208).</summary>

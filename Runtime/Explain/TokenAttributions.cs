@@ -48,7 +48,7 @@ public static class TokenAttributions
             weights.Slice(index * dim, dim).CopyTo(embedded.AsSpan(p * dim, dim));
             if (baseline == TokenBaseline.Padding) weights[..dim].CopyTo(start.AsSpan(p * dim, dim));
         }
-        var targets = settings.Target is { } t ? Enumerable.Repeat(t, count).ToArray() : Predicted(model, embedded, count);
+        var targets = settings.Target is { } t ? Enumerable.Repeat(t, count).ToArray() : model.PredictedClasses(embedded, count);
         if (targets.Any(x => x < 0 || x >= model.Outputs))
             throw new DiagnosticException(DiagnosticCatalog.InvalidOption.At(null, default,
                 $"--target {targets.First(x => x < 0 || x >= model.Outputs)}: `{runtime.Eval.Name}` has {model.Outputs} outputs (0 to {model.Outputs - 1})"));
@@ -64,21 +64,6 @@ public static class TokenAttributions
         {
             Probabilities = Softmax(model.Predict(embedded, count), count, model.Outputs, targets, runtime.Loss == LossKind.CrossEntropy),
         };
-    }
-
-    private static int[] Predicted(AttributionModel model, float[] embedded, int count)
-    {
-        var outputs = model.Predict(embedded, count);
-        return Enumerable.Range(0, count).Select(i =>
-        {
-            var row = outputs.AsSpan(i * model.Outputs, model.Outputs);
-            var best = 0;
-            for (var c = 1; c < row.Length; c++)
-            {
-                if (row[c] > row[best]) best = c;
-            }
-            return best;
-        }).ToArray();
     }
 
     /// <summary>The softmax probability of each input's target, for a classifier; null otherwise.</summary>
