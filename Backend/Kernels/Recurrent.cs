@@ -244,6 +244,58 @@ public sealed unsafe class RecurrentKernel
         bih[both..].CopyTo(bias[both..]);
     }
 
+    /// <summary>The hidden side of one step's gates for <paramref name="rows"/> samples: h of the step before · w_hhᵀ.</summary>
+    private void HiddenProduct(int d, int rows, float* previous, int ldPrevious, float* product)
+    {
+        int G = _g.GateWidth, H = _g.Hidden;
+        if (_packing is not null) _packing.SgemmPacked(rows, G, H, 1f, previous, ldPrevious, _packedForward![d].Pointer, 0f, product, G);
+        else _perPart.Sgemm(false, true, rows, G, H, 1f, previous, ldPrevious, _w[d].HiddenWeight, H, 0f, product, G);
+    }
+
+    /// <summary>dh of the step before for <paramref name="rows"/> samples: their hidden gates' gradients · w_hh, added to β·dh.</summary>
+    private void HiddenGradient(int d, int rows, float* dGates, int ldGates, float beta, float* dh)
+    {
+        int G = _g.GateWidth, H = _g.Hidden;
+        if (_packing is not null) _packing.SgemmPacked(rows, H, G, 1f, dGates, ldGates, _packedBackward![d].Pointer, beta, dh, H);
+        else _perPart.Sgemm(false, false, rows, H, G, 1f, dGates, ldGates, _w[d].HiddenWeight, H, beta, dh, H);
+    }
+
+    /// <summary>One sample's step of the cell: gates a (input side) and r (hidden side, null at the first step) to c and h.</summary>
+    private static void CellForward(RecurrentCell cell, float* a, float* r, float* bias, float* hiddenBiasN, float* c, float* cPrevious,
+        float* h, float* hPrevious, int H)
+    {
+        switch (cell)
+        {
+            case RecurrentCell.Lstm:
+                RecurrentCells.LstmForward(a, r, bias, c, cPrevious, h, H);
+                break;
+            case RecurrentCell.Gru:
+                RecurrentCells.GruForward(a, r, bias, hiddenBiasN, c, h, hPrevious, H);
+                break;
+            default:
+                RecurrentCells.SimpleForward(a, r, bias, h, H, cell == RecurrentCell.Relu);
+                break;
+        }
+    }
+
+    /// <summary>One sample's step of the cell backward: dh (and the LSTM's dc) to the gates' gradients.</summary>
+    private static void CellBackward(RecurrentCell cell, float* gates, float* c, float* cPrevious, float* hPrevious, float* dh, float* dc,
+        float* dGx, float* dGh, int H)
+    {
+        switch (cell)
+        {
+            case RecurrentCell.Lstm:
+                RecurrentCells.LstmBackward(gates, c, cPrevious, dh, dc, dGx, H);
+                break;
+            case RecurrentCell.Gru:
+                RecurrentCells.GruBackward(gates, c, hPrevious, dh, dGx, dGh, H);
+                break;
+            default:
+                RecurrentCells.SimpleBackward(gates, dh, dGx, H, cell == RecurrentCell.Relu);
+                break;
+        }
+    }
+
     private void ForwardPart(int part, int n0, int n1)
     {
         if (_g.Packed) SortPart(n0, n1);
@@ -275,10 +327,7 @@ public sealed unsafe class RecurrentKernel
             var previous = s > 0 ? _seq + ((long)n0 * T + tp) * F + d * H : lastH + (long)n0 * H;
             var ldPrevious = s > 0 ? T * F : H;
             var recurrent = s > 0 || carry;
-            if (recurrent && _packing is not null)
-                _packing.SgemmPacked(nb, G, H, 1f, previous, ldPrevious, _packedForward![d].Pointer, 0f, product, G);
-            else if (recurrent)
-                _perPart.Sgemm(false, true, nb, G, H, 1f, previous, ldPrevious, w.HiddenWeight, H, 0f, product, G);
+            if (recurrent) HiddenProduct(d, nb, previous, ldPrevious, product);
             for (var n = n0; n < n1; n++)
             {
                 var row = (long)n * T + t;
@@ -287,18 +336,7 @@ public sealed unsafe class RecurrentKernel
                 var h = _seq + row * F + d * H;
                 var hPrev = s > 0 ? _seq + ((long)n * T + tp) * F + d * H : carry ? lastH + (long)n * H : null;
                 var cPrev = s > 0 ? state + ((long)n * T + tp) * H : carry ? lastC + (long)n * H : null;
-                switch (g.Cell)
-                {
-                    case RecurrentCell.Lstm:
-                        RecurrentCells.LstmForward(a, r, bias, state + row * H, cPrev, h, H);
-                        break;
-                    case RecurrentCell.Gru:
-                        RecurrentCells.GruForward(a, r, bias, hiddenBiasN, state + row * H, h, hPrev, H);
-                        break;
-                    default:
-                        RecurrentCells.SimpleForward(a, r, bias, h, H, g.Cell == RecurrentCell.Relu);
-                        break;
-                }
+                CellForward(g.Cell, a, r, bias, hiddenBiasN, state + row * H, cPrev, h, hPrev, H);
             }
         }
         if (!carry) return;
@@ -340,27 +378,12 @@ public sealed unsafe class RecurrentKernel
                 var dhRow = dh + (long)(n - n0) * H;
                 System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(dhRow, H),
                     new ReadOnlySpan<float>(_dSeq + row * F + d * H, H), new Span<float>(dhRow, H));
-                switch (g.Cell)
-                {
-                    case RecurrentCell.Lstm:
-                        RecurrentCells.LstmBackward(gates + row * G, state + row * H, s > 0 ? state + ((long)n * T + tp) * H : null,
-                            dhRow, dc + (long)(n - n0) * H, dGx + row * G, H);
-                        break;
-                    case RecurrentCell.Gru:
-                        RecurrentCells.GruBackward(gates + row * G, state + row * H, s > 0 ? _seq + ((long)n * T + tp) * F + d * H : null,
-                            dhRow, dGx + row * G, dGh + row * G, H);
-                        break;
-                    default:
-                        RecurrentCells.SimpleBackward(gates + row * G, dhRow, dGx + row * G, H, g.Cell == RecurrentCell.Relu);
-                        break;
-                }
+                CellBackward(g.Cell, gates + row * G, state + row * H, s > 0 ? state + ((long)n * T + tp) * H : null,
+                    s > 0 ? _seq + ((long)n * T + tp) * F + d * H : null, dhRow, dc + (long)(n - n0) * H, dGx + row * G, dGh + row * G, H);
             }
             // dh of the previous step = its gates' gradients through w_hh (GRU adds onto dh·z, left by its cell).
             var beta = g.Cell == RecurrentCell.Gru ? 1f : 0f;
-            if (s > 0 && _packing is not null)
-                _packing.SgemmPacked(nb, H, G, 1f, dGh + ((long)n0 * T + t) * G, T * G, _packedBackward![d].Pointer, beta, dh, H);
-            else if (s > 0)
-                _perPart.Sgemm(false, false, nb, H, G, 1f, dGh + ((long)n0 * T + t) * G, T * G, w.HiddenWeight, H, beta, dh, H);
+            if (s > 0) HiddenGradient(d, nb, dGh + ((long)n0 * T + t) * G, T * G, beta, dh);
         }
         if (_dx != null)
             _perPart.Sgemm(false, false, nb * T, D, G, 1f, dGx + (long)n0 * T * G, G, w.InputWeight, D, d == 0 ? 0f : 1f, _dx + (long)n0 * T * D, D);
@@ -386,10 +409,7 @@ public sealed unsafe class RecurrentKernel
         for (var s = 0; s < _lengths[_order[n0]]; s++)
         {
             while (_lengths[_order[n0 + active - 1]] <= s) active--;
-            if (s > 0 && _packing is not null)
-                _packing.SgemmPacked(active, G, H, 1f, hPrevious, H, _packedForward![d].Pointer, 0f, product, G);
-            else if (s > 0)
-                _perPart.Sgemm(false, true, active, G, H, 1f, hPrevious, H, w.HiddenWeight, H, 0f, product, G);
+            if (s > 0) HiddenProduct(d, active, hPrevious, H, product);
             for (var p = 0; p < active; p++)
             {
                 var n = _order[n0 + p];
@@ -401,18 +421,7 @@ public sealed unsafe class RecurrentKernel
                 var h = _seq + row * F + d * H;
                 var hPrev = s > 0 ? hPrevious + (long)p * H : null;
                 var cPrev = s > 0 ? state + ((long)n * T + RecurrentGeometry.PackedStep(d, s - 1, length)) * H : null;
-                switch (g.Cell)
-                {
-                    case RecurrentCell.Lstm:
-                        RecurrentCells.LstmForward(a, r, bias, state + row * H, cPrev, h, H);
-                        break;
-                    case RecurrentCell.Gru:
-                        RecurrentCells.GruForward(a, r, bias, hiddenBiasN, state + row * H, h, hPrev, H);
-                        break;
-                    default:
-                        RecurrentCells.SimpleForward(a, r, bias, h, H, g.Cell == RecurrentCell.Relu);
-                        break;
-                }
+                CellForward(g.Cell, a, r, bias, hiddenBiasN, state + row * H, cPrev, h, hPrev, H);
                 new ReadOnlySpan<float>(h, H).CopyTo(new Span<float>(hPrevious + (long)p * H, H));
             }
         }
@@ -455,29 +464,14 @@ public sealed unsafe class RecurrentKernel
                 var dhRow = dh + (long)p * H;
                 System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(dhRow, H),
                     new ReadOnlySpan<float>(_dSeq + row * F + d * H, H), new Span<float>(dhRow, H));
-                switch (g.Cell)
-                {
-                    case RecurrentCell.Lstm:
-                        RecurrentCells.LstmBackward(gates + row * G, state + row * H, s > 0 ? state + ((long)n * T + tp) * H : null,
-                            dhRow, dc + (long)p * H, dGx + row * G, H);
-                        break;
-                    case RecurrentCell.Gru:
-                        RecurrentCells.GruBackward(gates + row * G, state + row * H, s > 0 ? _seq + ((long)n * T + tp) * F + d * H : null,
-                            dhRow, dGx + row * G, dGh + row * G, H);
-                        break;
-                    default:
-                        RecurrentCells.SimpleBackward(gates + row * G, dhRow, dGx + row * G, H, g.Cell == RecurrentCell.Relu);
-                        break;
-                }
+                CellBackward(g.Cell, gates + row * G, state + row * H, s > 0 ? state + ((long)n * T + tp) * H : null,
+                    s > 0 ? _seq + ((long)n * T + tp) * F + d * H : null, dhRow, dc + (long)p * H, dGx + row * G, dGh + row * G, H);
                 if (s > 0) new ReadOnlySpan<float>(dGh + row * G, G).CopyTo(new Span<float>(rows + (long)p * G, G));
             }
             if (s == 0) continue;
             // dh of the step before, for the samples still running: their gate gradients through w_hh (GRU adds onto dh·z).
             var beta = g.Cell == RecurrentCell.Gru ? 1f : 0f;
-            if (_packing is not null)
-                _packing.SgemmPacked(active, H, G, 1f, rows, G, _packedBackward![d].Pointer, beta, dh, H);
-            else
-                _perPart.Sgemm(false, false, active, H, G, 1f, rows, G, w.HiddenWeight, H, beta, dh, H);
+            HiddenGradient(d, active, rows, G, beta, dh);
         }
         if (_dx != null)
             _perPart.Sgemm(false, false, nb * T, D, G, 1f, dGx + (long)n0 * T * G, G, w.InputWeight, D, d == 0 ? 0f : 1f, _dx + (long)n0 * T * D, D);
