@@ -28,7 +28,8 @@ internal sealed record ElementwiseFusion(int Root, IReadOnlyList<int> Members)
         var outputs = graph.Outputs.Select(o => o.Node).ToHashSet();
         var inChain = new HashSet<int>();
         var found = new List<ElementwiseFusion>();
-        bool Candidate(Node n) => live[n.Id] && Fusable(n.Op) && !absorbed.ContainsKey(n.Id) && !absorbed.Values.Contains(n.Id);
+        var roots = absorbed.Values.ToHashSet();
+        bool Candidate(Node n) => live[n.Id] && Fusable(n.Op) && !absorbed.ContainsKey(n.Id) && !roots.Contains(n.Id);
         for (var id = graph.Nodes.Count - 1; id >= 0; id--)
         {
             var root = graph[id];

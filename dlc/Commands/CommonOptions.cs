@@ -59,21 +59,23 @@ internal static class CommonOptions
     public static Option<string?> Passes() => new("--passes")
     {
         Description = "the compiler passes to run, comma-separated, or `all` (the default) or `none`: " + string.Join(", ", PassSet.Known.Select(p => p.Name)),
-        Validators = { r => { if (r.GetValueOrDefault<string?>() is { } v) Check(r, "--passes", PassSet.Parse(v, [], out var error), error); } },
+        Validators = { r => { if (r.GetValueOrDefault<string?>() is { } v) Check(r, "--passes", v, []); } },
     };
 
     public static Option<string[]> NoPass() => new("--no-pass")
     {
         Description = "a compiler pass not to run (repeat it or separate names with commas)",
-        Validators = { r => Check(r, "--no-pass", PassSet.Parse(null, r.GetValueOrDefault<string[]>() ?? [], out var error), error) },
+        Validators = { r => Check(r, "--no-pass", null, r.GetValueOrDefault<string[]>() ?? []) },
     };
 
     /// <summary>The passes `--passes` and `--no-pass` choose.</summary>
     public static PassSet PassesOf(ParseResult parse, Option<string?> passes, Option<string[]> noPass) =>
         PassSet.Parse(parse.GetValue(passes), parse.GetValue(noPass) ?? [], out _);
 
-    private static void Check(OptionResult result, string option, PassSet _, string? error)
+    /// <summary>Report on <paramref name="result"/> a pass name that `--passes`/`--no-pass` gives and no pass has.</summary>
+    private static void Check(OptionResult result, string option, string? passes, IReadOnlyList<string> without)
     {
+        PassSet.Parse(passes, without, out var error);
         if (error is not null) result.AddError($"{option}: {error}");
     }
 
