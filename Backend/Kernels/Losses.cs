@@ -7,7 +7,8 @@ namespace Dlc.Backend.Kernels;
 /// dlogits [R, C]; labels [R], class indices stored as floats; pred, target, dpred [N]. Backward kernels
 /// overwrite their output with dLoss times the gradient of the mean. A row labelled <see cref="IgnoreLabel"/>
 /// (a padding position of a sequence) is not scored: cross-entropy is the mean over the other rows, and the
-/// ignored rows' gradient is zero, as CrossEntropyLoss(ignore_index) does.
+/// ignored rows' gradient is zero, as CrossEntropyLoss(ignore_index) does. A label smoothing ε (CrossEntropyLoss's
+/// label_smoothing) scores against the target 1 − ε on the label plus ε/C on every class.
 /// </summary>
 public static class Losses
 {
@@ -23,8 +24,11 @@ public static class Losses
     // more than the few elements.
     private const int ShortRow = 32;
 
-    /// <summary>Mean over the labelled rows of −log softmax(logits)[label] (summed in double); 0 when none is.</summary>
-    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, int rows, int cols)
+    /// <summary>
+    /// Mean over the labelled rows of −log softmax(logits)[label] (summed in double), or with label smoothing ε of
+    /// −(1 − ε)·log p[label] − ε·mean over classes of log p; 0 when no row is labelled.
+    /// </summary>
+    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, int rows, int cols, float smoothing = 0)
     {
         CheckLogits(logits.Length, labels.Length, rows, cols);
         var labelled = Math.Max(1, Shapes.Labelled(labels));
@@ -36,38 +40,41 @@ public static class Losses
             {
                 var xs = logits.Slice(r * cols, cols);
                 var label = Shapes.LabelOrIgnored(labels[r], r, cols);
-                if (label >= 0) sum += SoftmaxKernels.LogSumExp(xs) - xs[label];
+                if (label >= 0) sum += SoftmaxKernels.LogSumExp(xs) - TargetDot(xs, label, smoothing);
             }
             return (float)(sum / labelled);
         }
         Span<float> scratch = stackalloc float[BlockElements];
-        return (float)(CrossEntropy(logits, labels, 0f, scratch, rows, cols, gradient: false) / labelled);
+        return (float)(CrossEntropy(logits, labels, 0f, smoothing, scratch, rows, cols, gradient: false) / labelled);
     }
 
-    /// <summary>dlogits = (softmax(logits) − onehot(label))·dLoss/R, R the labelled rows (0 in an ignored row); dlogits may be logits itself.</summary>
+    /// <summary>
+    /// dlogits = (softmax(logits) − target)·dLoss/R, target the one-hot label (smoothed by ε), R the labelled rows
+    /// (0 in an ignored row); dlogits may be logits itself.
+    /// </summary>
     public static void SoftmaxCrossEntropyBackward(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, float dLoss,
-        Span<float> dlogits, int rows, int cols) =>
-        SoftmaxCrossEntropyWithGradient(logits, labels, dLoss, dlogits, rows, cols);
+        Span<float> dlogits, int rows, int cols, float smoothing = 0) =>
+        SoftmaxCrossEntropyWithGradient(logits, labels, dLoss, dlogits, rows, cols, smoothing);
 
     /// <summary>
     /// The loss of <see cref="SoftmaxCrossEntropy"/> and the gradient of <see cref="SoftmaxCrossEntropyBackward"/>
     /// (dLoss = dLossScale) from one pass over the logits; dlogits may be logits itself.
     /// </summary>
     public static float SoftmaxCrossEntropyWithGradient(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels,
-        float dLossScale, Span<float> dlogits, int rows, int cols)
+        float dLossScale, Span<float> dlogits, int rows, int cols, float smoothing = 0)
     {
         CheckLogits(logits.Length, labels.Length, rows, cols);
         Shapes.Same(logits.Length, dlogits.Length, nameof(dlogits));
         var labelled = Math.Max(1, Shapes.Labelled(labels));
-        return (float)(CrossEntropy(logits, labels, dLossScale / labelled, dlogits, rows, cols, gradient: true) / labelled);
+        return (float)(CrossEntropy(logits, labels, dLossScale / labelled, smoothing, dlogits, rows, cols, gradient: true) / labelled);
     }
 
     /// <summary>
     /// Σ over rows of max + log Σ exp(x − max) − x[label], in double. Works through blocks of whole rows: x − max
     /// into d, one exp call over the block (one MKL call rather than one per short row), then per row the sum,
-    /// its log and, for the gradient, d·scale/sum − scale·onehot. Without gradient, d is block-sized scratch.
+    /// its log and, for the gradient, d·scale/sum − scale·target. Without gradient, d is block-sized scratch.
     /// </summary>
-    private static double CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, float scale, Span<float> d,
+    private static double CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, float scale, float smoothing, Span<float> d,
         int rows, int cols, bool gradient)
     {
         var blockRows = Math.Clamp(BlockElements / Math.Max(1, cols), 1, BlockElements);
@@ -83,7 +90,7 @@ public static class Losses
                 label[r] = Shapes.LabelOrIgnored(labels[r0 + r], r0 + r, cols);
                 var max = cols < ShortRow ? MaxOf(xs) : TensorPrimitives.Max(xs);
                 // Read before d overwrites x (they may be the same memory); the difference is exact in double.
-                if (label[r] >= 0) total += (double)max - xs[label[r]];
+                if (label[r] >= 0) total += max - TargetDot(xs, label[r], smoothing);
                 var ds = block.Slice(r * cols, cols);
                 if (cols < ShortRow)
                 {
@@ -124,10 +131,33 @@ public static class Losses
                 {
                     TensorPrimitives.Multiply(e, factor, e);
                 }
-                e[label[r]] -= scale;
+                if (smoothing == 0)
+                {
+                    e[label[r]] -= scale;
+                    continue;
+                }
+                var spread = scale * smoothing / cols;
+                if (cols < ShortRow)
+                {
+                    for (var j = 0; j < e.Length; j++) e[j] -= spread;
+                }
+                else
+                {
+                    TensorPrimitives.Subtract(e, spread, e);
+                }
+                e[label[r]] -= scale * (1 - smoothing);
             }
         }
         return total;
+    }
+
+    /// <summary>Σ target·x for a labelled row, in double: x[label], or (1 − ε)·x[label] + ε·mean(x) with smoothing ε.</summary>
+    private static double TargetDot(ReadOnlySpan<float> xs, int label, float smoothing)
+    {
+        if (smoothing == 0) return xs[label];
+        var sum = 0.0;
+        foreach (var x in xs) sum += x;
+        return (1.0 - smoothing) * xs[label] + smoothing * sum / xs.Length;
     }
 
     /// <summary>Mean of (pred − target)²; chunks are summed in double so long inputs keep their precision.</summary>

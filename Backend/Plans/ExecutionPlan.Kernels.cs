@@ -111,12 +111,14 @@ public sealed partial class ExecutionPlan
             case Op.SoftmaxCrossEntropy:
             {
                 var (logits, labels) = (In(0), In(1));
-                return () => y.Span[0] = Losses.SoftmaxCrossEntropy(logits.Span, labels.Span, rows, cols);
+                var smoothing = (float)node.Attributes.Value;
+                return () => y.Span[0] = Losses.SoftmaxCrossEntropy(logits.Span, labels.Span, rows, cols, smoothing);
             }
             case Op.SoftmaxCrossEntropyGrad:
             {
                 var (logits, labels, dl) = (In(0), In(1), In(2));
-                return () => Losses.SoftmaxCrossEntropyBackward(logits.Span, labels.Span, dl.Span[0], y.Span, rows, cols);
+                var smoothing = (float)node.Attributes.Value;
+                return () => Losses.SoftmaxCrossEntropyBackward(logits.Span, labels.Span, dl.Span[0], y.Span, rows, cols, smoothing);
             }
             case Op.Mse:
             {

@@ -39,7 +39,7 @@ public sealed partial class ExecutionPlan
         foreach (var g in _graph.Nodes.Where(n => live[n.Id] && n.Op == Op.SoftmaxCrossEntropyGrad && options.Passes.Has(PassSet.LossFusion)))
         {
             var loss = _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.SoftmaxCrossEntropy
-                && n.Inputs[0] == g.Inputs[0] && n.Inputs[1] == g.Inputs[1] && g.Inputs[2] > n.Id);
+                && n.Inputs[0] == g.Inputs[0] && n.Inputs[1] == g.Inputs[1] && n.Attributes.Value == g.Attributes.Value && g.Inputs[2] > n.Id);
             if (loss is null || _graph.Nodes.Any(n => n.Id > loss.Id && n.Id < g.Id && n.Inputs.Contains(loss.Id))) continue;
             _lossOfGradient[g.Id] = loss.Id;
             absorbed[loss.Id] = g.Id;
@@ -108,7 +108,8 @@ public sealed partial class ExecutionPlan
         var (logits, labels, dl) = (_buffers[gradient.Inputs[0]], _buffers[gradient.Inputs[1]], _buffers[gradient.Inputs[2]]);
         var (y, dlogits) = (_buffers[loss], _buffers[gradient.Id]);
         var (rows, cols) = Matrix(gradient.Inputs[0]);
-        return () => y.Span[0] = Kernels.Losses.SoftmaxCrossEntropyWithGradient(logits.Span, labels.Span, dl.Span[0], dlogits.Span, rows, cols);
+        var smoothing = (float)gradient.Attributes.Value;
+        return () => y.Span[0] = Kernels.Losses.SoftmaxCrossEntropyWithGradient(logits.Span, labels.Span, dl.Span[0], dlogits.Span, rows, cols, smoothing);
     }
 
     private unsafe Action MatMul(Node node, IGemm provider, GemmFusion? group)

@@ -88,8 +88,10 @@ public static class ReferenceInterpreter
                 case Op.Sum: y[0] = In(0).Sum(); break;
                 case Op.Broadcast: Array.Fill(y, In(0)[0]); break;
                 case Op.Reshape: In(0).CopyTo(y, 0); break;
-                case Op.SoftmaxCrossEntropy: y[0] = LossesReference.SoftmaxCrossEntropy<double>(In(0), In(1), rows, cols); break;
-                case Op.SoftmaxCrossEntropyGrad: LossesReference.SoftmaxCrossEntropyBackward<double>(In(0), In(1), In(2)[0], y, rows, cols); break;
+                case Op.SoftmaxCrossEntropy: y[0] = LossesReference.SoftmaxCrossEntropy<double>(In(0), In(1), rows, cols, node.Attributes.Value); break;
+                case Op.SoftmaxCrossEntropyGrad:
+                    LossesReference.SoftmaxCrossEntropyBackward<double>(In(0), In(1), In(2)[0], y, rows, cols, node.Attributes.Value);
+                    break;
                 case Op.Mse: y[0] = LossesReference.Mse<double>(In(0), In(1)); break;
                 case Op.MseGrad: LossesReference.MseBackward<double>(In(0), In(1), In(2)[0], y); break;
                 case Op.Divide: ElementwiseReference.Divide<double>(In(0), In(1), y); break;

@@ -37,11 +37,11 @@ public static class TrainRecordReader
         if (data.Kind is DataKind.TextCorpus or DataKind.BrownCorpus && data.Level == "word" && !data.IsTagging)
             pending.Add(new PendingFeature("level = word", data.Span));
 
-        var (loss, lossName) = Optional(record, "loss") is { } l ? ReadLoss(e, l) : (LossKind.CrossEntropy, null);
+        var (loss, lossName, smoothing) = Optional(record, "loss") is { } l ? ReadLoss(e, l) : (LossKind.CrossEntropy, null, 0.0);
         if (lossName is not null) Pending("loss", $"loss = {lossName}");
         var optimizer = Optional(record, "optimizer") is { } o ? ReadOptimizer(e, o) : new OptimizerSpec(OptimizerKind.Adam, 1e-3);
         if (Optional(record, "validation") is { } v) data = data with { Validation = Fraction(e, v, "validation") };
-        var spec = new TrainSpec(job.Name.Name, job.Name.Span, data, loss, optimizer, job.Span) { LossName = lossName, Gan = gan };
+        var spec = new TrainSpec(job.Name.Name, job.Name.Span, data, loss, optimizer, job.Span) { LossName = lossName, LabelSmoothing = smoothing, Gan = gan };
         if (Optional(record, "epochs") is { } epochs) spec = spec with { Epochs = e.ExpectPositiveInt(epochs, "`epochs`") };
         if (Optional(record, "batch") is { } batch) spec = spec with { Batch = e.ExpectPositiveInt(batch, "`batch`") };
         if (Optional(record, "seed") is { } seed) spec = spec with { Seed = Seed(e, seed) };
@@ -87,14 +87,28 @@ public static class TrainRecordReader
         return new GanSpec(Model(generator), generator.Value.Span, Model(discriminator), discriminator.Value.Span);
     }
 
-    private static (LossKind, string?) ReadLoss(Elaborator e, Value value) => value switch
+    private static (LossKind, string?, double) ReadLoss(Elaborator e, Value value)
     {
-        SymbolValue { Name: "crossEntropy" } => (LossKind.CrossEntropy, null),
-        SymbolValue { Name: "mse" } => (LossKind.Mse, null),
-        LossRefValue l => (LossKind.Declared, l.Name),
-        _ => throw e.Error(DiagnosticCatalog.InvalidFieldValue, value.Span,
-            $"`loss` must be `crossEntropy`, `mse` or a `loss` declared in this file, found {value.Kind}"),
-    };
+        if (value is LossRefValue l) return (LossKind.Declared, l.Name, 0);
+        if (value is not (SymbolValue or ConfiguredValue))
+            throw e.Error(DiagnosticCatalog.InvalidFieldValue, value.Span,
+                $"`loss` must be `crossEntropy`, `mse` or a `loss` declared in this file, found {value.Kind}");
+        var (name, settings, span) = Named(e, value, "the loss", "crossEntropy { labelSmoothing = 0.1 }");
+        switch (name)
+        {
+            case "crossEntropy":
+                string[] known = ["labelSmoothing"];
+                CheckFields(e, settings, known, "`crossEntropy`");
+                var smoothing = settings?.Find("labelSmoothing") is { } s ? Fraction(e, s.Value, "labelSmoothing") : 0;
+                return (LossKind.CrossEntropy, null, smoothing);
+            case "mse":
+                CheckFields(e, settings, [], "`mse`");
+                return (LossKind.Mse, null, 0);
+            default:
+                throw e.Error(DiagnosticCatalog.InvalidFieldValue, span,
+                    $"`loss` must be `crossEntropy`, `mse` or a `loss` declared in this file, found `{name}`");
+        }
+    }
 
     internal static OptimizerSpec ReadOptimizer(Elaborator e, Value value)
     {

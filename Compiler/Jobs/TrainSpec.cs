@@ -197,6 +197,21 @@ public sealed record TrainSpec(string Model, TextSpan ModelSpan, DataSpec Data, 
     /// <summary>The `loss` declaration used when <see cref="Loss"/> is <see cref="LossKind.Declared"/>.</summary>
     public string? LossName { get; init; }
 
+    /// <summary>
+    /// Label smoothing of `crossEntropy { labelSmoothing = ε }` (nn.CrossEntropyLoss(label_smoothing)): the target
+    /// is 1 − ε on the label plus ε/C on every class. Training only; validation reports the plain cross-entropy.
+    /// </summary>
+    public double LabelSmoothing { get; init; }
+
+    /// <summary>The loss as summaries and run settings name it: `crossEntropy labelSmoothing=0.1`, `mse`, `loss elbo`.</summary>
+    public string DescribeLoss() => Loss switch
+    {
+        LossKind.CrossEntropy when LabelSmoothing > 0 => $"crossEntropy labelSmoothing={LabelSmoothing.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+        LossKind.CrossEntropy => "crossEntropy",
+        LossKind.Mse => "mse",
+        _ => $"loss {LossName}",
+    };
+
     public TopKSpec? TopK { get; init; }
     public ScheduleSpec? Schedule { get; init; }
 

@@ -18,17 +18,18 @@ public static class TrainingGraph
     /// The training graph. A model with an op the engine cannot run, or a declared loss, is reported as
     /// DL0406 here rather than failing later inside a plan.
     /// </summary>
-    public static GradientGraph Build(ModelGraph model, LossKind loss)
+    /// <param name="labelSmoothing">ε of `crossEntropy { labelSmoothing = ε }`; 0 for plain cross-entropy.</param>
+    public static GradientGraph Build(ModelGraph model, LossKind loss, double labelSmoothing = 0)
     {
         if (Capabilities.FirstUnsupported(model, "trained") is { } unsupported) throw new DiagnosticException(unsupported);
         if (loss == LossKind.Declared)
             throw new DiagnosticException(DiagnosticCatalog.NotYetSupported.At(model.Source, model.Span,
                 $"`{model.Name}` is trained with a `loss` declaration, which this version of dlc cannot train yet"));
-        return ReverseMode.Differentiate(WithLoss(model, loss), LossOutput);
+        return ReverseMode.Differentiate(WithLoss(model, loss, labelSmoothing), LossOutput);
     }
 
     /// <summary>The model with a target input and the loss as an extra output (evaluation needs no gradients).</summary>
-    public static Graph WithLoss(ModelGraph model, LossKind loss)
+    public static Graph WithLoss(ModelGraph model, LossKind loss, double labelSmoothing = 0)
     {
         var builder = new GraphBuilder(model.Graph);
         var output = model.Graph.Output(ModelGraph.OutputName);
@@ -36,7 +37,8 @@ public static class TrainingGraph
         var lossNode = loss switch
         {
             // One class label per row of scores: [N] for [N, C], [N, T] for [N, T, C].
-            LossKind.CrossEntropy => builder.Add(Op.SoftmaxCrossEntropy, [output, builder.Input(TargetInput, new Shape(outputShape.Dims.Take(outputShape.Rank - 1)))]),
+            LossKind.CrossEntropy => builder.Add(Op.SoftmaxCrossEntropy, [output, builder.Input(TargetInput, new Shape(outputShape.Dims.Take(outputShape.Rank - 1)))],
+                labelSmoothing == 0 ? null : new OpAttributes { Value = labelSmoothing }),
             LossKind.Mse => builder.Add(Op.Mse, [output, builder.Input(TargetInput, outputShape)]),
             _ => throw new InvalidOperationException("a declared loss is elaborated with its model, not added here"),
         };

@@ -11,16 +11,16 @@ internal static class LossOps
     public static IEnumerable<OpInfo> All =>
     [
         new(Op.SoftmaxCrossEntropy, "softmax_cross_entropy", 2, CrossEntropyShape,
-            "loss = mean over rows of −log softmax(logits)[label]; labels are class indices, one per row ([N] for [N, C], [N, T] for [N, T, C])")
+            "loss = mean over rows of −log softmax(logits)[label]; labels are class indices, one per row ([N] for [N, C], [N, T] for [N, T, C]); value=ε smooths the labels (1 − ε on the label, ε/C on every class)")
         {
             NonDifferentiableInputs = [1],
             Backward = (c, node, dl) =>
             {
                 int logits = node.Inputs[0], labels = node.Inputs[1];
-                if (c.NeedsGradient(logits)) c.Accumulate(logits, c.Emit(Op.SoftmaxCrossEntropyGrad, logits, labels, dl));
+                if (c.NeedsGradient(logits)) c.Accumulate(logits, c.Emit(Op.SoftmaxCrossEntropyGrad, node.Attributes, logits, labels, dl));
             },
         },
-        new(Op.SoftmaxCrossEntropyGrad, "softmax_cross_entropy_grad", 3, OpTable.SameAsFirst, "dlogits = (softmax − onehot) · dl / rows"),
+        new(Op.SoftmaxCrossEntropyGrad, "softmax_cross_entropy_grad", 3, OpTable.SameAsFirst, "dlogits = (softmax − target) · dl / rows, target the one-hot label smoothed by value=ε"),
         new(Op.Mse, "mse", 2, MseShape, "loss = mean of (pred − target)²")
         {
             Backward = (c, node, dl) =>

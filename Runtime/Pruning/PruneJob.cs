@@ -79,7 +79,7 @@ public static class PruneJob
         List<PrunePoint> points, SparsityCounts before, ITrainingObserver observer, Action<string> progress, CancellationToken cancel)
     {
         // The trained weights, for timing the model before pruning beside the pruned one at the end.
-        using var trained = new ModelRuntime(file, spec.Model, spec.Loss, gemm, spec.Seed);
+        using var trained = new ModelRuntime(file, spec.Model, spec.Loss, gemm, spec.Seed, labelSmoothing: spec.LabelSmoothing);
         runtime.Parameters.Values.Span.CopyTo(trained.Parameters.Values.Span);
         for (var step = 1; step <= options.Steps; step++)
         {

@@ -26,7 +26,7 @@ public static class JobSetup
         ModelRuntime? model = null;
         try
         {
-            model = new ModelRuntime(file, spec.Model, spec.Loss, gemm, spec.Seed, winograd) { Lengths = Lengths(spec.Data, input), Passes = passes ?? PassSet.All };
+            model = new ModelRuntime(file, spec.Model, spec.Loss, gemm, spec.Seed, winograd, spec.LabelSmoothing) { Lengths = Lengths(spec.Data, input), Passes = passes ?? PassSet.All };
             if (compileForBatch is { } batch) model.TrainingPlan(batch);
             var data = loading.GetAwaiter().GetResult();
             if (data.Vocabulary is { } characters && spec.Data.Kind == DataKind.WordLists) WordListData.CheckFits(file.Source, spec.Data, model.Train, characters);

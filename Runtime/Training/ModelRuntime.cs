@@ -19,14 +19,15 @@ public sealed class ModelRuntime : IDisposable
     private readonly Rng _dropout;
 
     /// <param name="winograd">Whether plans run 3×3 stride-1 convolutions by Winograd's algorithm where it applies (else im2col).</param>
-    public ModelRuntime(CompiledFile file, string model, LossKind loss, IGemm gemm, ulong seed, bool winograd = true)
+    /// <param name="labelSmoothing">ε of `crossEntropy { labelSmoothing = ε }` in the training graph; the evaluation graph scores plain cross-entropy.</param>
+    public ModelRuntime(CompiledFile file, string model, LossKind loss, IGemm gemm, ulong seed, bool winograd = true, double labelSmoothing = 0)
     {
         Winograd = winograd;
         Eval = file.Elaborate(model, training: false);
         Train = file.Elaborate(model, training: true);
         Loss = loss;
         Gemm = gemm;
-        Gradients = TrainingGraph.Build(Train, loss);
+        Gradients = TrainingGraph.Build(Train, loss, labelSmoothing);
         EvaluationGraph = TrainingGraph.WithLoss(Eval, loss);
         Parameters = new ParameterStore(Train.Graph.Parameters);
         var root = new Rng(seed);

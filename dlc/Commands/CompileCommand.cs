@@ -79,7 +79,7 @@ internal static class CompileCommand
                 case "ir" or "ir-opt" or "dot":
                 {
                     var forward = training ? compiled.Elaborate(chosen.Name, training: true) : chosen;
-                    var graph = training ? TrainingGraph.Build(forward, spec!.Loss).Graph : chosen.Graph;
+                    var graph = training ? TrainingGraph.Build(forward, spec!.Loss, spec.LabelSmoothing).Graph : chosen.Graph;
                     var ran = new List<string>();
                     if (form == "ir-opt") graph = PassPipeline.Run(graph, chosenPasses, (pass, _) => ran.Add(pass.Name));
                     if (form == "dot") WriteDot(context, target, DotPrinter.Print(graph, chosen.Name));

@@ -139,7 +139,7 @@ internal static class TrainCommand
         ["batch"] = spec.Batch.ToString(CultureInfo.InvariantCulture),
         ["seed"] = spec.Seed.ToString(CultureInfo.InvariantCulture),
         ["optimizer"] = spec.Optimizer.Describe(),
-        ["loss"] = spec.Loss == LossKind.CrossEntropy ? "crossEntropy" : "mse",
+        ["loss"] = spec.DescribeLoss(),
         ["validation"] = spec.Data.Validation.ToString(CultureInfo.InvariantCulture),
         ["threads"] = threads.ToString(CultureInfo.InvariantCulture),
         ["gemm"] = gemm,

@@ -73,7 +73,7 @@ internal static class Summaries
             _ => "no data set named",
         };
         if (t.Data.Validation > 0) data += $" (validation {t.Data.Validation.ToString(CultureInfo.InvariantCulture)})";
-        var loss = t.Loss switch { LossKind.CrossEntropy => "crossEntropy", LossKind.Mse => "mse", _ => $"loss {t.LossName}" };
+        var loss = t.DescribeLoss();
         // A GAN's losses are the adversarial pair, so the record's loss does not apply.
         var what = t.Gan is { } gan ? $"train {t.Model} ({gan.Generator} against {gan.Discriminator}): {data}" : $"train {t.Model}: {data}, {loss}";
         var line = $"{what}, {t.Optimizer.Describe()}, {Plural(t.Epochs, "epoch")}, batch {t.Batch}, seed {t.Seed}";

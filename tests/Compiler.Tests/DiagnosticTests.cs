@@ -86,4 +86,20 @@ public class DiagnosticTests
         Compile.Error("model C (x: Tensor[N, 8]) : Tensor[N, 8] =\n    x |> weightNorm (dense 8)\n")
             .ShouldStartWith("error DL0406: `weightNorm` is part of the language but this version of dlc cannot build it yet");
     }
+
+    [Fact]
+    public void Label_smoothing_outside_zero_to_one_is_rejected_at_its_value()
+    {
+        Compile.Error(Compile.Mlp.Replace("loss      = crossEntropy", "loss      = crossEntropy { labelSmoothing = 1.5 }"))
+            .ShouldStartWith("error DL0402: `labelSmoothing` must be at least 0 and below 1, found 1.5");
+    }
+
+    [Fact]
+    public void An_unknown_loss_setting_suggests_the_one_the_loss_has()
+    {
+        Compile.Error(Compile.Mlp.Replace("loss      = crossEntropy", "loss      = crossEntropy { labelSmooting = 0.1 }"))
+            .ShouldContain("`crossEntropy` has no field `labelSmooting`");
+        Compile.Error(Compile.Mlp.Replace("loss      = crossEntropy", "loss      = mse { labelSmoothing = 0.1 }"))
+            .ShouldContain("`mse` has no field `labelSmoothing`");
+    }
 }

@@ -111,4 +111,14 @@ public class ElaborationTests
         var spec = Compile.Ok(Compile.Mlp.Replace("adam { lr = 1e-3 }", "sgd { lr = 0.1; momentum = 0.9; nesterov = true; weightDecay = 5e-4 }")).Trains[0];
         spec.Optimizer.ShouldBe(new Jobs.OptimizerSpec(Jobs.OptimizerKind.Sgd, 0.1) { Momentum = 0.9, Nesterov = true, WeightDecay = 5e-4 });
     }
+
+    [Fact]
+    public void Cross_entropy_reads_its_label_smoothing_and_names_it_in_the_summary()
+    {
+        var spec = Compile.Ok(Compile.Mlp.Replace("loss      = crossEntropy", "loss      = crossEntropy { labelSmoothing = 0.1 }")).Trains[0];
+        spec.Loss.ShouldBe(Jobs.LossKind.CrossEntropy);
+        spec.LabelSmoothing.ShouldBe(0.1);
+        spec.DescribeLoss().ShouldBe("crossEntropy labelSmoothing=0.1");
+        Compile.Ok(Compile.Mlp).Trains[0].LabelSmoothing.ShouldBe(0);
+    }
 }

@@ -5,7 +5,7 @@ namespace Dlc.Backend.Kernels.Reference;
 /// <summary>Definitions of <see cref="Losses"/> in plain loops, generic over T. Same shapes and arguments.</summary>
 public static class LossesReference
 {
-    public static T SoftmaxCrossEntropy<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> labels, int rows, int cols)
+    public static T SoftmaxCrossEntropy<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> labels, int rows, int cols, T smoothing = default!)
         where T : IFloatingPointIeee754<T>
     {
         Check(logits.Length, labels.Length, rows, cols);
@@ -14,13 +14,16 @@ public static class LossesReference
         {
             var xs = logits.Slice(r * cols, cols);
             var label = Shapes.LabelOrIgnored(double.CreateChecked(labels[r]), r, cols);
-            if (label >= 0) total += SoftmaxReference.LogSumExp(xs) - xs[label];
+            if (label < 0) continue;
+            // −Σ target·log p, with log p = x − logsumexp(x) and Σ target = 1.
+            var lse = SoftmaxReference.LogSumExp(xs);
+            for (var j = 0; j < cols; j++) total -= Target(j, label, cols, smoothing) * (xs[j] - lse);
         }
         return total / T.CreateChecked(Math.Max(1, Shapes.Labelled(labels)));
     }
 
     public static void SoftmaxCrossEntropyBackward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> labels, T dLoss,
-        Span<T> dlogits, int rows, int cols) where T : IFloatingPointIeee754<T>
+        Span<T> dlogits, int rows, int cols, T smoothing = default!) where T : IFloatingPointIeee754<T>
     {
         Check(logits.Length, labels.Length, rows, cols);
         Shapes.Same(logits.Length, dlogits.Length, nameof(dlogits));
@@ -31,8 +34,7 @@ public static class LossesReference
             var label = Shapes.LabelOrIgnored(double.CreateChecked(labels[r]), r, cols);
             for (var j = 0; j < cols; j++)
             {
-                var onehot = j == label ? T.One : T.Zero;
-                dlogits[r * cols + j] = label < 0 ? T.Zero : (dlogits[r * cols + j] - onehot) * scale;
+                dlogits[r * cols + j] = label < 0 ? T.Zero : (dlogits[r * cols + j] - Target(j, label, cols, smoothing)) * scale;
             }
         }
     }
@@ -54,6 +56,10 @@ public static class LossesReference
         var n = T.CreateChecked(pred.Length);
         for (var i = 0; i < pred.Length; i++) dpred[i] = two * (pred[i] - target[i]) / n * dLoss;
     }
+
+    /// <summary>The target probability of class j: the one-hot label, smoothed by ε towards the uniform 1/C.</summary>
+    private static T Target<T>(int j, int label, int cols, T smoothing) where T : IFloatingPointIeee754<T> =>
+        (j == label ? T.One - smoothing : T.Zero) + smoothing / T.CreateChecked(cols);
 
     private static void Check(int logits, int labels, int rows, int cols)
     {

@@ -45,6 +45,50 @@ public class LossTests
     public void Loss_with_gradient_matches_the_reference_over_several_blocks_and_very_long_rows(int rows, int cols) =>
         CheckLossWithGradient(rows, cols);
 
+    // Short rows (plain loops), rows of TensorPrimitives calls, rows longer than the loss-only scratch; padding rows.
+    [Theory]
+    [InlineData(17, 10, 0.1f)]
+    [InlineData(40, 37, 0.25f)]
+    [InlineData(3, 3000, 0.1f)]
+    public void Label_smoothing_matches_the_reference_and_mixes_the_label_with_the_uniform_target(int rows, int cols, float smoothing)
+    {
+        var logits = TestData.Normal(rows * cols, 31, std: 3f);
+        var labels = TestData.Labels(rows, cols, 32);
+        for (var r = 0; r < rows; r += 4) labels[r] = Losses.IgnoreLabel;
+        var (dLogits, dLabels) = (TestData.ToDouble(logits), TestData.ToDouble(labels));
+
+        const float dLoss = 0.8f;
+        var grad = new float[logits.Length];
+        var loss = Losses.SoftmaxCrossEntropyWithGradient(logits, labels, dLoss, grad, rows, cols, smoothing);
+        var expected = LossesReference.SoftmaxCrossEntropy<double>(dLogits, dLabels, rows, cols, smoothing);
+        Close.Scalar(loss, expected, 2 * Close.U, (cols + 4) * Close.U + 4 * 64 * Close.U, "smoothed cross entropy");
+        Close.Scalar(Losses.SoftmaxCrossEntropy(logits, labels, rows, cols, smoothing), loss, 4 * Close.U, 4 * Close.U, "smoothed loss alone");
+
+        // (1 − ε)·cross-entropy + ε·(mean over classes of −log p), worked out here from log p directly.
+        var (plain, uniform, labelled) = (0.0, 0.0, 0);
+        for (var r = 0; r < rows; r++)
+        {
+            if (labels[r] < 0) continue;
+            var row = dLogits.AsSpan(r * cols, cols);
+            var lse = Math.Log(row.ToArray().Sum(x => Math.Exp(x)));
+            plain += lse - row[(int)labels[r]];
+            uniform += row.ToArray().Average(x => lse - x);
+            labelled++;
+        }
+        double eps = smoothing;
+        expected.ShouldBe(((1 - eps) * plain + eps * uniform) / labelled, 1e-9);
+
+        var rgrad = new double[logits.Length];
+        LossesReference.SoftmaxCrossEntropyBackward<double>(dLogits, dLabels, dLoss, rgrad, rows, cols, smoothing);
+        Close.All(grad, rgrad, (cols + 44) * Close.U, (cols + 44) * Close.U * dLoss / rows, "smoothed cross entropy backward");
+        var apart = new float[logits.Length];
+        Losses.SoftmaxCrossEntropyBackward(logits, labels, dLoss, apart, rows, cols, smoothing);
+        apart.ShouldBe(grad);
+        // The target sums to one, so each labelled row's gradient sums to zero; padding rows get none.
+        for (var r = 0; r < rows; r++)
+            rgrad.AsSpan(r * cols, cols).ToArray().Sum().ShouldBe(0, 1e-12);
+    }
+
     [Fact]
     public void The_gradient_may_overwrite_the_logits()
     {

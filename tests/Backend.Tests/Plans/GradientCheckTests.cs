@@ -40,6 +40,8 @@ public class GradientCheckTests
         yield return new Case("reshape", Op.Reshape, b => b.Add(Op.Reshape, [P(b, "x", Dim.Sym("N"), 6)], null, null, new Shape(Dim.Sym("N"), 2, 3)));
         yield return new Case("softmax_cross_entropy", Op.SoftmaxCrossEntropy, b =>
             b.Add(Op.SoftmaxCrossEntropy, P(b, "logits", Dim.Sym("N"), 5), b.Input("labels", new Shape(Dim.Sym("N")))));
+        yield return new Case("softmax_cross_entropy with label smoothing", Op.SoftmaxCrossEntropy, b =>
+            b.Add(Op.SoftmaxCrossEntropy, [P(b, "logits", Dim.Sym("N"), 5), b.Input("labels", new Shape(Dim.Sym("N")))], new OpAttributes { Value = 0.2 }));
         // Per position with padding: rows labelled −1 are left out of the mean.
         yield return new Case("softmax_cross_entropy ignoring padding", Op.SoftmaxCrossEntropy, b =>
             b.Add(Op.SoftmaxCrossEntropy, P(b, "logits", Dim.Sym("N"), 4, 5), b.Input("padded", new Shape(Dim.Sym("N"), 4))));
