@@ -53,9 +53,9 @@ internal static partial class ExplainSelection
                 $"choose a range within [0:{set.Count}]");
         var indices = Enumerable.Range(first, last - first).ToArray();
         var values = new float[indices.Length * set.SampleSize];
-        var labels = new float[indices.Length];
+        var labels = new float[indices.Length * set.TargetSize];
         set.Gather(indices, values, labels);
-        return new ExplainInputs(split, first, values, labels);
+        return new ExplainInputs(split, first, values, labels) { TargetSize = set.TargetSize };
     }
 
     /// <summary>The mean of up to 10,000 training samples: the `mean` baseline.</summary>
