@@ -11,6 +11,9 @@ public sealed record ExplainInputs(string Split, int First, float[] Values, floa
     /// <summary>Labels per sample: 1, or T for a model that predicts every position of a sequence.</summary>
     public int TargetSize { get; init; } = 1;
 
+    /// <summary>False for texts from the command line, which have no labels.</summary>
+    public bool HasLabels { get; init; } = true;
+
     public int Count => Labels.Length / TargetSize;
 }
 

@@ -70,7 +70,7 @@ public static class TokenOutput
                 if (index == 0) continue;
                 tokens.Add(new TokenScore(p, vocabulary is null ? $"#{index}" : vocabulary.Decode(index).ToString(), index, values[p]));
             }
-            var label = classifier ? (int)inputs.Labels[i * inputs.TargetSize + Math.Max(0, result.Position) % inputs.TargetSize] : (int?)null;
+            var label = classifier && inputs.HasLabels ? (int)inputs.Labels[i * inputs.TargetSize + Math.Max(0, result.Position) % inputs.TargetSize] : (int?)null;
             rows.Add(new TokenInputSummary(inputs.First + i, string.Concat(tokens.Select(t => t.Text)), result.Targets[i], Name(result.Targets[i]),
                 label, label is { } l ? Name(l) : null, result.Scores[i], result.BaselineScores[i], result.Deltas[i], result.Steps[i],
                 result.Probabilities?[i], tokens));

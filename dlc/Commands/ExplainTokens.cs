@@ -16,7 +16,8 @@ namespace Dlc.Cli.Commands;
 /// </summary>
 internal static class ExplainTokens
 {
-    public static int Run(CliContext context, TrainSpec spec, string checkpoint, ModelRuntime runtime, JobData data, ExplainInputs selected,
+    /// <param name="texts">`--text`: texts to explain instead of the data's samples (<paramref name="inputs"/>).</param>
+    public static int Run(CliContext context, TrainSpec spec, string checkpoint, ModelRuntime runtime, JobData data, string? inputs, string[]? texts,
         IReadOnlyList<MethodKind> methods, string? baseline, ExplainSettings settings, string? outDir, bool sanity, int? position)
     {
         if (methods.Any(m => m != MethodKind.IntegratedGradients))
@@ -32,6 +33,11 @@ internal static class ExplainTokens
         };
         using var model = new TokenModel(runtime);
         var at = model.Position(position);
+        if (texts is { Length: > 0 } && inputs is not null)
+            throw new DiagnosticException(DiagnosticCatalog.InvalidOption.At(null, default, "--text and --inputs both choose what to explain", "give one of them"));
+        var selected = texts is { Length: > 0 }
+            ? ExplainSelection.FromTexts(texts, data.Vocabulary, model.Length, runtime.Eval.Name, data.Train.TargetSize)
+            : ExplainSelection.Select(data, inputs, wholeSplit: false);
         var clock = Stopwatch.StartNew();
         if (!context.Json)
             context.Error.WriteLine($"explain: integrated-gradients on {selected.Count} token sequence{(selected.Count == 1 ? "" : "s")}{(at >= 0 ? $" at position {at}" : "")}" +

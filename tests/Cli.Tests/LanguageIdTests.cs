@@ -107,6 +107,27 @@ public class LanguageIdTests(TrainedLanguageId model) : IClassFixture<TrainedLan
     }
 
     [Fact]
+    public void Explain_takes_words_from_the_command_line_padded_in_front_and_rejects_characters_the_model_never_saw()
+    {
+        var run = Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--text", "casa", "--text", "house", "--out", model.Folder["text"], "--json")
+            .ShouldSucceed();
+        using var json = JsonDocument.Parse(run.Out);
+        json.RootElement.GetProperty("split").GetString().ShouldBe("text");
+        var inputs = json.RootElement.GetProperty("inputs").EnumerateArray().ToList();
+        inputs.Select(i => i.GetProperty("text").GetString()).ShouldBe(["casa", "house"]);
+        inputs[0].GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("position").GetInt32()).ShouldBe([6, 7, 8, 9]);
+        inputs[0].TryGetProperty("label_name", out _).ShouldBeFalse();
+        inputs.ShouldAllBe(i => i.GetProperty("delta").GetDouble() <= 0.005);
+
+        Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--text", "casa!", "--out", model.Folder["x"])
+            .ShouldFailWith(1, "error DL0407: --text \"casa!\": `!` is not among the ");
+        Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--text", "abcdefghijk", "--out", model.Folder["x"])
+            .ShouldFailWith(1, "error DL0407: --text \"abcdefghijk\": `Lang` reads 1 to 10 characters, and this text has 11");
+        Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--text", "casa", "--inputs", "test[0:2]", "--out", model.Folder["x"])
+            .ShouldFailWith(1, "error DL0407: --text and --inputs both choose what to explain");
+    }
+
+    [Fact]
     public void A_position_asked_of_a_classifier_is_DL0409_at_the_model()
     {
         Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--position", "3", "--out", model.Folder["x"])

@@ -76,6 +76,12 @@ public class LanguageModelTests : IDisposable
         }
         var text = Shell.Run("explain", dl, "--checkpoint", _folder["run"], "--inputs", "validation[0:1]", "--out", _folder["last"]).ShouldSucceed();
         text.Out.ShouldContain("1 input of validation from 0 at position 15, integrated-gradients on the embedding output");
+        // A prompt from the command line ends at the last position: the character after it is explained.
+        var prompt = Shell.Run("explain", dl, "--checkpoint", _folder["run"], "--text", "the cat s", "--out", _folder["prompt"], "--json").ShouldSucceed();
+        using var promptJson = JsonDocument.Parse(prompt.Out);
+        var only = promptJson.RootElement.GetProperty("inputs")[0];
+        only.GetProperty("text").GetString().ShouldBe("the cat s");
+        only.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("position").GetInt32()).ShouldBe(Enumerable.Range(7, 9));
 
         Shell.Run("explain", dl, "--checkpoint", _folder["run"], "--position", "16", "--out", _folder["x"])
             .ShouldFailWith(1, "lm.dl:1:7", "error DL0407: --position 16: `Lm` scores 16 positions of each sequence (0 to 15)");
