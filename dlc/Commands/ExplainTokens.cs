@@ -44,11 +44,12 @@ internal static class ExplainTokens
                                     (sanity ? " (with the randomisation test)" : ""));
         var targets = model.Targets(model.Embed(selected.Values), selected.Count, settings.Target, at);
         var result = TokenAttributions.Attribute(model, selected.Values, selected.Count, targets, settings, start, at);
+        var seconds = clock.Elapsed.TotalSeconds;
         var (attributed, random) = TokenAttributions.Faithfulness(model, result, settings);
         context.Cancel.ThrowIfCancellationRequested();
         var check = sanity ? TokenAttributions.Sanity(model, result, settings) : null;
         var folder = outDir ?? Path.Combine("explain", $"{spec.Model.ToLowerInvariant()}-{DateTime.Now:yyyyMMdd-HHmmss}");
-        var summary = TokenOutput.Write(folder, TokenOutput.Summarize(spec.Model, checkpoint, selected, result, clock.Elapsed.TotalSeconds,
+        var summary = TokenOutput.Write(folder, TokenOutput.Summarize(spec.Model, checkpoint, selected, result, seconds,
             data.Vocabulary, data.Train.ClassNames, runtime.Loss == LossKind.CrossEntropy) with
         {
             Faithfulness = TokenFaithfulness.Of(attributed, random),
