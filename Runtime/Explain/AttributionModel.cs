@@ -41,7 +41,8 @@ public sealed class AttributionModel : IDisposable
         SampleShape = model.Inputs[0].Shape.Dims.Skip(1).Select(d => d.IsSymbolic ? Length(d.Symbol!) : d.Size).ToArray();
         SampleSize = SampleShape.Aggregate(1, (a, b) => a * b);
         var output = model.OutputShape;
-        Outputs = output.Dims.Skip(1).Aggregate(1, (a, d) => a * d.Size);
+        Outputs = output.Dims.Skip(1).Aggregate(1, (a, d) => a * (d.IsSymbolic ? Length(d.Symbol!) : d.Size));
+        Classes = output.Last.Size;
         if (layer is not null) LayerShape = model.Graph[layer.LastNode].Shape.Dims.Skip(1).Select(d => d.Size).ToArray();
     }
 
@@ -49,28 +50,52 @@ public sealed class AttributionModel : IDisposable
     public int[] SampleShape { get; }
     public int SampleSize { get; }
 
-    /// <summary>Outputs per sample: classes for a classifier, targets for a regression.</summary>
+    /// <summary>Outputs per sample: classes for a classifier, targets for a regression, positions × classes for a model that scores every position.</summary>
     public int Outputs { get; }
+
+    /// <summary>
+    /// The size of the output's last axis, over which a classifier's softmax runs: all of <see cref="Outputs"/> for
+    /// Tensor[N, classes], the classes of one position for Tensor[N, T, classes]. Output j belongs to position j / Classes.
+    /// </summary>
+    public int Classes { get; }
 
     public bool IsClassifier => _runtime.Loss == LossKind.CrossEntropy;
 
     /// <summary>The Grad-CAM layer's output per sample ([C, H, W]), when the model was made with a layer.</summary>
     public int[]? LayerShape { get; }
 
-    /// <summary>The class each of <paramref name="count"/> inputs scores highest (the first of equal scores).</summary>
-    public int[] PredictedClasses(ReadOnlySpan<float> inputs, int count)
+    /// <summary>
+    /// The class each of <paramref name="count"/> inputs scores highest (the first of equal scores), at
+    /// <paramref name="position"/> of a model that scores every position; as an output index, position × Classes + class.
+    /// </summary>
+    public int[] PredictedClasses(ReadOnlySpan<float> inputs, int count, int position = 0)
     {
         var outputs = Predict(inputs, count);
         var classes = new int[count];
         for (var i = 0; i < count; i++)
         {
-            var row = outputs.AsSpan(i * Outputs, Outputs);
+            var row = outputs.AsSpan(i * Outputs + position * Classes, Classes);
             for (var c = 1; c < row.Length; c++)
             {
                 if (row[c] > row[classes[i]]) classes[i] = c;
             }
+            classes[i] += position * Classes;
         }
         return classes;
+    }
+
+    /// <summary>
+    /// The softmax probability of output <paramref name="target"/> of a row of outputs, over the classes of its position
+    /// (all outputs of a classifier of one prediction per input).
+    /// </summary>
+    public double Probability(ReadOnlySpan<float> outputs, int target)
+    {
+        var o = outputs.Slice(target / Classes * Classes, Classes);
+        var max = double.NegativeInfinity;
+        foreach (var v in o) max = Math.Max(max, v);
+        double sum = 0;
+        foreach (var v in o) sum += Math.Exp(v - max);
+        return Math.Exp(o[target % Classes] - max) / sum;
     }
 
     /// <summary>Model outputs (logits or regression values) for <paramref name="count"/> samples, [count, Outputs].</summary>

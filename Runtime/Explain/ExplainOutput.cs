@@ -172,12 +172,13 @@ public static class ExplainOutput
             MaxDelta = a.Deltas?.Max(),
             Deletion = result.Faithfulness?.Deletion,
             Insertion = result.Faithfulness?.Insertion,
-            Sanity = result.Sanity is { } s
-                ? new SanitySummary(s.Steps, s.Final, s.Passed, $"passes when the rank correlation with every layer randomised is below {SanityCheck.PassBelow.ToString(CultureInfo.InvariantCulture)}")
-                : null,
+            Sanity = result.Sanity is { } s ? Sanity(s) : null,
             Files = files,
         };
     }
+
+    public static SanitySummary Sanity(SanityResult s) =>
+        new(s.Steps, s.Final, s.Passed, $"passes when the rank correlation with every layer randomised is below {SanityCheck.PassBelow.ToString(CultureInfo.InvariantCulture)}");
 
     /// <summary>Heatmap PNGs are drawn for at most this many inputs, the first ones.</summary>
     public const int MaxImages = 64;

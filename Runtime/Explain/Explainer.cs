@@ -5,10 +5,16 @@ using Dlc.Runtime.Training;
 
 namespace Dlc.Runtime.Explain;
 
-/// <summary>The samples a run explains: values [count, sample...], labels, and which rows of which split they are.</summary>
+/// <summary>The samples a run explains: values [count, sample...], labels [count, TargetSize], and which rows of which split they are.</summary>
 public sealed record ExplainInputs(string Split, int First, float[] Values, float[] Labels)
 {
-    public int Count => Labels.Length;
+    /// <summary>Labels per sample: 1, or T for a model that predicts every position of a sequence.</summary>
+    public int TargetSize { get; init; } = 1;
+
+    /// <summary>False for texts from the command line, which have no labels.</summary>
+    public bool HasLabels { get; init; } = true;
+
+    public int Count => Labels.Length / TargetSize;
 }
 
 /// <summary>One method's results: per-input attributions, or feature importances, with their checks.</summary>

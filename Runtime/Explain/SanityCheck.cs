@@ -26,7 +26,10 @@ public static class SanityCheck
 {
     public const double PassBelow = 0.5;
 
-    public static SanityResult Cascading(AttributionModel model, InputAttribution original, Func<InputAttribution> recompute, ulong seed)
+    /// <param name="counted">Which attributions are compared, [count, features]; null compares all. Padding has no
+    /// attribution before or after, and its ties would count as agreement.</param>
+    public static SanityResult Cascading(AttributionModel model, InputAttribution original, Func<InputAttribution> recompute, ulong seed,
+        bool[]? counted = null)
     {
         var runtime = model.Runtime;
         var store = runtime.Parameters;
@@ -41,7 +44,7 @@ public static class SanityCheck
                 foreach (var p in runtime.Eval.Graph.Parameters.Where(p => p.Trainable && p.Name.StartsWith(prefix, StringComparison.Ordinal)))
                     store.Initialize(p, rng);
                 var randomised = recompute();
-                steps.Add(new SanityStep(layer.Name, MeanCorrelation(original, randomised)));
+                steps.Add(new SanityStep(layer.Name, MeanCorrelation(original, randomised, counted)));
             }
         }
         finally
@@ -51,19 +54,33 @@ public static class SanityCheck
         return new SanityResult(original.Method, steps, steps.Count > 0 && steps[^1].Correlation < PassBelow);
     }
 
-    /// <summary>Spearman's ρ of |a| and |b| for each input, averaged.</summary>
-    public static double MeanCorrelation(InputAttribution a, InputAttribution b)
+    /// <summary>
+    /// Spearman's ρ of |a| and |b| for each input, over its <paramref name="counted"/> values (all when null), averaged
+    /// over the inputs with at least two of them.
+    /// </summary>
+    public static double MeanCorrelation(InputAttribution a, InputAttribution b, bool[]? counted = null)
     {
         double sum = 0;
-        for (var i = 0; i < a.Count; i++) sum += Spearman(Abs(a.Of(i)), Abs(b.Of(i)));
-        return sum / Math.Max(1, a.Count);
+        var inputs = 0;
+        for (var i = 0; i < a.Count; i++)
+        {
+            var mask = counted is null ? Span<bool>.Empty : counted.AsSpan(i * a.SampleSize, a.SampleSize);
+            var (x, y) = (Abs(a.Of(i), mask), Abs(b.Of(i), mask));
+            if (x.Length < 2) continue;
+            sum += Spearman(x, y);
+            inputs++;
+        }
+        return sum / Math.Max(1, inputs);
     }
 
-    private static float[] Abs(ReadOnlySpan<float> x)
+    private static float[] Abs(ReadOnlySpan<float> x, Span<bool> mask)
     {
-        var r = new float[x.Length];
-        for (var i = 0; i < r.Length; i++) r[i] = Math.Abs(x[i]);
-        return r;
+        var r = new List<float>(x.Length);
+        for (var i = 0; i < x.Length; i++)
+        {
+            if (mask.IsEmpty || mask[i]) r.Add(Math.Abs(x[i]));
+        }
+        return [.. r];
     }
 
     /// <summary>Spearman's rank correlation, ties given their average rank; 0 when either side is constant.</summary>

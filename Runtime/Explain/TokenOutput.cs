@@ -16,7 +16,28 @@ public sealed record TokenInputSummary(int Index, string Text, int Target, strin
 
 /// <summary>`dlc explain` of a model of token sequences: its `--json` document and `summary.json`.</summary>
 public sealed record TokenExplainSummary(string Model, string Checkpoint, string Split, int First, int Count, string Method, string Baseline,
-    double Seconds, double MaxDelta, IReadOnlyList<TokenInputSummary> Inputs, IReadOnlyList<string> Files);
+    double Seconds, double MaxDelta, IReadOnlyList<TokenInputSummary> Inputs, IReadOnlyList<string> Files)
+{
+    /// <summary>The position explained, for a model that scores every position.</summary>
+    public int? Position { get; init; }
+
+    /// <summary>Deletion and insertion of tokens in the order of their attributions, and in random orders.</summary>
+    public TokenFaithfulness? Faithfulness { get; init; }
+
+    public SanitySummary? Sanity { get; init; }
+}
+
+/// <summary>
+/// The areas under the target's probability as tokens are deleted (lower is better) or inserted (higher is better) in
+/// the order of their attributions, next to the same in random orders, with the curves averaged over the inputs.
+/// </summary>
+public sealed record TokenFaithfulness(double Deletion, double Insertion, double RandomDeletion, double RandomInsertion,
+    double[] DeletionCurve, double[] InsertionCurve, double[] RandomDeletionCurve, double[] RandomInsertionCurve)
+{
+    public static TokenFaithfulness Of(FaithfulnessScore attributed, FaithfulnessScore random) =>
+        new(attributed.Deletion, attributed.Insertion, random.Deletion, random.Insertion,
+            attributed.DeletionCurve, attributed.InsertionCurve, random.DeletionCurve, random.InsertionCurve);
+}
 
 /// <summary>
 /// Writes token attributions into a folder, each file atomically: `tokens.csv` (a row per token), `tokens.html`
@@ -25,28 +46,40 @@ public sealed record TokenExplainSummary(string Model, string Checkpoint, string
 /// </summary>
 public static class TokenOutput
 {
+    /// <summary>
+    /// A row per sequence with its tokens up to the explained position (all of them for one prediction per sequence),
+    /// padding left out. A language model's classes are the characters of its vocabulary, and its label at the position
+    /// the character that came next.
+    /// </summary>
     public static TokenExplainSummary Summarize(string model, string checkpoint, ExplainInputs inputs, TokenAttribution result, double seconds,
         CharVocabulary? vocabulary, IReadOnlyList<string>? classNames, bool classifier)
     {
-        string Name(int c) => classNames is not null && c < classNames.Count ? classNames[c] : c.ToString(CultureInfo.InvariantCulture);
+        var perPosition = result.Position >= 0;
+        string Name(int c) => classNames is not null && c < classNames.Count ? classNames[c]
+            : perPosition && vocabulary is not null && c < vocabulary.Size ? vocabulary.Decode(c).ToString()
+            : c.ToString(CultureInfo.InvariantCulture);
+        var last = perPosition ? result.Position : result.Length - 1;
         var rows = new List<TokenInputSummary>();
         for (var i = 0; i < result.Count; i++)
         {
             var tokens = new List<TokenScore>();
             var values = result.Of(i);
-            for (var p = 0; p < result.Length; p++)
+            for (var p = 0; p <= last; p++)
             {
                 var index = (int)result.Tokens[i * result.Length + p];
                 if (index == 0) continue;
                 tokens.Add(new TokenScore(p, vocabulary is null ? $"#{index}" : vocabulary.Decode(index).ToString(), index, values[p]));
             }
-            var label = classifier ? (int)inputs.Labels[i] : (int?)null;
+            var label = classifier && inputs.HasLabels ? (int)inputs.Labels[i * inputs.TargetSize + Math.Max(0, result.Position) % inputs.TargetSize] : (int?)null;
             rows.Add(new TokenInputSummary(inputs.First + i, string.Concat(tokens.Select(t => t.Text)), result.Targets[i], Name(result.Targets[i]),
                 label, label is { } l ? Name(l) : null, result.Scores[i], result.BaselineScores[i], result.Deltas[i], result.Steps[i],
                 result.Probabilities?[i], tokens));
         }
         return new TokenExplainSummary(model, checkpoint, inputs.Split, inputs.First, inputs.Count, "integrated-gradients",
-            result.Baseline.ToString().ToLowerInvariant(), seconds, result.Deltas.DefaultIfEmpty().Max(), rows, []);
+            result.Baseline.ToString().ToLowerInvariant(), seconds, result.Deltas.DefaultIfEmpty().Max(), rows, [])
+        {
+            Position = perPosition ? result.Position : null,
+        };
     }
 
     public static TokenExplainSummary Write(string folder, TokenExplainSummary summary)
@@ -85,7 +118,14 @@ public static class TokenOutput
             .Append("<style>body{font-family:sans-serif} td{padding:2px 8px} .t{font-family:monospace;font-size:1.4em;padding:0 1px} " +
                     ".n{color:#666;font-size:.85em}</style></head><body>\n")
             .Append(CultureInfo.InvariantCulture, $"<h1>{WebUtility.HtmlEncode(summary.Model)}</h1>\n<p>Integrated gradients on the embedding output, baseline: {summary.Baseline}; ")
-            .Append("red raises the explained score, blue lowers it; each row is scaled to its largest attribution.</p>\n<table>\n")
+            .Append(summary.Position is { } position ? $"the prediction at position {position} from the tokens up to it; " : "")
+            .Append("red raises the explained score, blue lowers it; each row is scaled to its largest attribution.</p>\n");
+        if (summary.Faithfulness is { } f)
+            html.Append(CultureInfo.InvariantCulture, $"<p>Deletion AUC {f.Deletion:0.0000} (random order {f.RandomDeletion:0.0000}; lower is better), ")
+                .Append(CultureInfo.InvariantCulture, $"insertion AUC {f.Insertion:0.0000} (random order {f.RandomInsertion:0.0000}; higher is better).</p>\n");
+        if (summary.Sanity is { } sanity)
+            html.Append(CultureInfo.InvariantCulture, $"<p>Randomisation test: {(sanity.Passed ? "pass" : "fail")}, rank correlation with every layer randomised {sanity.Final:0.000}.</p>\n");
+        html.Append("<table>\n")
             .Append("<tr><th>input</th><th>tokens</th><th>explained</th><th>label</th><th>score</th><th>delta</th></tr>\n");
         foreach (var input in summary.Inputs)
         {

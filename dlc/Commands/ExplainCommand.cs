@@ -49,6 +49,14 @@ internal static class ExplainCommand
         var stride = Count("--stride", "occlusion: how far the patch moves each step", 2);
         var repeats = Count("--repeats", "permutation: shuffles per feature", 5);
         var layer = new Option<string?>("--layer") { Description = "grad-cam: the layer, by its name in `dlc check` (default: the last with feature maps)" };
+        var text = new Option<string[]>("--text")
+        {
+            Description = "a model of characters: a text to explain instead of --inputs (repeatable), padded in front to the model's length",
+        };
+        var position = new Option<int?>("--position")
+        {
+            Description = "a model that scores every position (a language model, Tensor[N, T, classes]): the position explained, from 0 (default: the last)",
+        };
         var sanity = new Option<bool>("--sanity") { Description = "run the cascading model-randomisation test (Adebayo et al. 2018) for each method" };
         var features = new Option<string?>("--features") { Description = "names of the input features, comma-separated, for the tables and charts" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the noise, shuffles and randomised layers", DefaultValueFactory = _ => 42 };
@@ -56,7 +64,7 @@ internal static class ExplainCommand
         var command = new Command("explain", "attributions of trained weights, with sanity and faithfulness checks")
         {
             file, json, threads, gemm, model, checkpoint, method, inputs, target, baseline, steps, samples, noise, patch, stride, repeats,
-            layer, sanity, features, seed, outDir,
+            layer, text, position, sanity, features, seed, outDir,
         };
         command.SetAction(parse =>
         {
@@ -93,10 +101,16 @@ internal static class ExplainCommand
             foreach (var tensor in parameters) tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
             if (tokens)
             {
-                return ExplainTokens.Run(context, spec, path, runtime, data, ExplainSelection.Select(data, parse.GetValue(inputs), wholeSplit: false),
-                    methods, parse.GetValue(baseline), settings, parse.GetValue(outDir));
+                return ExplainTokens.Run(context, spec, path, runtime, data, parse.GetValue(inputs), parse.GetValue(text),
+                    methods, parse.GetValue(baseline), settings, parse.GetValue(outDir), parse.GetValue(sanity), parse.GetValue(position));
             }
 
+            if (parse.GetValue(text) is { Length: > 0 })
+                throw new DiagnosticException(DiagnosticCatalog.MethodDoesNotFit.At(modelGraph.Source, modelGraph.Span,
+                    $"--text: `{modelGraph.Name}` takes {modelGraph.Inputs[0].Shape}, not token indices", "explain samples of its data with --inputs"));
+            if (parse.GetValue(position) is { } p)
+                throw new DiagnosticException(DiagnosticCatalog.MethodDoesNotFit.At(modelGraph.Source, modelGraph.Span,
+                    $"--position {p}: `{modelGraph.Name}` returns {modelGraph.OutputShape}, one prediction per input, not one per position", "leave out --position"));
             var selected = ExplainSelection.Select(data, parse.GetValue(inputs), methods.Contains(MethodKind.Permutation));
             var size = selected.Values.Length / Math.Max(1, selected.Count);
             var names = ExplainSelection.FeatureNames(parse.GetValue(features), runtime.Input.Shape.Dims.Skip(1).Select(d => d.Size).ToArray());

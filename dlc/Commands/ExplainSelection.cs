@@ -53,9 +53,38 @@ internal static partial class ExplainSelection
                 $"choose a range within [0:{set.Count}]");
         var indices = Enumerable.Range(first, last - first).ToArray();
         var values = new float[indices.Length * set.SampleSize];
-        var labels = new float[indices.Length];
+        var labels = new float[indices.Length * set.TargetSize];
         set.Gather(indices, values, labels);
-        return new ExplainInputs(split, first, values, labels);
+        return new ExplainInputs(split, first, values, labels) { TargetSize = set.TargetSize };
+    }
+
+    /// <summary>
+    /// `--text "..."` (one or more): each text encoded with the characters the model was trained with (its checkpoint's
+    /// vocabulary) and padded in front with index 0 to the model's <paramref name="length"/>, as the data sets pad words
+    /// and as a language model's context ends at its last position. A character the model never saw, a text longer than
+    /// <paramref name="length"/> or an empty one is DL0407; a model without a character vocabulary DL0409.
+    /// </summary>
+    public static ExplainInputs FromTexts(IReadOnlyList<string> texts, CharVocabulary? vocabulary, int length, string model, int targetSize)
+    {
+        if (vocabulary is null)
+            throw new DiagnosticException(DiagnosticCatalog.MethodDoesNotFit.At(null, default,
+                $"--text: `{model}` does not read characters (its data has no character vocabulary)", "explain samples of its data with --inputs"));
+        var values = new float[texts.Count * length];
+        for (var i = 0; i < texts.Count; i++)
+        {
+            var text = texts[i];
+            if (text.Length == 0 || text.Length > length)
+                throw Invalid($"--text \"{text}\": `{model}` reads 1 to {length} characters, and this text has {text.Length}", null);
+            for (var c = 0; c < text.Length; c++)
+            {
+                var index = vocabulary.Encode(text[c]);
+                if (index == 0)
+                    throw Invalid($"--text \"{text}\": `{text[c]}` is not among the {vocabulary.Size - 1} characters `{model}` was trained with",
+                        $"its characters are {vocabulary.Characters.Replace("\n", "\\n", StringComparison.Ordinal)}");
+                values[i * length + length - text.Length + c] = index;
+            }
+        }
+        return new ExplainInputs("text", 0, values, new float[texts.Count * targetSize]) { TargetSize = targetSize, HasLabels = false };
     }
 
     /// <summary>The mean of up to 10,000 training samples: the `mean` baseline.</summary>

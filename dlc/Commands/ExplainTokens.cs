@@ -10,12 +10,15 @@ namespace Dlc.Cli.Commands;
 
 /// <summary>
 /// `dlc explain` of a model of token sequences (`of int` inputs): integrated gradients on the embedding output,
-/// summed per token, with the completeness delta of each sequence; tokens.csv, tokens.html and summary.json.
+/// summed per token, with the completeness delta of each sequence, deletion and insertion of tokens against random
+/// orders and, with `--sanity`, the cascading randomisation test; of a language model at one `--position`.
+/// tokens.csv, tokens.html and summary.json.
 /// </summary>
 internal static class ExplainTokens
 {
-    public static int Run(CliContext context, TrainSpec spec, string checkpoint, ModelRuntime runtime, JobData data, ExplainInputs selected,
-        IReadOnlyList<MethodKind> methods, string? baseline, ExplainSettings settings, string? outDir)
+    /// <param name="texts">`--text`: texts to explain instead of the data's samples (<paramref name="inputs"/>).</param>
+    public static int Run(CliContext context, TrainSpec spec, string checkpoint, ModelRuntime runtime, JobData data, string? inputs, string[]? texts,
+        IReadOnlyList<MethodKind> methods, string? baseline, ExplainSettings settings, string? outDir, bool sanity, int? position)
     {
         if (methods.Any(m => m != MethodKind.IntegratedGradients))
             throw new DiagnosticException(DiagnosticCatalog.MethodDoesNotFit.At(null, default,
@@ -28,12 +31,30 @@ internal static class ExplainTokens
             _ => throw new DiagnosticException(DiagnosticCatalog.MethodDoesNotFit.At(null, default,
                 $"--baseline {baseline}: a token sequence starts from `padding` (every token index 0) or `zeros` (zero embeddings)")),
         };
-        if (!context.Json) context.Error.WriteLine($"explain: integrated-gradients on {selected.Count} token sequence{(selected.Count == 1 ? "" : "s")}");
+        using var model = new TokenModel(runtime);
+        var at = model.Position(position);
+        if (texts is { Length: > 0 } && inputs is not null)
+            throw new DiagnosticException(DiagnosticCatalog.InvalidOption.At(null, default, "--text and --inputs both choose what to explain", "give one of them"));
+        var selected = texts is { Length: > 0 }
+            ? ExplainSelection.FromTexts(texts, data.Vocabulary, model.Length, runtime.Eval.Name, data.Train.TargetSize)
+            : ExplainSelection.Select(data, inputs, wholeSplit: false);
         var clock = Stopwatch.StartNew();
-        var result = TokenAttributions.Compute(runtime, selected.Values, selected.Count, settings, start);
+        if (!context.Json)
+            context.Error.WriteLine($"explain: integrated-gradients on {selected.Count} token sequence{(selected.Count == 1 ? "" : "s")}{(at >= 0 ? $" at position {at}" : "")}" +
+                                    (sanity ? " (with the randomisation test)" : ""));
+        var targets = model.Targets(model.Embed(selected.Values), selected.Count, settings.Target, at);
+        var result = TokenAttributions.Attribute(model, selected.Values, selected.Count, targets, settings, start, at);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var (attributed, random) = TokenAttributions.Faithfulness(model, result, settings);
+        context.Cancel.ThrowIfCancellationRequested();
+        var check = sanity ? TokenAttributions.Sanity(model, result, settings) : null;
         var folder = outDir ?? Path.Combine("explain", $"{spec.Model.ToLowerInvariant()}-{DateTime.Now:yyyyMMdd-HHmmss}");
-        var summary = TokenOutput.Write(folder, TokenOutput.Summarize(spec.Model, checkpoint, selected, result, clock.Elapsed.TotalSeconds,
-            data.Vocabulary, data.Train.ClassNames, runtime.Loss == LossKind.CrossEntropy));
+        var summary = TokenOutput.Write(folder, TokenOutput.Summarize(spec.Model, checkpoint, selected, result, seconds,
+            data.Vocabulary, data.Train.ClassNames, runtime.Loss == LossKind.CrossEntropy) with
+        {
+            Faithfulness = TokenFaithfulness.Of(attributed, random),
+            Sanity = check is null ? null : ExplainOutput.Sanity(check),
+        });
         if (context.Json) context.Out.WriteLine(JsonSerializer.Serialize(summary, ExplainOutput.Json));
         else TokenText.Write(context.Out, summary, folder, color: ReferenceEquals(context.Out, Console.Out) && !Console.IsOutputRedirected
             && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb"));

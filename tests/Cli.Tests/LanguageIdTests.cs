@@ -85,6 +85,56 @@ public class LanguageIdTests(TrainedLanguageId model) : IClassFixture<TrainedLan
     }
 
     [Fact]
+    public void Explain_scores_token_deletion_against_random_orders_and_runs_the_randomisation_test_layer_by_layer()
+    {
+        var run = Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--inputs", "test[0:8]", "--sanity", "--out", model.Folder["sanity"], "--json")
+            .ShouldSucceed();
+        using var json = JsonDocument.Parse(run.Out);
+        var faithfulness = json.RootElement.GetProperty("faithfulness");
+        foreach (var name in new[] { "deletion", "insertion", "random_deletion", "random_insertion" })
+            faithfulness.GetProperty(name).GetDouble().ShouldBeInRange(0, 1);
+        faithfulness.GetProperty("deletion_curve").GetArrayLength().ShouldBe(21);
+        faithfulness.GetProperty("random_insertion_curve").GetArrayLength().ShouldBe(21);
+        var sanity = json.RootElement.GetProperty("sanity");
+        sanity.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("layer").GetString()).ShouldBe(["Lang.dense", "Lang.gru", "Lang.embedding"]);
+        foreach (var layer in sanity.GetProperty("layers").EnumerateArray()) layer.GetProperty("correlation").GetDouble().ShouldBeInRange(-1, 1);
+        sanity.GetProperty("passed").GetBoolean().ShouldBe(sanity.GetProperty("final").GetDouble() < 0.5);
+
+        var text = Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--inputs", "test[0:2]", "--sanity", "--out", model.Folder["sanity-text"]).ShouldSucceed();
+        text.Out.ShouldMatch(@"  deletion AUC \d\.\d{4} \(random order \d\.\d{4}, lower is better\)  insertion AUC \d\.\d{4} \(random order \d\.\d{4}, higher is better\)\n");
+        text.Out.ShouldMatch(@"  randomisation test: (pass|FAIL) \(passes when the rank correlation with every layer randomised is below 0\.5\)\n");
+        text.Out.ShouldContain("    randomised down to Lang.embedding: rank correlation ");
+    }
+
+    [Fact]
+    public void Explain_takes_words_from_the_command_line_padded_in_front_and_rejects_characters_the_model_never_saw()
+    {
+        var run = Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--text", "casa", "--text", "house", "--out", model.Folder["text"], "--json")
+            .ShouldSucceed();
+        using var json = JsonDocument.Parse(run.Out);
+        json.RootElement.GetProperty("split").GetString().ShouldBe("text");
+        var inputs = json.RootElement.GetProperty("inputs").EnumerateArray().ToList();
+        inputs.Select(i => i.GetProperty("text").GetString()).ShouldBe(["casa", "house"]);
+        inputs[0].GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("position").GetInt32()).ShouldBe([6, 7, 8, 9]);
+        inputs[0].TryGetProperty("label_name", out _).ShouldBeFalse();
+        inputs.ShouldAllBe(i => i.GetProperty("delta").GetDouble() <= 0.005);
+
+        Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--text", "casa!", "--out", model.Folder["x"])
+            .ShouldFailWith(1, "error DL0407: --text \"casa!\": `!` is not among the ");
+        Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--text", "abcdefghijk", "--out", model.Folder["x"])
+            .ShouldFailWith(1, "error DL0407: --text \"abcdefghijk\": `Lang` reads 1 to 10 characters, and this text has 11");
+        Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--text", "casa", "--inputs", "test[0:2]", "--out", model.Folder["x"])
+            .ShouldFailWith(1, "error DL0407: --text and --inputs both choose what to explain");
+    }
+
+    [Fact]
+    public void A_position_asked_of_a_classifier_is_DL0409_at_the_model()
+    {
+        Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--position", "3", "--out", model.Folder["x"])
+            .ShouldFailWith(1, "langid.dl:1:7", "error DL0409: --position 3: `Lang` returns Tensor[N, 2], one prediction per sequence, not one per position");
+    }
+
+    [Fact]
     public void Methods_and_baselines_that_do_not_fit_token_sequences_are_DL0409()
     {
         Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--method", "grad-cam", "--out", model.Folder["x"])

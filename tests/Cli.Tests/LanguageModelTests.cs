@@ -53,6 +53,41 @@ public class LanguageModelTests : IDisposable
     }
 
     [Fact]
+    public void Explain_attributes_the_prediction_at_a_position_to_the_characters_before_it()
+    {
+        var dl = Project();
+        Shell.Run("train", dl, "--out", _folder["run"]).ShouldSucceed();
+        var run = Shell.Run("explain", dl, "--checkpoint", _folder["run"], "--inputs", "validation[0:3]", "--position", "9", "--out", _folder["explain"], "--json")
+            .ShouldSucceed();
+        using var json = JsonDocument.Parse(run.Out);
+        json.RootElement.GetProperty("position").GetInt32().ShouldBe(9);
+        json.RootElement.GetProperty("faithfulness").GetProperty("random_deletion").GetDouble().ShouldBeInRange(0, 1);
+        foreach (var input in json.RootElement.GetProperty("inputs").EnumerateArray())
+        {
+            var tokens = input.GetProperty("tokens").EnumerateArray().ToList();
+            tokens.Select(t => t.GetProperty("position").GetInt32()).ShouldBe(Enumerable.Range(0, 10));
+            input.GetProperty("delta").GetDouble().ShouldBeLessThanOrEqualTo(0.005);
+            tokens.Sum(t => t.GetProperty("attribution").GetDouble())
+                .ShouldBe(input.GetProperty("score").GetDouble() - input.GetProperty("baseline_score").GetDouble(), 0.0051);
+            // The explained class is a character; the label is the one that came next in the text.
+            input.GetProperty("target_name").GetString()!.Length.ShouldBe(1);
+            input.GetProperty("label_name").GetString()!.Length.ShouldBe(1);
+            input.GetProperty("probability").GetDouble().ShouldBeInRange(0, 1);
+        }
+        var text = Shell.Run("explain", dl, "--checkpoint", _folder["run"], "--inputs", "validation[0:1]", "--out", _folder["last"]).ShouldSucceed();
+        text.Out.ShouldContain("1 input of validation from 0 at position 15, integrated-gradients on the embedding output");
+        // A prompt from the command line ends at the last position: the character after it is explained.
+        var prompt = Shell.Run("explain", dl, "--checkpoint", _folder["run"], "--text", "the cat s", "--out", _folder["prompt"], "--json").ShouldSucceed();
+        using var promptJson = JsonDocument.Parse(prompt.Out);
+        var only = promptJson.RootElement.GetProperty("inputs")[0];
+        only.GetProperty("text").GetString().ShouldBe("the cat s");
+        only.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("position").GetInt32()).ShouldBe(Enumerable.Range(7, 9));
+
+        Shell.Run("explain", dl, "--checkpoint", _folder["run"], "--position", "16", "--out", _folder["x"])
+            .ShouldFailWith(1, "lm.dl:1:7", "error DL0407: --position 16: `Lm` scores 16 positions of each sequence (0 to 15)");
+    }
+
+    [Fact]
     public void A_transformer_samples_the_same_text_with_the_key_value_cache_as_without_it()
     {
         var text = string.Concat(Enumerable.Range(0, 400).Select(i => $"the cat sat on mat {i % 7}.\n"));
