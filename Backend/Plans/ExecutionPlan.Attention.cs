@@ -64,13 +64,23 @@ public sealed partial class ExecutionPlan
                 _attention[node.Id] = kernel;
                 _positionsPerRun = g.Steps;
                 var x = In(0);
+                if (node.Attributes.Packed)
+                {
+                    var lengths = In(1);
+                    return () => kernel.Forward(x.Pointer, y.Pointer, lengths.Pointer);
+                }
                 return () => kernel.Forward(x.Pointer, y.Pointer);
             }
             case Op.AttentionGrad:
             {
-                // Inputs: the forward node, dy, x.
+                // Inputs: the forward node, dy, x, and the lengths when packed.
                 var kernel = _attention[node.Inputs[0]];
                 var (dy, x) = (In(1), In(2));
+                if (node.Attributes.Packed)
+                {
+                    var lengths = In(3);
+                    return () => kernel.Backward(x.Pointer, dy.Pointer, y.Pointer, lengths.Pointer);
+                }
                 return () => kernel.Backward(x.Pointer, dy.Pointer, y.Pointer);
             }
             case Op.PositionalEncoding:

@@ -26,7 +26,7 @@ public sealed partial class ExecutionPlan
                 or Op.BatchNormFoldWeight or Op.BatchNormFoldBias:
                 return NormalizationStep(node);
             case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad
-                or Op.SequenceLengths:
+                or Op.SequenceLengths or Op.SequenceMean or Op.SequenceMeanGrad:
                 return SequenceStep(node, options.Gemm);
             case Op.Attention or Op.AttentionGrad or Op.PositionalEncoding:
                 return AttentionStep(node, options.Gemm);

@@ -32,7 +32,7 @@ public sealed class MultiHeadAttentionLayer(int heads, bool causal, bool bias, L
         _weights ??= Attention.CreateWeights(e, Instance, Site, features, bias, "");
         if (!created) Attention.CheckShared(e, this, x, span, e.Builder[_weights[0]].Shape[1]);
         var w = _weights;
-        var node = Attention.Emit(e, Site, x.Node, w[0], bias ? w[1] : -1, bias ? w[2] : w[1], bias ? w[3] : -1, heads, causal);
+        var node = Attention.Emit(e, Site, x.Node, w[0], bias ? w[1] : -1, bias ? w[2] : w[1], bias ? w[3] : -1, heads, causal, x.Lengths);
         Record(e, Instance, x.Shape, created ? Attention.Count(e, _weights) : 0, first);
         return Result(e, node, span);
     }
@@ -69,7 +69,7 @@ public sealed class TransformerBlockLayer(int heads, int? hidden, double dropout
 
         var norm1 = Emit(e, Op.LayerNorm, [x.Node, p["norm1.weight"], p["norm1.bias"]], new OpAttributes { Value = 1e-5 });
         var attention = Attention.Emit(e, Site, norm1, p["self_attn.in_proj_weight"], p["self_attn.in_proj_bias"],
-            p["self_attn.out_proj.weight"], p["self_attn.out_proj.bias"], heads, causal);
+            p["self_attn.out_proj.weight"], p["self_attn.out_proj.bias"], heads, causal, x.Lengths);
         var h = Emit(e, Op.Add, [x.Node, Dropout(e, attention)]);
         var norm2 = Emit(e, Op.LayerNorm, [h, p["norm2.weight"], p["norm2.bias"]], new OpAttributes { Value = 1e-5 });
         var inner = Linear(e, norm2, p["linear1.weight"], p["linear1.bias"]);
@@ -160,9 +160,10 @@ internal static class Attention
 
     /// <summary>
     /// Self-attention as nodes: the packed projection x·in_projᵀ (+ bias) [N, T, 3E], the `attention` op over it, and
-    /// the output projection (+ bias). A bias of -1 is left out.
+    /// the output projection (+ bias). A bias of -1 is left out. With <paramref name="lengths"/> (a padded batch) the
+    /// attention is packed: the keys past each sequence's end are masked.
     /// </summary>
-    public static int Emit(Elaborator e, Site site, int x, int inWeight, int inBias, int outWeight, int outBias, int heads, bool causal)
+    public static int Emit(Elaborator e, Site site, int x, int inWeight, int inBias, int outWeight, int outBias, int heads, bool causal, int? lengths)
     {
         int Linear(int input, int weight, int bias)
         {
@@ -170,7 +171,9 @@ internal static class Attention
             return bias < 0 ? product : e.AddNode(Op.BiasAdd, [product, bias], null, site, null);
         }
         var packed = Linear(x, inWeight, inBias);
-        var attention = e.AddNode(Op.Attention, [packed], new OpAttributes { Heads = heads, Causal = causal }, site, null);
+        var attention = lengths is { } l
+            ? e.AddNode(Op.Attention, [packed, l], new OpAttributes { Heads = heads, Causal = causal, Packed = true }, site, null)
+            : e.AddNode(Op.Attention, [packed], new OpAttributes { Heads = heads, Causal = causal }, site, null);
         return Linear(attention, outWeight, outBias);
     }
 

@@ -122,4 +122,8 @@ public enum Op
 
     // the gradient of attention with respect to its packed q, k, v (the probabilities come from the forward op's run)
     AttentionGrad,
+
+    // the mean over the time axis of a sequence [N, T, D] (over each sample's own length when packed), and its gradient
+    SequenceMean,
+    SequenceMeanGrad,
 }

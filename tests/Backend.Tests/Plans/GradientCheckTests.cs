@@ -51,6 +51,16 @@ public class GradientCheckTests
             yield return new Case($"attention heads {heads}{(causal ? " causal" : "")}", Op.Attention, b =>
                 b.Add(Op.Attention, [P(b, "x", Dim.Sym("N"), 3, 12)], new OpAttributes { Heads = heads, Causal = causal }));
         }
+        foreach (var causal in new[] { false, true })
+        {
+            // Packed: x [N, 4, 3E] with E = 4, the three samples 4, 0 and 2 positions long (the lengths input).
+            yield return new Case($"attention packed{(causal ? " causal" : "")}", Op.Attention, b =>
+                b.Add(Op.Attention, [P(b, "x", Dim.Sym("N"), 4, 12), b.Input("lengths", new Shape(Dim.Sym("N")))],
+                    new OpAttributes { Heads = 2, Causal = causal, Packed = true }));
+        }
+        yield return new Case("sequence_mean", Op.SequenceMean, b => b.Add(Op.SequenceMean, P(b, "x", Dim.Sym("N"), 4, 3)));
+        yield return new Case("sequence_mean packed", Op.SequenceMean, b =>
+            b.Add(Op.SequenceMean, [P(b, "x", Dim.Sym("N"), 4, 3), b.Input("lengths", new Shape(Dim.Sym("N")))], new OpAttributes { Packed = true }));
         yield return new Case("positional_encoding", Op.PositionalEncoding, b => b.Add(Op.PositionalEncoding, P(b, "x", Dim.Sym("N"), 3, 4)));
         yield return new Case("mse", Op.Mse, b => b.Add(Op.Mse, P(b, "pred", Dim.Sym("N"), 4), P(b, "target", Dim.Sym("N"), 4)));
     }
