@@ -12,7 +12,7 @@ public static class Builtins
     {
         "crossEntropy", "mse", "sgd", "adam", "adamw", "fashionMnist", "idx", "csv", "textCorpus", "brownCorpus", "gaussianNoise", "accuracy", "topK",
         "cosine", "step", "constant", "char", "word", "cartPole", "mountainCar", "acrobot", "dqn", "linear", "exponential",
-        "same", "valid", "sum", "mean", "nearest", "bilinear", "tags", "universal",
+        "same", "valid", "sum", "mean", "nearest", "bilinear", "tags", "universal", "genre",
     };
 
     /// <summary>Names of the language that this version parses but cannot build yet.</summary>
