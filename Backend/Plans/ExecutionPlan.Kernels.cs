@@ -28,7 +28,7 @@ public sealed partial class ExecutionPlan
             case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad
                 or Op.SequenceLengths or Op.SequenceMean or Op.SequenceMeanGrad:
                 return SequenceStep(node, options.Gemm);
-            case Op.Attention or Op.AttentionGrad or Op.PositionalEncoding:
+            case Op.Attention or Op.AttentionGrad or Op.PositionalEncoding or Op.CrossAttention or Op.CrossAttentionGrad:
                 return AttentionStep(node, options.Gemm);
             case Op.ChannelDropoutMask:
             {

@@ -105,6 +105,16 @@ public static class ReferenceInterpreter
                 case Op.AttentionGrad:
                     AttentionReference.Backward<double>(In(2), In(1), y, Attention(graph[node.Inputs[0]], graph[node.Inputs[2]].Shape.Bind(symbols)), Lengths(node, 3, values));
                     break;
+                case Op.CrossAttention:
+                    CrossAttentionReference.Forward<double>(In(0), In(1), In(2), y, CrossAttentionGeometry.Of(graph[node.Inputs[0]].Shape.Bind(symbols), graph[node.Inputs[1]].Shape.Bind(symbols), node.Attributes.Heads), Lengths(node, 3, values));
+                    break;
+                case Op.CrossAttentionGrad:
+                {
+                    var (dq, dk, dv) = (new double[In(2).Length], new double[In(3).Length], new double[In(4).Length]);
+                    CrossAttentionReference.Backward<double>(In(2), In(3), In(4), In(1), dq, dk, dv, CrossAttentionGeometry.Of(graph[node.Inputs[2]].Shape.Bind(symbols), graph[node.Inputs[3]].Shape.Bind(symbols), node.Attributes.Heads), Lengths(node, 5, values));
+                    (node.Attributes.Axis switch { 0 => dq, 1 => dk, _ => dv }).CopyTo(y, 0);
+                    break;
+                }
                 case Op.PositionalEncoding:
                     PositionalEncodingReference.Forward<double>(In(0), y, shape[0], shape[1], shape[2]);
                     break;

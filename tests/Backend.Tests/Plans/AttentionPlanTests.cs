@@ -25,6 +25,13 @@ public class AttentionPlanTests
             x |> embedding 7 12 (maskZero = true) |> positionalEncoding |> transformerBlock 3 (hidden = 16)
               |> multiHeadAttention 2 (causal = true) |> sequenceMean |> dense 4
 
+        model Decoder (x: Tensor[N, T] of int) : Tensor[N, T, 4] =
+            let memory = x |> embedding 7 8 (maskZero = true) |> transformerBlock 2 (hidden = 8)
+            let y = x |> embedding 7 12 |> positionalEncoding
+            let h = y + (y |> layerNorm |> multiHeadAttention 3 (causal = true))
+            let c = h + (h |> layerNorm |> multiHeadAttention 2 (memory = memory))
+            c |> dense 4
+
         model Encoder (x: Tensor[N, T, 6]) : Tensor[N, T, 4] =
             x |> multiHeadAttention 2 (bias = false) |> transformerBlock 3 (activation = relu) |> dense 4
         """;
@@ -47,6 +54,15 @@ public class AttentionPlanTests
         // Lengths of T, 1, 0 (padding only) and about half.
         PlanReference.SequenceStepShouldMatch(Source, "Classifier", batch: 4, steps, threads, tokens: true, $"Classifier, T = {steps}, {threads} threads",
             lengths: [steps, 1, 0, steps / 2 + 1]);
+    }
+
+    [Theory]
+    [InlineData(5, 1)]
+    [InlineData(19, 2)]
+    public void A_decoder_with_cross_attention_to_a_padded_memory_trains_as_the_reference(int steps, int threads)
+    {
+        PlanReference.SequenceStepShouldMatch(Source, "Decoder", batch: 3, steps, threads, tokens: true, $"Decoder, T = {steps}, {threads} threads",
+            lengths: [steps, 0, steps / 2 + 1]);
     }
 
     [Fact]

@@ -58,6 +58,16 @@ public class GradientCheckTests
                 b.Add(Op.Attention, [P(b, "x", Dim.Sym("N"), 4, 12), b.Input("lengths", new Shape(Dim.Sym("N")))],
                     new OpAttributes { Heads = 2, Causal = causal, Packed = true }));
         }
+        foreach (var packed in new[] { false, true })
+        {
+            // q [N, 2, 4] attends to k, v [N, 4, 4] in 2 heads; packed, the memories are 4, 0 and 2 positions long.
+            yield return new Case($"cross_attention{(packed ? " packed" : "")}", Op.CrossAttention, b =>
+            {
+                var inputs = new List<int> { P(b, "q", Dim.Sym("N"), 2, 4), P(b, "k", Dim.Sym("N"), 4, 4), P(b, "v", Dim.Sym("N"), 4, 4) };
+                if (packed) inputs.Add(b.Input("lengths", new Shape(Dim.Sym("N"))));
+                return b.Add(Op.CrossAttention, inputs, new OpAttributes { Heads = 2, Packed = packed });
+            });
+        }
         yield return new Case("sequence_mean", Op.SequenceMean, b => b.Add(Op.SequenceMean, P(b, "x", Dim.Sym("N"), 4, 3)));
         yield return new Case("sequence_mean packed", Op.SequenceMean, b =>
             b.Add(Op.SequenceMean, [P(b, "x", Dim.Sym("N"), 4, 3), b.Input("lengths", new Shape(Dim.Sym("N")))], new OpAttributes { Packed = true }));
