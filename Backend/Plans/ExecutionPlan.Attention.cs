@@ -34,6 +34,9 @@ public sealed partial class ExecutionPlan
     public void StartSequence(int context)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(context, 1);
+        // A run of one position would see one position of the memory, not the whole sequence it encodes.
+        if (_crossAttention.Count > 0)
+            throw new InvalidOperationException("cross-attention reads the whole memory, so a model with it cannot generate one step at a time");
         _position = new SequenceCursor(context);
         foreach (var kernel in _attention.Values) kernel.UseCache(_position);
         foreach (var (id, table) in _encodings.Where(e => e.Value.Positions < context).ToList())

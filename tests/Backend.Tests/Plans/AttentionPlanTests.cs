@@ -66,6 +66,16 @@ public class AttentionPlanTests
     }
 
     [Fact]
+    public void A_model_with_cross_attention_refuses_to_generate_step_by_step()
+    {
+        var graph = ProgramCompiler.Compile(new SourceText("attention.dl", Source)).Elaborate("Decoder", training: false).Graph;
+        using var store = new ParameterStore(graph.Parameters);
+        using var plan = ExecutionPlan.Compile(graph, store, new PlanOptions(new Dictionary<string, int> { ["N"] = 1, ["T"] = 1 }, GemmProviders.Create("managed", 1, out _)));
+        Should.Throw<InvalidOperationException>(() => plan.StartSequence(8)).Message.ShouldContain("cross-attention reads the whole memory");
+        plan.SequencePosition.ShouldBeNull();
+    }
+
+    [Fact]
     public void A_sample_scores_the_same_alone_and_padded_in_a_longer_batch()
     {
         var file = ProgramCompiler.Compile(new SourceText("attention.dl", Source));
