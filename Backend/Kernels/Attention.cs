@@ -24,6 +24,13 @@ public readonly record struct AttentionGeometry(int Batch, int Steps, int Featur
     /// <summary>Positions row <paramref name="i"/> of the scores attends to: all of them, or itself and the earlier ones.</summary>
     public int Visible(int i) => Causal ? i + 1 : Steps;
 
+    /// <summary>
+    /// Positions row <paramref name="i"/> attends to in a sequence of <paramref name="length"/> real positions (the
+    /// rest padding): the keys past the end are masked as −∞ before the softmax, as PyTorch's key_padding_mask.
+    /// A sequence of padding only attends to nothing, and its rows are zero.
+    /// </summary>
+    public int Visible(int i, int length) => Math.Clamp(Math.Min(Visible(i), length), 0, Steps);
+
     public static AttentionGeometry Of(int[] x, int heads, bool causal)
     {
         if (x.Length != 3 || x[2] % 3 != 0 || x[2] / 3 % heads != 0)
@@ -56,7 +63,7 @@ public sealed unsafe class AttentionKernel
 
     private readonly SampleParallel.RangeBody _forwardBody, _backwardBody;
     private readonly Func<int, NativeBuffer> _allocate;
-    private float* _x, _y, _dy, _dx;
+    private float* _x, _y, _dy, _dx, _lengths;
 
     // Generation: every earlier position's k and v per pair [N, H, capacity, d], and one row of scores.
     private NativeBuffer? _keys, _values, _scores;
@@ -81,8 +88,11 @@ public sealed unsafe class AttentionKernel
     public AttentionGeometry Geometry => _g;
 
 
-    /// <summary>y [N, T, E] = the heads of softmax(mask(q·kᵀ/√d))·v, joined (x [N, T, 3E]).</summary>
-    public void Forward(float* x, float* y)
+    /// <summary>
+    /// y [N, T, E] = the heads of softmax(mask(q·kᵀ/√d))·v, joined (x [N, T, 3E]). With <paramref name="lengths"/> [N]
+    /// (a padded batch) each sample's keys past its length are masked too; null reads every position.
+    /// </summary>
+    public void Forward(float* x, float* y, float* lengths = null)
     {
         if (_position is { } position)
         {
@@ -91,6 +101,7 @@ public sealed unsafe class AttentionKernel
         }
         _x = x;
         _y = y;
+        _lengths = lengths;
         _parallel.For(_g.Pairs, _forwardBody);
     }
 
@@ -141,12 +152,16 @@ public sealed unsafe class AttentionKernel
         }
     }
 
-    /// <summary>dx [N, T, 3E] (overwritten) from dy [N, T, E], with the probabilities of the forward run of the same x.</summary>
-    public void Backward(float* x, float* dy, float* dx)
+    /// <summary>
+    /// dx [N, T, 3E] (overwritten) from dy [N, T, E], with the probabilities of the forward run of the same x and
+    /// <paramref name="lengths"/>.
+    /// </summary>
+    public void Backward(float* x, float* dy, float* dx, float* lengths = null)
     {
         _x = x;
         _dy = dy;
         _dx = dx;
+        _lengths = lengths;
         _parallel.For(_g.Pairs, _backwardBody);
     }
 
@@ -162,13 +177,14 @@ public sealed unsafe class AttentionKernel
             var v = q + 2 * g.Features;
             var p = _probabilities is null ? _scratch[part].Pointer : _probabilities.Pointer + (long)pair * t * t;
             var y = _y + (long)n * t * g.Features + h * d;
+            var length = Length(n);
             for (var r0 = 0; r0 < t; r0 += BlockRows(g))
             {
-                // Rows r0..r1 see at most the columns before r1.
+                // Rows r0..r1 see at most the columns before r1, and none past the sequence's end.
                 var r1 = Math.Min(t, r0 + BlockRows(g));
-                var cols = g.Causal ? r1 : t;
+                var cols = Columns(g, r1, length);
                 _gemm.Sgemm(false, true, r1 - r0, cols, d, g.Scale, q + (long)r0 * stride, stride, k, stride, 0f, p + (long)r0 * t, t);
-                for (var i = r0; i < r1; i++) MaskedSoftmax(new Span<float>(p + (long)i * t, t), g.Visible(i));
+                for (var i = r0; i < r1; i++) MaskedSoftmax(new Span<float>(p + (long)i * t, t), g.Visible(i, length));
                 _gemm.Sgemm(false, false, r1 - r0, d, cols, 1f, p + (long)r0 * t, t, v, stride, 0f, y + (long)r0 * g.Features, g.Features);
             }
         }
@@ -188,16 +204,17 @@ public sealed unsafe class AttentionKernel
             float* dq = _dx + offset, dk = dq + g.Features, dv = dq + 2 * g.Features;
             var p = _probabilities.Pointer + (long)pair * t * t;
             var dy = _dy + (long)n * t * g.Features + h * d;
-            // dv = Pᵀ·dy; P is zero above the diagonal when causal, so the full product is still exact.
+            var length = Length(n);
+            // dv = Pᵀ·dy; P is zero above the diagonal when causal and past the end, so the full product is still exact.
             _gemm.Sgemm(true, false, t, d, t, 1f, p, t, dy, g.Features, 0f, dv, stride);
             for (var r0 = 0; r0 < t; r0 += BlockRows(g))
             {
                 var r1 = Math.Min(t, r0 + BlockRows(g));
-                var cols = g.Causal ? r1 : t;
+                var cols = Columns(g, r1, length);
                 // dP = dy·vᵀ over the visible columns, then dS = P ∘ (dP − rowsum(dP ∘ P)) / √d in place.
                 _gemm.Sgemm(false, true, r1 - r0, cols, d, 1f, dy + (long)r0 * g.Features, g.Features, v, stride, 0f, ds + (long)r0 * t, t);
                 for (var i = r0; i < r1; i++)
-                    SoftmaxGradient(new ReadOnlySpan<float>(p + (long)i * t, t), new Span<float>(ds + (long)i * t, t), g.Visible(i), g.Scale);
+                    SoftmaxGradient(new ReadOnlySpan<float>(p + (long)i * t, t), new Span<float>(ds + (long)i * t, t), g.Visible(i, length), g.Scale);
                 // dq = dS·k over the visible columns.
                 _gemm.Sgemm(false, false, r1 - r0, d, cols, 1f, ds + (long)r0 * t, t, k, stride, 0f, dq + (long)r0 * stride, stride);
             }
@@ -205,6 +222,15 @@ public sealed unsafe class AttentionKernel
             _gemm.Sgemm(true, false, t, d, t, 1f, ds, t, q, stride, 0f, dk, stride);
         }
     }
+
+    /// <summary>Sample <paramref name="n"/>'s length: its value in the lengths input, or every step without one.</summary>
+    private int Length(int n) => _lengths is null ? _g.Steps : (int)_lengths[n];
+
+    /// <summary>
+    /// The score columns a block of rows ending at <paramref name="r1"/> computes: those before r1 when causal, none
+    /// past the length; at least one, so the products stay well-formed (a row of padding only is cleared after).
+    /// </summary>
+    private static int Columns(AttentionGeometry g, int r1, int length) => Math.Max(1, Math.Min(g.Causal ? r1 : g.Steps, length));
 
     /// <summary>The row blocks: one block of every row without a mask, blocks of <see cref="CausalBlock"/> with one.</summary>
     private static int BlockRows(AttentionGeometry g) => g.Causal ? CausalBlock : Math.Max(1, g.Steps);
@@ -215,6 +241,11 @@ public sealed unsafe class AttentionKernel
     /// </summary>
     public static void MaskedSoftmax(Span<float> row, int visible)
     {
+        if (visible == 0)
+        {
+            row.Clear();
+            return;
+        }
         var seen = row[..visible];
         var max = TensorPrimitives.Max<float>(seen);
         TensorPrimitives.Subtract(seen, max, seen);

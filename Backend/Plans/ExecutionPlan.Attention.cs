@@ -9,6 +9,9 @@ public sealed partial class ExecutionPlan
     // Each attention op's kernel, by its forward node: the gradient op reads the probabilities the forward step kept.
     private readonly Dictionary<int, AttentionKernel> _attention = [];
 
+    // Each cross-attention op's kernel, by its forward node: the gradient ops read the probabilities it kept.
+    private readonly Dictionary<int, CrossAttentionKernel> _crossAttention = [];
+
     // Each positional encoding's table, by node; generation may need a longer one than the plan's T.
     private readonly Dictionary<int, PositionalEncoding> _encodings = [];
 
@@ -31,6 +34,9 @@ public sealed partial class ExecutionPlan
     public void StartSequence(int context)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(context, 1);
+        // A run of one position would see one position of the memory, not the whole sequence it encodes.
+        if (_crossAttention.Count > 0)
+            throw new InvalidOperationException("cross-attention reads the whole memory, so a model with it cannot generate one step at a time");
         _position = new SequenceCursor(context);
         foreach (var kernel in _attention.Values) kernel.UseCache(_position);
         foreach (var (id, table) in _encodings.Where(e => e.Value.Positions < context).ToList())
@@ -64,14 +70,45 @@ public sealed partial class ExecutionPlan
                 _attention[node.Id] = kernel;
                 _positionsPerRun = g.Steps;
                 var x = In(0);
+                if (node.Attributes.Packed)
+                {
+                    var lengths = In(1);
+                    return () => kernel.Forward(x.Pointer, y.Pointer, lengths.Pointer);
+                }
                 return () => kernel.Forward(x.Pointer, y.Pointer);
             }
             case Op.AttentionGrad:
             {
-                // Inputs: the forward node, dy, x.
+                // Inputs: the forward node, dy, x, and the lengths when packed.
                 var kernel = _attention[node.Inputs[0]];
                 var (dy, x) = (In(1), In(2));
+                if (node.Attributes.Packed)
+                {
+                    var lengths = In(3);
+                    return () => kernel.Backward(x.Pointer, dy.Pointer, y.Pointer, lengths.Pointer);
+                }
                 return () => kernel.Backward(x.Pointer, dy.Pointer, y.Pointer);
+            }
+            case Op.CrossAttention:
+            {
+                var g = CrossAttentionGeometry.Of(_shapes[node.Inputs[0]], _shapes[node.Inputs[1]], node.Attributes.Heads);
+                var backward = _graph.Nodes.Any(n => n.Op == Op.CrossAttentionGrad && n.Inputs[0] == node.Id);
+                var perPart = _samples.Threads > 1 ? SingleThreaded : provider.Choose(false, true, g.QuerySteps, g.KeySteps, g.HeadSize);
+                var kernel = new CrossAttentionKernel(g, _samples, perPart, length => Allocate(length).Buffer, backward);
+                _crossAttention[node.Id] = kernel;
+                var (q, k, v) = (In(0), In(1), In(2));
+                var lengths = node.Attributes.Packed ? In(3) : default;
+                var packed = node.Attributes.Packed;
+                return () => kernel.Forward(q.Pointer, k.Pointer, v.Pointer, y.Pointer, packed ? lengths.Pointer : null);
+            }
+            case Op.CrossAttentionGrad:
+            {
+                // Inputs: the forward node, dy, q, k, v, and the lengths when packed; the axis names the input.
+                var kernel = _crossAttention[node.Inputs[0]];
+                var (dy, q, k, v) = (In(1), In(2), In(3), In(4));
+                var lengths = node.Attributes.Packed ? In(5) : default;
+                var (packed, wrt) = (node.Attributes.Packed, node.Attributes.Axis);
+                return () => kernel.Backward(wrt, q.Pointer, k.Pointer, v.Pointer, dy.Pointer, y.Pointer, packed ? lengths.Pointer : null);
             }
             case Op.PositionalEncoding:
             {

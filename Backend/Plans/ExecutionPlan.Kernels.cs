@@ -26,9 +26,9 @@ public sealed partial class ExecutionPlan
                 or Op.BatchNormFoldWeight or Op.BatchNormFoldBias:
                 return NormalizationStep(node);
             case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad
-                or Op.SequenceLengths:
+                or Op.SequenceLengths or Op.SequenceMean or Op.SequenceMeanGrad:
                 return SequenceStep(node, options.Gemm);
-            case Op.Attention or Op.AttentionGrad or Op.PositionalEncoding:
+            case Op.Attention or Op.AttentionGrad or Op.PositionalEncoding or Op.CrossAttention or Op.CrossAttentionGrad:
                 return AttentionStep(node, options.Gemm);
             case Op.ChannelDropoutMask:
             {

@@ -31,6 +31,18 @@ public sealed partial class ExecutionPlan
                 var (indices, steps) = (In(0), _shapes[node.Inputs[0]][1]);
                 return () => Embedding.SequenceLengths(indices.Span, y.Span, steps);
             }
+            case Op.SequenceMean or Op.SequenceMeanGrad:
+            {
+                // Forward: x [N, T, D] (, lengths) → [N, D]; gradient: dy, x for its shape (, lengths) → [N, T, D].
+                var shape = _shapes[node.Op == Op.SequenceMean ? node.Inputs[0] : node.Inputs[1]];
+                var (batch, steps, features) = (shape[0], shape[1], shape[2]);
+                var x = In(0);
+                var lengths = node.Attributes.Packed ? In(node.Inputs.Count - 1) : default;
+                var packed = node.Attributes.Packed;
+                if (node.Op == Op.SequenceMean)
+                    return () => SequencePooling.Mean(x.Span, packed ? lengths.Span : default, y.Span, batch, steps, features);
+                return () => SequencePooling.MeanBackward(x.Span, packed ? lengths.Span : default, y.Span, batch, steps, features);
+            }
             case Op.Rnn or Op.Lstm or Op.Gru:
             {
                 var g = Geometry(node);

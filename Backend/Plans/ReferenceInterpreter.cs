@@ -98,15 +98,25 @@ public static class ReferenceInterpreter
                 case Op.Expand: BroadcastingReference.Expand<double>(In(0), y, graph[node.Inputs[0]].Shape.Bind(symbols), shape); break;
                 case Op.ReduceTo: BroadcastingReference.ReduceTo<double>(In(0), y, shape, graph[node.Inputs[0]].Shape.Bind(symbols)); break;
                 case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad
-                    or Op.SequenceLengths:
+                    or Op.SequenceLengths or Op.SequenceMean or Op.SequenceMeanGrad:
                     SequenceOp(graph, node, y, values, id => graph[id].Shape.Bind(symbols), recurrentGradients);
                     break;
                 case Op.Attention:
-                    AttentionReference.Forward<double>(In(0), y, Attention(node, graph[node.Inputs[0]].Shape.Bind(symbols)));
+                    AttentionReference.Forward<double>(In(0), y, Attention(node, graph[node.Inputs[0]].Shape.Bind(symbols)), Lengths(node, 1, values));
                     break;
                 case Op.AttentionGrad:
-                    AttentionReference.Backward<double>(In(2), In(1), y, Attention(graph[node.Inputs[0]], graph[node.Inputs[2]].Shape.Bind(symbols)));
+                    AttentionReference.Backward<double>(In(2), In(1), y, Attention(graph[node.Inputs[0]], graph[node.Inputs[2]].Shape.Bind(symbols)), Lengths(node, 3, values));
                     break;
+                case Op.CrossAttention:
+                    CrossAttentionReference.Forward<double>(In(0), In(1), In(2), y, CrossAttentionGeometry.Of(graph[node.Inputs[0]].Shape.Bind(symbols), graph[node.Inputs[1]].Shape.Bind(symbols), node.Attributes.Heads), Lengths(node, 3, values));
+                    break;
+                case Op.CrossAttentionGrad:
+                {
+                    var (dq, dk, dv) = (new double[In(2).Length], new double[In(3).Length], new double[In(4).Length]);
+                    CrossAttentionReference.Backward<double>(In(2), In(3), In(4), In(1), dq, dk, dv, CrossAttentionGeometry.Of(graph[node.Inputs[2]].Shape.Bind(symbols), graph[node.Inputs[3]].Shape.Bind(symbols), node.Attributes.Heads), Lengths(node, 5, values));
+                    (node.Attributes.Axis switch { 0 => dq, 1 => dk, _ => dv }).CopyTo(y, 0);
+                    break;
+                }
                 case Op.PositionalEncoding:
                     PositionalEncodingReference.Forward<double>(In(0), y, shape[0], shape[1], shape[2]);
                     break;
@@ -188,6 +198,18 @@ public static class ReferenceInterpreter
             case Op.SequenceLengths:
                 EmbeddingReference.SequenceLengths<double>(In(0), y, shapeOf(node.Inputs[0])[1]);
                 break;
+            case Op.SequenceMean:
+            {
+                var x = shapeOf(node.Inputs[0]);
+                SequencePoolingReference.Mean<double>(In(0), Lengths(node, 1, values), y, x[0], x[1], x[2]);
+                break;
+            }
+            case Op.SequenceMeanGrad:
+            {
+                var x = shapeOf(node.Inputs[1]);
+                SequencePoolingReference.MeanBackward<double>(In(0), Lengths(node, 2, values), y, x[0], x[1], x[2]);
+                break;
+            }
             case Op.Rnn or Op.Lstm or Op.Gru:
             {
                 var (weights, lengths) = WeightsAndLengths(node, node.Inputs.Skip(1), values);
@@ -215,6 +237,10 @@ public static class ReferenceInterpreter
         var all = inputs.Select(i => values[i]).ToArray();
         return layer.Attributes.Packed ? (all[..^1], all[^1].Select(l => (int)l).ToArray()) : (all, null);
     }
+
+    /// <summary>A packed attention's lengths (input <paramref name="at"/>), or null.</summary>
+    private static int[]? Lengths(Node node, int at, double[][] values) =>
+        node.Attributes.Packed ? values[node.Inputs[at]].Select(v => (int)v).ToArray() : null;
 
     private static AttentionGeometry Attention(Node node, int[] x) => AttentionGeometry.Of(x, node.Attributes.Heads, node.Attributes.Causal);
 

@@ -8,9 +8,13 @@ namespace Dlc.Compiler.Elaboration;
 /// `multiHeadAttention heads` (options `causal`, `bias`): self-attention over [N, T, E] as
 /// nn.MultiheadAttention(E, heads, batch_first=True): in_proj_weight [3E, E] (Xavier uniform),
 /// in_proj_bias [3E] (zeros), out_proj.weight [E, E] (U(±1/√E)), out_proj.bias [E] (zeros). It elaborates to
-/// the in_proj product, the `attention` op over the packed q, k, v, and the out_proj product.
+/// the in_proj product, the `attention` op over the packed q, k, v, and the out_proj product. With `memory = m` it is
+/// cross-attention, nn.MultiheadAttention(E, heads, kdim, vdim)(x, m, m) as a decoder uses it: the queries are
+/// projected from x, the keys and values from the memory m [N, S, kdim] (its padding masked when m comes from
+/// `maskZero` tokens), with PyTorch's separate weights q_proj_weight [E, E], k_proj_weight and v_proj_weight [E, kdim]
+/// and their biases q_proj_bias, k_proj_bias, v_proj_bias [E] (PyTorch's in_proj_bias is the three joined).
 /// </summary>
-public sealed class MultiHeadAttentionLayer(int heads, bool causal, bool bias, LayerInstance instance) : Layer
+public sealed class MultiHeadAttentionLayer(int heads, bool causal, bool bias, LayerInstance instance, TensorValue? memory = null) : Layer
 {
     private int[]? _weights;
 
@@ -20,20 +24,84 @@ public sealed class MultiHeadAttentionLayer(int heads, bool causal, bool bias, L
 
     public override Layer Configure(Elaborator e, NamedArgsValue arguments)
     {
-        var o = new LayerOptions(e, arguments, Describe(), ["causal", "bias"]);
-        return new MultiHeadAttentionLayer(heads, o.Bool("causal", causal), o.Bool("bias", bias), Instance) { Site = Site };
+        var o = new LayerOptions(e, arguments, Describe(), ["causal", "bias", "memory"]);
+        var m = memory;
+        if (o["memory"] is { } given)
+        {
+            m = given as TensorValue ?? throw e.Error(DiagnosticCatalog.WrongArgumentType, given.Span,
+                $"`memory` of `{Describe()}` is the sequence the queries attend to, a Tensor[N, S, features], but this is {given.Kind}",
+                "bind the encoder's result with `let memory = ...` and write `multiHeadAttention heads (memory = memory)`");
+            if (m.IsIndex)
+                throw e.Error(DiagnosticCatalog.WrongArgumentType, given.Span, $"`memory` of `{Describe()}` takes numbers, but {m.Producer} gives integer indices {m.Shape}",
+                    "turn indices into vectors first with `embedding vocabulary dim`");
+        }
+        var layer = new MultiHeadAttentionLayer(heads, o.Bool("causal", causal), o.Bool("bias", bias), Instance, m) { Site = Site };
+        if (layer.Memory is not null && layer.Causal)
+            throw e.Error(DiagnosticCatalog.InvalidArgument, arguments.Span, $"`{Describe()}` with a `memory` reads the whole memory, so it cannot be `causal`",
+                "mask the decoder's own later positions in its self-attention: `multiHeadAttention heads (causal = true)` before this layer");
+        return layer;
     }
+
+    private TensorValue? Memory => memory;
+
+    private bool Causal => causal;
 
     protected override TensorValue Forward(Elaborator e, TensorValue x, TextSpan span)
     {
+        if (memory is { } m) return Cross(e, x, m, span);
         var features = Attention.CheckInput(e, this, x, span, heads);
         var first = e.Builder.Nodes.Count;
         var created = _weights is null;
         _weights ??= Attention.CreateWeights(e, Instance, Site, features, bias, "");
         if (!created) Attention.CheckShared(e, this, x, span, e.Builder[_weights[0]].Shape[1]);
         var w = _weights;
-        var node = Attention.Emit(e, Site, x.Node, w[0], bias ? w[1] : -1, bias ? w[2] : w[1], bias ? w[3] : -1, heads, causal);
+        var node = Attention.Emit(e, Site, x.Node, w[0], bias ? w[1] : -1, bias ? w[2] : w[1], bias ? w[3] : -1, heads, causal, x.Lengths);
         Record(e, Instance, x.Shape, created ? Attention.Count(e, _weights) : 0, first);
+        return Result(e, node, span);
+    }
+
+    /// <summary>Queries from x [N, T, E], keys and values from the memory [N, S, kdim]: the result is [N, T, E].</summary>
+    private TensorValue Cross(Elaborator e, TensorValue x, TensorValue m, TextSpan span)
+    {
+        var features = Attention.CheckInput(e, this, x, span, heads);
+        if (m.Shape.Rank != 3 || m.Shape[2].IsSymbolic || m.Shape[0] != x.Shape[0])
+            throw e.Error(DiagnosticCatalog.ShapeMismatch, m.Span,
+                $"`{Describe()}` attends from {x.Shape} to a memory Tensor[{x.Shape[0]}, S, features], but {m.Producer} gives {m.Shape}");
+        var first = e.Builder.Nodes.Count;
+        var created = _weights is null;
+        var width = m.Shape[2].Size;
+        if (_weights is null)
+        {
+            var names = new List<(string Name, Shape Shape, Init Init)>();
+            foreach (var (part, inputs) in new[] { ("q", features), ("k", width), ("v", width) })
+                names.Add(($"{part}_proj_weight", new Shape(features, inputs), new Init(InitKind.XavierUniform, inputs) { FanOut = features }));
+            if (bias) names.AddRange(new[] { "q", "k", "v" }.Select(part => ($"{part}_proj_bias", new Shape(features), Init.Zeros)));
+            names.Add(("out_proj.weight", new Shape(features, features), new Init(InitKind.UniformFanIn, features)));
+            if (bias) names.Add(("out_proj.bias", new Shape(features), Init.Zeros));
+            _weights = [.. names.Select(p => e.CreateParameter(Instance, p.Name, p.Shape, p.Init, Site))];
+        }
+        else
+        {
+            Attention.CheckShared(e, this, x, span, e.Builder[_weights[0]].Shape[1]);
+            if (e.Builder[_weights[1]].Shape[1] != m.Shape[2])
+                throw e.Error(DiagnosticCatalog.ShapeMismatch, span,
+                    $"this `{Describe()}` is shared: its memory first had {e.Builder[_weights[1]].Shape[1]} features, here {m.Shape[2]}",
+                    "applying one layer value twice shares its weights; write the layer again for one of its own");
+        }
+        var w = _weights;
+        int Linear(int input, int weight, int b)
+        {
+            var product = Emit(e, Op.MatMul, [input, weight], new OpAttributes { TransB = true });
+            return b < 0 ? product : Emit(e, Op.BiasAdd, [product, b]);
+        }
+        var q = Linear(x.Node, w[0], bias ? w[3] : -1);
+        var k = Linear(m.Node, w[1], bias ? w[4] : -1);
+        var v = Linear(m.Node, w[2], bias ? w[5] : -1);
+        var attention = m.Lengths is { } lengths
+            ? Emit(e, Op.CrossAttention, [q, k, v, lengths], new OpAttributes { Heads = heads, Packed = true })
+            : Emit(e, Op.CrossAttention, [q, k, v], new OpAttributes { Heads = heads });
+        var node = Linear(attention, w[bias ? 6 : 3], bias ? w[7] : -1);
+        Record(e, Instance, x.Shape, created ? Attention.Count(e, w) : 0, first);
         return Result(e, node, span);
     }
 }
@@ -69,7 +137,7 @@ public sealed class TransformerBlockLayer(int heads, int? hidden, double dropout
 
         var norm1 = Emit(e, Op.LayerNorm, [x.Node, p["norm1.weight"], p["norm1.bias"]], new OpAttributes { Value = 1e-5 });
         var attention = Attention.Emit(e, Site, norm1, p["self_attn.in_proj_weight"], p["self_attn.in_proj_bias"],
-            p["self_attn.out_proj.weight"], p["self_attn.out_proj.bias"], heads, causal);
+            p["self_attn.out_proj.weight"], p["self_attn.out_proj.bias"], heads, causal, x.Lengths);
         var h = Emit(e, Op.Add, [x.Node, Dropout(e, attention)]);
         var norm2 = Emit(e, Op.LayerNorm, [h, p["norm2.weight"], p["norm2.bias"]], new OpAttributes { Value = 1e-5 });
         var inner = Linear(e, norm2, p["linear1.weight"], p["linear1.bias"]);
@@ -160,9 +228,10 @@ internal static class Attention
 
     /// <summary>
     /// Self-attention as nodes: the packed projection x·in_projᵀ (+ bias) [N, T, 3E], the `attention` op over it, and
-    /// the output projection (+ bias). A bias of -1 is left out.
+    /// the output projection (+ bias). A bias of -1 is left out. With <paramref name="lengths"/> (a padded batch) the
+    /// attention is packed: the keys past each sequence's end are masked.
     /// </summary>
-    public static int Emit(Elaborator e, Site site, int x, int inWeight, int inBias, int outWeight, int outBias, int heads, bool causal)
+    public static int Emit(Elaborator e, Site site, int x, int inWeight, int inBias, int outWeight, int outBias, int heads, bool causal, int? lengths)
     {
         int Linear(int input, int weight, int bias)
         {
@@ -170,7 +239,9 @@ internal static class Attention
             return bias < 0 ? product : e.AddNode(Op.BiasAdd, [product, bias], null, site, null);
         }
         var packed = Linear(x, inWeight, inBias);
-        var attention = e.AddNode(Op.Attention, [packed], new OpAttributes { Heads = heads, Causal = causal }, site, null);
+        var attention = lengths is { } l
+            ? e.AddNode(Op.Attention, [packed, l], new OpAttributes { Heads = heads, Causal = causal, Packed = true }, site, null)
+            : e.AddNode(Op.Attention, [packed], new OpAttributes { Heads = heads, Causal = causal }, site, null);
         return Linear(attention, outWeight, outBias);
     }
 

@@ -12,7 +12,7 @@ public static class Builtins
     {
         "crossEntropy", "mse", "sgd", "adam", "adamw", "fashionMnist", "idx", "csv", "textCorpus", "brownCorpus", "gaussianNoise", "accuracy", "topK",
         "cosine", "step", "constant", "char", "word", "cartPole", "mountainCar", "acrobot", "dqn", "linear", "exponential",
-        "same", "valid", "sum", "mean", "nearest", "bilinear", "tags", "universal",
+        "same", "valid", "sum", "mean", "nearest", "bilinear", "tags", "universal", "genre",
     };
 
     /// <summary>Names of the language that this version parses but cannot build yet.</summary>
@@ -52,6 +52,7 @@ public static class Builtins
         ["rnn"] = (e, span) => Recurrent(Op.Rnn, "rnn", span),
         ["lstm"] = (e, span) => Recurrent(Op.Lstm, "lstm", span),
         ["gru"] = (e, span) => Recurrent(Op.Gru, "gru", span),
+        ["sequenceMean"] = (e, span) => new LayerValue(new SequenceMeanLayer { Site = e.At(span) }, span),
         ["positionalEncoding"] = (e, span) => new LayerValue(new PositionalEncodingLayer { Site = e.At(span) }, span),
         ["multiHeadAttention"] = (e, span) => Layer("multiHeadAttention", span, ["heads"], (e, a, at) => new MultiHeadAttentionLayer(
             e.ExpectPositiveInt(a[0], "the number of heads of `multiHeadAttention`"), false, true, e.NewInstance("multiHeadAttention"))),

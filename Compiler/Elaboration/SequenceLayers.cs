@@ -165,3 +165,25 @@ public sealed class PositionalEncodingLayer : Layer
         return x with { Node = node, Span = span };
     }
 }
+
+/// <summary>
+/// `sequenceMean`: the mean over the time axis, [N, T, D] → [N, D]. After `embedding ... (maskZero = true)` each
+/// sample's mean is over its own positions only (Keras's GlobalAveragePooling1D under a mask), so a sequence classifier
+/// reads the same features whatever padding its batch adds.
+/// </summary>
+public sealed class SequenceMeanLayer : Layer
+{
+    public override string Describe() => "sequenceMean";
+
+    protected override TensorValue Forward(Elaborator e, TensorValue x, TextSpan span)
+    {
+        if (x.Shape.Rank != 3)
+            throw e.Error(DiagnosticCatalog.WrongRank, span, $"`sequenceMean` takes a sequence Tensor[N, T, features], but {x.Producer} gives {x.Shape}");
+        var first = e.Builder.Nodes.Count;
+        var node = x.Lengths is { } lengths
+            ? Emit(e, Op.SequenceMean, [x.Node, lengths], new OpAttributes { Packed = true })
+            : Emit(e, Op.SequenceMean, [x.Node]);
+        Record(e, null, e.Builder[node].Shape, 0, first);
+        return Result(e, node, span);
+    }
+}

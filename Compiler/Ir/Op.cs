@@ -122,4 +122,13 @@ public enum Op
 
     // the gradient of attention with respect to its packed q, k, v (the probabilities come from the forward op's run)
     AttentionGrad,
+
+    // the mean over the time axis of a sequence [N, T, D] (over each sample's own length when packed), and its gradient
+    SequenceMean,
+    SequenceMeanGrad,
+
+    // attention from one sequence (the queries) to another (the keys and values), and its gradient with respect to
+    // the input its axis names (0 q, 1 k, 2 v)
+    CrossAttention,
+    CrossAttentionGrad,
 }

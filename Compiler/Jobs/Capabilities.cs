@@ -26,6 +26,7 @@ public static class Capabilities
         Op.BatchNorm, Op.BatchNormInputGrad, Op.BatchNormWeightGrad, Op.LayerNorm, Op.LayerNormInputGrad, Op.LayerNormWeightGrad,
         Op.Expand, Op.ReduceTo, Op.Divide,
         Op.Embedding, Op.EmbeddingGrad, Op.Rnn, Op.Lstm, Op.Gru, Op.RecurrentGrad, Op.RecurrentWeightGrad, Op.SequenceLengths,
+        Op.SequenceMean, Op.SequenceMeanGrad, Op.CrossAttention, Op.CrossAttentionGrad,
         Op.Attention, Op.AttentionGrad, Op.PositionalEncoding,
     };
 

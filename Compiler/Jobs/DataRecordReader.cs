@@ -121,8 +121,9 @@ internal static class DataRecordReader
     }
 
     /// <summary>
-    /// `task = tags; tagset = universal` (part-of-speech tagging of whole sentences) and the word vocabulary's
-    /// `lowercase`, `minCount` and `maxVocabulary`.
+    /// `task = tags; tagset = universal` (part-of-speech tagging of whole sentences), `task = genre` (windows of
+    /// `sequence` words, 64 unless given, labelled with their text's genre) and the word vocabulary's `lowercase`,
+    /// `minCount` and `maxVocabulary`.
     /// </summary>
     private static DataSpec Words(Elaborator e, RecordValue? settings, DataSpec spec)
     {
@@ -137,11 +138,18 @@ internal static class DataRecordReader
                     $"`{field}` must be {string.Join(" or ", allowed.Select(a => $"`{a}`"))}, found {Describe(other)}"),
             };
         }
-        var task = Symbol("task", ["tags"]);
+        var task = Symbol("task", ["tags", "genre"]);
         var tagset = Symbol("tagset", ["universal"]);
         if (task is null && tagset is not null)
             throw e.Error(DiagnosticCatalog.InvalidFieldValue, settings!.Find("tagset")!.NameSpan, "`tagset` chooses the tags of `task = tags`", "add `task = tags`");
-        if (task is not null)
+        if (task == "genre")
+        {
+            if (settings!.Find("level") is { Value: SymbolValue { Name: "char" } or StringValue { Text: "char" } } level)
+                throw e.Error(DiagnosticCatalog.InvalidFieldValue, level.Value.Span, "`task = genre` reads windows of words, so it reads the corpus as words",
+                    "leave out `level`, or write `level = word`");
+            spec = spec with { Task = task, Level = "word", Sequence = settings.Find("sequence") is null ? 64 : spec.Sequence };
+        }
+        else if (task is not null)
         {
             if (settings!.Find("level") is { Value: SymbolValue { Name: "char" } or StringValue { Text: "char" } } level)
                 throw e.Error(DiagnosticCatalog.InvalidFieldValue, level.Value.Span, "`task = tags` tags words, so it reads the corpus as words",

@@ -109,7 +109,10 @@ public sealed record DataSpec(DataKind Kind, TextSpan Span)
     /// <summary>TextCorpus, BrownCorpus: `char` or `word`.</summary>
     public string? Level { get; init; }
 
-    /// <summary>BrownCorpus: `tags` for part-of-speech tagging (a tag per word of each sentence); null for a language model.</summary>
+    /// <summary>
+    /// BrownCorpus: `tags` for part-of-speech tagging (a tag per word of each sentence), `genre` for genre classification
+    /// (windows of `sequence` words labelled with their text's genre); null for a language model.
+    /// </summary>
     public string? Task { get; init; }
 
     /// <summary>BrownCorpus with `task = tags`: the tags learnt, `universal` (the 12 of Petrov et al. 2012).</summary>
@@ -126,6 +129,9 @@ public sealed record DataSpec(DataKind Kind, TextSpan Span)
 
     /// <summary>A sequence-labelling task: samples are sentences of their own lengths, batches padded to the longest.</summary>
     public bool IsTagging => Task == "tags";
+
+    /// <summary>Genre classification: windows of word indices, one genre for each.</summary>
+    public bool IsGenre => Task == "genre";
 
     /// <summary>`normalize = { mean = [0.2860]; std = [0.3530] }`: per-channel normalisation of every sample.</summary>
     public NormalizeSpec? Normalize { get; init; }

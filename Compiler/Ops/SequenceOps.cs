@@ -50,7 +50,32 @@ internal static class SequenceOps
         {
             Cost = (node, s, batch) => Count.Elements(s[0], batch),
         },
+        new(Op.SequenceMean, "sequence_mean", -1, SequenceMeanShape,
+            "y[N, D] = the mean of x [N, T, D] over the time axis; when packed, over each sample's first lengths[n] steps (0 for a length of 0)")
+        {
+            Cost = (node, s, batch) => Count.Elements(s[0], batch),
+            // The lengths come from the indices and take no gradient.
+            NonDifferentiableInputs = [1],
+            Backward = (c, node, dy) =>
+            {
+                if (c.NeedsGradient(node.Inputs[0])) c.Accumulate(node.Inputs[0], c.Emit(Op.SequenceMeanGrad, node.Attributes, [dy, .. node.Inputs]));
+            },
+        },
+        new(Op.SequenceMeanGrad, "sequence_mean_grad", -1, (s, a, d) => s[1],
+            "dx [N, T, D] = dy[n] / length at each of a sample's steps, 0 past its length (dy, x for its shape, and the lengths when packed)")
+        {
+            Cost = (node, s, batch) => Count.Elements(s[1], batch),
+        },
     ];
+
+    private static Shape SequenceMeanShape(Shape[] s, OpAttributes a, Shape? declared)
+    {
+        var x = s[0];
+        if (x.Rank != 3) throw new ShapeException($"a mean over time takes Tensor[N, T, features], got {x}");
+        if (s.Length != (a.Packed ? 2 : 1)) throw new ShapeException($"a mean over time takes x{(a.Packed ? " and the lengths" : "")}, got {s.Length} inputs");
+        if (a.Packed && s[1] != new Shape(x[0])) throw new ShapeException($"a packed mean over time takes the lengths [{x[0]}] second, got {s[1]}");
+        return new Shape(x[0], x[2]);
+    }
 
     private static Shape LengthsShape(Shape[] s, OpAttributes a, Shape? declared) =>
         s[0].Rank == 2 ? new Shape(s[0][0]) : throw new ShapeException($"sequence lengths are read from indices [N, T], got {s[0]}");

@@ -34,6 +34,7 @@ public static class DataSources
         try
         {
             if (spec.IsTagging) return TagData.Load(spec, seed, words);
+            if (spec.IsGenre) return GenreData.Load(spec, seed, words);
             if (spec.Kind is DataKind.BrownCorpus or DataKind.TextCorpus) return TextData.Load(spec, Resolve, seed, vocabulary);
             if (spec.Kind is DataKind.WordLists or DataKind.TimeSeries)
             {

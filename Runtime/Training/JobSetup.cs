@@ -31,7 +31,8 @@ public static class JobSetup
             var data = loading.GetAwaiter().GetResult();
             if (data.Vocabulary is { } characters && spec.Data.Kind == DataKind.WordLists) WordListData.CheckFits(file.Source, spec.Data, model.Train, characters);
             else if (data.Vocabulary is { } text) TextData.CheckFits(file.Source, spec.Data, model.Train, text);
-            if (data.Words is { } known) TagData.CheckFits(file.Source, spec.Data, model.Train, known);
+            if (data.Words is { } known && spec.Data.IsGenre) GenreData.CheckFits(file.Source, spec.Data, model.Train, known);
+            else if (data.Words is { } tagged) TagData.CheckFits(file.Source, spec.Data, model.Train, tagged);
             return (model, data);
         }
         catch

@@ -66,7 +66,7 @@ internal static class EvalCommand
                     ["checkpoint"] = path,
                     ["split"] = which,
                     ["samples"] = result.Samples,
-                    ["words"] = data.Words is null ? null : result.Positions,
+                    ["words"] = data.Words is null || !spec.Data.IsTagging ? null : result.Positions,
                     ["loss"] = result.Loss,
                     ["bits_per_char"] = bits,
                     ["accuracy"] = result.Accuracy,
@@ -81,7 +81,7 @@ internal static class EvalCommand
                 var accuracy = result.Accuracy is { } a ? $"  accuracy {(100 * a).ToString("0.00", CultureInfo.InvariantCulture)}%" : "";
                 if (result.TopKAccuracy is { } k) accuracy += $"  top-{result.K} accuracy {(100 * k).ToString("0.00", CultureInfo.InvariantCulture)}%";
                 var perChar = bits is { } b ? $" nats/char ({b.ToString("0.000", CultureInfo.InvariantCulture)} bits/char)" : "";
-                var count = data.Words is null ? $"{result.Samples:N0} samples" : $"{result.Samples:N0} sentences, {result.Positions:N0} words";
+                var count = data.Words is null || !spec.Data.IsTagging ? $"{result.Samples:N0} samples" : $"{result.Samples:N0} sentences, {result.Positions:N0} words";
                 context.Out.WriteLine($"{spec.Model} on {which} ({count}): loss {result.Loss.ToString("0.0000", CultureInfo.InvariantCulture)}{perChar}{accuracy}");
                 EvalReportText.Write(context.Out, result);
             }

@@ -64,6 +64,7 @@ internal static class Summaries
             DataKind.ImageFolder => $"imageFolder {t.Data.Path}",
             DataKind.TextCorpus => $"textCorpus {t.Data.Path} ({t.Data.Level}, sequences of {t.Data.Sequence})",
             DataKind.BrownCorpus when t.Data.IsTagging => $"brownCorpus (sentences of words, {t.Data.Tagset} tags)",
+            DataKind.BrownCorpus when t.Data.IsGenre => $"brownCorpus (windows of {t.Data.Sequence} words, 15 genres)",
             DataKind.BrownCorpus => $"brownCorpus ({t.Data.Level}, sequences of {t.Data.Sequence})",
             DataKind.WordLists when t.Data.WordLists is { } w =>
                 $"wordLists {string.Join(", ", w.Languages)} ({w.Length} characters{(w.PerLanguage is { } p ? $", at most {p:N0} words each" : "")}{(w.Test > 0 ? $", test {w.Test.ToString(CultureInfo.InvariantCulture)}" : "")})",

@@ -211,6 +211,28 @@ public class LayerDiagnosticTests
     }
 
     [Fact]
+    public void Cross_attention_takes_a_sequence_as_its_memory_and_no_causal_mask()
+    {
+        Compile.Error("model M (x: Tensor[N, T, 8]) : Tensor[N, T, 8] =\n    let m = x |> sequenceMean\n    x |> multiHeadAttention 2 (memory = m)\n").ShouldBe("""
+            error DL0301: `multiHeadAttention 2` attends from Tensor[N, T, 8] to a memory Tensor[N, S, features], but `sequenceMean` gives Tensor[N, 8]
+              --> test.dl:3:41
+               |
+             3 |     x |> multiHeadAttention 2 (memory = m)
+               |                                         ^
+            """);
+        Compile.Error("model M (x: Tensor[N, T, 8]) : Tensor[N, T, 8] =\n    x |> multiHeadAttention 2 (memory = x, causal = true)\n").ShouldBe("""
+            error DL0306: `multiHeadAttention 2` with a `memory` reads the whole memory, so it cannot be `causal`
+              --> test.dl:2:31
+               |
+             2 |     x |> multiHeadAttention 2 (memory = x, causal = true)
+               |                               ^^^^^^^^^^^^^^^^^^^^^^^^^^^
+               = help: mask the decoder's own later positions in its self-attention: `multiHeadAttention heads (causal = true)` before this layer
+            """);
+        Compile.Error("model M (x: Tensor[N, T, 8]) : Tensor[N, T, 8] =\n    x |> multiHeadAttention 2 (memory = 3)\n")
+            .ShouldContain("error DL0304: `memory` of `multiHeadAttention 2` is the sequence the queries attend to, a Tensor[N, S, features], but this is an integer");
+    }
+
+    [Fact]
     public void Concatenated_feature_maps_of_other_sizes_name_the_one_that_differs()
     {
         Compile.Error("model M (x: Tensor[N, 3, 8, 8]) =\n    concat [x; x |> conv2d 4 (kernel = 3)]\n").ShouldBe("""

@@ -69,11 +69,23 @@ public class RecordTests
         Compile.Ok(Tagger + "train T { data = brownCorpus { task = tags } }\n").Trains[0].Data.Tagset.ShouldBe("universal");
     }
 
+    [Fact]
+    public void A_genre_record_reads_windows_of_words_64_unless_given()
+    {
+        const string classifier = "model G (x: Tensor[N, T] of int) : Tensor[N, 15] =\n    x |> embedding 100 8 (maskZero = true) |> sequenceMean |> dense 15\n\n";
+        var file = Compile.Ok(classifier + "train G { data = brownCorpus { task = genre; lowercase = true } }\n");
+        var data = file.Trains[0].Data;
+        (data.Task, data.Level, data.Sequence, data.IsGenre, data.IsTagging).ShouldBe(("genre", "word", 64, true, false));
+        Capabilities.CheckTrain(file, file.Trains[0]).ShouldBeEmpty();
+        Compile.Ok(classifier + "train G { data = brownCorpus { task = genre; sequence = 200 } }\n").Trains[0].Data.Sequence.ShouldBe(200);
+    }
+
     [Theory]
     [InlineData("task = tags; level = char", "error DL0402: `task = tags` tags words, so it reads the corpus as words")]
     [InlineData("task = tags; sequence = 64", "error DL0402: `task = tags` takes whole sentences, each of its own length (a batch is padded to its longest)")]
     [InlineData("tagset = universal", "error DL0402: `tagset` chooses the tags of `task = tags`")]
-    [InlineData("task = universal", "error DL0402: `task` must be `tags`, found `universal`")]
+    [InlineData("task = universal", "error DL0402: `task` must be `tags` or `genre`, found `universal`")]
+    [InlineData("task = genre; level = char", "error DL0402: `task = genre` reads windows of words, so it reads the corpus as words")]
     [InlineData("task = tags; tagset = tags", "error DL0402: `tagset` must be `universal`, found `tags`")]
     [InlineData("task = tags; maxVocabulary = 2", "error DL0402: `maxVocabulary` must be an integer of 3 or more, found 2")]
     public void Mistakes_in_a_tagging_record_are_reported_at_their_field(string fields, string error)

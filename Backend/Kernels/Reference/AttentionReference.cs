@@ -6,11 +6,12 @@ namespace Dlc.Backend.Kernels.Reference;
 /// Definitions of <see cref="AttentionKernel"/> in plain loops, generic over T. x [N, T, 3E] holds q, k, v side by
 /// side, each split into heads of d = E/heads features; y [N, T, E]. Per sample n and head h:
 /// S[i, j] = q_i·k_j/√d for the visible j (all, or j ≤ i when causal), P = softmax over each row's visible scores,
-/// y_i = Σ_j P[i, j]·v_j.
+/// y_i = Σ_j P[i, j]·v_j. With lengths [N] (a padded batch) the keys j ≥ length are hidden as well, and every row of a
+/// sample of length 0 is zero.
 /// </summary>
 public static class AttentionReference
 {
-    public static void Forward<T>(ReadOnlySpan<T> x, Span<T> y, AttentionGeometry g) where T : IFloatingPointIeee754<T>
+    public static void Forward<T>(ReadOnlySpan<T> x, Span<T> y, AttentionGeometry g, int[]? lengths = null) where T : IFloatingPointIeee754<T>
     {
         Check(x.Length, y.Length, g);
         var (t, d) = (g.Steps, g.HeadSize);
@@ -21,11 +22,12 @@ public static class AttentionReference
             {
                 for (var i = 0; i < t; i++)
                 {
-                    Probabilities(x, g, n, h, i, p);
+                    var visible = Visible(g, i, n, lengths);
+                    Probabilities(x, g, n, h, i, visible, p);
                     for (var c = 0; c < d; c++)
                     {
                         var sum = T.Zero;
-                        for (var j = 0; j < g.Visible(i); j++) sum += p[j] * x[V(g, n, j, h, c)];
+                        for (var j = 0; j < visible; j++) sum += p[j] * x[V(g, n, j, h, c)];
                         y[(n * t + i) * g.Features + h * d + c] = sum;
                     }
                 }
@@ -34,7 +36,7 @@ public static class AttentionReference
     }
 
     /// <summary>dx [N, T, 3E] (overwritten) from dy [N, T, E].</summary>
-    public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx, AttentionGeometry g) where T : IFloatingPointIeee754<T>
+    public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx, AttentionGeometry g, int[]? lengths = null) where T : IFloatingPointIeee754<T>
     {
         Check(x.Length, dy.Length, g);
         Shapes.Same(x.Length, dx.Length, nameof(dx));
@@ -49,8 +51,8 @@ public static class AttentionReference
             {
                 for (var i = 0; i < t; i++)
                 {
-                    Probabilities(x, g, n, h, i, p);
-                    var visible = g.Visible(i);
+                    var visible = Visible(g, i, n, lengths);
+                    Probabilities(x, g, n, h, i, visible, p);
                     // dP[j] = dy_i·v_j, and dv_j += P[i, j]·dy_i.
                     var dot = T.Zero;
                     for (var j = 0; j < visible; j++)
@@ -80,10 +82,9 @@ public static class AttentionReference
     }
 
     /// <summary>Row i of P for sample n and head h: softmax of the visible scores, the maximum subtracted first.</summary>
-    private static void Probabilities<T>(ReadOnlySpan<T> x, AttentionGeometry g, int n, int h, int i, T[] p) where T : IFloatingPointIeee754<T>
+    private static void Probabilities<T>(ReadOnlySpan<T> x, AttentionGeometry g, int n, int h, int i, int visible, T[] p) where T : IFloatingPointIeee754<T>
     {
         var scale = T.One / T.Sqrt(T.CreateChecked(g.HeadSize));
-        var visible = g.Visible(i);
         var max = T.NegativeInfinity;
         for (var j = 0; j < visible; j++)
         {
@@ -100,6 +101,10 @@ public static class AttentionReference
         }
         for (var j = 0; j < visible; j++) p[j] /= sum;
     }
+
+    /// <summary>The keys row i of sample n sees: the causal limit, and none at or past the sample's length.</summary>
+    private static int Visible(AttentionGeometry g, int i, int n, int[]? lengths) =>
+        lengths is null ? g.Visible(i) : Math.Min(g.Visible(i), Math.Max(0, lengths[n]));
 
     private static int Q(AttentionGeometry g, int n, int i, int h, int c) => (n * g.Steps + i) * g.Stride + h * g.HeadSize + c;
 

@@ -43,6 +43,60 @@ public unsafe class AttentionTests
         Close.All(dx, rdx, 1e-4, 1e-4, "dx");
     }
 
+    public static TheoryData<int, int, int, bool, int> PaddedCases()
+    {
+        var data = new TheoryData<int, int, int, bool, int>();
+        // Lengths from 0 (padding only) to T, on both sides of the causal block.
+        foreach (var (t, e, heads) in new[] { (7, 15, 3), (40, 8, 2), (1, 4, 1) })
+        {
+            foreach (var causal in new[] { false, true })
+            {
+                foreach (var threads in new[] { 1, 2 }) data.Add(t, e, heads, causal, threads);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PaddedCases))]
+    public void With_lengths_forward_and_backward_match_the_reference(int t, int e, int heads, bool causal, int threads)
+    {
+        int[] lengths = [.. new[] { t, 0, 1, Math.Max(1, t / 2), Math.Max(1, t - 1) }];
+        var n = lengths.Length;
+        var g = new AttentionGeometry(n, t, e, heads, causal);
+        var x = TestData.Normal(n * t * 3 * e, 8, std: 1.5f);
+        var dy = TestData.Normal(n * t * e, 9);
+        var (y, dx) = Run(g, x, dy, threads, lengths);
+
+        var ry = new double[y.Length];
+        AttentionReference.Forward<double>(TestData.ToDouble(x), ry, g, lengths);
+        var rdx = new double[dx.Length];
+        AttentionReference.Backward<double>(TestData.ToDouble(x), TestData.ToDouble(dy), rdx, g, lengths);
+        Close.All(y, ry, 1e-4, 1e-5, "y");
+        Close.All(dx, rdx, 1e-4, 1e-4, "dx");
+        // A sample of padding only gives zeros and takes no gradient.
+        y.AsSpan(t * e, t * e).ToArray().ShouldAllBe(v => v == 0f);
+        dx.AsSpan(t * 3 * e, t * 3 * e).ToArray().ShouldAllBe(v => v == 0f);
+    }
+
+    [Fact]
+    public void A_padded_key_changes_nothing_and_gets_no_gradient()
+    {
+        var g = new AttentionGeometry(1, 6, 4, 2, false);
+        var x = TestData.Normal(6 * 12, 10);
+        var dy = TestData.Normal(6 * 4, 11);
+        var (before, dx) = Run(g, x, dy, 1, [4]);
+        // Change the q, k and v of positions 4 and 5 (padding): the outputs of positions 0..3 stay as they were.
+        for (var i = 4 * 12; i < x.Length; i++) x[i] += 3f;
+        var (after, _) = Run(g, x, dy, 1, [4]);
+        after.AsSpan(0, 4 * 4).ToArray().ShouldBe(before.AsSpan(0, 4 * 4).ToArray());
+        // No gradient reaches the keys and values of the padding (the padded queries do get one: they read real keys).
+        for (var i = 4; i < 6; i++) dx.AsSpan(i * 12 + 4, 8).ToArray().ShouldAllBe(v => v == 0f);
+        // Without the lengths the padding is read.
+        var (unmasked, _) = Run(g, x, dy, 1);
+        unmasked.AsSpan(0, 4 * 4).ToArray().ShouldNotBe(after.AsSpan(0, 4 * 4).ToArray());
+    }
+
     [Fact]
     public void Scores_far_larger_than_exp_can_take_stay_finite()
     {
@@ -111,7 +165,7 @@ public unsafe class AttentionTests
         return b;
     };
 
-    private static (float[] Y, float[] Dx) Run(AttentionGeometry g, float[] x, float[] dy, int threads)
+    private static (float[] Y, float[] Dx) Run(AttentionGeometry g, float[] x, float[] dy, int threads, int[]? lengths = null)
     {
         using var parallel = new SampleParallel(threads);
         var buffers = new List<NativeBuffer>();
@@ -125,8 +179,14 @@ public unsafe class AttentionTests
         // Garbage in the outputs: the kernel must overwrite, not accumulate.
         yb.Span.Fill(float.NaN);
         dxb.Span.Fill(float.NaN);
-        kernel.Forward(xb.Pointer, yb.Pointer);
-        kernel.Backward(xb.Pointer, dyb.Pointer, dxb.Pointer);
+        using var lb = new NativeBuffer(Math.Max(1, lengths?.Length ?? 0));
+        if (lengths is not null)
+        {
+            for (var i = 0; i < lengths.Length; i++) lb.Span[i] = lengths[i];
+        }
+        var l = lengths is null ? null : lb.Pointer;
+        kernel.Forward(xb.Pointer, yb.Pointer, l);
+        kernel.Backward(xb.Pointer, dyb.Pointer, dxb.Pointer, l);
         var result = (yb.Span.ToArray(), dxb.Span.ToArray());
         foreach (var b in buffers) b.Dispose();
         return result;

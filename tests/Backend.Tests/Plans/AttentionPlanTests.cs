@@ -21,6 +21,17 @@ public class AttentionPlanTests
         model Gpt (x: Tensor[N, T] of int) : Tensor[N, T, 7] =
             x |> embedding 7 12 |> positionalEncoding |> block |> transformerBlock 2 (causal = true, hidden = 16) |> layerNorm |> dense 7
 
+        model Classifier (x: Tensor[N, T] of int) : Tensor[N, 4] =
+            x |> embedding 7 12 (maskZero = true) |> positionalEncoding |> transformerBlock 3 (hidden = 16)
+              |> multiHeadAttention 2 (causal = true) |> sequenceMean |> dense 4
+
+        model Decoder (x: Tensor[N, T] of int) : Tensor[N, T, 4] =
+            let memory = x |> embedding 7 8 (maskZero = true) |> transformerBlock 2 (hidden = 8)
+            let y = x |> embedding 7 12 |> positionalEncoding
+            let h = y + (y |> layerNorm |> multiHeadAttention 3 (causal = true))
+            let c = h + (h |> layerNorm |> multiHeadAttention 2 (memory = memory))
+            c |> dense 4
+
         model Encoder (x: Tensor[N, T, 6]) : Tensor[N, T, 4] =
             x |> multiHeadAttention 2 (bias = false) |> transformerBlock 3 (activation = relu) |> dense 4
         """;
@@ -33,6 +44,56 @@ public class AttentionPlanTests
     public void A_training_step_matches_the_reference_interpreter(string model, int steps, int threads)
     {
         PlanReference.SequenceStepShouldMatch(Source, model, batch: 3, steps, threads, tokens: model == "Gpt", $"{model}, T = {steps}, {threads} threads");
+    }
+
+    [Theory]
+    [InlineData(6, 1)]
+    [InlineData(37, 2)]
+    public void A_padded_batch_trains_as_the_reference_with_the_padding_masked(int steps, int threads)
+    {
+        // Lengths of T, 1, 0 (padding only) and about half.
+        PlanReference.SequenceStepShouldMatch(Source, "Classifier", batch: 4, steps, threads, tokens: true, $"Classifier, T = {steps}, {threads} threads",
+            lengths: [steps, 1, 0, steps / 2 + 1]);
+    }
+
+    [Theory]
+    [InlineData(5, 1)]
+    [InlineData(19, 2)]
+    public void A_decoder_with_cross_attention_to_a_padded_memory_trains_as_the_reference(int steps, int threads)
+    {
+        PlanReference.SequenceStepShouldMatch(Source, "Decoder", batch: 3, steps, threads, tokens: true, $"Decoder, T = {steps}, {threads} threads",
+            lengths: [steps, 0, steps / 2 + 1]);
+    }
+
+    [Fact]
+    public void A_model_with_cross_attention_refuses_to_generate_step_by_step()
+    {
+        var graph = ProgramCompiler.Compile(new SourceText("attention.dl", Source)).Elaborate("Decoder", training: false).Graph;
+        using var store = new ParameterStore(graph.Parameters);
+        using var plan = ExecutionPlan.Compile(graph, store, new PlanOptions(new Dictionary<string, int> { ["N"] = 1, ["T"] = 1 }, GemmProviders.Create("managed", 1, out _)));
+        Should.Throw<InvalidOperationException>(() => plan.StartSequence(8)).Message.ShouldContain("cross-attention reads the whole memory");
+        plan.SequencePosition.ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_sample_scores_the_same_alone_and_padded_in_a_longer_batch()
+    {
+        var file = ProgramCompiler.Compile(new SourceText("attention.dl", Source));
+        var graph = file.Elaborate("Classifier", training: false).Graph;
+        using var store = new ParameterStore(graph.Parameters);
+        store.Initialize(new Rng(4));
+        var gemm = GemmProviders.Create("managed", 1, out _);
+        float[] Scores(int steps, float[] tokens)
+        {
+            using var plan = ExecutionPlan.Compile(graph, store, new PlanOptions(new Dictionary<string, int> { ["N"] = 1, ["T"] = steps }, gemm));
+            tokens.CopyTo(plan.Input("x"));
+            plan.Run();
+            return plan.Output(ModelGraph.OutputName).ToArray();
+        }
+        float[] sentence = [3, 1, 4, 1, 5];
+        var alone = Scores(5, sentence);
+        var padded = Scores(12, [.. sentence, 0, 0, 0, 0, 0, 0, 0]);
+        for (var c = 0; c < 4; c++) padded[c].ShouldBe(alone[c], 1e-5);
     }
 
     [Theory]

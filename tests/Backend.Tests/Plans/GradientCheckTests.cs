@@ -53,6 +53,26 @@ public class GradientCheckTests
             yield return new Case($"attention heads {heads}{(causal ? " causal" : "")}", Op.Attention, b =>
                 b.Add(Op.Attention, [P(b, "x", Dim.Sym("N"), 3, 12)], new OpAttributes { Heads = heads, Causal = causal }));
         }
+        foreach (var causal in new[] { false, true })
+        {
+            // Packed: x [N, 4, 3E] with E = 4, the three samples 4, 0 and 2 positions long (the lengths input).
+            yield return new Case($"attention packed{(causal ? " causal" : "")}", Op.Attention, b =>
+                b.Add(Op.Attention, [P(b, "x", Dim.Sym("N"), 4, 12), b.Input("lengths", new Shape(Dim.Sym("N")))],
+                    new OpAttributes { Heads = 2, Causal = causal, Packed = true }));
+        }
+        foreach (var packed in new[] { false, true })
+        {
+            // q [N, 2, 4] attends to k, v [N, 4, 4] in 2 heads; packed, the memories are 4, 0 and 2 positions long.
+            yield return new Case($"cross_attention{(packed ? " packed" : "")}", Op.CrossAttention, b =>
+            {
+                var inputs = new List<int> { P(b, "q", Dim.Sym("N"), 2, 4), P(b, "k", Dim.Sym("N"), 4, 4), P(b, "v", Dim.Sym("N"), 4, 4) };
+                if (packed) inputs.Add(b.Input("lengths", new Shape(Dim.Sym("N"))));
+                return b.Add(Op.CrossAttention, inputs, new OpAttributes { Heads = 2, Packed = packed });
+            });
+        }
+        yield return new Case("sequence_mean", Op.SequenceMean, b => b.Add(Op.SequenceMean, P(b, "x", Dim.Sym("N"), 4, 3)));
+        yield return new Case("sequence_mean packed", Op.SequenceMean, b =>
+            b.Add(Op.SequenceMean, [P(b, "x", Dim.Sym("N"), 4, 3), b.Input("lengths", new Shape(Dim.Sym("N")))], new OpAttributes { Packed = true }));
         yield return new Case("positional_encoding", Op.PositionalEncoding, b => b.Add(Op.PositionalEncoding, P(b, "x", Dim.Sym("N"), 3, 4)));
         yield return new Case("mse", Op.Mse, b => b.Add(Op.Mse, P(b, "pred", Dim.Sym("N"), 4), P(b, "target", Dim.Sym("N"), 4)));
     }

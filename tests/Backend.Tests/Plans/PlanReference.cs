@@ -37,7 +37,8 @@ internal static class PlanReference
     /// One training step of a sequence model of `x` [N, T] (token indices when <paramref name="tokens"/>, else
     /// uniform features) on labels cycling over 4 classes, against the reference interpreter.
     /// </summary>
-    public static void SequenceStepShouldMatch(string source, string model, int batch, int steps, int threads, bool tokens, string what)
+    /// <param name="lengths">With tokens: each sample's length, its tokens past it 0 (padding) and none before it.</param>
+    public static void SequenceStepShouldMatch(string source, string model, int batch, int steps, int threads, bool tokens, string what, int[]? lengths = null)
     {
         var file = ProgramCompiler.Compile(new SourceText("seq.dl", source));
         file.Diagnostics.ShouldBeEmpty();
@@ -49,7 +50,8 @@ internal static class PlanReference
         var x = plan.Input("x");
         if (tokens)
         {
-            for (var i = 0; i < x.Length; i++) x[i] = (i * 5 + 2) % 7;
+            for (var i = 0; i < x.Length; i++)
+                x[i] = lengths is null ? (i * 5 + 2) % 7 : i % steps < lengths[i / steps] ? 1 + (i * 5 + 2) % 6 : 0;
         }
         else
         {
