@@ -122,4 +122,10 @@ public enum Op
 
     // the gradient of attention with respect to its packed q, k, v (the probabilities come from the forward op's run)
     AttentionGrad,
+
+    // weight normalisation (Salimans and Kingma 2016): w = g · v / ‖v‖ per output unit (the rows of axis 0),
+    // and its gradients with respect to v and g
+    WeightNorm,
+    WeightNormDirectionGrad,
+    WeightNormScaleGrad,
 }

@@ -37,7 +37,8 @@ internal static class PlanReference
     /// One training step of a sequence model of `x` [N, T] (token indices when <paramref name="tokens"/>, else
     /// uniform features) on labels cycling over 4 classes, against the reference interpreter.
     /// </summary>
-    public static void SequenceStepShouldMatch(string source, string model, int batch, int steps, int threads, bool tokens, string what)
+    public static void SequenceStepShouldMatch(string source, string model, int batch, int steps, int threads, bool tokens, string what,
+        Action<ParameterStore>? adjust = null)
     {
         var file = ProgramCompiler.Compile(new SourceText("seq.dl", source));
         file.Diagnostics.ShouldBeEmpty();
@@ -45,6 +46,7 @@ internal static class PlanReference
         var symbols = new Dictionary<string, int> { ["N"] = batch, ["T"] = steps };
         using var store = new ParameterStore(gradients.Graph.Parameters);
         store.Initialize(new Rng(3));
+        adjust?.Invoke(store);
         using var plan = ExecutionPlan.Compile(gradients.Graph, store, new PlanOptions(symbols, GemmProviders.Create("managed", threads, out _)));
         var x = plan.Input("x");
         if (tokens)
