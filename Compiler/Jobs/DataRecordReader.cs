@@ -20,7 +20,7 @@ internal static class DataRecordReader
             "npy" => ["images", "labels", "testImages", "testLabels", "validation", "normalize"],
             "imageFolder" => ["path", "test", "size", "channels", "validation", "normalize"],
             "csv" => ["path", "testPath", "label", "targets", "testTargets", "standardize", "validation", "normalize"],
-            "textCorpus" => ["path", "sequence", "level", "validation"],
+            "textCorpus" => ["path", "sequence", "level", "lowercase", "minCount", "maxVocabulary", "validation"],
             "brownCorpus" => ["sequence", "level", "task", "tagset", "lowercase", "minCount", "maxVocabulary", "validation"],
             "wordLists" => SequenceDataRecords.WordListFields,
             "timeSeries" => SequenceDataRecords.TimeSeriesFields,
@@ -55,7 +55,7 @@ internal static class DataRecordReader
             {
                 Samples = settings?.Find("samples")?.Value is { } samples ? Count(e, samples, "samples", 1) : 1024,
             },
-            _ => TextCorpus(e, settings, span) with { Path = Path("path") },
+            _ => Words(e, settings, TextCorpus(e, settings, span) with { Path = Path("path") }),
         };
         if (spec.Kind is DataKind.Idx or DataKind.Npy && (spec.Images is null || spec.Labels is null))
             throw e.Error(DiagnosticCatalog.MissingField, span, $"`{name}` needs both `images` and `labels` paths");

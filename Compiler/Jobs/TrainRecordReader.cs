@@ -33,9 +33,6 @@ public static class TrainRecordReader
             : takesDataElsewhere ? new DataSpec(DataKind.None, job.Name.Span)
             : throw e.Error(DiagnosticCatalog.MissingField, job.Name.Span,
                 $"`train {job.Name.Name}` has no `data` field", "for example `data = fashionMnist { validation = 0.1 }`");
-        // A language model reads characters; words are read for tagging (`task = tags`) only, so far.
-        if (data.Kind is DataKind.TextCorpus or DataKind.BrownCorpus && data.Level == "word" && !data.IsTagging)
-            pending.Add(new PendingFeature("level = word", data.Span));
 
         var (loss, lossName) = Optional(record, "loss") is { } l ? ReadLoss(e, l) : (LossKind.CrossEntropy, null);
         if (lossName is not null) Pending("loss", $"loss = {lossName}");

@@ -69,7 +69,7 @@ public static class Benchmark
         var source = data.Test ?? data.Train;
         // A plan holds every value of every position at once (and the GEMM trial compiles one per provider), so a
         // language model's batch is capped at 16,384 positions: 1000 sequences of 128 would need gigabytes.
-        var tokens = data.Vocabulary is null ? 1 : data.Train.TargetSize;
+        var tokens = data.TokenUnit is null ? 1 : data.Train.TargetSize;
         var inferenceBatch = Math.Min(tokens > 1 ? Math.Max(1, 16384 / tokens) : 1000, source.Count);
         var inference = model.InferencePlan(inferenceBatch);
         var all = Enumerable.Range(0, inferenceBatch).ToArray();

@@ -16,6 +16,16 @@ public sealed record JobData(Dataset Train, Dataset? Validation, Dataset? Test)
 
     /// <summary>How a time series' values were scaled (its errors are reported in the series' units); null for other data.</summary>
     public SeriesScale? Scale { get; init; }
+
+    /// <summary>What a language model predicts at each position (characters, words); null for data that is not text to continue.</summary>
+    public TokenUnit? TokenUnit { get; init; }
+}
+
+/// <summary>The tokens a language model reads and predicts, which its losses are per.</summary>
+public enum TokenUnit
+{
+    Character,
+    Word,
 }
 
 /// <summary>Loads the data a train record names and checks it fits the model's input and loss.</summary>
@@ -34,6 +44,7 @@ public static class DataSources
         try
         {
             if (spec.IsTagging) return TagData.Load(spec, seed, words);
+            if (spec.Kind is DataKind.BrownCorpus or DataKind.TextCorpus && spec.Level == "word") return WordLmData.Load(spec, Resolve, seed, words);
             if (spec.Kind is DataKind.BrownCorpus or DataKind.TextCorpus) return TextData.Load(spec, Resolve, seed, vocabulary);
             if (spec.Kind is DataKind.WordLists or DataKind.TimeSeries)
             {

@@ -31,7 +31,8 @@ public static class JobSetup
             var data = loading.GetAwaiter().GetResult();
             if (data.Vocabulary is { } characters && spec.Data.Kind == DataKind.WordLists) WordListData.CheckFits(file.Source, spec.Data, model.Train, characters);
             else if (data.Vocabulary is { } text) TextData.CheckFits(file.Source, spec.Data, model.Train, text);
-            if (data.Words is { } known) TagData.CheckFits(file.Source, spec.Data, model.Train, known);
+            if (data.Words is { } lm && data.TokenUnit == TokenUnit.Word) WordLmData.CheckFits(file.Source, spec.Data, model.Train, lm);
+            else if (data.Words is { } known) TagData.CheckFits(file.Source, spec.Data, model.Train, known);
             return (model, data);
         }
         catch
