@@ -11,7 +11,7 @@ public static class Builtins
     public static readonly IReadOnlySet<string> RecordSymbols = new HashSet<string>(StringComparer.Ordinal)
     {
         "crossEntropy", "mse", "sgd", "adam", "adamw", "fashionMnist", "idx", "csv", "textCorpus", "brownCorpus", "gaussianNoise", "accuracy", "topK",
-        "cosine", "step", "constant", "char", "word", "cartPole", "mountainCar", "acrobot", "dqn", "linear", "exponential",
+        "cosine", "step", "constant", "char", "word", "bpe", "cartPole", "mountainCar", "acrobot", "dqn", "linear", "exponential",
         "same", "valid", "sum", "mean", "nearest", "bilinear", "tags", "universal",
     };
 

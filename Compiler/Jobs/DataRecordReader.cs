@@ -162,9 +162,9 @@ internal static class DataRecordReader
         var level = settings?.Find("level")?.Value switch
         {
             null => "char",
-            SymbolValue { Name: "char" or "word" } s => s.Name,
-            StringValue { Text: "char" or "word" } s => s.Text,
-            var other => throw e.Error(DiagnosticCatalog.InvalidFieldValue, other.Span, $"`level` must be `char` or `word`, found {Describe(other)}"),
+            SymbolValue { Name: "char" or "word" or "bpe" } s => s.Name,
+            StringValue { Text: "char" or "word" or "bpe" } s => s.Text,
+            var other => throw e.Error(DiagnosticCatalog.InvalidFieldValue, other.Span, $"`level` must be `char`, `word` or `bpe`, found {Describe(other)}"),
         };
         var sequence = settings?.Find("sequence")?.Value is { } v ? Count(e, v, "sequence", 2) : 128;
         return new DataSpec(DataKind.TextCorpus, span) { Level = level, Sequence = sequence };

@@ -60,3 +60,17 @@ public sealed class WordCodec(WordVocabulary vocabulary) : ITokenCodec
         return text.ToString();
     }
 }
+
+/// <summary>
+/// GPT-2 BPE tokens: the prompt encoded by GPT-2's tokenizer (a token the training text never had reads as index 0),
+/// and generated tokens decoded together, so multi-byte characters split across tokens come out whole. An empty prompt
+/// starts after a line break.
+/// </summary>
+public sealed class BpeCodec(BpeVocabulary vocabulary) : ITokenCodec
+{
+    public string Unit => "tokens";
+
+    public IReadOnlyList<int> Encode(string prompt) => vocabulary.Encode(prompt.Length > 0 ? prompt : "\n");
+
+    public string Decode(string prompt, IReadOnlyList<int> tokens) => vocabulary.Decode(tokens);
+}

@@ -187,6 +187,7 @@ public static class Trainer
             Validation = validation,
             Vocabulary = data.Vocabulary?.Characters,
             Words = data.Words?.Serialize(),
+            Tokens = data.Tokens?.Serialize(),
         };
         if (best) Checkpoint.SaveBest(run.Directory, state);
         Checkpoint.Save(run.Directory, state);

@@ -66,7 +66,7 @@ internal static class SampleCommand
                 throw new UsageException($"sample needs a language model, Tensor[N, T] of int to Tensor[N, T, classes]; `{spec.Model}` takes {input.Shape} and returns {graph.OutputShape}");
             var path = parse.GetValue(checkpoint)!;
             var parameters = Checkpoint.LoadParameters(path, ModelRuntime.ParameterSpecsOf(graph));
-            var codec = Codec(path);
+            var codec = Codec(path, spec);
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), parse.GetValue(threads));
             // The model looks back as far as it was trained to: its sequence length.
             var window = Math.Max(1, spec.Data.Sequence);
@@ -119,13 +119,45 @@ internal static class SampleCommand
         return command;
     }
 
-    /// <summary>The tokens the checkpoint's model was trained on: its words, or its characters.</summary>
-    private static ITokenCodec Codec(string path)
+    /// <summary>The tokens the checkpoint's model was trained on: BPE tokens, its words, or its characters.</summary>
+    private static ITokenCodec Codec(string path, TrainSpec spec)
     {
+        if (Tokens(path, spec) is { } tokens) return new BpeCodec(tokens);
         if (Checkpoint.LoadWords(path) is { } words) return new WordCodec(WordVocabulary.Deserialize(words));
         if (Checkpoint.LoadVocabulary(path) is { } characters) return new CharCodec(new CharVocabulary(characters));
         throw new DataException(DataException.CheckpointMismatch, path,
             $"{path} has no vocabulary, so its token indices cannot be turned into text",
             "sample from a checkpoint of a model trained on `brownCorpus` or `textCorpus`");
+    }
+
+    /// <summary>
+    /// The BPE vocabulary of a checkpoint, checked against the train record: a record that reads `level = bpe` needs a
+    /// checkpoint made with the same tokenizer, and a checkpoint made with one cannot be read with characters or words.
+    /// </summary>
+    internal static BpeVocabulary? Tokens(string path, TrainSpec spec)
+    {
+        var saved = Checkpoint.LoadTokens(path);
+        var bpe = spec.Data.Level == "bpe" && spec.Data.Kind is DataKind.BrownCorpus or DataKind.TextCorpus;
+        if (saved is null)
+        {
+            if (bpe)
+                throw new DataException(DataException.CheckpointMismatch, path,
+                    $"{path} was not trained with the `{BpeVocabulary.Gpt2}` tokenizer that `level = bpe` reads text with",
+                    "evaluate or sample with the train record the checkpoint was trained with");
+            return null;
+        }
+        var tokenizer = saved.Split('\n', 2)[0];
+        if (!bpe)
+            throw new DataException(DataException.CheckpointMismatch, path,
+                $"{path} was trained on text read by the `{tokenizer}` tokenizer, but `train {spec.Model}` reads {spec.Data.Level ?? "other data"}",
+                "write `level = bpe` in the record's data, as when the checkpoint was trained");
+        try
+        {
+            return BpeVocabulary.Deserialize(saved);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            throw new DataException(DataException.CheckpointMismatch, path, $"{path}: {ex.Message}", "train the model again with this version of dlc");
+        }
     }
 }

@@ -57,12 +57,12 @@ internal sealed class ProgressObserver(CliContext context, bool quiet) : ITraini
         }
         line += $"  lr {((float)m.LearningRate).ToString("g4", CultureInfo.InvariantCulture)}";
         return line + (m.IsLanguageModel
-            ? $"  {F(m.Seconds, "0.00")} s  {F(m.SamplesPerSecond * m.TokensPerSample, "N0")} {(m.Unit == TokenUnit.Word ? "words" : "chars")}/s"
+            ? $"  {F(m.Seconds, "0.00")} s  {F(m.SamplesPerSecond * m.TokensPerSample, "N0")} {m.Unit switch { TokenUnit.Word => "words", TokenUnit.Token => "tokens", _ => "chars" }}/s"
             : $"  {F(m.Seconds, "0.00")} s  {F(m.SamplesPerSecond, "N0")} samples/s");
     }
 
     /// <summary>A language model's loss in its unit's usual terms: bits per character, or a word model's perplexity.</summary>
-    private static string PerToken(EpochMetrics m, double loss) => m.Unit == TokenUnit.Word
+    private static string PerToken(EpochMetrics m, double loss) => m.Unit != TokenUnit.Character
         ? $" (perplexity {EpochMetrics.Perplexity(loss).ToString("0.0", CultureInfo.InvariantCulture)})"
         : $" ({EpochMetrics.BitsPerChar(loss).ToString("0.000", CultureInfo.InvariantCulture)} bits/char)";
 }

@@ -34,7 +34,8 @@ internal static class RunSummary
                 // A word-level model's losses are nats per word; perplexity is their exp.
                 ["train_perplexity"] = Words(m) ? Round(EpochMetrics.Perplexity(m.TrainLoss)) : null,
                 ["val_perplexity"] = Words(m) && m.Validation is { } vp ? Round(EpochMetrics.Perplexity(vp.Loss)) : null,
-                ["words_per_second"] = Words(m) ? Math.Round(m.SamplesPerSecond * m.TokensPerSample) : null,
+                ["words_per_second"] = Words(m) && m.Unit == TokenUnit.Word ? Math.Round(m.SamplesPerSecond * m.TokensPerSample) : null,
+                ["tokens_per_second"] = Words(m) && m.Unit == TokenUnit.Token ? Math.Round(m.SamplesPerSecond * m.TokensPerSample) : null,
             }).ToList(),
             ["final_train_loss"] = last is null ? null : Round(last.TrainLoss),
             ["test_loss"] = result.Test is { } t ? Round(t.Loss) : null,
@@ -78,5 +79,6 @@ internal static class RunSummary
 
     private static bool Chars(EpochMetrics m) => m.IsLanguageModel && m.Unit == TokenUnit.Character;
 
-    private static bool Words(EpochMetrics m) => m.IsLanguageModel && m.Unit == TokenUnit.Word;
+    // Words and BPE tokens: losses per token reported as perplexity.
+    private static bool Words(EpochMetrics m) => m.IsLanguageModel && m.Unit != TokenUnit.Character;
 }
