@@ -23,7 +23,8 @@ public sealed partial class ExecutionPlan
                 return WindowStep(node, options.Gemm);
             case Op.BatchNorm or Op.BatchNormInputGrad or Op.BatchNormWeightGrad
                 or Op.LayerNorm or Op.LayerNormInputGrad or Op.LayerNormWeightGrad
-                or Op.BatchNormFoldWeight or Op.BatchNormFoldBias:
+                or Op.BatchNormFoldWeight or Op.BatchNormFoldBias
+                or Op.WeightNorm or Op.WeightNormDirectionGrad or Op.WeightNormScaleGrad:
                 return NormalizationStep(node);
             case Op.Embedding or Op.EmbeddingGrad or Op.Rnn or Op.Lstm or Op.Gru or Op.RecurrentGrad or Op.RecurrentWeightGrad
                 or Op.SequenceLengths or Op.SequenceMean or Op.SequenceMeanGrad:

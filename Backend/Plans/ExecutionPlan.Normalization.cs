@@ -6,7 +6,7 @@ namespace Dlc.Backend.Plans;
 public sealed partial class ExecutionPlan
 {
     /// <summary>
-    /// Batch norm and layer norm steps. Batch norm's channels are independent, so they are split over the
+    /// Batch norm, layer norm and weight normalisation steps. Batch norm's channels are independent, so they are split over the
     /// plan's threads; a training forward step also moves the running statistics (parameters that are not
     /// trained) and counts the batch, as PyTorch's num_batches_tracked does.
     /// </summary>
@@ -69,6 +69,21 @@ public sealed partial class ExecutionPlan
             {
                 var (b, gamma, beta, mean, variance) = (In(0), In(1), In(2), In(3), In(4));
                 return () => Normalization.FoldBias(b.Span, gamma.Span, beta.Span, mean.Span, variance.Span, y.Span, eps);
+            }
+            case Op.WeightNorm:
+            {
+                var (v, g) = (In(0), In(1));
+                return () => WeightNorm.Forward(v.Span, g.Span, y.Span);
+            }
+            case Op.WeightNormDirectionGrad:
+            {
+                var (v, g, dw) = (In(0), In(1), In(2));
+                return () => WeightNorm.DirectionGrad(v.Span, g.Span, dw.Span, y.Span);
+            }
+            case Op.WeightNormScaleGrad:
+            {
+                var (v, dw) = (In(0), In(2));
+                return () => WeightNorm.ScaleGrad(v.Span, dw.Span, y.Span);
             }
             default:
                 throw new NotSupportedException($"`{OpTable.Info(node.Op).Name}` is not a normalisation op");

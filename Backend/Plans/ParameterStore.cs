@@ -110,6 +110,20 @@ public sealed class ParameterStore : IDisposable
                 var limit = (float)Math.Sqrt(6.0 / (p.Init.FanIn + p.Init.FanOut));
                 rng.FillUniform(values, -limit, limit);
                 break;
+            case InitKind.RowNorm:
+            {
+                // v is declared (and so drawn) before its g.
+                var direction = p.Name.EndsWith("_g", StringComparison.Ordinal) ? p.Name[..^2] + "_v" : "";
+                if (!Contains(direction)) throw new InvalidOperationException($"`{p.Name}` starts as the row norms of `{direction}`, which the model does not have");
+                var v = Value(direction);
+                var per = v.Length / values.Length;
+                for (var k = 0; k < values.Length; k++)
+                {
+                    var row = v.Slice(k * per, per);
+                    values[k] = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot(row, row));
+                }
+                break;
+            }
             default: throw new NotSupportedException($"no initialisation for {p.Init.Kind}");
         }
     }

@@ -85,6 +85,9 @@ public static class ReferenceInterpreter
                 case Op.LayerNorm: NormalizationReference.LayerNorm<double>(In(0), In(1), In(2), y, rows, cols, node.Attributes.Value); break;
                 case Op.LayerNormInputGrad: NormalizationReference.LayerNormInputGrad<double>(In(0), In(1), In(2), y, rows, cols, node.Attributes.Value); break;
                 case Op.LayerNormWeightGrad: NormalizationReference.LayerNormWeightGrad<double>(In(0), In(1), y, rows, cols, node.Attributes.Value); break;
+                case Op.WeightNorm: WeightNormReference.Forward<double>(In(0), In(1), y); break;
+                case Op.WeightNormDirectionGrad: WeightNormReference.DirectionGrad<double>(In(0), In(1), In(2), y); break;
+                case Op.WeightNormScaleGrad: WeightNormReference.ScaleGrad<double>(In(0), In(2), y); break;
                 case Op.Sum: y[0] = In(0).Sum(); break;
                 case Op.Broadcast: Array.Fill(y, In(0)[0]); break;
                 case Op.Reshape: In(0).CopyTo(y, 0); break;

@@ -11,14 +11,14 @@ public static class Builtins
     public static readonly IReadOnlySet<string> RecordSymbols = new HashSet<string>(StringComparer.Ordinal)
     {
         "crossEntropy", "mse", "sgd", "adam", "adamw", "fashionMnist", "idx", "csv", "textCorpus", "brownCorpus", "gaussianNoise", "accuracy", "topK",
-        "cosine", "step", "constant", "char", "word", "cartPole", "mountainCar", "acrobot", "dqn", "linear", "exponential",
+        "cosine", "step", "constant", "char", "word", "bpe", "cartPole", "mountainCar", "acrobot", "dqn", "linear", "exponential",
         "same", "valid", "sum", "mean", "nearest", "bilinear", "tags", "universal", "genre",
     };
 
     /// <summary>Names of the language that this version parses but cannot build yet.</summary>
     public static readonly IReadOnlySet<string> NotYetSupported = new HashSet<string>(StringComparer.Ordinal)
     {
-        "scaledDotProductAttention", "weightNorm",
+        "scaledDotProductAttention",
     };
 
     private static readonly Dictionary<string, Func<Elaborator, TextSpan, Value>> Table = new Dictionary<string, Func<Elaborator, TextSpan, Value>>(StringComparer.Ordinal)
@@ -58,6 +58,15 @@ public static class Builtins
             e.ExpectPositiveInt(a[0], "the number of heads of `multiHeadAttention`"), false, true, e.NewInstance("multiHeadAttention"))),
         ["transformerBlock"] = (e, span) => Layer("transformerBlock", span, ["heads"], (e, a, at) => new TransformerBlockLayer(
             e.ExpectPositiveInt(a[0], "the number of heads of `transformerBlock`"), null, 0, false, "gelu", e.NewInstance("transformerBlock"))),
+        ["weightNorm"] = (e, span) => Function("weightNorm", span, ["layer"], (e, a, o, at) => a[0] switch
+        {
+            LayerValue { Layer: var layer } when WeightNormLayer.CanWrap(layer) => new LayerValue(new WeightNormLayer(layer) { Site = e.At(at) }, at),
+            LayerValue { Layer: var layer } => throw e.Error(DiagnosticCatalog.WrongArgumentType, a[0].Span,
+                $"`weightNorm` normalises the weights of one dense, convolution or recurrent layer, not `{layer.Describe()}`",
+                "wrap the layer that owns the weights: `weightNorm (dense 128) >> relu`"),
+            var other => throw e.Error(DiagnosticCatalog.WrongArgumentType, a[0].Span,
+                $"`weightNorm` takes a layer, got {other.Kind}", "for example `weightNorm (dense 128)`"),
+        }),
         ["reshape"] = (e, span) => Function("reshape", span, ["sizes"], (e, a, o, at) => new LayerValue(ReshapeLayer.Read(e, a[0], at), at)),
     }.Concat(TensorFunctions.Entries).ToDictionary(StringComparer.Ordinal);
 

@@ -99,10 +99,64 @@ public sealed partial class Elaborator
 
     public int CreateParameter(LayerInstance instance, string suffix, Shape shape, Init init, Site origin, bool trainable = true)
     {
+        if (_weightNorm is not null && trainable && shape.Rank >= 2 && IsWeightMatrix(suffix)) return CreateNormalizedWeight(instance, suffix, shape, init, origin);
+        return CreateParameterNode(instance, suffix, shape, init, origin, trainable);
+    }
+
+    private int CreateParameterNode(LayerInstance instance, string suffix, Shape shape, Init init, Site origin, bool trainable)
+    {
         var node = Builder.Parameter($"{instance.Kind}.{suffix}", shape, init, origin.Span, trainable);
         if (origin.Source != Main) _nodeSources[node] = origin.Source;
         _parameters.Add((node, instance, suffix));
         return node;
+    }
+
+    // The weights made while a `weightNorm` layer applies the layer it wraps, and their lengths' sizes.
+    private WeightNormCount? _weightNorm;
+
+    private sealed class WeightNormCount
+    {
+        public long Lengths;
+        public int Weights;
+    }
+
+    /// <summary>
+    /// Apply <paramref name="apply"/> with weight normalisation on: each weight matrix a layer makes meanwhile is
+    /// the direction `{name}_v` and the lengths `{name}_g` of PyTorch's weight_norm, joined by a weight_norm node.
+    /// Returns how many weights were normalised and how many length parameters that added.
+    /// </summary>
+    public (T Result, int Weights, long Lengths) WithWeightNorm<T>(Func<T> apply)
+    {
+        var outer = _weightNorm;
+        var count = _weightNorm = new WeightNormCount();
+        try
+        {
+            var result = apply();
+            return (result, count.Weights, count.Lengths);
+        }
+        finally
+        {
+            _weightNorm = outer;
+        }
+    }
+
+    /// <summary>Add <paramref name="parameters"/> to the count of the layer table's row <paramref name="row"/>.</summary>
+    public void AddRowParameters(int row, long parameters) => _rows[row] = _rows[row] with { Parameters = _rows[row].Parameters + parameters };
+
+    // The weights weight_norm reparameterises: a dense or convolution layer's `weight`, a recurrent layer's
+    // `weight_ih_l{k}` and `weight_hh_l{k}` (biases and batch norm's per-channel weights stay as they are).
+    private static bool IsWeightMatrix(string suffix) =>
+        suffix == "weight" || suffix.StartsWith("weight_ih_", StringComparison.Ordinal) || suffix.StartsWith("weight_hh_", StringComparison.Ordinal);
+
+    private int CreateNormalizedWeight(LayerInstance instance, string suffix, Shape shape, Init init, Site origin)
+    {
+        // v starts as the plain weight would, g as its row norms, so the layer starts out computing what it would without.
+        var v = CreateParameterNode(instance, suffix + "_v", shape, init, origin, trainable: true);
+        var lengths = Ops.WeightNormOps.ScaleShape(shape);
+        var g = CreateParameterNode(instance, suffix + "_g", lengths, new Init(InitKind.RowNorm), origin, trainable: true);
+        _weightNorm!.Weights++;
+        _weightNorm.Lengths += shape[0].Size;
+        return AddNode(Op.WeightNorm, [v, g], null, origin);
     }
 
     /// <summary>Add a row to the layer table for the nodes made since <paramref name="firstNode"/>.</summary>

@@ -144,6 +144,7 @@ public static class IrParser
             case "zeros": return Init.Zeros;
             case "ones": return Init.Ones;
             case "normal": return new Init(InitKind.Normal);
+            case "row_norm": return new Init(InitKind.RowNorm);
             case "uniform":
             {
                 line.Expect('(');

@@ -59,6 +59,7 @@ public static class IrPrinter
         InitKind.Zeros => "zeros",
         InitKind.Ones => "ones",
         InitKind.Normal => "normal",
+        InitKind.RowNorm => "row_norm",
         InitKind.UniformFanIn => $"uniform({init.FanIn.ToString(CultureInfo.InvariantCulture)})",
         InitKind.XavierUniform => $"xavier({init.FanIn.ToString(CultureInfo.InvariantCulture)},{init.FanOut.ToString(CultureInfo.InvariantCulture)})",
         _ => throw new ArgumentOutOfRangeException(nameof(init), init.Kind, "no text form"),

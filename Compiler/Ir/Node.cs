@@ -46,4 +46,10 @@ public enum InitKind
 
     /// <summary>U(−a, a) with a = √(6 / (fanIn + fanOut)): nn.MultiheadAttention's input projection.</summary>
     XavierUniform,
+
+    /// <summary>
+    /// The norm of each row (axis 0) of its weight-normalised direction, the parameter named as this one with
+    /// `_v` for `_g`: weight normalisation's g starts so that the layer computes what its plain weight would.
+    /// </summary>
+    RowNorm,
 }

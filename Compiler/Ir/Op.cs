@@ -131,4 +131,10 @@ public enum Op
     // the input its axis names (0 q, 1 k, 2 v)
     CrossAttention,
     CrossAttentionGrad,
+
+    // weight normalisation (Salimans and Kingma 2016): w = g · v / ‖v‖ per output unit (the rows of axis 0),
+    // and its gradients with respect to v and g
+    WeightNorm,
+    WeightNormDirectionGrad,
+    WeightNormScaleGrad,
 }

@@ -72,6 +72,7 @@ public static class OpTable
             .Concat(ConvolutionOps.All)
             .Concat(PoolingOps.All)
             .Concat(NormalizationOps.All)
+            .Concat(WeightNormOps.All)
             .Concat(SequenceOps.All)
             .Concat(AttentionOps.All)
             .Concat(VariationalOps.All)

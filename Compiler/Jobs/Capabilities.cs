@@ -24,6 +24,7 @@ public static class Capabilities
         Op.Conv1d, Op.ConvTranspose2d, Op.AvgPool, Op.AvgPoolGrad, Op.GlobalAvgPool, Op.GlobalAvgPoolGrad,
         Op.Upsample, Op.UpsampleGrad, Op.ChannelDropoutMask,
         Op.BatchNorm, Op.BatchNormInputGrad, Op.BatchNormWeightGrad, Op.LayerNorm, Op.LayerNormInputGrad, Op.LayerNormWeightGrad,
+        Op.WeightNorm, Op.WeightNormDirectionGrad, Op.WeightNormScaleGrad,
         Op.Expand, Op.ReduceTo, Op.Divide,
         Op.Embedding, Op.EmbeddingGrad, Op.Rnn, Op.Lstm, Op.Gru, Op.RecurrentGrad, Op.RecurrentWeightGrad, Op.SequenceLengths,
         Op.SequenceMean, Op.SequenceMeanGrad, Op.CrossAttention, Op.CrossAttentionGrad,

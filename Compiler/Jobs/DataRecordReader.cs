@@ -20,7 +20,7 @@ internal static class DataRecordReader
             "npy" => ["images", "labels", "testImages", "testLabels", "validation", "normalize"],
             "imageFolder" => ["path", "test", "size", "channels", "validation", "normalize"],
             "csv" => ["path", "testPath", "label", "targets", "testTargets", "standardize", "validation", "normalize"],
-            "textCorpus" => ["path", "sequence", "level", "validation"],
+            "textCorpus" => ["path", "sequence", "level", "lowercase", "minCount", "maxVocabulary", "validation"],
             "brownCorpus" => ["sequence", "level", "task", "tagset", "lowercase", "minCount", "maxVocabulary", "validation"],
             "wordLists" => SequenceDataRecords.WordListFields,
             "timeSeries" => SequenceDataRecords.TimeSeriesFields,
@@ -55,7 +55,7 @@ internal static class DataRecordReader
             {
                 Samples = settings?.Find("samples")?.Value is { } samples ? Count(e, samples, "samples", 1) : 1024,
             },
-            _ => TextCorpus(e, settings, span) with { Path = Path("path") },
+            _ => Words(e, settings, TextCorpus(e, settings, span) with { Path = Path("path") }),
         };
         if (spec.Kind is DataKind.Idx or DataKind.Npy && (spec.Images is null || spec.Labels is null))
             throw e.Error(DiagnosticCatalog.MissingField, span, $"`{name}` needs both `images` and `labels` paths");
@@ -170,9 +170,9 @@ internal static class DataRecordReader
         var level = settings?.Find("level")?.Value switch
         {
             null => "char",
-            SymbolValue { Name: "char" or "word" } s => s.Name,
-            StringValue { Text: "char" or "word" } s => s.Text,
-            var other => throw e.Error(DiagnosticCatalog.InvalidFieldValue, other.Span, $"`level` must be `char` or `word`, found {Describe(other)}"),
+            SymbolValue { Name: "char" or "word" or "bpe" } s => s.Name,
+            StringValue { Text: "char" or "word" or "bpe" } s => s.Text,
+            var other => throw e.Error(DiagnosticCatalog.InvalidFieldValue, other.Span, $"`level` must be `char`, `word` or `bpe`, found {Describe(other)}"),
         };
         var sequence = settings?.Find("sequence")?.Value is { } v ? Count(e, v, "sequence", 2) : 128;
         return new DataSpec(DataKind.TextCorpus, span) { Level = level, Sequence = sequence };

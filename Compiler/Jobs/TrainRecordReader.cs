@@ -33,9 +33,6 @@ public static class TrainRecordReader
             : takesDataElsewhere ? new DataSpec(DataKind.None, job.Name.Span)
             : throw e.Error(DiagnosticCatalog.MissingField, job.Name.Span,
                 $"`train {job.Name.Name}` has no `data` field", "for example `data = fashionMnist { validation = 0.1 }`");
-        // A language model reads characters; words are read for tagging and genres (`task = tags`, `genre`) only, so far.
-        if (data.Kind is DataKind.TextCorpus or DataKind.BrownCorpus && data.Level == "word" && data.Task is null)
-            pending.Add(new PendingFeature("level = word", data.Span));
 
         var (loss, lossName, smoothing) = Optional(record, "loss") is { } l ? ReadLoss(e, l) : (LossKind.CrossEntropy, null, 0.0);
         if (lossName is not null) Pending("loss", $"loss = {lossName}");

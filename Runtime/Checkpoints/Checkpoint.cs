@@ -71,8 +71,13 @@ public static class Checkpoint
     public static string? LoadWords(string path) =>
         SafeTensorsFile.Read(ModelPath(path)).Metadata.TryGetValue("words", out var words) ? words : null;
 
+    /// <summary>The tokenizer and tokens a BPE model was trained with (metadata `tokens`), or null for other models.</summary>
+    public static string? LoadTokens(string path) =>
+        SafeTensorsFile.Read(ModelPath(path)).Metadata.TryGetValue("tokens", out var tokens) ? tokens : null;
+
     private static Dictionary<string, string> WithVocabulary(CheckpointState state, Dictionary<string, string> metadata)
     {
+        if (state.Tokens is { } tokens) metadata["tokens"] = tokens;
         if (state.Vocabulary is { } characters) metadata["vocabulary"] = characters;
         if (state.Words is { } words) metadata["words"] = words;
         return metadata;
@@ -122,6 +127,7 @@ public static class Checkpoint
                 : ValidationRecord.None,
             Vocabulary = model.Metadata.GetValueOrDefault("vocabulary"),
             Words = model.Metadata.GetValueOrDefault("words"),
+            Tokens = model.Metadata.GetValueOrDefault("tokens"),
         };
     }
 

@@ -53,6 +53,12 @@ public sealed record CheckpointState
     /// </summary>
     public string? Words { get; init; }
 
+    /// <summary>
+    /// A BPE model's tokenizer and the tokens it uses (see Data.BpeVocabulary.Serialize), saved as the metadata `tokens`
+    /// of the parameter files; null for other models.
+    /// </summary>
+    public string? Tokens { get; init; }
+
     /// <summary>The train settings in force (batch size, learning rate, …) as text, for checking and reporting.</summary>
     public IReadOnlyDictionary<string, string> TrainSettings { get; init; } = new Dictionary<string, string>();
 }

@@ -18,11 +18,20 @@ public sealed record BenchResult(
     double LatencyMicroseconds,
     long TrainStepBytes)
 {
-    /// <summary>Characters per sample of a character-level language model (its sequence length), else 1.</summary>
+    /// <summary>Tokens per sample of a language model (its sequence length), else 1.</summary>
     public int TokensPerSample { get; init; } = 1;
 
-    /// <summary>Training characters per second of a language model; null for other models.</summary>
-    public double? TrainTokensPerSecond => TokensPerSample > 1 ? TrainSamplesPerSecond * TokensPerSample : null;
+    /// <summary>What the tokens are (`chars`, `words`, `tokens`), for a language model or sentences to tag; null for other data.</summary>
+    public string? TokenUnit { get; init; }
+
+    /// <summary>Training tokens per second (of a language model, or the words of sentences to tag); null for other models.</summary>
+    public double? TrainTokensPerSecond { get; init; }
+
+    /// <summary>Inference tokens per second (sentences to tag: their words); null when the samples are not sentences.</summary>
+    public double? InferenceTokensPerSecond { get; init; }
+
+    /// <summary>The words of the sentence the latency is measured on (sentences to tag); null for other data.</summary>
+    public int? LatencyTokens { get; init; }
 
     /// <summary>Mean time of each step of one training step, slowest first (with `--profile`).</summary>
     public IReadOnlyList<StepTime> Profile { get; init; } = [];
@@ -40,6 +49,7 @@ public static class Benchmark
     public static BenchResult Run(ModelRuntime model, TrainSpec spec, JobData data, int threads, int epochs, Func<double> sinceStart,
         Action<string>? progress = null, bool profile = false)
     {
+        if (data.Train.HasLengths) return SequenceBenchmark.Run(model, spec, data, threads, epochs, sinceStart, progress, profile);
         using var optimizer = new Optimizer(spec.Optimizer, model.Parameters);
         var sampler = new BatchSampler(data.Train.Count, spec.Batch, shuffle: true, dropLast: false, seed: spec.Seed);
         // A step costs what it costs in training: augmentation and clipping included.
@@ -69,7 +79,7 @@ public static class Benchmark
         var source = data.Test ?? data.Train;
         // A plan holds every value of every position at once (and the GEMM trial compiles one per provider), so a
         // language model's batch is capped at 16,384 positions: 1000 sequences of 128 would need gigabytes.
-        var tokens = data.Vocabulary is null ? 1 : data.Train.TargetSize;
+        var tokens = data.TokenUnit is null ? 1 : data.Train.TargetSize;
         var inferenceBatch = Math.Min(tokens > 1 ? Math.Max(1, 16384 / tokens) : 1000, source.Count);
         var inference = model.InferencePlan(inferenceBatch);
         var all = Enumerable.Range(0, inferenceBatch).ToArray();
@@ -91,6 +101,8 @@ public static class Benchmark
         {
             Profile = steps,
             TokensPerSample = tokens,
+            TokenUnit = data.TokenUnit switch { Training.TokenUnit.Character => "chars", Training.TokenUnit.Word => "words", Training.TokenUnit.Token => "tokens", _ => null },
+            TrainTokensPerSecond = tokens > 1 ? Median(rates) * tokens : null,
         };
     }
 

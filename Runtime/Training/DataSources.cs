@@ -16,6 +16,22 @@ public sealed record JobData(Dataset Train, Dataset? Validation, Dataset? Test)
 
     /// <summary>How a time series' values were scaled (its errors are reported in the series' units); null for other data.</summary>
     public SeriesScale? Scale { get; init; }
+
+    /// <summary>The GPT-2 tokens of text read as BPE, by index; null for other data.</summary>
+    public BpeVocabulary? Tokens { get; init; }
+
+    /// <summary>What a language model predicts at each position (characters, words); null for data that is not text to continue.</summary>
+    public TokenUnit? TokenUnit { get; init; }
+}
+
+/// <summary>The tokens a language model reads and predicts, which its losses are per.</summary>
+public enum TokenUnit
+{
+    Character,
+    Word,
+
+    /// <summary>Subword tokens of a byte-pair encoding (GPT-2's).</summary>
+    Token,
 }
 
 /// <summary>Loads the data a train record names and checks it fits the model's input and loss.</summary>
@@ -26,7 +42,7 @@ public static class DataSources
     /// <param name="words">For words: the vocabulary a trained model was trained with (from its checkpoint).</param>
     /// <param name="output">The model's result shape (for generated data, whose targets take it).</param>
     public static JobData Load(SourceText source, DataSpec spec, ModelInput input, LossKind loss, ulong seed, CharVocabulary? vocabulary = null,
-        WordVocabulary? words = null, Compiler.Ir.Shape? output = null)
+        WordVocabulary? words = null, Compiler.Ir.Shape? output = null, BpeVocabulary? tokens = null)
     {
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(source.Path)) ?? ".";
         string Resolve(string path) => Path.IsPathRooted(path) ? path : Path.Combine(baseDir, path);
@@ -35,6 +51,8 @@ public static class DataSources
         {
             if (spec.IsTagging) return TagData.Load(spec, seed, words);
             if (spec.IsGenre) return GenreData.Load(spec, seed, words);
+            if (spec.Kind is DataKind.BrownCorpus or DataKind.TextCorpus && spec.Level == "bpe") return BpeLmData.Load(spec, Resolve, seed, tokens);
+            if (spec.Kind is DataKind.BrownCorpus or DataKind.TextCorpus && spec.Level == "word") return WordLmData.Load(spec, Resolve, seed, words);
             if (spec.Kind is DataKind.BrownCorpus or DataKind.TextCorpus) return TextData.Load(spec, Resolve, seed, vocabulary);
             if (spec.Kind is DataKind.WordLists or DataKind.TimeSeries)
             {

@@ -16,11 +16,11 @@ public static class JobSetup
     /// <param name="vocabulary">A trained character-level model's characters (from its checkpoint), for evaluation.</param>
     /// <param name="words">A trained word-level model's vocabulary (from its checkpoint), for evaluation.</param>
     public static (ModelRuntime Model, JobData Data) Prepare(CompiledFile file, TrainSpec spec, IGemm gemm, int? compileForBatch,
-        bool winograd = true, CharVocabulary? vocabulary = null, WordVocabulary? words = null, PassSet? passes = null)
+        bool winograd = true, CharVocabulary? vocabulary = null, WordVocabulary? words = null, PassSet? passes = null, BpeVocabulary? tokens = null)
     {
         var graph = file.Models.First(m => m.Name == spec.Model);
         var input = graph.Inputs[0];
-        var loading = Task.Run(() => DataSources.Load(file.Source, spec.Data, input, spec.Loss, spec.Seed, vocabulary, words, graph.OutputShape));
+        var loading = Task.Run(() => DataSources.Load(file.Source, spec.Data, input, spec.Loss, spec.Seed, vocabulary, words, graph.OutputShape, tokens));
         // Sentences set each batch's length, so no plan can be compiled before the data says it.
         if (spec.Data.IsTagging) compileForBatch = null;
         ModelRuntime? model = null;
@@ -31,7 +31,9 @@ public static class JobSetup
             var data = loading.GetAwaiter().GetResult();
             if (data.Vocabulary is { } characters && spec.Data.Kind == DataKind.WordLists) WordListData.CheckFits(file.Source, spec.Data, model.Train, characters);
             else if (data.Vocabulary is { } text) TextData.CheckFits(file.Source, spec.Data, model.Train, text);
-            if (data.Words is { } known && spec.Data.IsGenre) GenreData.CheckFits(file.Source, spec.Data, model.Train, known);
+            if (data.Tokens is { } bpe) BpeLmData.CheckFits(file.Source, spec.Data, model.Train, bpe);
+            if (data.Words is { } lm && data.TokenUnit == TokenUnit.Word) WordLmData.CheckFits(file.Source, spec.Data, model.Train, lm);
+            else if (data.Words is { } known && spec.Data.IsGenre) GenreData.CheckFits(file.Source, spec.Data, model.Train, known);
             else if (data.Words is { } tagged) TagData.CheckFits(file.Source, spec.Data, model.Train, tagged);
             return (model, data);
         }

@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using System.Text;
 using Dlc.Backend;
 using Dlc.Backend.Plans;
 using Dlc.Compiler.Elaboration;
-using Dlc.Runtime.Data;
 
 namespace Dlc.Runtime.Training;
 
@@ -22,10 +20,10 @@ public sealed record SampleOptions(string Prompt, int Length, double Temperature
     public bool Cache { get; init; } = true;
 }
 
-/// <summary>The text and how fast it came: <see cref="Characters"/> drawn in <see cref="Seconds"/> (prompt included).</summary>
-public sealed record SampleResult(string Text, int Characters, double Seconds)
+/// <summary>The text and how fast it came: <see cref="Tokens"/> (characters, words) run in <see cref="Seconds"/> (prompt included).</summary>
+public sealed record SampleResult(string Text, int Tokens, double Seconds)
 {
-    public double CharactersPerSecond => Characters / Seconds;
+    public double TokensPerSecond => Tokens / Seconds;
 }
 
 /// <summary>
@@ -39,14 +37,13 @@ public sealed record SampleResult(string Text, int Characters, double Seconds)
 /// </summary>
 public static class Sampler
 {
-    public static SampleResult Generate(ModelRuntime model, CharVocabulary vocabulary, SampleOptions options)
+    public static SampleResult Generate(ModelRuntime model, ITokenCodec codec, SampleOptions options)
     {
         var plan = model.InferencePlan(1);
         var rng = new Rng(options.Seed);
         var inputName = model.Input.Name;
-        // A prompt of nothing starts as a new line would.
-        var prompt = options.Prompt.Length > 0 ? options.Prompt : "\n";
-        var text = new StringBuilder(options.Prompt);
+        var prompt = codec.Encode(options.Prompt);
+        var generated = new List<int>(options.Length);
         var classes = plan.OutputShape(ModelGraph.OutputName)[^1];
         var steps = plan.OutputShape(ModelGraph.OutputName)[^2];
         if (!options.Cache && steps != options.Context)
@@ -58,14 +55,14 @@ public static class Sampler
         if (options.Cache) plan.StartSequence(options.Context);
         try
         {
-            foreach (var c in prompt) Feed(vocabulary.Encode(c));
+            foreach (var token in prompt) Feed(token);
             for (var i = 0; i < options.Length; i++)
             {
                 var scores = options.Cache
                     ? plan.Output(ModelGraph.OutputName)
                     : plan.Output(ModelGraph.OutputName).Slice((Math.Min(history.Count, options.Context) - 1) * classes, classes);
                 var next = Draw(scores, probabilities, options, rng);
-                text.Append(vocabulary.Decode(next));
+                generated.Add(next);
                 Feed(next);
             }
         }
@@ -73,7 +70,8 @@ public static class Sampler
         {
             if (options.Cache) plan.EndSequence();
         }
-        return new SampleResult(text.ToString(), prompt.Length + options.Length, clock.Elapsed.TotalSeconds);
+        var text = options.Prompt + codec.Decode(options.Prompt, generated);
+        return new SampleResult(text, prompt.Count + options.Length, clock.Elapsed.TotalSeconds);
 
         void Feed(int token)
         {

@@ -33,7 +33,7 @@ internal static class TextData
             : CharSequences.Windows($"{name}/validation", string.Concat(validation), vocabulary, spec.Sequence, vocabulary.Size);
         if (trainSet.Count == 0)
             throw new DataException(DataException.Malformed, name, $"{name} is shorter than one sequence of {spec.Sequence + 1} characters");
-        return new JobData(trainSet, validationSet, null) { Vocabulary = vocabulary };
+        return new JobData(trainSet, validationSet, null) { Vocabulary = vocabulary, TokenUnit = TokenUnit.Character };
     }
 
     /// <summary>

@@ -16,14 +16,21 @@ public sealed record EpochMetrics(
     public bool IsBest { get; init; }
 
     /// <summary>
-    /// Characters scored per sample of a character-level language model (its sequence length), else 1. Its losses are
-    /// then nats per character, and <see cref="BitsPerChar"/> gives them in bits.
+    /// Tokens scored per sample of a language model (its sequence length), else 1. Its losses are then nats per
+    /// token: <see cref="BitsPerChar"/> gives a character model's in bits, <see cref="Perplexity"/> a word model's
+    /// as perplexity.
     /// </summary>
     public int TokensPerSample { get; init; } = 1;
+
+    /// <summary>What a language model's tokens are.</summary>
+    public TokenUnit Unit { get; init; } = TokenUnit.Character;
 
     public bool IsLanguageModel => TokensPerSample > 1;
 
     public static double BitsPerChar(double nats) => nats / Math.Log(2);
+
+    /// <summary>exp of the mean loss in nats per word: the number of equally likely words the model is as unsure as.</summary>
+    public static double Perplexity(double nats) => Math.Exp(nats);
 }
 
 /// <summary>What the trainer tells whoever shows progress (a progress bar, plain lines, nothing).</summary>
@@ -141,7 +148,8 @@ public static class Trainer
                 seconds, seen / seconds, lr)
             {
                 IsBest = best,
-                TokensPerSample = data.Vocabulary is null ? 1 : data.Train.TargetSize,
+                TokensPerSample = data.TokenUnit is null ? 1 : data.Train.TargetSize,
+                Unit = data.TokenUnit ?? TokenUnit.Character,
             };
             epochs.Add(m);
             metrics.Append(new MetricsRow(m.Epoch, m.Step, m.TrainLoss, m.TrainAccuracy, validation?.Loss, validation?.Accuracy,
@@ -179,6 +187,7 @@ public static class Trainer
             Validation = validation,
             Vocabulary = data.Vocabulary?.Characters,
             Words = data.Words?.Serialize(),
+            Tokens = data.Tokens?.Serialize(),
         };
         if (best) Checkpoint.SaveBest(run.Directory, state);
         Checkpoint.Save(run.Directory, state);

@@ -45,10 +45,6 @@ internal static class BenchCommand
             var threadCount = parse.GetValue(threads);
             // Refuse, at the source line, what this version cannot train (conv layers, schedules, GANs...) before any work.
             Capabilities.EnsureTrainable(compiled, spec);
-            if (spec.Data.IsTagging)
-                throw new DiagnosticException(DiagnosticCatalog.NotYetSupported.At(compiled.Source, spec.Data.Span,
-                    "`dlc bench` cannot measure sentences of their own lengths (`task = tags`) yet",
-                    "`dlc train` prints the sentences per second of every epoch"));
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), threadCount);
             var (runtime, data) = JobSetup.Prepare(compiled, spec with { Data = spec.Data with { Validation = 0 } }, gemmProvider, spec.Batch, parse.GetValue(conv) != "im2col",
                 passes: CommonOptions.PassesOf(parse, passes, noPass));
@@ -65,10 +61,14 @@ internal static class BenchCommand
             var w = context.Out;
             var passNote = runtime.Passes.IsAll ? "" : $", passes {runtime.Passes}";
             w.WriteLine($"model {result.Model}: batch {result.Batch}, {result.Threads} threads, gemm {result.Gemm}{passNote}");
-            var chars = result.TrainTokensPerSecond is { } tokens ? $" = {F(tokens, "N0")} chars/s" : "";
-            w.WriteLine($"  training     {F(result.TrainSamplesPerSecond, "N0")} samples/s{chars} (median of {result.EpochSamplesPerSecond.Count} epochs)");
-            w.WriteLine($"  inference    {F(result.InferenceSamplesPerSecond, "N0")} samples/s at batch {result.InferenceBatch}");
-            w.WriteLine($"  latency      {F(result.LatencyMicroseconds, "0.0")} µs at batch 1 (median)");
+            var samples = result.LatencyTokens is null ? "samples" : "sentences";
+            var unit = result.TokenUnit ?? "tokens";
+            var trainTokens = result.TrainTokensPerSecond is { } tokens ? $" = {F(tokens, "N0")} {unit}/s" : "";
+            var inferenceTokens = result.InferenceTokensPerSecond is { } inferred ? $" = {F(inferred, "N0")} {unit}/s" : "";
+            var latencyOf = result.LatencyTokens is { } n ? $"for a sentence of {n} words (the median length) at batch 1" : "at batch 1 (median)";
+            w.WriteLine($"  training     {F(result.TrainSamplesPerSecond, "N0")} {samples}/s{trainTokens} (median of {result.EpochSamplesPerSecond.Count} epochs)");
+            w.WriteLine($"  inference    {F(result.InferenceSamplesPerSecond, "N0")} {samples}/s{inferenceTokens} at batch {result.InferenceBatch}");
+            w.WriteLine($"  latency      {F(result.LatencyMicroseconds, "0.0")} µs {latencyOf}");
             w.WriteLine($"  first step   {F(result.SecondsToFirstStep, "0.000")} s after process start");
             w.WriteLine($"  step buffers {Summaries.Bytes(result.TrainStepBytes)}");
             if (result.Profile.Count > 0)

@@ -44,8 +44,9 @@ internal static class EvalCommand
             // A character-level model encodes text with the characters it was trained with.
             var vocabulary = Checkpoint.LoadVocabulary(path) is { } characters ? new CharVocabulary(characters) : null;
             var words = Checkpoint.LoadWords(path) is { } saved ? WordVocabulary.Deserialize(saved) : null;
+            var tokens = SampleCommand.Tokens(path, spec);
             var (runtime, data) = JobSetup.Prepare(compiled, spec with { Seed = TrainedSeed(path) ?? spec.Seed }, gemmProvider, compileForBatch: null,
-                vocabulary: vocabulary, words: words);
+                vocabulary: vocabulary, words: words, tokens: tokens);
             using var _ = runtime;
             foreach (var tensor in parameters) tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
             var which = parse.GetValue(split)!;
@@ -57,7 +58,9 @@ internal static class EvalCommand
             };
             var result = Evaluator.Evaluate(runtime, set, topK: spec.TopK?.K ?? 0, scale: data.Scale);
             // Losses per character are those of a language model: a target at every position.
-            double? bits = data.Vocabulary is null || set.TargetSize == 1 ? null : EpochMetrics.BitsPerChar(result.Loss);
+            double? bits = data.TokenUnit != TokenUnit.Character || set.TargetSize == 1 ? null : EpochMetrics.BitsPerChar(result.Loss);
+            // A word-level language model's losses are nats per word: perplexity is their exp.
+            double? perplexity = data.TokenUnit is TokenUnit.Word or TokenUnit.Token ? EpochMetrics.Perplexity(result.Loss) : null;
             if (context.Json)
             {
                 var document = new Dictionary<string, object?>
@@ -66,9 +69,12 @@ internal static class EvalCommand
                     ["checkpoint"] = path,
                     ["split"] = which,
                     ["samples"] = result.Samples,
-                    ["words"] = data.Words is null || !spec.Data.IsTagging ? null : result.Positions,
+                    ["words"] = data.Words is null ? null
+                        : data.TokenUnit == TokenUnit.Word ? result.Samples * set.TargetSize
+                        : spec.Data.IsTagging ? result.Positions : null,
                     ["loss"] = result.Loss,
                     ["bits_per_char"] = bits,
+                    ["perplexity"] = perplexity,
                     ["accuracy"] = result.Accuracy,
                     ["top_k"] = result.K > 0 ? result.K : null,
                     ["top_k_accuracy"] = result.TopKAccuracy,
@@ -80,8 +86,11 @@ internal static class EvalCommand
             {
                 var accuracy = result.Accuracy is { } a ? $"  accuracy {(100 * a).ToString("0.00", CultureInfo.InvariantCulture)}%" : "";
                 if (result.TopKAccuracy is { } k) accuracy += $"  top-{result.K} accuracy {(100 * k).ToString("0.00", CultureInfo.InvariantCulture)}%";
-                var perChar = bits is { } b ? $" nats/char ({b.ToString("0.000", CultureInfo.InvariantCulture)} bits/char)" : "";
-                var count = data.Words is null || !spec.Data.IsTagging ? $"{result.Samples:N0} samples" : $"{result.Samples:N0} sentences, {result.Positions:N0} words";
+                var perChar = bits is { } b ? $" nats/char ({b.ToString("0.000", CultureInfo.InvariantCulture)} bits/char)"
+                    : perplexity is { } p ? $" nats/{(data.TokenUnit == TokenUnit.Word ? "word" : "token")} (perplexity {p.ToString("0.0", CultureInfo.InvariantCulture)})" : "";
+                var count = data.TokenUnit is TokenUnit.Word or TokenUnit.Token
+                    ? $"{result.Samples:N0} sequences, {result.Samples * set.TargetSize:N0} {(data.TokenUnit == TokenUnit.Word ? "words" : "tokens")}"
+                    : data.Words is null || !spec.Data.IsTagging ? $"{result.Samples:N0} samples" : $"{result.Samples:N0} sentences, {result.Positions:N0} words";
                 context.Out.WriteLine($"{spec.Model} on {which} ({count}): loss {result.Loss.ToString("0.0000", CultureInfo.InvariantCulture)}{perChar}{accuracy}");
                 EvalReportText.Write(context.Out, result);
             }

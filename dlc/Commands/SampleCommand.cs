@@ -10,7 +10,7 @@ using Dlc.Runtime.Training;
 
 namespace Dlc.Cli.Commands;
 
-/// <summary>`dlc sample file.dl --checkpoint model.safetensors --prompt "The"`: text from a character-level language model.</summary>
+/// <summary>`dlc sample file.dl --checkpoint model.safetensors --prompt "The"`: text from a character- or word-level language model.</summary>
 internal static class SampleCommand
 {
     public static Command Create(CliContext context)
@@ -20,11 +20,11 @@ internal static class SampleCommand
         var threads = CommonOptions.Threads();
         var gemm = CommonOptions.Gemm();
         var model = CommonOptions.Model();
-        var checkpoint = CommonOptions.Checkpoint("model.safetensors (or its run folder) of a character-level model");
+        var checkpoint = CommonOptions.Checkpoint("model.safetensors (or its run folder) of a language model");
         var prompt = new Option<string>("--prompt") { Description = "the text to continue", DefaultValueFactory = _ => "" };
         var length = new Option<int>("--length")
         {
-            Description = "characters to generate",
+            Description = "tokens (characters, words) to generate",
             DefaultValueFactory = _ => 300,
             CustomParser = r => CommonOptions.Number<int>(r, "--length", "a whole number", v => v >= 1, "1 or more"),
         };
@@ -49,7 +49,7 @@ internal static class SampleCommand
             Description = "run the whole window of recent characters for each new one, instead of one step with the carried state and key/value cache",
         };
         var seed = new Option<ulong>("--seed") { Description = "fixes the draws", DefaultValueFactory = _ => 0 };
-        var command = new Command("sample", "generate text with a trained character-level language model")
+        var command = new Command("sample", "generate text with a trained language model")
         {
             file, json, threads, gemm, model, checkpoint, prompt, length, temperature, topK, topP, noCache, seed,
         };
@@ -66,10 +66,7 @@ internal static class SampleCommand
                 throw new UsageException($"sample needs a language model, Tensor[N, T] of int to Tensor[N, T, classes]; `{spec.Model}` takes {input.Shape} and returns {graph.OutputShape}");
             var path = parse.GetValue(checkpoint)!;
             var parameters = Checkpoint.LoadParameters(path, ModelRuntime.ParameterSpecsOf(graph));
-            var characters = Checkpoint.LoadVocabulary(path)
-                ?? throw new DataException(DataException.CheckpointMismatch, path,
-                    $"{path} has no vocabulary, so its token indices cannot be turned into text",
-                    "sample from a checkpoint of a model trained on `brownCorpus` or `textCorpus`");
+            var codec = Codec(path, spec);
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), parse.GetValue(threads));
             // The model looks back as far as it was trained to: its sequence length.
             var window = Math.Max(1, spec.Data.Sequence);
@@ -88,37 +85,79 @@ internal static class SampleCommand
             SampleResult result;
             try
             {
-                result = Sampler.Generate(runtime, new CharVocabulary(characters), options);
+                result = Sampler.Generate(runtime, codec, options);
             }
             catch (InvalidOperationException ex)
             {
                 throw new UsageException($"sample: {ex.Message}");
             }
             if (context.Json)
-                context.Out.WriteLine(JsonSerializer.Serialize(new
+                context.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
-                    model = spec.Model,
-                    checkpoint = path,
-                    prompt = options.Prompt,
-                    temperature = options.Temperature,
-                    top_k = options.TopK,
-                    top_p = options.TopP,
-                    seed = options.Seed,
-                    cache,
-                    characters = result.Characters,
-                    seconds = result.Seconds,
-                    characters_per_second = result.CharactersPerSecond,
-                    text = result.Text,
+                    ["model"] = spec.Model,
+                    ["checkpoint"] = path,
+                    ["prompt"] = options.Prompt,
+                    ["temperature"] = options.Temperature,
+                    ["top_k"] = options.TopK,
+                    ["top_p"] = options.TopP,
+                    ["seed"] = options.Seed,
+                    ["cache"] = cache,
+                    [codec.Unit] = result.Tokens,
+                    ["seconds"] = result.Seconds,
+                    [$"{codec.Unit}_per_second"] = result.TokensPerSecond,
+                    ["text"] = result.Text,
                 }, Summaries.JsonOptions));
             else
             {
                 context.Out.WriteLine(result.Text);
                 var how = cache ? "one step each" : $"the window of the last {window} each";
                 context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{result.Characters} characters (prompt included) in {result.Seconds:0.000} s: {result.CharactersPerSecond:N0} characters/s, {how}"));
+                    $"{result.Tokens} {codec.Unit} (prompt included) in {result.Seconds:0.000} s: {result.TokensPerSecond:N0} {codec.Unit}/s, {how}"));
             }
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The tokens the checkpoint's model was trained on: BPE tokens, its words, or its characters.</summary>
+    private static ITokenCodec Codec(string path, TrainSpec spec)
+    {
+        if (Tokens(path, spec) is { } tokens) return new BpeCodec(tokens);
+        if (Checkpoint.LoadWords(path) is { } words) return new WordCodec(WordVocabulary.Deserialize(words));
+        if (Checkpoint.LoadVocabulary(path) is { } characters) return new CharCodec(new CharVocabulary(characters));
+        throw new DataException(DataException.CheckpointMismatch, path,
+            $"{path} has no vocabulary, so its token indices cannot be turned into text",
+            "sample from a checkpoint of a model trained on `brownCorpus` or `textCorpus`");
+    }
+
+    /// <summary>
+    /// The BPE vocabulary of a checkpoint, checked against the train record: a record that reads `level = bpe` needs a
+    /// checkpoint made with the same tokenizer, and a checkpoint made with one cannot be read with characters or words.
+    /// </summary>
+    internal static BpeVocabulary? Tokens(string path, TrainSpec spec)
+    {
+        var saved = Checkpoint.LoadTokens(path);
+        var bpe = spec.Data.Level == "bpe" && spec.Data.Kind is DataKind.BrownCorpus or DataKind.TextCorpus;
+        if (saved is null)
+        {
+            if (bpe)
+                throw new DataException(DataException.CheckpointMismatch, path,
+                    $"{path} was not trained with the `{BpeVocabulary.Gpt2}` tokenizer that `level = bpe` reads text with",
+                    "evaluate or sample with the train record the checkpoint was trained with");
+            return null;
+        }
+        var tokenizer = saved.Split('\n', 2)[0];
+        if (!bpe)
+            throw new DataException(DataException.CheckpointMismatch, path,
+                $"{path} was trained on text read by the `{tokenizer}` tokenizer, but `train {spec.Model}` reads {spec.Data.Level ?? "other data"}",
+                "write `level = bpe` in the record's data, as when the checkpoint was trained");
+        try
+        {
+            return BpeVocabulary.Deserialize(saved);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            throw new DataException(DataException.CheckpointMismatch, path, $"{path}: {ex.Message}", "train the model again with this version of dlc");
+        }
     }
 }

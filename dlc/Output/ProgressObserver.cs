@@ -45,19 +45,24 @@ internal sealed class ProgressObserver(CliContext context, bool quiet) : ITraini
     {
         static string F(double x, string format) => x.ToString(format, CultureInfo.InvariantCulture);
         var line = $"epoch {m.Epoch}/{epochs}  loss {F(m.TrainLoss, "0.0000")}";
-        if (m.IsLanguageModel) line += $" ({F(EpochMetrics.BitsPerChar(m.TrainLoss), "0.000")} bits/char)";
+        if (m.IsLanguageModel) line += PerToken(m, m.TrainLoss);
         if (m.TrainAccuracy is { } a) line += $"  acc {F(100 * a, "0.00")}%";
         if (m.Validation is { } v)
         {
             line += $"  val_loss {F(v.Loss, "0.0000")}";
-            if (m.IsLanguageModel) line += $" ({F(EpochMetrics.BitsPerChar(v.Loss), "0.000")} bits/char)";
+            if (m.IsLanguageModel) line += PerToken(m, v.Loss);
             if (v.Accuracy is { } va) line += $"  val_acc {F(100 * va, "0.00")}%";
             if (v.TopKAccuracy is { } vk) line += $"  val_top{v.K} {F(100 * vk, "0.00")}%";
             if (m.IsBest) line += " (best)";
         }
         line += $"  lr {((float)m.LearningRate).ToString("g4", CultureInfo.InvariantCulture)}";
         return line + (m.IsLanguageModel
-            ? $"  {F(m.Seconds, "0.00")} s  {F(m.SamplesPerSecond * m.TokensPerSample, "N0")} chars/s"
+            ? $"  {F(m.Seconds, "0.00")} s  {F(m.SamplesPerSecond * m.TokensPerSample, "N0")} {m.Unit switch { TokenUnit.Word => "words", TokenUnit.Token => "tokens", _ => "chars" }}/s"
             : $"  {F(m.Seconds, "0.00")} s  {F(m.SamplesPerSecond, "N0")} samples/s");
     }
+
+    /// <summary>A language model's loss in its unit's usual terms: bits per character, or a word model's perplexity.</summary>
+    private static string PerToken(EpochMetrics m, double loss) => m.Unit != TokenUnit.Character
+        ? $" (perplexity {EpochMetrics.Perplexity(loss).ToString("0.0", CultureInfo.InvariantCulture)})"
+        : $" ({EpochMetrics.BitsPerChar(loss).ToString("0.000", CultureInfo.InvariantCulture)} bits/char)";
 }

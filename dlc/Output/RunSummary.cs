@@ -28,9 +28,14 @@ internal static class RunSummary
                 ["seconds"] = Round(m.Seconds),
                 ["samples_per_second"] = Math.Round(m.SamplesPerSecond),
                 // A character-level language model's losses are nats per character; these are the same in bits.
-                ["train_bits_per_char"] = m.IsLanguageModel ? Round(EpochMetrics.BitsPerChar(m.TrainLoss)) : null,
-                ["val_bits_per_char"] = m.IsLanguageModel && m.Validation is { } vb ? Round(EpochMetrics.BitsPerChar(vb.Loss)) : null,
-                ["chars_per_second"] = m.IsLanguageModel ? Math.Round(m.SamplesPerSecond * m.TokensPerSample) : null,
+                ["train_bits_per_char"] = Chars(m) ? Round(EpochMetrics.BitsPerChar(m.TrainLoss)) : null,
+                ["val_bits_per_char"] = Chars(m) && m.Validation is { } vb ? Round(EpochMetrics.BitsPerChar(vb.Loss)) : null,
+                ["chars_per_second"] = Chars(m) ? Math.Round(m.SamplesPerSecond * m.TokensPerSample) : null,
+                // A word-level model's losses are nats per word; perplexity is their exp.
+                ["train_perplexity"] = Words(m) ? Round(EpochMetrics.Perplexity(m.TrainLoss)) : null,
+                ["val_perplexity"] = Words(m) && m.Validation is { } vp ? Round(EpochMetrics.Perplexity(vp.Loss)) : null,
+                ["words_per_second"] = Words(m) && m.Unit == TokenUnit.Word ? Math.Round(m.SamplesPerSecond * m.TokensPerSample) : null,
+                ["tokens_per_second"] = Words(m) && m.Unit == TokenUnit.Token ? Math.Round(m.SamplesPerSecond * m.TokensPerSample) : null,
             }).ToList(),
             ["final_train_loss"] = last is null ? null : Round(last.TrainLoss),
             ["test_loss"] = result.Test is { } t ? Round(t.Loss) : null,
@@ -39,7 +44,8 @@ internal static class RunSummary
             ["test_top_k_accuracy"] = result.Test?.TopKAccuracy is { } tk ? Round(tk) : null,
             ["best_epoch"] = result.Best.BestEpoch > 0 ? result.Best.BestEpoch : null,
             ["best_val_loss"] = result.Best.BestEpoch > 0 ? Round(result.Best.BestLoss) : null,
-            ["best_val_bits_per_char"] = result.Best.BestEpoch > 0 && last is { IsLanguageModel: true } ? Round(EpochMetrics.BitsPerChar(result.Best.BestLoss)) : null,
+            ["best_val_bits_per_char"] = result.Best.BestEpoch > 0 && last is not null && Chars(last) ? Round(EpochMetrics.BitsPerChar(result.Best.BestLoss)) : null,
+            ["best_val_perplexity"] = result.Best.BestEpoch > 0 && last is not null && Words(last) ? Round(EpochMetrics.Perplexity(result.Best.BestLoss)) : null,
             ["best_checkpoint"] = result.BestCheckpoint,
             ["stopped_early_after"] = result.StoppedEarlyAfter,
             ["seconds_to_first_step"] = double.IsNaN(result.SecondsToFirstStep) ? null : Round(result.SecondsToFirstStep),
@@ -70,4 +76,9 @@ internal static class RunSummary
     }
 
     private static double Round(double x) => Math.Round(x, 6);
+
+    private static bool Chars(EpochMetrics m) => m.IsLanguageModel && m.Unit == TokenUnit.Character;
+
+    // Words and BPE tokens: losses per token reported as perplexity.
+    private static bool Words(EpochMetrics m) => m.IsLanguageModel && m.Unit != TokenUnit.Character;
 }

@@ -63,10 +63,11 @@ public class CapabilityTests
     }
 
     [Fact]
-    public void Text_read_as_words_waits_for_a_later_version()
+    public void A_language_model_of_words_can_be_trained()
     {
         var file = Compile.Ok(LanguageSketchTests.CharLm.Replace("level = char", "level = word"));
-        Capabilities.CheckTrain(file, file.Trains[0]).Select(d => d.Message).ShouldBe(["`level = word` (line 5) cannot be trained by this version of dlc yet"]);
+        file.Trains[0].Data.Level.ShouldBe("word");
+        Capabilities.CheckTrain(file, file.Trains[0]).ShouldBeEmpty();
     }
 
     [Fact]

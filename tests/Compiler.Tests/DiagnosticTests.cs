@@ -83,8 +83,8 @@ public class DiagnosticTests
     [Fact]
     public void A_layer_the_language_has_but_this_version_cannot_build_says_so()
     {
-        Compile.Error("model C (x: Tensor[N, 8]) : Tensor[N, 8] =\n    x |> weightNorm (dense 8)\n")
-            .ShouldStartWith("error DL0406: `weightNorm` is part of the language but this version of dlc cannot build it yet");
+        Compile.Error("model C (x: Tensor[N, 8]) : Tensor[N, 8] =\n    x |> scaledDotProductAttention\n")
+            .ShouldStartWith("error DL0406: `scaledDotProductAttention` is part of the language but this version of dlc cannot build it yet");
     }
 
     [Fact]

@@ -146,6 +146,9 @@ public class GradientCheckTests
         }
         yield return new Case("layer_norm", Op.LayerNorm, b =>
             b.Add(Op.LayerNorm, [P(b, "x", Dim.Sym("N"), 2, 6), P(b, "w", 6), P(b, "b", 6)], new OpAttributes { Value = 1e-5 }));
+        // A dense weight [units, in] and a convolution's [out, in, kh, kw], whose lengths g keep the weight's rank.
+        yield return new Case("weight_norm [4, 3]", Op.WeightNorm, b => b.Add(Op.WeightNorm, P(b, "v", 4, 3), P(b, "g", 4, 1)));
+        yield return new Case("weight_norm [3, 2, 2, 2]", Op.WeightNorm, b => b.Add(Op.WeightNorm, P(b, "v", 3, 2, 2, 2), P(b, "g", 3, 1, 1, 1)));
     }
 
     /// <summary>

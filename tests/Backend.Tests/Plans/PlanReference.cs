@@ -38,7 +38,9 @@ internal static class PlanReference
     /// uniform features) on labels cycling over 4 classes, against the reference interpreter.
     /// </summary>
     /// <param name="lengths">With tokens: each sample's length, its tokens past it 0 (padding) and none before it.</param>
-    public static void SequenceStepShouldMatch(string source, string model, int batch, int steps, int threads, bool tokens, string what, int[]? lengths = null)
+    /// <param name="adjust">Changes the initial parameters before the step (moves weight norms' g away from ‖v‖, say).</param>
+    public static void SequenceStepShouldMatch(string source, string model, int batch, int steps, int threads, bool tokens, string what,
+        int[]? lengths = null, Action<ParameterStore>? adjust = null)
     {
         var file = ProgramCompiler.Compile(new SourceText("seq.dl", source));
         file.Diagnostics.ShouldBeEmpty();
@@ -46,6 +48,7 @@ internal static class PlanReference
         var symbols = new Dictionary<string, int> { ["N"] = batch, ["T"] = steps };
         using var store = new ParameterStore(gradients.Graph.Parameters);
         store.Initialize(new Rng(3));
+        adjust?.Invoke(store);
         using var plan = ExecutionPlan.Compile(gradients.Graph, store, new PlanOptions(symbols, GemmProviders.Create("managed", threads, out _)));
         var x = plan.Input("x");
         if (tokens)
