@@ -85,21 +85,13 @@ public static class AttentionReference
     private static void Probabilities<T>(ReadOnlySpan<T> x, AttentionGeometry g, int n, int h, int i, int visible, T[] p) where T : IFloatingPointIeee754<T>
     {
         var scale = T.One / T.Sqrt(T.CreateChecked(g.HeadSize));
-        var max = T.NegativeInfinity;
         for (var j = 0; j < visible; j++)
         {
             var s = T.Zero;
             for (var c = 0; c < g.HeadSize; c++) s += x[Q(g, n, i, h, c)] * x[K(g, n, j, h, c)];
             p[j] = s * scale;
-            max = T.Max(max, p[j]);
         }
-        var sum = T.Zero;
-        for (var j = 0; j < visible; j++)
-        {
-            p[j] = T.Exp(p[j] - max);
-            sum += p[j];
-        }
-        for (var j = 0; j < visible; j++) p[j] /= sum;
+        SoftmaxReference.Softmax<T>(p.AsSpan(0, visible), p.AsSpan(0, visible), 1, visible);
     }
 
     /// <summary>The keys row i of sample n sees: the causal limit, and none at or past the sample's length.</summary>

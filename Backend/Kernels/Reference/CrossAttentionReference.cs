@@ -81,21 +81,13 @@ public static class CrossAttentionReference
         where T : IFloatingPointIeee754<T>
     {
         var scale = T.One / T.Sqrt(T.CreateChecked(g.HeadSize));
-        var max = T.NegativeInfinity;
         for (var j = 0; j < visible; j++)
         {
             var s = T.Zero;
             for (var c = 0; c < g.HeadSize; c++) s += q[Q(g, n, i, h, c)] * k[Kv(g, n, j, h, c)];
             p[j] = s * scale;
-            max = T.Max(max, p[j]);
         }
-        var sum = T.Zero;
-        for (var j = 0; j < visible; j++)
-        {
-            p[j] = T.Exp(p[j] - max);
-            sum += p[j];
-        }
-        for (var j = 0; j < visible; j++) p[j] /= sum;
+        SoftmaxReference.Softmax<T>(p.AsSpan(0, visible), p.AsSpan(0, visible), 1, visible);
     }
 
     private static int Visible(CrossAttentionGeometry g, int n, int[]? lengths) => lengths is null ? g.KeySteps : g.Visible(lengths[n]);
