@@ -256,8 +256,8 @@ public sealed record TopKSpec(int K, TextSpan Span);
 /// </summary>
 public sealed record ScheduleSpec(string Kind, TextSpan Span)
 {
-    /// <summary>Epochs of linear warm-up from 0 to the learning rate (cosine, step, constant).</summary>
-    public int Warmup { get; init; }
+    /// <summary>Epochs of linear warm-up from 0 to the learning rate (cosine, step, constant); a fraction counts steps (0.5 of 400 steps is 200).</summary>
+    public double Warmup { get; init; }
 
     /// <summary>cosine: the learning rate the annealing ends at.</summary>
     public double MinLr { get; init; }
@@ -282,10 +282,10 @@ public sealed record ScheduleSpec(string Kind, TextSpan Span)
 
     public string Describe() => Kind switch
     {
-        "cosine" => $"cosine warmup={Warmup} minLr={MinLr:g}",
-        "step" => $"step every={Every} gamma={Gamma:g} warmup={Warmup}",
+        "cosine" => $"cosine warmup={Warmup:g} minLr={MinLr:g}",
+        "step" => $"step every={Every} gamma={Gamma:g} warmup={Warmup:g}",
         "oneCycle" => $"oneCycle maxLr={MaxLr?.ToString("g") ?? "lr"} pctStart={PctStart:g} divFactor={DivFactor:g} finalDivFactor={FinalDivFactor:g}",
-        _ => $"constant warmup={Warmup}",
+        _ => $"constant warmup={Warmup:g}",
     };
 }
 

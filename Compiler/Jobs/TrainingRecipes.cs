@@ -52,10 +52,11 @@ internal static class TrainingRecipes
         var spec = new ScheduleSpec(name, span);
         if (settings?.Find("warmup") is { } w)
         {
-            spec = spec with { Warmup = Count(e, w.Value, "warmup", 0) };
+            spec = spec with { Warmup = NonNegative(e, w.Value, "warmup") };
             if (spec.Warmup >= epochs)
                 throw e.Error(DiagnosticCatalog.InvalidFieldValue, w.Value.Span,
-                    $"a warm-up of {spec.Warmup} epochs leaves none of the {epochs} epochs for the schedule", "warm up for fewer epochs than the record trains");
+                    $"a warm-up of {Format(spec.Warmup)} epochs leaves none of the {epochs} epochs for the schedule",
+                    "warm up for fewer epochs than the record trains; a fraction of an epoch is allowed, `warmup = 0.5`");
         }
         if (settings?.Find("minLr") is { } m) spec = spec with { MinLr = NonNegative(e, m.Value, "minLr") };
         if (settings?.Find("every") is { } every) spec = spec with { Every = Count(e, every.Value, "every") };

@@ -35,7 +35,7 @@ public sealed class LearningRateSchedule
         _stepsPerEpoch = stepsPerEpoch;
         _total = (long)stepsPerEpoch * epochs;
         // `--epochs` may leave fewer epochs than the record's warm-up: then the whole run warms up.
-        _warmup = Math.Min((long)(spec?.Warmup ?? 0) * stepsPerEpoch, _total);
+        _warmup = Math.Min((long)Math.Round((spec?.Warmup ?? 0) * stepsPerEpoch), _total);
     }
 
     /// <summary>The learning rate of update <paramref name="step"/> (0 for the first).</summary>

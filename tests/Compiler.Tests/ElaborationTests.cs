@@ -121,4 +121,12 @@ public class ElaborationTests
         spec.DescribeLoss().ShouldBe("crossEntropy labelSmoothing=0.1");
         Compile.Ok(Compile.Mlp).Trains[0].LabelSmoothing.ShouldBe(0);
     }
+
+    [Fact]
+    public void A_warm_up_may_be_a_fraction_of_an_epoch()
+    {
+        var spec = Compile.Ok(Compile.Mlp.Replace("epochs    = 5", "epochs    = 5\n    schedule  = cosine { warmup = 0.5 }")).Trains[0];
+        spec.Schedule!.Warmup.ShouldBe(0.5);
+        spec.Schedule.Describe().ShouldBe("cosine warmup=0.5 minLr=0");
+    }
 }

@@ -86,4 +86,13 @@ public class LearningRateScheduleTests
         // `--epochs 1` on a record with `warmup = 2`.
         ShouldMatch(Steps(new ScheduleSpec("cosine", default) { Warmup = 2 }, 1.0, 2, 1), [0.5, 1.0]);
     }
+
+    [Fact]
+    public void A_fractional_warm_up_counts_its_share_of_an_epoch_in_steps()
+    {
+        // Half an epoch of four steps: two steps of warm-up, then cosine over the 6 steps left, half the rate at 3 of 6.
+        var lrs = Steps(new ScheduleSpec("cosine", default) { Warmup = 0.5 }, 1.0, 4, 2);
+        ShouldMatch(lrs[..3], [0.5, 1.0, 1.0]);
+        lrs[5].ShouldBe(0.5, 1e-15);
+    }
 }
