@@ -159,6 +159,10 @@ internal static class DataRecordReader
                     "`task = tags` takes whole sentences, each of its own length (a batch is padded to its longest)", "leave out `sequence`");
             spec = spec with { Task = task, Tagset = tagset ?? "universal", Level = "word" };
         }
+        if (spec.Level == "char" && (settings?.Find("minCount") ?? settings?.Find("maxVocabulary")) is { } limit)
+            throw e.Error(DiagnosticCatalog.InvalidFieldValue, limit.NameSpan,
+                $"`{limit.Name}` limits a vocabulary of words or tokens, but this corpus is read as characters (every character is kept)",
+                "leave it out, or read words with `level = word` (or GPT-2 tokens with `level = bpe`)");
         if (settings?.Find("lowercase")?.Value is { } lower) spec = spec with { Lowercase = e.ExpectBool(lower, "lowercase") };
         if (settings?.Find("minCount")?.Value is { } min) spec = spec with { MinCount = Count(e, min, "minCount") };
         if (settings?.Find("maxVocabulary")?.Value is { } max) spec = spec with { MaxVocabulary = Count(e, max, "maxVocabulary", 3) };

@@ -88,6 +88,8 @@ public class RecordTests
     [InlineData("task = genre; level = char", "error DL0402: `task = genre` reads windows of words, so it reads the corpus as words")]
     [InlineData("task = tags; tagset = tags", "error DL0402: `tagset` must be `universal`, found `tags`")]
     [InlineData("task = tags; maxVocabulary = 2", "error DL0402: `maxVocabulary` must be an integer of 3 or more, found 2")]
+    [InlineData("minCount = 2", "error DL0402: `minCount` limits a vocabulary of words or tokens, but this corpus is read as characters (every character is kept)")]
+    [InlineData("level = char; maxVocabulary = 100", "error DL0402: `maxVocabulary` limits a vocabulary of words or tokens, but this corpus is read as characters")]
     public void Mistakes_in_a_tagging_record_are_reported_at_their_field(string fields, string error)
     {
         Compile.Error(Tagger + $"train T {{ data = brownCorpus {{ {fields} }} }}\n").ShouldStartWith(error);
