@@ -169,7 +169,8 @@ public class GradientCheckTests
             foreach (var (bidirectional, sequences, bias) in new[] { (false, true, true), (false, false, true), (true, true, false), (true, false, true) })
             {
                 var name = $"{cell.Name}{(bidirectional ? " bidirectional" : "")}{(sequences ? " sequences" : " last state")}{(bias ? "" : " no bias")}";
-                yield return new Case(name, cell.Op, b =>
+                // x [N, 4, 3] and the weights of each direction, hidden size 2.
+                List<int> Inputs(GraphBuilder b)
                 {
                     const int hidden = 2;
                     var inputs = new List<int> { P(b, "x", Dim.Sym("N"), 4, 3) };
@@ -181,21 +182,14 @@ public class GradientCheckTests
                         inputs.Add(P(b, "b_ih" + d, cell.Gates * hidden));
                         inputs.Add(P(b, "b_hh" + d, cell.Gates * hidden));
                     }
-                    return b.Add(cell.Op, inputs, new OpAttributes { Bidirectional = bidirectional, ReturnSequences = sequences, Mode = cell.Mode });
-                });
+                    return inputs;
+                }
+                yield return new Case(name, cell.Op, b =>
+                    b.Add(cell.Op, Inputs(b), new OpAttributes { Bidirectional = bidirectional, ReturnSequences = sequences, Mode = cell.Mode }));
                 // Packed: the three samples run over 4, 0 and 2 of the 4 steps (the lengths input).
                 yield return new Case(name + " packed", cell.Op, b =>
                 {
-                    const int hidden = 2;
-                    var inputs = new List<int> { P(b, "x", Dim.Sym("N"), 4, 3) };
-                    foreach (var d in bidirectional ? new[] { "", "_reverse" } : [""])
-                    {
-                        inputs.Add(P(b, "w_ih" + d, cell.Gates * hidden, 3));
-                        inputs.Add(P(b, "w_hh" + d, cell.Gates * hidden, hidden));
-                        if (!bias) continue;
-                        inputs.Add(P(b, "b_ih" + d, cell.Gates * hidden));
-                        inputs.Add(P(b, "b_hh" + d, cell.Gates * hidden));
-                    }
+                    var inputs = Inputs(b);
                     inputs.Add(b.Input("lengths", new Shape(Dim.Sym("N"))));
                     return b.Add(cell.Op, inputs, new OpAttributes { Bidirectional = bidirectional, ReturnSequences = sequences, Mode = cell.Mode, Packed = true });
                 });
