@@ -36,6 +36,49 @@ internal static unsafe class GemmKernels
         }
     }
 
+    /// <summary>
+    /// An edge tile of <paramref name="rows"/> &lt; mr full-width rows written straight into C, when a kernel for
+    /// fewer rows exists (AVX2: up to 4 of the 6): cheaper than the full tile into scratch and a copy. A batch of 16
+    /// split as 6 + 6 + 4 rows then costs 16 rows' work, not 18.
+    /// </summary>
+    internal static bool RunRows(GemmIsa isa, int rows, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        if (isa != GemmIsa.Vector256 || rows > 4) return false;
+        Kernel4x16(rows, kc, a, b, c, ldc, alpha, beta);
+        return true;
+    }
+
+    /// <summary>Rows 0 … rows − 1 (at most 4) of a 6×16 tile: A's panel is still 6 wide; its rows past the edge are zeros.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel4x16(int rows, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default;
+        for (var p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var ai = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(ai, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(ai, b1, c01);
+            ai = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(ai, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(ai, b1, c11);
+            ai = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(ai, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(ai, b1, c21);
+            ai = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(ai, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(ai, b1, c31);
+            a += 6;
+            b += 16;
+        }
+        Store256(c, c00, c01, alpha, beta);
+        if (rows > 1) Store256(c + ldc, c10, c11, alpha, beta);
+        if (rows > 2) Store256(c + 2 * ldc, c20, c21, alpha, beta);
+        if (rows > 3) Store256(c + 3 * ldc, c30, c31, alpha, beta);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {

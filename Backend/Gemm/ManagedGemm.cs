@@ -147,6 +147,9 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                             {
                                 GemmKernels.Run(_isa, kc, aPanel, bPanel, cTile, t.Ldc, t.Alpha, beta);
                             }
+                            else if (nr == _nr && GemmKernels.RunRows(_isa, mr, kc, aPanel, bPanel, cTile, t.Ldc, t.Alpha, beta))
+                            {
+                            }
                             else
                             {
                                 // Edge tile: full tile into scratch, then only the valid part into C.
@@ -271,6 +274,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                                 GemmKernels.Run(_isa, kc, aPanel, bPanel, cTile, ldc, alpha, kBeta);
                                 continue;
                             }
+                            if (nr == _nr && GemmKernels.RunRows(_isa, mr, kc, aPanel, bPanel, cTile, ldc, alpha, kBeta)) continue;
                             GemmKernels.Run(_isa, kc, aPanel, bPanel, tile, _nr, 1f, 0f);
                             for (var i = 0; i < mr; i++)
                             {

@@ -53,7 +53,25 @@ internal sealed class GemmCase
         var c = (float[])C0.Clone();
         fixed (float* pa = A, pb = B, pc = c)
             gemm.Sgemm(TransA, TransB, M, N, K, Alpha, pa, Lda, pb, Ldb, Beta, pc, Ldc);
-        var what = $"{gemm.Name} {(TransA ? "Aᵀ" : "A")}·{(TransB ? "Bᵀ" : "B")} m={M} n={N} k={K}";
+        Compare(c, $"{gemm.Name} {(TransA ? "Aᵀ" : "A")}·{(TransB ? "Bᵀ" : "B")} m={M} n={N} k={K}");
+    }
+
+    /// <summary>The same with op(B) packed once beforehand, as a recurrent layer multiplies its w_hh at every step.</summary>
+    public unsafe void CheckPacked(ManagedGemm gemm)
+    {
+        if (TransA) throw new InvalidOperationException("the packed product takes A as stored");
+        var c = (float[])C0.Clone();
+        var packed = new float[gemm.PackedSize(K, N)];
+        fixed (float* pa = A, pb = B, pc = c, pp = packed)
+        {
+            gemm.PackB(TransB, K, N, pb, Ldb, pp);
+            gemm.SgemmPacked(M, N, K, Alpha, pa, Lda, pp, Beta, pc, Ldc);
+        }
+        Compare(c, $"{gemm.Name} packed A·{(TransB ? "Bᵀ" : "B")} m={M} n={N} k={K}");
+    }
+
+    private void Compare(float[] c, string what)
+    {
         for (var i = 0; i < M; i++)
         {
             for (var j = 0; j < N + 7; j++)

@@ -15,7 +15,7 @@ public class GemmProviderTests
     private static readonly (int M, int N, int K)[] Shapes =
     [
         (128, 784, 256), (128, 256, 784), (1, 784, 256), (1, 256, 784), (7, 1, 13), (1, 1, 1),
-        (65, 129, 257), (3, 5, 2), (13, 17, 300), (40, 1100, 9), (6, 16, 1), (97, 33, 64), (300, 40, 100),
+        (65, 129, 257), (3, 5, 2), (13, 17, 300), (40, 1100, 9), (6, 16, 1), (97, 33, 64), (300, 40, 100), (15, 48, 70), (16, 100, 256),
     ];
 
     // The emulated 512-bit and the scalar kernels are slow here; small and medium shapes cover their edges.
@@ -51,6 +51,26 @@ public class GemmProviderTests
         {
             (gemm as IDisposable)?.Dispose();
         }
+    }
+
+    /// <summary>Every row count up to two tiles and a half: whole tiles, and each edge a smaller kernel or scratch handles.</summary>
+    public static TheoryData<string, int, bool> PackedCases()
+    {
+        var data = new TheoryData<string, int, bool>();
+        foreach (var provider in new[] { "managed-1", "managed-512-emulated" })
+        foreach (var m in Enumerable.Range(1, 20))
+        foreach (var tb in new[] { false, true })
+            data.Add(provider, m, tb);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PackedCases))]
+    public void The_product_with_b_packed_once_matches_the_reference_at_every_edge(string provider, int m, bool transB)
+    {
+        using var gemm = (ManagedGemm)GemmCase.Provider(provider)!;
+        // 40 columns leave a part-width strip; k = 300 runs two k blocks, the second adding onto the first.
+        GemmCase.Get(m, 40, 300, false, transB).CheckPacked(gemm);
     }
 
     public static TheoryData<string> ProviderNames() => ["mkl", "managed-1", "managed-2", "managed-scalar"];
