@@ -36,9 +36,11 @@ public sealed unsafe class RecurrentKernel
     private readonly NativeBuffer[] _gates, _state, _bias;
 
     // Backward: the gate gradients of the input side [N, T, G·H] and, for GRU, of the hidden side; dy spread
-    // over every step; each step's previous h, the right-hand side of w_hh's gradient.
+    // over every step; each step's previous h, the right-hand side of w_hh's gradient. Where both sides share
+    // their gate gradients (RNN, LSTM), each row of _previous holds x, the previous h and a 1 side by side
+    // [N·T, D + H (+ 1)], so one product gives w_ih's, w_hh's and the biases' gradients together [G·H, D + H (+ 1)].
     private readonly NativeBuffer[]? _dGx, _dGh;
-    private readonly NativeBuffer? _dSequence, _previous;
+    private readonly NativeBuffer? _dSequence, _previous, _joint;
 
     // Per part of the batch: the recurrent product [n, G·H], dh and dc [n, H].
     private readonly NativeBuffer[] _product, _dh, _dc;
@@ -88,7 +90,8 @@ public sealed unsafe class RecurrentKernel
             _dGx = PerDirection(rows * g.GateWidth);
             _dGh = g.Cell == RecurrentCell.Gru ? PerDirection(rows * g.GateWidth) : _dGx;
             if (!g.ReturnSequences) _dSequence = allocate(rows * g.Features);
-            _previous = allocate(rows * g.Hidden);
+            _previous = allocate(rows * JointWidth(g));
+            if (g.Cell != RecurrentCell.Gru) _joint = allocate(g.GateWidth * JointWidth(g));
         }
         if (perPart is ManagedGemm managed)
         {
@@ -106,6 +109,9 @@ public sealed unsafe class RecurrentKernel
     }
 
     public RecurrentGeometry Geometry => _g;
+
+    /// <summary>The columns of the right-hand side of the weight gradients: H alone (GRU), or D + H and a 1 with a bias.</summary>
+    private static int JointWidth(RecurrentGeometry g) => g.Cell == RecurrentCell.Gru ? g.Hidden : g.Input + g.Hidden + (g.Bias ? 1 : 0);
 
     /// <summary>
     /// Whether each forward run starts from the state the previous one ended in (generating a sequence step by step,
@@ -477,22 +483,29 @@ public sealed unsafe class RecurrentKernel
             _perPart.Sgemm(false, false, nb * T, D, G, 1f, dGx + (long)n0 * T * G, G, w.InputWeight, D, d == 0 ? 0f : 1f, _dx + (long)n0 * T * D, D);
     }
 
-    /// <summary>dw_ih = dGxᵀ·x, dw_hh = dGhᵀ·(each step's previous h), the biases' the column sums of dGx and dGh.</summary>
+    /// <summary>
+    /// dw_ih = dGxᵀ·x, dw_hh = dGhᵀ·(each step's previous h), the biases' the column sums of dGx and dGh. Where
+    /// dGx and dGh are one (RNN, LSTM), the three are one product dGᵀ·[x, previous h, 1]: the gate gradients, the
+    /// largest operand, are packed once rather than three times.
+    /// </summary>
     private void WeightGradients(int d, RecurrentWeights dw)
     {
         var g = _g;
-        int T = g.Steps, H = g.Hidden, G = g.GateWidth, F = g.Features, rows = g.Batch * g.Steps;
+        int T = g.Steps, H = g.Hidden, G = g.GateWidth, F = g.Features, D = g.Input, rows = g.Batch * g.Steps;
         float* dGx = _dGx![d].Pointer, dGh = _dGh![d].Pointer, previous = _previous!.Pointer;
-        _whole.Sgemm(true, false, G, g.Input, rows, 1f, dGx, G, _x, g.Input, 0f, dw.InputWeight, g.Input);
+        var joint = _joint is not null;
+        var width = JointWidth(g);
+        // Where the previous h goes in each row of the right-hand side.
+        var hAt = joint ? D : 0;
         for (var n = 0; n < g.Batch; n++)
         {
             // A packed sequence's padding rows have no gate gradients, so what stands there does not matter: zeros.
             var length = g.Packed ? _lengths[n] : T;
-            if (length < T) new Span<float>(previous + ((long)n * T + length) * H, (T - length) * H).Clear();
+            for (var t = length; t < T; t++) new Span<float>(previous + ((long)n * T + t) * width + hAt, H).Clear();
             for (var s = 0; s < length; s++)
             {
                 var t = g.Packed ? RecurrentGeometry.PackedStep(d, s, length) : g.StepAt(d, s);
-                var target = new Span<float>(previous + ((long)n * T + t) * H, H);
+                var target = new Span<float>(previous + ((long)n * T + t) * width + hAt, H);
                 if (s == 0) target.Clear();
                 else
                 {
@@ -501,9 +514,31 @@ public sealed unsafe class RecurrentKernel
                 }
             }
         }
-        _whole.Sgemm(true, false, G, H, rows, 1f, dGh, G, previous, H, 0f, dw.HiddenWeight, H);
-        if (dw.InputBias == null) return;
-        Linear.BiasBackward(new ReadOnlySpan<float>(dGx, rows * G), new Span<float>(dw.InputBias, G), rows, G);
-        Linear.BiasBackward(new ReadOnlySpan<float>(dGh, rows * G), new Span<float>(dw.HiddenBias, G), rows, G);
+        if (!joint)
+        {
+            _whole.Sgemm(true, false, G, D, rows, 1f, dGx, G, _x, D, 0f, dw.InputWeight, D);
+            _whole.Sgemm(true, false, G, H, rows, 1f, dGh, G, previous, H, 0f, dw.HiddenWeight, H);
+            if (dw.InputBias == null) return;
+            Linear.BiasBackward(new ReadOnlySpan<float>(dGx, rows * G), new Span<float>(dw.InputBias, G), rows, G);
+            Linear.BiasBackward(new ReadOnlySpan<float>(dGh, rows * G), new Span<float>(dw.HiddenBias, G), rows, G);
+            return;
+        }
+        for (long r = 0; r < rows; r++)
+        {
+            new ReadOnlySpan<float>(_x + r * D, D).CopyTo(new Span<float>(previous + r * width, D));
+            if (g.Bias) previous[r * width + D + H] = 1f;
+        }
+        var product = _joint!.Pointer;
+        _whole.Sgemm(true, false, G, width, rows, 1f, dGx, G, previous, width, 0f, product, width);
+        for (long i = 0; i < G; i++)
+        {
+            var row = product + i * width;
+            new ReadOnlySpan<float>(row, D).CopyTo(new Span<float>(dw.InputWeight + i * D, D));
+            new ReadOnlySpan<float>(row + D, H).CopyTo(new Span<float>(dw.HiddenWeight + i * H, H));
+            if (!g.Bias) continue;
+            // b_ih and b_hh enter each gate as one sum, so both receive its whole gradient.
+            dw.InputBias[i] = row[D + H];
+            dw.HiddenBias[i] = row[D + H];
+        }
     }
 }
