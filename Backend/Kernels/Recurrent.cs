@@ -13,6 +13,16 @@ public readonly unsafe struct RecurrentWeights(float* inputWeight, float* hidden
 }
 
 /// <summary>
+/// The token indices [N, T] (whole numbers as floats) and the table [V, D] of the embedding a recurrent layer reads,
+/// for a layer compiled to take its input side from them (see <see cref="RecurrentKernel.Vocabulary"/>).
+/// </summary>
+public readonly unsafe struct EmbeddedInput(float* indices, float* table)
+{
+    public float* Indices { get; } = indices;
+    public float* Table { get; } = table;
+}
+
+/// <summary>
 /// A recurrent layer (RNN, LSTM, GRU; batch-first, one or two directions) compiled for one geometry, with the
 /// state it keeps between the forward and backward pass of a step. The samples of the batch are independent, so
 /// they are split over the plan's threads, and each thread runs its samples through the whole sequence with no
@@ -37,10 +47,21 @@ public sealed unsafe class RecurrentKernel
 
     // Backward: the gate gradients of the input side [N, T, G·H] and, for GRU, of the hidden side; dy spread
     // over every step; each step's previous h, the right-hand side of w_hh's gradient. Where both sides share
-    // their gate gradients (RNN, LSTM), each row of _previous holds x, the previous h and a 1 side by side
-    // [N·T, D + H (+ 1)], so one product gives w_ih's, w_hh's and the biases' gradients together [G·H, D + H (+ 1)].
+    // their gate gradients (RNN, LSTM) and x is not an embedding's, each row of _previous holds x, the previous h
+    // and a 1 side by side [N·T, D + H (+ 1)], so one product gives w_ih's, w_hh's and the biases' gradients
+    // together [G·H, D + H (+ 1)].
     private readonly NativeBuffer[]? _dGx, _dGh;
     private readonly NativeBuffer? _dSequence, _previous, _joint;
+    private readonly int _width;
+
+    // An input that is an embedding of V tokens: per direction the table's rows through w_ih [V, G·H], which the
+    // input side of each step picks by token; backward, the gate gradients summed by token [V, G·H], and the
+    // table's gradient [V, D].
+    private readonly int _vocabulary;
+    private readonly NativeBuffer[] _projected = [], _byToken = [];
+    private readonly NativeBuffer? _dTable;
+    private EmbeddedInput _embedded;
+    private float* _dTableTarget;
 
     // Per part of the batch: the recurrent product [n, G·H], dh and dc [n, H].
     private readonly NativeBuffer[] _product, _dh, _dc;
@@ -68,9 +89,18 @@ public sealed unsafe class RecurrentKernel
     /// <param name="whole">The weight-gradient products over the whole batch.</param>
     /// <param name="allocate">Buffers, owned by the caller.</param>
     /// <param name="backward">Whether <see cref="Backward"/> will run (a training plan).</param>
-    public RecurrentKernel(RecurrentGeometry g, SampleParallel parallel, IGemm perPart, IGemm whole, Func<int, NativeBuffer> allocate, bool backward)
+    /// <param name="vocabulary">
+    /// V &gt; 0: x is the embedding of V tokens, and the layer reads the tokens and table (<see cref="EmbeddedInput"/>)
+    /// instead: the input side of every step is a row of table·w_ihᵀ, computed once per pass (V·D·G·H multiply-adds
+    /// instead of N·T·D·G·H), and w_ih's gradient is (the gate gradients summed by token)ᵀ·table, as is the table's
+    /// own gradient through w_ih. Worth it when V is well below N·T.
+    /// </param>
+    public RecurrentKernel(RecurrentGeometry g, SampleParallel parallel, IGemm perPart, IGemm whole, Func<int, NativeBuffer> allocate, bool backward,
+        int vocabulary = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(vocabulary);
         _g = g;
+        _vocabulary = vocabulary;
         _parallel = parallel;
         _perPart = perPart;
         _whole = whole;
@@ -90,8 +120,14 @@ public sealed unsafe class RecurrentKernel
             _dGx = PerDirection(rows * g.GateWidth);
             _dGh = g.Cell == RecurrentCell.Gru ? PerDirection(rows * g.GateWidth) : _dGx;
             if (!g.ReturnSequences) _dSequence = allocate(rows * g.Features);
-            _previous = allocate(rows * JointWidth(g));
-            if (g.Cell != RecurrentCell.Gru) _joint = allocate(g.GateWidth * JointWidth(g));
+            _width = Joint ? g.Input + g.Hidden + (g.Bias ? 1 : 0) : g.Hidden;
+            _previous = allocate(rows * _width);
+            if (Joint) _joint = allocate(g.GateWidth * _width);
+            if (vocabulary > 0)
+            {
+                _byToken = PerDirection(vocabulary * g.GateWidth);
+                _dTable = allocate(vocabulary * g.Input);
+            }
         }
         if (perPart is ManagedGemm managed)
         {
@@ -102,6 +138,7 @@ public sealed unsafe class RecurrentKernel
         _lengths = new int[g.Packed ? g.Batch : 0];
         _order = new int[g.Packed ? g.Batch : 0];
         _hPrevious = Enumerable.Range(0, parts).Select(_ => allocate(g.Packed ? partRows * g.Hidden : 1)).ToArray();
+        if (vocabulary > 0) _projected = PerDirection(vocabulary * g.GateWidth);
         _lastH = PerDirection(g.Batch * g.Hidden);
         _lastC = PerDirection(g.Cell == RecurrentCell.Lstm ? g.Batch * g.Hidden : 1);
         _forwardBody = ForwardPart;
@@ -110,8 +147,14 @@ public sealed unsafe class RecurrentKernel
 
     public RecurrentGeometry Geometry => _g;
 
-    /// <summary>The columns of the right-hand side of the weight gradients: H alone (GRU), or D + H and a 1 with a bias.</summary>
-    private static int JointWidth(RecurrentGeometry g) => g.Cell == RecurrentCell.Gru ? g.Hidden : g.Input + g.Hidden + (g.Bias ? 1 : 0);
+    /// <summary>The tokens of the embedding the layer reads its input side from; 0 when it multiplies x.</summary>
+    public int Vocabulary => _vocabulary;
+
+    /// <summary>The table's gradient through w_ih from the last <see cref="Backward"/> given a target for it.</summary>
+    public ReadOnlySpan<float> TableGradient => _dTable is null ? default : _dTable.Span;
+
+    // w_ih's, w_hh's and the biases' gradients as one product: shared gate gradients and an x to multiply.
+    private bool Joint => _g.Cell != RecurrentCell.Gru && _vocabulary == 0;
 
     /// <summary>
     /// Whether each forward run starts from the state the previous one ended in (generating a sequence step by step,
@@ -140,16 +183,20 @@ public sealed unsafe class RecurrentKernel
     /// y = the layer applied to x [N, T, D]: [N, T, F], or [N, F] of each direction's last step. A packed layer
     /// also takes each sample's length [N] (whole numbers from 0 to T, as floats).
     /// </summary>
-    public void Forward(float* x, RecurrentWeights[] weights, float* y, float* lengths = null)
+    public void Forward(float* x, RecurrentWeights[] weights, float* y, float* lengths = null, EmbeddedInput embedded = default)
     {
         var g = _g;
         _x = x;
         _w = weights;
+        ReadEmbedded(embedded);
         ReadLengths(lengths);
         _seq = g.ReturnSequences ? y : _sequence!.Pointer;
         for (var d = 0; d < g.Directions; d++)
         {
             PrepareBias(d);
+            if (_vocabulary > 0)
+                _whole.Sgemm(false, true, _vocabulary, g.GateWidth, g.Input, 1f, embedded.Table, g.Input, weights[d].InputWeight, g.Input, 0f,
+                    _projected[d].Pointer, g.GateWidth);
             _packing?.PackB(true, g.Hidden, g.GateWidth, weights[d].HiddenWeight, g.Hidden, _packedForward![d].Pointer);
         }
         _parallel.For(g.Batch, _forwardBody);
@@ -167,6 +214,35 @@ public sealed unsafe class RecurrentKernel
                 }
                 new Span<float>(_seq + ((long)n * g.Steps + last) * g.Features + d * g.Hidden, g.Hidden).CopyTo(target);
             }
+        }
+    }
+
+    private void ReadEmbedded(EmbeddedInput embedded)
+    {
+        if (_vocabulary == 0) return;
+        if (embedded.Indices == null || embedded.Table == null)
+            throw new ArgumentException("this recurrent layer was compiled to read its embedding's tokens and table", nameof(embedded));
+        _embedded = embedded;
+    }
+
+    /// <summary>
+    /// The input side of every step of samples n0 … n1 − 1: [rows, D]·w_ihᵀ in one product, or, reading an embedding,
+    /// each token's row of table·w_ihᵀ.
+    /// </summary>
+    private void InputSide(int d, int n0, int n1, float* gates)
+    {
+        var g = _g;
+        int T = g.Steps, G = g.GateWidth, D = g.Input;
+        if (_vocabulary == 0)
+        {
+            _perPart.Sgemm(false, true, (n1 - n0) * T, G, D, 1f, _x + (long)n0 * T * D, D, _w[d].InputWeight, D, 0f, gates + (long)n0 * T * G, G);
+            return;
+        }
+        var projected = _projected[d].Pointer;
+        for (var row = (long)n0 * T; row < (long)n1 * T; row++)
+        {
+            var v = Shapes.Label(_embedded.Indices[row], (int)row, _vocabulary);
+            new ReadOnlySpan<float>(projected + (long)v * G, G).CopyTo(new Span<float>(gates + row * G, G));
         }
     }
 
@@ -202,10 +278,18 @@ public sealed unsafe class RecurrentKernel
     /// After <see cref="Forward"/> on the same x and weights: dx (when not null; overwritten) and every weight's
     /// gradient (overwritten) from dy, the gradient of the result.
     /// </summary>
-    public void Backward(float* x, RecurrentWeights[] weights, float* dy, float* dx, RecurrentWeights[] gradients, float* lengths = null)
+    /// <param name="dTable">
+    /// A layer reading an embedding (<see cref="Vocabulary"/>): whether to compute the table's gradient through w_ih
+    /// (<see cref="TableGradient"/>), which then stands in for dx.
+    /// </param>
+    public void Backward(float* x, RecurrentWeights[] weights, float* dy, float* dx, RecurrentWeights[] gradients, float* lengths = null,
+        EmbeddedInput embedded = default, bool dTable = false)
     {
         var g = _g;
         if (_dGx is null) throw new InvalidOperationException("this recurrent kernel was compiled for inference only");
+        if (dTable && _vocabulary == 0) throw new InvalidOperationException("this recurrent layer does not read an embedding");
+        ReadEmbedded(embedded);
+        _dTableTarget = dTable ? _dTable!.Pointer : null;
         ReadLengths(lengths);
         _x = x;
         _w = weights;
@@ -322,8 +406,7 @@ public sealed unsafe class RecurrentKernel
         float* hiddenBiasN = w.HiddenBias != null ? w.HiddenBias + 2 * H : null;
         float* lastH = _lastH[d].Pointer, lastC = _lastC[d].Pointer;
         var carry = _carry;
-        // The input side of every step of these samples in one product.
-        _perPart.Sgemm(false, true, nb * T, G, D, 1f, _x + (long)n0 * T * D, D, w.InputWeight, D, 0f, gates + (long)n0 * T * G, G);
+        InputSide(d, n0, n1, gates);
         for (var s = 0; s < T; s++)
         {
             var t = g.StepAt(d, s);
@@ -410,7 +493,7 @@ public sealed unsafe class RecurrentKernel
         float* hiddenBiasN = w.HiddenBias != null ? w.HiddenBias + 2 * H : null;
         float* hPrevious = _hPrevious[part].Pointer;
         if (nb == 0) return;
-        _perPart.Sgemm(false, true, nb * T, G, D, 1f, _x + (long)n0 * T * D, D, w.InputWeight, D, 0f, gates + (long)n0 * T * G, G);
+        InputSide(d, n0, n1, gates);
         var active = nb;
         for (var s = 0; s < _lengths[_order[n0]]; s++)
         {
@@ -486,17 +569,16 @@ public sealed unsafe class RecurrentKernel
     /// <summary>
     /// dw_ih = dGxᵀ·x, dw_hh = dGhᵀ·(each step's previous h), the biases' the column sums of dGx and dGh. Where
     /// dGx and dGh are one (RNN, LSTM), the three are one product dGᵀ·[x, previous h, 1]: the gate gradients, the
-    /// largest operand, are packed once rather than three times.
+    /// largest operand, are packed once rather than three times. Reading an embedding, dGx is first summed by token
+    /// (S [V, G·H]): dw_ih = Sᵀ·table, b's gradient the column sums of S, and the table's Σ over directions of S·w_ih.
     /// </summary>
     private void WeightGradients(int d, RecurrentWeights dw)
     {
         var g = _g;
-        int T = g.Steps, H = g.Hidden, G = g.GateWidth, F = g.Features, D = g.Input, rows = g.Batch * g.Steps;
+        int T = g.Steps, H = g.Hidden, G = g.GateWidth, F = g.Features, D = g.Input, rows = g.Batch * g.Steps, width = _width;
         float* dGx = _dGx![d].Pointer, dGh = _dGh![d].Pointer, previous = _previous!.Pointer;
-        var joint = _joint is not null;
-        var width = JointWidth(g);
         // Where the previous h goes in each row of the right-hand side.
-        var hAt = joint ? D : 0;
+        var hAt = Joint ? D : 0;
         for (var n = 0; n < g.Batch; n++)
         {
             // A packed sequence's padding rows have no gate gradients, so what stands there does not matter: zeros.
@@ -514,7 +596,27 @@ public sealed unsafe class RecurrentKernel
                 }
             }
         }
-        if (!joint)
+        if (_vocabulary > 0)
+        {
+            var byToken = _byToken[d].Span;
+            byToken.Clear();
+            for (var row = 0; row < rows; row++)
+            {
+                var sum = byToken.Slice(Shapes.Label(_embedded.Indices[row], row, _vocabulary) * G, G);
+                System.Numerics.Tensors.TensorPrimitives.Add(sum, new ReadOnlySpan<float>(dGx + (long)row * G, G), sum);
+            }
+            var s = _byToken[d].Pointer;
+            _whole.Sgemm(true, false, G, D, _vocabulary, 1f, s, G, _embedded.Table, D, 0f, dw.InputWeight, D);
+            _whole.Sgemm(true, false, G, H, rows, 1f, dGh, G, previous, H, 0f, dw.HiddenWeight, H);
+            if (_dTableTarget != null)
+                _whole.Sgemm(false, false, _vocabulary, D, G, 1f, s, G, _w[d].InputWeight, D, d == 0 ? 0f : 1f, _dTableTarget, D);
+            if (dw.InputBias == null) return;
+            Linear.BiasBackward(byToken, new Span<float>(dw.InputBias, G), _vocabulary, G);
+            if (dGh == dGx) new ReadOnlySpan<float>(dw.InputBias, G).CopyTo(new Span<float>(dw.HiddenBias, G));
+            else Linear.BiasBackward(new ReadOnlySpan<float>(dGh, rows * G), new Span<float>(dw.HiddenBias, G), rows, G);
+            return;
+        }
+        if (!Joint)
         {
             _whole.Sgemm(true, false, G, D, rows, 1f, dGx, G, _x, D, 0f, dw.InputWeight, D);
             _whole.Sgemm(true, false, G, H, rows, 1f, dGh, G, previous, H, 0f, dw.HiddenWeight, H);

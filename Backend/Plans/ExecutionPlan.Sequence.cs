@@ -9,6 +9,12 @@ public sealed partial class ExecutionPlan
     // Each recurrent layer's kernel, by its forward node: the gradient op reads the state the forward step kept.
     private readonly Dictionary<int, RecurrentKernel> _recurrent = [];
 
+    // embedding_grad nodes whose table gradient the recurrent layer reading the embedding computes, by node.
+    private readonly Dictionary<int, RecurrentKernel> _tableGradients = [];
+
+    /// <summary>The plan's recurrent layers (their kernels say whether each reads its embedding's tokens).</summary>
+    internal IEnumerable<RecurrentKernel> RecurrentKernels => _recurrent.Values;
+
     /// <summary>Embedding and recurrent steps, and their gradients.</summary>
     private unsafe Action? SequenceStep(Node node, IGemm provider)
     {
@@ -24,6 +30,7 @@ public sealed partial class ExecutionPlan
             case Op.EmbeddingGrad:
             {
                 var (indices, dy, shape) = (In(0), In(2), _shapes[node.Inputs[1]]);
+                if (_tableGradients.TryGetValue(node.Id, out var reader)) return () => reader.TableGradient.CopyTo(y.Span);
                 return () => Embedding.Backward(indices.Span, dy.Span, y.Span, shape[0], shape[1]);
             }
             case Op.SequenceLengths:
@@ -48,11 +55,15 @@ public sealed partial class ExecutionPlan
                 var g = Geometry(node);
                 var backward = _graph.Nodes.Any(n => n.Op == Op.RecurrentGrad && n.Inputs[0] == node.Id);
                 var perPart = _samples.Threads > 1 ? SingleThreaded : provider;
-                var kernel = new RecurrentKernel(g, _samples, perPart, provider, length => Allocate(length).Buffer, backward);
+                var embedding = EmbeddingRead(node);
+                var vocabulary = embedding is null ? 0 : _shapes[embedding.Inputs[1]][0];
+                var kernel = new RecurrentKernel(g, _samples, perPart, provider, length => Allocate(length).Buffer, backward, vocabulary);
                 _recurrent[node.Id] = kernel;
                 var (x, weights) = (In(0), Weights(node.Inputs.Skip(1).ToArray(), g));
                 var (packed, lengths) = (g.Packed, g.Packed ? In(node.Inputs.Count - 1) : default);
-                return () => kernel.Forward(x.Pointer, weights, y.Pointer, packed ? lengths.Pointer : null);
+                var (tokens, table) = embedding is null ? default : (_buffers[embedding.Inputs[0]], _buffers[embedding.Inputs[1]]);
+                return () => kernel.Forward(x.Pointer, weights, y.Pointer, packed ? lengths.Pointer : null,
+                    embedding is null ? default : new EmbeddedInput(tokens.Pointer, table.Pointer));
             }
             case Op.RecurrentGrad:
             {
@@ -70,9 +81,21 @@ public sealed partial class ExecutionPlan
                 var gradients = Weights(targets, g);
                 // dx is computed only when something reads it (not for the model's input), or when it is an output
                 // itself (an attribution's gradient with respect to the recurrent layer's input).
-                var wantsDx = _graph.Nodes.Any(n => live[n.Id] && n.Op != Op.RecurrentWeightGrad && n.Inputs.Contains(node.Id))
-                    || _graph.Outputs.Any(o => o.Node == node.Id);
-                return () => kernel.Backward(x.Pointer, weights, dy.Pointer, wantsDx ? y.Pointer : null, gradients, packed ? lengths.Pointer : null);
+                var readers = _graph.Nodes.Where(n => live[n.Id] && n.Op != Op.RecurrentWeightGrad && n.Inputs.Contains(node.Id)).ToArray();
+                var wantsDx = readers.Length > 0 || _graph.Outputs.Any(o => o.Node == node.Id);
+                // A layer reading an embedding gives the table's gradient itself when that is all dx is read for.
+                var embedding = kernel.Vocabulary > 0 ? _graph[_graph[node.Inputs[0]].Inputs[0]] : null;
+                var tableGradient = embedding is not null && wantsDx && readers.Length == 1 && readers[0].Op == Op.EmbeddingGrad
+                    && readers[0].Inputs[0] == embedding.Inputs[0] && readers[0].Inputs[1] == embedding.Inputs[1] && readers[0].Inputs[2] == node.Id
+                    && _graph.Outputs.All(o => o.Node != node.Id);
+                if (tableGradient)
+                {
+                    _tableGradients[readers[0].Id] = kernel;
+                    wantsDx = false;
+                }
+                var (tokens, table) = embedding is null ? default : (_buffers[embedding.Inputs[0]], _buffers[embedding.Inputs[1]]);
+                return () => kernel.Backward(x.Pointer, weights, dy.Pointer, wantsDx ? y.Pointer : null, gradients, packed ? lengths.Pointer : null,
+                    embedding is null ? default : new EmbeddedInput(tokens.Pointer, table.Pointer), tableGradient);
             }
             case Op.RecurrentWeightGrad:
                 // Written by its recurrent_grad step.
@@ -80,6 +103,19 @@ public sealed partial class ExecutionPlan
             default:
                 throw new NotSupportedException($"`{OpTable.Info(node.Op).Name}` is not a sequence op");
         }
+    }
+
+    /// <summary>
+    /// The embedding a recurrent layer reads, when its input side is cheaper from the embedding's table: x is an
+    /// embedding's result, and its vocabulary is at most a quarter of the rows N·T the layer multiplies. The tokens
+    /// must be an input of the plan and the table a parameter, so both still hold their values in the backward pass.
+    /// </summary>
+    private Node? EmbeddingRead(Node node)
+    {
+        var x = _graph[node.Inputs[0]];
+        if (x.Op != Op.Embedding || _graph[x.Inputs[0]].Op != Op.Input || _graph[x.Inputs[1]].Op != Op.Parameter) return null;
+        var (rows, vocabulary) = ((long)_shapes[node.Inputs[0]][0] * _shapes[node.Inputs[0]][1], _shapes[x.Inputs[1]][0]);
+        return 4L * vocabulary <= rows ? x : null;
     }
 
     private RecurrentGeometry Geometry(Node node)

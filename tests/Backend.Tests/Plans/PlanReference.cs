@@ -40,7 +40,7 @@ internal static class PlanReference
     /// <param name="lengths">With tokens: each sample's length, its tokens past it 0 (padding) and none before it.</param>
     /// <param name="adjust">Changes the initial parameters before the step (moves weight norms' g away from ‖v‖, say).</param>
     public static void SequenceStepShouldMatch(string source, string model, int batch, int steps, int threads, bool tokens, string what,
-        int[]? lengths = null, Action<ParameterStore>? adjust = null)
+        int[]? lengths = null, Action<ParameterStore>? adjust = null, Action<ExecutionPlan>? inspect = null)
     {
         var file = ProgramCompiler.Compile(new SourceText("seq.dl", source));
         file.Diagnostics.ShouldBeEmpty();
@@ -63,6 +63,7 @@ internal static class PlanReference
         var labels = plan.Input(TrainingGraph.TargetInput);
         for (var i = 0; i < labels.Length; i++) labels[i] = (i * 3 + 1) % 4;
         plan.Run();
+        inspect?.Invoke(plan);
         ShouldMatch(gradients, store, plan, batch, what, symbols);
     }
 }

@@ -36,6 +36,39 @@ public class SequencePlanTests
         PlanReference.SequenceStepShouldMatch(Source, model, batch: 5, steps: 6, threads, tokens: model == "Lm", $"{model}, {threads} threads");
     }
 
+    private const string Embedded = """
+        model EmbLstm (x: Tensor[N, T] of int) : Tensor[N, T, 7] =
+            x |> embedding 7 5 |> lstm 6 (bidirectional = true) |> dense 7
+
+        model EmbGru (x: Tensor[N, T] of int) : Tensor[N, T, 7] =
+            x |> embedding 7 5 |> gru 6 |> dense 7
+
+        model EmbRnn (x: Tensor[N, T] of int) : Tensor[N, T, 7] =
+            x |> embedding 7 5 |> rnn 6 (bias = false) |> dense 7
+
+        model Shared (x: Tensor[N, T] of int) : Tensor[N, T, 7] =
+            let e = x |> embedding 7 6
+            let h = (e |> lstm 6) + e
+            h |> dense 7
+        """;
+
+    [Theory]
+    [InlineData("EmbLstm", 1)]
+    [InlineData("EmbLstm", 2)]
+    [InlineData("EmbGru", 2)]
+    [InlineData("EmbRnn", 1)]
+    [InlineData("Shared", 2)]
+    public void A_layer_reading_an_embedding_takes_its_input_side_from_the_table_and_trains_as_the_reference(string model, int threads)
+    {
+        // 30 rows of 7 tokens: the table's rows through w_ih are fewer products than x's. `Shared` also reads the
+        // embedding elsewhere, so the layer's dx is still computed and added to the other gradient.
+        PlanReference.SequenceStepShouldMatch(Embedded, model, batch: 5, steps: 6, threads, tokens: true, $"{model}, {threads} threads",
+            inspect: plan => plan.RecurrentKernels.Single().Vocabulary.ShouldBe(7));
+        // One sequence of 6 rows is fewer than the 7 tokens: the layer multiplies x.
+        PlanReference.SequenceStepShouldMatch(Embedded, model, batch: 1, steps: 6, threads, tokens: true, $"{model}, one sequence",
+            inspect: plan => plan.RecurrentKernels.Single().Vocabulary.ShouldBe(0));
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
