@@ -58,6 +58,15 @@ public static class ChannelGroups
             {
                 case Op.Input or Op.Parameter or Op.Constant:
                     return;
+                case Op.MatMul or Op.Conv2d or Op.Conv1d when graph[n.Inputs[1]].Op == Op.WeightNorm && IsParameter(graph[n.Inputs[1]].Inputs[1]):
+                {
+                    // Named by its weight_g, the scale of each row. Its channels stay, and so do those it reads:
+                    // without its columns a row of weight_v would have another norm.
+                    var g = Produce(n, Name(graph[n.Inputs[1]].Inputs[1]));
+                    _frozen[g] ??= "a `weightNorm` layer keeps its channels";
+                    if (Spaced(x)) Freeze(x, $"{Describe(n)} reads it through a `weightNorm` layer, whose rows' norms would change");
+                    return;
+                }
                 case Op.Conv2d or Op.Conv1d when IsParameter(n.Inputs[1]) && n.Attributes.Groups == 1:
                 {
                     var weight = Name(n.Inputs[1]);

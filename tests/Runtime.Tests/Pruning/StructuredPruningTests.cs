@@ -85,6 +85,20 @@ public class StructuredPruningTests
     }
 
     [Fact]
+    public void A_weight_normalised_layer_and_the_channels_it_reads_are_kept_whole_with_the_reason()
+    {
+        var file = Compile("""
+            model Wn (x: Tensor[N, 10]) : Tensor[N, 3] =
+                x |> dense 12 |> relu |> weightNorm (dense 8) |> relu |> dense 6 |> relu |> dense 3
+            """);
+        var plan = ChannelGroups.Analyze(file.Models[0].Graph);
+        plan.Groups.Single(g => g.Producers.Contains("Wn.dense1.weight")).FrozenBecause.ShouldNotBeNull().ShouldContain("through a `weightNorm` layer");
+        plan.Groups.Single(g => g.Producers.Contains("Wn.dense2.weight_g")).FrozenBecause.ShouldBe("a `weightNorm` layer keeps its channels");
+        // The plain layer after it is pruned as usual.
+        plan.Groups.Single(g => g.Producers.Contains("Wn.dense3.weight")).Frozen.ShouldBeFalse();
+    }
+
+    [Fact]
     public void A_batch_norm_scale_decides_which_channels_stay()
     {
         var file = Compile(Cnn);
