@@ -5,7 +5,7 @@ namespace Dlc.Cli.Tests;
 
 /// <summary>
 /// A tiny encoder-decoder trained for one epoch on a small `dates` set: `train` reports the test split's exact match
-/// by greedy decoding, `eval` on its checkpoint the same, and `sample` translates a prompt.
+/// by greedy decoding, `eval` on its checkpoint the same, `sample` translates a prompt, and `bench` feeds both inputs.
 /// </summary>
 public sealed class TrainedTranslator : IDisposable
 {
@@ -76,5 +76,14 @@ public class Seq2SeqTests(TrainedTranslator model) : IClassFixture<TrainedTransl
 
         Shell.Run("sample", model.DlFile, "--checkpoint", model.Folder["run"], "--prompt", "12 März 1998")
             .ShouldFailWith(2, "--prompt: `ä` (at 5) is not a character the model was trained on");
+    }
+
+    [Fact]
+    public void Bench_feeds_both_inputs_of_the_model()
+    {
+        var bench = Shell.Run("bench", model.DlFile, "--epochs", "1", "--json", "--gemm", "managed").ShouldSucceed();
+        using var json = JsonDocument.Parse(bench.Out);
+        json.RootElement.GetProperty("train_samples_per_second").GetDouble().ShouldBeGreaterThan(0);
+        json.RootElement.GetProperty("inference_samples_per_second").GetDouble().ShouldBeGreaterThan(0);
     }
 }
