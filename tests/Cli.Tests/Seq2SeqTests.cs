@@ -86,4 +86,15 @@ public class Seq2SeqTests(TrainedTranslator model) : IClassFixture<TrainedTransl
         json.RootElement.GetProperty("train_samples_per_second").GetDouble().ShouldBeGreaterThan(0);
         json.RootElement.GetProperty("inference_samples_per_second").GetDouble().ShouldBeGreaterThan(0);
     }
+
+    [Fact]
+    public void Explain_and_prune_refuse_a_model_of_two_inputs_at_the_models_name()
+    {
+        Shell.Run("explain", model.DlFile, "--checkpoint", model.Folder["run"], "--inputs", "test[0:2]", "--out", model.Folder["explain"])
+            .ShouldFailWith(1, "error DL0409: `dlc explain` attributes a prediction to the features of one input, but `Dates` takes 2 (`source`, `previous`)",
+                "dates.dl:1:7");
+        Shell.Run("prune", model.DlFile, "--checkpoint", model.Folder["run"], "--sparsity", "0.5", "--out", model.Folder["pruned"])
+            .ShouldFailWith(1, "error DL0406: `dlc prune` measures and fine-tunes models of one input, but `Dates` takes 2 (`source`, `previous`)");
+        Directory.Exists(model.Folder["pruned"]).ShouldBeFalse();
+    }
 }
