@@ -6,7 +6,7 @@ namespace Dlc.Compiler.Jobs;
 
 /// <summary>
 /// Reads the `data` field of a train record: `fashionMnist`, `idx { ... }`, `csv { ... }`, `npy { ... }`,
-/// `imageFolder { ... }`, `textCorpus { ... }`, `brownCorpus`, `wordLists { ... }`, `timeSeries { ... }`.
+/// `imageFolder { ... }`, `textCorpus { ... }`, `brownCorpus`, `wordLists { ... }`, `timeSeries { ... }`, `dates { ... }`.
 /// </summary>
 internal static class DataRecordReader
 {
@@ -25,10 +25,11 @@ internal static class DataRecordReader
             "wordLists" => SequenceDataRecords.WordListFields,
             "timeSeries" => SequenceDataRecords.TimeSeriesFields,
             "gaussianNoise" => ["samples", "validation"],
+            "dates" => SequenceDataRecords.DatesFields,
             _ => throw e.Error(DiagnosticCatalog.InvalidFieldValue, span, $"`{name}` is not a data set",
                 "the data sets are `fashionMnist`, `idx { images = ...; labels = ... }`, `npy { images = ...; labels = ... }`, " +
                 "`imageFolder { path = ... }`, `csv { path = ... }`, `textCorpus { path = ... }`, `brownCorpus`, " +
-                "`wordLists { languages = [...] }`, `timeSeries { name = sunspots }` and `gaussianNoise { samples = ... }`"),
+                "`wordLists { languages = [...] }`, `timeSeries { name = sunspots }`, `dates { samples = ... }` and `gaussianNoise { samples = ... }`"),
         };
         CheckFields(e, settings, known, $"`{name}`");
         string? Path(string field) => settings?.Find(field)?.Value is { } v ? Text(e, v, field) : null;
@@ -51,6 +52,7 @@ internal static class DataRecordReader
             "brownCorpus" => Words(e, settings, TextCorpus(e, settings, span) with { Kind = DataKind.BrownCorpus }),
             "wordLists" => SequenceDataRecords.WordLists(e, settings, span),
             "timeSeries" => SequenceDataRecords.TimeSeries(e, settings, span),
+            "dates" => SequenceDataRecords.Dates(e, settings, span),
             "gaussianNoise" => new DataSpec(DataKind.GaussianNoise, span)
             {
                 Samples = settings?.Find("samples")?.Value is { } samples ? Count(e, samples, "samples", 1) : 1024,
@@ -73,7 +75,7 @@ internal static class DataRecordReader
                 throw e.Error(DiagnosticCatalog.InvalidFieldValue, n.Value.Span, "`standardize = true` already normalises every feature", "give `normalize` or `standardize`, not both");
             spec = spec with { Normalize = Normalize(e, n.Value) };
         }
-        if ((spec.WordLists?.Test ?? spec.Series?.Test ?? 0) + validation >= 1)
+        if ((spec.WordLists?.Test ?? spec.Series?.Test ?? spec.Dates?.Test ?? 0) + validation >= 1)
             throw e.Error(DiagnosticCatalog.InvalidFieldValue, span, $"`{name}` holds out `validation` and `test` that leave nothing to train on",
                 "together they must be below 1, for example `validation = 0.1; test = 0.1`");
         return spec with { Validation = validation };

@@ -31,6 +31,11 @@ internal static class JobChecks
         // A model that did not elaborate has reported its own error.
         if (models.FirstOrDefault(m => m.Name == spec.Model) is not { } model) yield break;
 
+        // The training graph feeds the labels as an input of that name: a model input of the same name would read them.
+        if (spec.Loss != LossKind.Declared && model.Inputs.FirstOrDefault(i => i.Name == TrainingGraph.TargetInput) is { } clash)
+            yield return DiagnosticCatalog.ReservedInputName.At(source, clash.Span,
+                $"`{clash.Name}` is the name of the labels the loss reads while `{model.Name}` trains, so it cannot name an input",
+                "rename the input, for example `previous` for a decoder's input (the target characters before each position)");
         var loss = spec.Loss == LossKind.Declared ? DeclaredLoss(root, model, spec) : TrainingGraph.CheckLoss(source, model, spec);
         if (loss is not null) yield return loss;
         if (DataFits(source, model, spec.Data) is { } data) yield return data;
@@ -105,6 +110,11 @@ internal static class JobChecks
     private static Diagnostic? DataFits(SourceText source, ModelGraph model, DataSpec data)
     {
         if (data.Kind == DataKind.None || model.Inputs.Count == 0) return null;
+        if (data.IsSequencePairs) return PairsFit(source, model);
+        if (model.Inputs.Count > 1)
+            return DiagnosticCatalog.DataShapeMismatch.At(source, model.Span,
+                $"`{model.Name}` takes {model.Inputs.Count} inputs ({string.Join(", ", model.Inputs.Select(i => $"`{i.Name}`"))}), but this data set gives one",
+                "models of two inputs, a source and the decoder's input, train on pairs of sequences such as `dates`; give this one a single input");
         var input = model.Inputs[0];
         var text = data.Kind is DataKind.TextCorpus or DataKind.BrownCorpus or DataKind.WordLists;
         if (text && !input.IsIndex)
@@ -116,6 +126,39 @@ internal static class JobChecks
                 $"this data set gives numbers, but `{model.Name}` takes integer indices {input.Shape}",
                 "integer inputs come from `textCorpus`, `brownCorpus` or `wordLists`; for images, tables and series leave out `of int`");
         return SequenceDataFits(source, model, data);
+    }
+
+    /// <summary>
+    /// `dates` gives two inputs, the source's characters [N, S] and the decoder's input [N, T] (both token indices), and
+    /// scores the next target character at each decoder position, [N, T, V].
+    /// </summary>
+    private static Diagnostic? PairsFit(SourceText source, ModelGraph model)
+    {
+        const string declare = "declare `model M (source: Tensor[N, S] of int) (previous: Tensor[N, T] of int) : Tensor[N, T, V]`";
+        if (model.Inputs.Count != 2)
+            return DiagnosticCatalog.DataShapeMismatch.At(source, model.Span,
+                $"`dates` gives two inputs, the source characters Tensor[N, {DatesSpec.SourceLength}] of int and the decoder's input Tensor[N, {DatesSpec.TargetLength}] of int, " +
+                $"but `{model.Name}` takes {model.Inputs.Count} ({string.Join(", ", model.Inputs.Select(i => $"`{i.Name}`"))})", declare);
+        (string What, int Length)[] given = [("the source characters", DatesSpec.SourceLength), ("the decoder's input", DatesSpec.TargetLength)];
+        Dim? batch = model.Inputs[0].Shape.Rank > 0 ? model.Inputs[0].Shape[0] : null;
+        for (var i = 0; i < 2; i++)
+        {
+            var input = model.Inputs[i];
+            var shape = input.Shape;
+            if (!input.IsIndex || shape.Rank != 2 || shape[0] != batch || (!shape[1].IsSymbolic && shape[1].Size != given[i].Length))
+                return DiagnosticCatalog.DataShapeMismatch.At(source, input.Span,
+                    $"`dates` gives {given[i].What} as Tensor[{batch}, {given[i].Length}] of int, but `{input.Name}` is {shape}{(input.IsIndex ? "" : " of numbers")}", declare);
+        }
+        var (s, t) = (model.Inputs[0].Shape[1], model.Inputs[1].Shape[1]);
+        if (s.IsSymbolic && s == t)
+            return DiagnosticCatalog.DataShapeMismatch.At(source, model.Inputs[1].Span,
+                $"`{model.Inputs[0].Name}` and `{model.Inputs[1].Name}` share the length `{s.Symbol}`, but `dates` gives {DatesSpec.SourceLength} source characters and {DatesSpec.TargetLength} decoder positions",
+                "give each its own length: Tensor[N, S] and Tensor[N, T]");
+        if (!model.HasSingleOutput || model.OutputShape.Rank != 3 || model.OutputShape[0] != batch || model.OutputShape[1] != t)
+            return DiagnosticCatalog.LossTargetMismatch.At(source, model.Span,
+                $"`dates` scores the next target character at each decoder position, Tensor[{batch}, {t}, V], but `{model.Name}` returns {(model.HasSingleOutput ? model.OutputShape.ToString() : "a record")}",
+                "end the decoder with `dense V`, a score per character at each position");
+        return null;
     }
 
     /// <summary>A word-list classifier scores each language; a forecaster returns the `horizon` values that follow a window.</summary>

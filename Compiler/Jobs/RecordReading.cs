@@ -37,7 +37,7 @@ internal static class RecordReading
     /// of <see cref="Builtins"/>; a `let` of the file with the same name wins. Looked up names take the span
     /// of their use.
     /// </summary>
-    private static readonly string[] JobSymbols = ["oneCycle", "npy", "imageFolder", "wordLists", "timeSeries", "sunspots"];
+    private static readonly string[] JobSymbols = ["oneCycle", "npy", "imageFolder", "wordLists", "timeSeries", "sunspots", "dates"];
 
     public static void CheckFields(Elaborator e, RecordValue? record, IReadOnlyList<string> known, string owner)
     {

@@ -6,12 +6,14 @@ namespace Dlc.Compiler.Jobs;
 
 /// <summary>
 /// The `data` records of word lists and time series: `wordLists { languages; length; perLanguage; test }` and
-/// `timeSeries { name | path; column; window; horizon; test }`. Their files are read by Runtime/Data.
+/// `timeSeries { name | path; column; window; horizon; test }`, and the generated `dates { samples; test }`. Their
+/// files are read (and dates generated) by Runtime/Data.
 /// </summary>
 internal static class SequenceDataRecords
 {
     public static readonly string[] WordListFields = ["languages", "length", "perLanguage", "test", "validation"];
     public static readonly string[] TimeSeriesFields = ["name", "path", "column", "window", "horizon", "test", "validation"];
+    public static readonly string[] DatesFields = ["samples", "test", "validation"];
 
     /// <summary>The series `timeSeries { name = ... }` knows by name.</summary>
     public static readonly string[] SeriesNames = ["sunspots"];
@@ -70,5 +72,13 @@ internal static class SequenceDataRecords
         var horizon = settings?.Find("horizon")?.Value is { } h ? Count(e, h, "horizon") : 1;
         var test = settings?.Find("test")?.Value is { } t ? Fraction(e, t, "test") : 0;
         return new DataSpec(DataKind.TimeSeries, span) { Path = path, Series = new TimeSeriesSpec(name, column, window, horizon) { Test = test } };
+    }
+
+    /// <summary>`dates { samples = 50000; test = 0.1; validation = 0.1 }`: 50,000 pairs and a tenth of them as the test set unless given.</summary>
+    public static DataSpec Dates(Elaborator e, RecordValue? settings, TextSpan span)
+    {
+        var samples = settings?.Find("samples")?.Value is { } s ? Count(e, s, "samples", 10) : 50000;
+        var test = settings?.Find("test")?.Value is { } t ? Fraction(e, t, "test") : 0.1;
+        return new DataSpec(DataKind.Dates, span) { Dates = new DatesSpec(samples, test) };
     }
 }

@@ -76,6 +76,12 @@ public enum DataKind
 
     /// <summary>One column of a CSV series cut into windows and the values that follow them, split in time order.</summary>
     TimeSeries,
+
+    /// <summary>
+    /// Generated: dates written in many human formats (the source) and the same dates in ISO 8601 (the target), as
+    /// character indices, for a sequence-to-sequence model of two inputs (the source and the decoder's input).
+    /// </summary>
+    Dates,
 }
 
 /// <summary>Where a job's data comes from. Paths are as written, resolved against the .dl file's folder.</summary>
@@ -147,6 +153,12 @@ public sealed record DataSpec(DataKind Kind, TextSpan Span)
 
     /// <summary>TimeSeries: the series, its column, window, horizon and test fraction.</summary>
     public TimeSeriesSpec? Series { get; init; }
+
+    /// <summary>Dates: how many pairs to generate and the test fraction.</summary>
+    public DatesSpec? Dates { get; init; }
+
+    /// <summary>Data whose samples are pairs of sequences, fed to a model of two inputs (a source and the decoder's input).</summary>
+    public bool IsSequencePairs => Kind == DataKind.Dates;
 }
 
 /// <summary>
@@ -170,6 +182,19 @@ public sealed record TimeSeriesSpec(string? Name, string? Column, int Window, in
 {
     /// <summary>The last fraction of the windows (in time) held out as the test set.</summary>
     public double Test { get; init; }
+}
+
+/// <summary>
+/// `dates { samples = 50000; test = 0.1 }`: <see cref="Samples"/> different (date, format) pairs drawn by the record's
+/// seed, the first <see cref="Test"/> of them the test set.
+/// </summary>
+public sealed record DatesSpec(int Samples, double Test)
+{
+    /// <summary>Characters of a source, padded with 0: the longest format ("wednesday, september 30 1998") fits.</summary>
+    public const int SourceLength = 32;
+
+    /// <summary>Positions of the decoder: the begin token and the 10 characters of "1998-03-12" in, those and the end token out.</summary>
+    public const int TargetLength = 11;
 }
 
 /// <summary>`normalize = { mean = [0.2860]; std = [0.3530] }`: one mean and std per channel, or one for all.</summary>

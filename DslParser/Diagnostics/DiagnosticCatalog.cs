@@ -28,6 +28,7 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor NoModel = Error("DL0206", "a file without a model to run");
     public static readonly DiagnosticDescriptor ImportCycle = Error("DL0207", "files that import each other, directly or through others");
     public static readonly DiagnosticDescriptor UnknownLayerName = Error("DL0208", "a layer name (on the command line) that the model does not have");
+    public static readonly DiagnosticDescriptor ReservedInputName = Error("DL0209", "a model input named `target`, the name of the labels a training job feeds its loss");
 
     // DL03xx: shapes and types
     public static readonly DiagnosticDescriptor ShapeMismatch = Error("DL0301", "two shapes that must agree do not");

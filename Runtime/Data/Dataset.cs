@@ -22,9 +22,10 @@ public sealed class Dataset
 
     private Dataset(string name, byte[]? bytes, float[]? floats, float scale, int[]? rows,
         int[] sampleShape, float[] labels, int classCount, IReadOnlyList<string>? classNames, Normalization? normalization = null, int targetSize = 1,
-        int[]? lengths = null)
+        int[]? lengths = null, SequencePairs? pairs = null)
     {
         _lengths = lengths;
+        Pairs = pairs;
         TargetSize = targetSize;
         _normalization = normalization;
         Name = name;
@@ -152,6 +153,45 @@ public sealed class Dataset
         }
     }
 
+    /// <summary>
+    /// Samples that are pairs of sequences for a model of two inputs (a source and the decoder's input): each sample is
+    /// the source's <see cref="SequencePairs.SourceLength"/> positions, then the decoder's <see cref="SequencePairs.TargetLength"/>.
+    /// Null for samples of one input.
+    /// </summary>
+    public SequencePairs? Pairs { get; }
+
+    /// <summary>The same samples read as pairs of sequences (<see cref="Pairs"/>).</summary>
+    public Dataset WithPairs(SequencePairs pairs)
+    {
+        if (pairs.SourceLength + pairs.TargetLength != SampleSize || TargetSize != pairs.TargetLength)
+            throw new ArgumentException($"pairs of {pairs.SourceLength} and {pairs.TargetLength} positions do not make samples of {SampleSize} with {TargetSize} labels", nameof(pairs));
+        return new Dataset(Name, _bytes, _floats, _scale, _rows, SampleShape, Labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths, pairs);
+    }
+
+    /// <summary>
+    /// Copies input <paramref name="part"/> of pairs (0 the source, 1 the decoder's input) of the samples at
+    /// <paramref name="indices"/> into <paramref name="x"/>, row after row, and their labels into <paramref name="y"/>
+    /// (when not empty). Allocates nothing.
+    /// </summary>
+    public void GatherPair(ReadOnlySpan<int> indices, int part, Span<float> x, Span<float> y)
+    {
+        if (Pairs is not { } pairs || _floats is null) throw new InvalidOperationException($"{Name} holds samples of one input, not pairs of sequences");
+        var (offset, width) = part == 0 ? (0, pairs.SourceLength) : (pairs.SourceLength, pairs.TargetLength);
+        if (x.Length < indices.Length * width)
+            throw new ArgumentException($"x holds {x.Length} floats but {indices.Length} samples need {indices.Length * width}", nameof(x));
+        if (!y.IsEmpty && y.Length < indices.Length * TargetSize)
+            throw new ArgumentException($"y holds {y.Length} floats but {indices.Length} samples need {indices.Length * TargetSize}", nameof(y));
+        for (var i = 0; i < indices.Length; i++)
+        {
+            var index = indices[i];
+            if ((uint)index >= (uint)Count)
+                throw new ArgumentOutOfRangeException(nameof(indices), $"sample {index} is outside {Name} (0..{Count - 1})");
+            var row = _rows is null ? index : _rows[index];
+            _floats.AsSpan(row * SampleSize + offset, width).CopyTo(x.Slice(i * width, width));
+            if (!y.IsEmpty) Labels.AsSpan(index * TargetSize, TargetSize).CopyTo(y.Slice(i * TargetSize, TargetSize));
+        }
+    }
+
     /// <summary>The per-channel normalisation <see cref="Gather(ReadOnlySpan{int}, Span{float}, Span{float}, ImageAugmentation?)"/> applies, if any.</summary>
     public Normalization? Normalization => _normalization;
 
@@ -165,7 +205,7 @@ public sealed class Dataset
         var channels = SampleShape.Length >= 2 || normalization.Channels == SampleSize ? SampleShape[0] : 1;
         if (normalization.Channels != 1 && normalization.Channels != channels)
             throw new ArgumentException($"{normalization.Channels} means and deviations for samples of {channels} channels", nameof(normalization));
-        return new Dataset(Name, _bytes, _floats, _scale, _rows, SampleShape, Labels, ClassCount, ClassNames, normalization, TargetSize, _lengths);
+        return new Dataset(Name, _bytes, _floats, _scale, _rows, SampleShape, Labels, ClassCount, ClassNames, normalization, TargetSize, _lengths, Pairs);
     }
 
     /// <summary>
@@ -217,7 +257,7 @@ public sealed class Dataset
             rows[i] = _rows is null ? index : _rows[index];
             Labels.AsSpan(index * TargetSize, TargetSize).CopyTo(labels.AsSpan(i * TargetSize, TargetSize));
         }
-        return new Dataset(name ?? Name, _bytes, _floats, _scale, rows, SampleShape, labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths);
+        return new Dataset(name ?? Name, _bytes, _floats, _scale, rows, SampleShape, labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths, Pairs);
     }
 
     /// <summary>
@@ -246,7 +286,7 @@ public sealed class Dataset
     {
         if (Product(sampleShape) != SampleSize)
             throw new ArgumentException($"shape [{string.Join(", ", sampleShape)}] does not hold {SampleSize} features", nameof(sampleShape));
-        return new Dataset(Name, _bytes, _floats, _scale, _rows, (int[])sampleShape.Clone(), Labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths);
+        return new Dataset(Name, _bytes, _floats, _scale, _rows, (int[])sampleShape.Clone(), Labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths, Pairs);
     }
 
     private static void ScaleBytes(ReadOnlySpan<byte> source, Span<float> target, float scale)
@@ -300,3 +340,9 @@ public sealed class Dataset
         return (int)product;
     }
 }
+
+/// <summary>
+/// How a sample of pairs of sequences is laid out: <paramref name="SourceLength"/> source indices (0 padding), then
+/// <paramref name="TargetLength"/> decoder inputs, which start with <paramref name="Begin"/>; a target ends with <paramref name="End"/>.
+/// </summary>
+public sealed record SequencePairs(int SourceLength, int TargetLength, int Begin, int End);

@@ -65,7 +65,7 @@ public static class Benchmark
             {
                 var indices = sampler.Batch(b);
                 var plan = model.TrainingPlan(indices.Length);
-                data.Train.Gather(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput), augment);
+                model.Gather(data.Train, indices, plan, plan.Input(TrainingGraph.TargetInput), augment);
                 plan.Run();
                 if (spec.Clip is { } clip) GradientClipping.ClipGlobalNorm(model.Parameters.Gradients.Span, clip);
                 optimizer.Update();
@@ -84,10 +84,10 @@ public static class Benchmark
         var inference = model.InferencePlan(inferenceBatch);
         var all = Enumerable.Range(0, inferenceBatch).ToArray();
         var scratchTarget = new float[inferenceBatch * source.TargetSize];
-        source.Gather(all, inference.Input(model.Input.Name), scratchTarget);
+        model.Gather(source, all, inference, scratchTarget);
         var inferenceTimes = Time(inference.Run, warmup: 20, runs: 200);
         var latencyPlan = model.InferencePlan(1);
-        source.Gather(all.AsSpan(0, 1), latencyPlan.Input(model.Input.Name), scratchTarget.AsSpan(0, source.TargetSize));
+        model.Gather(source, all.AsSpan(0, 1), latencyPlan, scratchTarget.AsSpan(0, source.TargetSize));
         var latencyTimes = Time(latencyPlan.Run, warmup: 2000, runs: 20000);
 
         var steps = profile

@@ -50,6 +50,7 @@ public static class DataSources
         try
         {
             if (spec.IsTagging) return TagData.Load(spec, seed, words);
+            if (spec.Kind is DataKind.Dates) return DateData.Load(spec, seed);
             if (spec.IsGenre) return GenreData.Load(spec, seed, words);
             if (spec.Kind is DataKind.BrownCorpus or DataKind.TextCorpus && spec.Level == "bpe") return BpeLmData.Load(spec, Resolve, seed, tokens);
             if (spec.Kind is DataKind.BrownCorpus or DataKind.TextCorpus && spec.Level == "word") return WordLmData.Load(spec, Resolve, seed, words);

@@ -23,6 +23,12 @@ public sealed record EvalResult(string Dataset, int Samples, double Loss, double
 
     /// <summary>A forecaster's errors in the series' units, next to the naive last-value forecast's.</summary>
     public ForecastErrors? Forecast { get; init; }
+
+    /// <summary>
+    /// Pairs of sequences decoded: the fraction of samples whose greedily decoded target (no teacher forcing) equals
+    /// theirs exactly (<see cref="GreedyDecoder"/>); null when not decoded.
+    /// </summary>
+    public double? ExactMatch { get; init; }
 }
 
 /// <summary>Runs evaluation-mode plans over a data set in large batches (dropout off, no gradients).</summary>
@@ -32,7 +38,8 @@ public static class Evaluator
 
     /// <param name="topK">k of a top-k accuracy to count as well (a record's `topK k`), or 0.</param>
     /// <param name="scale">For a time series: how its values were scaled, to report errors in its own units.</param>
-    public static EvalResult Evaluate(ModelRuntime model, Dataset data, int batch = DefaultBatch, int topK = 0, SeriesScale? scale = null)
+    /// <param name="decode">For pairs of sequences: also decode every source greedily and count the exact matches.</param>
+    public static EvalResult Evaluate(ModelRuntime model, Dataset data, int batch = DefaultBatch, int topK = 0, SeriesScale? scale = null, bool decode = false)
     {
         // Sentences of their own lengths run in order of length, in batches of a few padded to their longest.
         var sequences = data.HasLengths;
@@ -57,7 +64,7 @@ public static class Evaluator
             else
             {
                 plan = model.InferencePlan(indices.Length, withLoss: true);
-                data.Gather(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput));
+                model.Gather(data, indices, plan, plan.Input(TrainingGraph.TargetInput));
             }
             plan.Run();
             // A mean over the batch's samples, or over its words when padding is left out of the loss.
@@ -84,8 +91,10 @@ public static class Evaluator
             Positions = positions,
             K = classify ? topK : 0,
             TopKAccuracy = classify ? inTopK / (double)positions : null,
-            Report = confusion is null ? null : ClassificationReport.From(confusion, classes, data.ClassNames),
+            // Per-character precision says little about translations: their exact matches do.
+            Report = confusion is null || data.Pairs is not null ? null : ClassificationReport.From(confusion, classes, data.ClassNames),
             Forecast = forecast?.Errors(scale!),
+            ExactMatch = decode && data.Pairs is not null ? GreedyDecoder.CountExactMatches(model, data, batch) / (double)data.Count : null,
         };
     }
 

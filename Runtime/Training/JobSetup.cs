@@ -26,10 +26,11 @@ public static class JobSetup
         ModelRuntime? model = null;
         try
         {
-            model = new ModelRuntime(file, spec.Model, spec.Loss, gemm, spec.Seed, winograd, spec.LabelSmoothing) { Lengths = Lengths(spec.Data, input), Passes = passes ?? PassSet.All };
+            model = new ModelRuntime(file, spec.Model, spec.Loss, gemm, spec.Seed, winograd, spec.LabelSmoothing) { Lengths = Lengths(spec.Data, graph.Inputs), Passes = passes ?? PassSet.All };
             if (compileForBatch is { } batch) model.TrainingPlan(batch);
             var data = loading.GetAwaiter().GetResult();
-            if (data.Vocabulary is { } characters && spec.Data.Kind == DataKind.WordLists) WordListData.CheckFits(file.Source, spec.Data, model.Train, characters);
+            if (spec.Data.IsSequencePairs) DateData.CheckFits(file.Source, spec.Data, model.Train);
+            else if (data.Vocabulary is { } characters && spec.Data.Kind == DataKind.WordLists) WordListData.CheckFits(file.Source, spec.Data, model.Train, characters);
             else if (data.Vocabulary is { } text) TextData.CheckFits(file.Source, spec.Data, model.Train, text);
             if (data.Tokens is { } bpe) BpeLmData.CheckFits(file.Source, spec.Data, model.Train, bpe);
             if (data.Words is { } lm && data.TokenUnit == TokenUnit.Word) WordLmData.CheckFits(file.Source, spec.Data, model.Train, lm);
@@ -48,6 +49,20 @@ public static class JobSetup
     /// The sizes of a model input's symbols after the batch: T of a text corpus is its sequence length, of word lists
     /// the word length, of a time series the window. Sentences to tag set T batch by batch.
     /// </summary>
+    public static IReadOnlyDictionary<string, int> Lengths(DataSpec data, IReadOnlyList<ModelInput> inputs)
+    {
+        if (!data.IsSequencePairs) return Lengths(data, inputs[0]);
+        // Pairs: the source's length S and the decoder's T (checked against the model when the file was compiled).
+        var lengths = new Dictionary<string, int>();
+        int[] given = [DatesSpec.SourceLength, DatesSpec.TargetLength];
+        for (var i = 0; i < Math.Min(2, inputs.Count); i++)
+        {
+            if (inputs[i].Shape.Rank >= 2 && inputs[i].Shape[1].Symbol is { } symbol) lengths[symbol] = given[i];
+        }
+        return lengths;
+    }
+
+    /// <summary>The sizes of one model input's symbols after the batch, as <see cref="Lengths(DataSpec, IReadOnlyList{ModelInput})"/>.</summary>
     public static IReadOnlyDictionary<string, int> Lengths(DataSpec data, ModelInput input)
     {
         int? length = data.Kind switch

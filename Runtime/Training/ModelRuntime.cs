@@ -54,6 +54,24 @@ public sealed class ModelRuntime : IDisposable
 
     public ModelInput Input => Eval.Inputs[0];
 
+    /// <summary>Every input, in the order the model declares them (a sequence-to-sequence model's source, then its decoder's input).</summary>
+    public IReadOnlyList<ModelInput> Inputs => Eval.Inputs;
+
+    /// <summary>
+    /// Copies the samples at <paramref name="indices"/> into <paramref name="plan"/>'s inputs, and their labels into
+    /// <paramref name="targets"/>: one input, or for pairs of sequences the source and the decoder's input.
+    /// </summary>
+    public void Gather(Data.Dataset data, ReadOnlySpan<int> indices, ExecutionPlan plan, Span<float> targets, Data.ImageAugmentation? augment = null)
+    {
+        if (data.Pairs is null)
+        {
+            data.Gather(indices, plan.Input(Input.Name), targets, augment);
+            return;
+        }
+        data.GatherPair(indices, 0, plan.Input(Inputs[0].Name), targets);
+        data.GatherPair(indices, 1, plan.Input(Inputs[1].Name), default);
+    }
+
     /// <summary>
     /// The sizes of the symbols of the inputs other than the batch (the first axis): a sequence length T. A plan
     /// binds the batch symbol to its batch size and these to theirs.

@@ -116,7 +116,7 @@ public static class Trainer
                 else
                 {
                     plan = model.TrainingPlan(indices.Length);
-                    data.Train.Gather(indices, plan.Input(model.Input.Name), plan.Input(TrainingGraph.TargetInput), augment);
+                    model.Gather(data.Train, indices, plan, plan.Input(TrainingGraph.TargetInput), augment);
                 }
                 plan.Run();
                 if (spec.Clip is { } clip) GradientClipping.ClipGlobalNorm(model.Parameters.Gradients.Span, clip);
@@ -159,7 +159,7 @@ public static class Trainer
             if (watch.ShouldStop && epoch < spec.Epochs) stoppedEarly = epoch;
         }
 
-        var test = data.Test is null ? null : Evaluator.Evaluate(model, data.Test, topK: spec.TopK?.K ?? 0, scale: data.Scale);
+        var test = data.Test is null ? null : Evaluator.Evaluate(model, data.Test, topK: spec.TopK?.K ?? 0, scale: data.Scale, decode: true);
         return new TrainResult(run.Directory, epochs, test, firstStep) { Best = watch.Record, StoppedEarlyAfter = stoppedEarly };
     }
 

@@ -44,7 +44,7 @@ internal static class CompileCommand
         };
         var length = new Option<int?>("--length")
         {
-            Description = "the sequence length T a plan of a sequence model is compiled for (default: the train record's `sequence`, else 64)",
+            Description = "the sequence length T a plan of a sequence model is compiled for (default: the train record's `sequence` or the lengths `dates` gives, else 64)",
             CustomParser = r => CommonOptions.Number<int>(r, "--length", "a whole number", v => v >= 1, "1 or more"),
         };
         var passes = CommonOptions.Passes();
@@ -96,6 +96,9 @@ internal static class CompileCommand
                     var sequence = parse.GetValue(length) ?? (spec?.Data.Sequence is > 0 and var s ? s : 64);
                     var lengths = chosen.Inputs.SelectMany(i => i.Shape.Dims.Skip(1)).Select(d => d.Symbol).OfType<string>()
                         .Distinct().ToDictionary(symbol => symbol, _ => sequence);
+                    // Pairs of sequences (`dates`) give the source's and the decoder's lengths themselves.
+                    if (spec is { Data.IsSequencePairs: true } && parse.GetValue(length) is null && spec.Model == chosen.Name)
+                        foreach (var (symbol, given) in JobSetup.Lengths(spec.Data, chosen.Inputs)) lengths[symbol] = given;
                     using var runtime = new ModelRuntime(compiled, chosen.Name, spec?.Loss ?? LossKind.Mse, gemm, spec?.Seed ?? 0)
                     {
                         Passes = chosenPasses,

@@ -56,7 +56,7 @@ internal static class EvalCommand
                 "validation" => data.Validation ?? throw new UsageException("--split validation: the train record holds no validation split"),
                 _ => data.Test ?? throw new UsageException("--split test: the data set has no test split; use --split validation or train"),
             };
-            var result = Evaluator.Evaluate(runtime, set, topK: spec.TopK?.K ?? 0, scale: data.Scale);
+            var result = Evaluator.Evaluate(runtime, set, topK: spec.TopK?.K ?? 0, scale: data.Scale, decode: true);
             // Losses per character are those of a language model: a target at every position.
             double? bits = data.TokenUnit != TokenUnit.Character || set.TargetSize == 1 ? null : EpochMetrics.BitsPerChar(result.Loss);
             // A word-level language model's losses are nats per word: perplexity is their exp.

@@ -73,6 +73,10 @@ internal static class ExplainCommand
             var compiled = CommonOptions.Compile(parse.GetValue(file)!);
             var spec = TrainCommand.Select(compiled.Trains, parse.GetValue(model), compiled.Source);
             var modelGraph = compiled.Models.First(m => m.Name == spec.Model);
+            if (modelGraph.Inputs.Count > 1)
+                throw new DiagnosticException(DiagnosticCatalog.MethodDoesNotFit.At(modelGraph.Source, modelGraph.Span,
+                    $"`dlc explain` attributes a prediction to the features of one input, but `{modelGraph.Name}` takes {modelGraph.Inputs.Count} ({string.Join(", ", modelGraph.Inputs.Select(i => $"`{i.Name}`"))})",
+                    "explain a model of one input"));
             var tokens = modelGraph.Inputs.Count == 1 && modelGraph.Inputs[0].IsIndex;
             var baselineKind = tokens ? BaselineKind.Zeros : ParseBaseline(parse.GetValue(baseline) ?? "zeros");
             if (Capabilities.FirstUnsupported(modelGraph, "explained") is { } unsupported) throw new DiagnosticException(unsupported);

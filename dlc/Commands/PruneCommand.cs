@@ -79,6 +79,9 @@ internal static class PruneCommand
             var compiled = CommonOptions.Compile(parse.GetValue(file)!);
             var spec = TrainCommand.Select(compiled.Trains, parse.GetValue(model), compiled.Source);
             Capabilities.EnsureTrainable(compiled, spec);
+            if (compiled.Models.First(m => m.Name == spec.Model) is { Inputs.Count: > 1 } pairs)
+                throw new DiagnosticException(DiagnosticCatalog.NotYetSupported.At(pairs.Source, pairs.Span,
+                    $"`dlc prune` measures and fine-tunes models of one input, but `{pairs.Name}` takes {pairs.Inputs.Count} ({string.Join(", ", pairs.Inputs.Select(i => $"`{i.Name}`"))})"));
             var gemmProvider = CommonOptions.CreateGemm(context, parse.GetValue(gemm), parse.GetValue(threads));
             var folder = parse.GetValue(output) ?? Path.Combine("runs", $"{spec.Model.ToLowerInvariant()}-pruned-{DateTime.Now:yyyyMMdd-HHmmss}");
             if (File.Exists(folder))

@@ -10,7 +10,10 @@ using Dlc.Runtime.Training;
 
 namespace Dlc.Cli.Commands;
 
-/// <summary>`dlc sample file.dl --checkpoint model.safetensors --prompt "The"`: text from a character- or word-level language model.</summary>
+/// <summary>
+/// `dlc sample file.dl --checkpoint model.safetensors --prompt "The"`: text from a character- or word-level language model,
+/// or the translation of the prompt by a sequence-to-sequence model (`--prompt "march 12, 1998"`).
+/// </summary>
 internal static class SampleCommand
 {
     public static Command Create(CliContext context)
@@ -60,6 +63,12 @@ internal static class SampleCommand
             var spec = TrainCommand.Select(compiled.Trains, parse.GetValue(model), compiled.Source);
             var graph = compiled.Models.First(m => m.Name == spec.Model);
             if (Capabilities.FirstUnsupported(graph, "run") is { } unsupported) throw new DiagnosticException(unsupported);
+            if (spec.Data.IsSequencePairs)
+            {
+                var given = parse.GetResult(temperature) is { Implicit: false };
+                return Translate(context, compiled, spec, parse.GetValue(checkpoint)!, parse.GetValue(prompt)!, given ? parse.GetValue(temperature) : 0,
+                    parse.GetValue(seed), CommonOptions.CreateGemm(context, parse.GetValue(gemm), parse.GetValue(threads)));
+            }
             var input = graph.Inputs[0];
             if (!input.IsIndex || input.Shape.Rank != 2 || input.Shape[1].Symbol is not { } steps
                 || graph.OutputShape.Rank != 3 || graph.OutputShape[1] != input.Shape[1])
@@ -117,6 +126,53 @@ internal static class SampleCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// A sequence-to-sequence model (trained on `dates`): the prompt translated, greedily unless a temperature is given.
+    /// Each character costs a run of the whole model on the prefix so far (see <see cref="GreedyDecoder"/>).
+    /// </summary>
+    private static int Translate(CliContext context, Compiler.Elaboration.CompiledFile compiled, TrainSpec spec, string path, string prompt, double temperature,
+        ulong seed, Backend.Gemm.IGemm gemm)
+    {
+        var graph = compiled.Models.First(m => m.Name == spec.Model);
+        var parameters = Checkpoint.LoadParameters(path, ModelRuntime.ParameterSpecsOf(graph));
+        var vocabulary = Checkpoint.LoadVocabulary(path) is { } characters ? new CharVocabulary(characters)
+            : throw new DataException(DataException.CheckpointMismatch, path, $"{path} has no vocabulary, so its token indices cannot be turned into text",
+                "sample from a checkpoint of a model trained on `dates`");
+        using var runtime = new ModelRuntime(compiled, spec.Model, spec.Loss, gemm, spec.Seed) { Lengths = JobSetup.Lengths(spec.Data, graph.Inputs) };
+        foreach (var tensor in parameters) tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string translation;
+        try
+        {
+            translation = GreedyDecoder.Translate(runtime, vocabulary, DateFormats.Pairs, prompt, temperature, seed);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException($"--prompt: {ex.Message}");
+        }
+        if (context.Json)
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["model"] = spec.Model,
+                ["checkpoint"] = path,
+                ["prompt"] = prompt,
+                ["decoding"] = temperature > 0 ? "sampled" : "greedy",
+                ["temperature"] = temperature > 0 ? temperature : null,
+                ["seed"] = temperature > 0 ? seed : null,
+                ["translation"] = translation,
+                ["seconds"] = clock.Elapsed.TotalSeconds,
+            }, Summaries.JsonOptions));
+        }
+        else
+        {
+            context.Out.WriteLine(translation);
+            context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{(temperature > 0 ? $"sampled at temperature {temperature:0.###}" : "greedy")}, {translation.Length} characters in {clock.Elapsed.TotalSeconds:0.000} s"));
+        }
+        return ExitCodes.Ok;
     }
 
     /// <summary>The tokens the checkpoint's model was trained on: BPE tokens, its words, or its characters.</summary>

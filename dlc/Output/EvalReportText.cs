@@ -5,7 +5,8 @@ namespace Dlc.Cli.Output;
 
 /// <summary>
 /// What `eval` (and the test line of `train`) says beyond loss and accuracy: a classifier's per-class precision,
-/// recall and F1 with their macro mean, and a forecaster's mean absolute error next to the naive forecast's.
+/// recall and F1 with their macro mean, a forecaster's mean absolute error next to the naive forecast's, and the exact
+/// matches of a sequence-to-sequence model's greedy decoding.
 /// </summary>
 internal static class EvalReportText
 {
@@ -14,6 +15,8 @@ internal static class EvalReportText
 
     public static void Write(TextWriter w, EvalResult result)
     {
+        if (result.ExactMatch is { } exact)
+            w.WriteLine($"  exact match {(100 * exact).ToString("0.00", CultureInfo.InvariantCulture)}% ({Math.Round(exact * result.Samples):N0} of {result.Samples:N0} decoded greedily, without teacher forcing)");
         if (result.Report is { } report)
         {
             if (report.Classes.Count <= MaxTableClasses)
@@ -36,6 +39,7 @@ internal static class EvalReportText
     public static Dictionary<string, object?> Json(EvalResult result, string prefix = "")
     {
         var fields = new Dictionary<string, object?>();
+        if (result.ExactMatch is { } exact) fields[prefix + "exact_match"] = exact;
         if (result.Report is { } report)
         {
             fields[prefix + "macro_precision"] = report.MacroPrecision;

@@ -71,6 +71,8 @@ internal static class Summaries
             DataKind.TimeSeries when t.Data.Series is { } s =>
                 $"timeSeries {s.Name ?? t.Data.Path}{(s.Column is null ? "" : $" {s.Column}")} (windows of {s.Window}, horizon {s.Horizon}{(s.Test > 0 ? $", test {s.Test.ToString(CultureInfo.InvariantCulture)}" : "")})",
             DataKind.GaussianNoise => $"gaussianNoise ({t.Data.Samples} samples)",
+            DataKind.Dates when t.Data.Dates is { } d =>
+                $"dates ({d.Samples:N0} pairs, sources of {DatesSpec.SourceLength} characters, targets of {DatesSpec.TargetLength}{(d.Test > 0 ? $", test {d.Test.ToString(CultureInfo.InvariantCulture)}" : "")})",
             _ => "no data set named",
         };
         if (t.Data.Validation > 0) data += $" (validation {t.Data.Validation.ToString(CultureInfo.InvariantCulture)})";

@@ -10,16 +10,12 @@ namespace Dlc.Backend.Tests.Plans;
 /// <summary>Checks a plan that has run against the double-precision reference interpreter on the same inputs.</summary>
 internal static class PlanReference
 {
-    /// <summary>The loss and every parameter gradient of a training step; the model's input is named `x`.</summary>
+    /// <summary>The loss and every parameter gradient of a training step, with every input of the graph as the plan has it.</summary>
     public static void ShouldMatch(GradientGraph gradients, ParameterStore store, ExecutionPlan plan, int batch, string what,
         IReadOnlyDictionary<string, int>? symbols = null)
     {
         var graph = gradients.Graph;
-        var feeds = new Dictionary<string, double[]>
-        {
-            ["x"] = plan.Input("x").ToArray().Select(v => (double)v).ToArray(),
-            [TrainingGraph.TargetInput] = plan.Input(TrainingGraph.TargetInput).ToArray().Select(v => (double)v).ToArray(),
-        };
+        var feeds = graph.Inputs.ToDictionary(n => n.Name!, n => plan.Input(n.Name!).ToArray().Select(v => (double)v).ToArray());
         foreach (var p in graph.Parameters) feeds[p.Name] = store.Value(p.Name).ToArray().Select(v => (double)v).ToArray();
         var expected = ReferenceInterpreter.Run(graph, symbols ?? new Dictionary<string, int> { ["N"] = batch }, feeds);
 
