@@ -49,19 +49,24 @@ public sealed unsafe class RecurrentKernel
     // over every step; each step's previous h, the right-hand side of w_hh's gradient. Where both sides share
     // their gate gradients (RNN, LSTM) and x is not an embedding's, each row of _previous holds x, the previous h
     // and a 1 side by side [N·T, D + H (+ 1)], so one product gives w_ih's, w_hh's and the biases' gradients
-    // together [G·H, D + H (+ 1)].
+    // together [G·H, D + H (+ 1)] (the row width is _width).
     private readonly NativeBuffer[]? _dGx, _dGh;
-    private readonly NativeBuffer? _dSequence, _previous, _joint;
+    private readonly NativeBuffer? _dSequence, _previous;
     private readonly int _width;
 
     // An input that is an embedding of V tokens: per direction the table's rows through w_ih [V, G·H], which the
-    // input side of each step picks by token; backward, the gate gradients summed by token [V, G·H], and the
-    // table's gradient [V, D].
+    // input side of each step picks by token; backward, the table's gradient [V, D].
     private readonly int _vocabulary;
-    private readonly NativeBuffer[] _projected = [], _byToken = [];
+    private readonly NativeBuffer[] _projected = [];
     private readonly NativeBuffer? _dTable;
     private EmbeddedInput _embedded;
     private float* _dTableTarget;
+
+    // Per part of the batch, its samples' share of the weight gradients, summed after: the product over its rows
+    // with the previous h (and x and the 1 when joint) [G·H, width]; GRU's x side [G·H, D] and bias sums [2·G·H];
+    // the gate gradients summed by token [V, G·H]. Each thread multiplies its own rows, so no operand is packed twice.
+    private readonly NativeBuffer[] _partH = [], _partX = [], _partBias = [], _partS = [];
+    private int _weightDirection;
 
     // Per part of the batch: the recurrent product [n, G·H], dh and dc [n, H].
     private readonly NativeBuffer[] _product, _dh, _dc;
@@ -81,7 +86,7 @@ public sealed unsafe class RecurrentKernel
     private readonly NativeBuffer[] _lastH, _lastC;
     private bool _carry;
 
-    private readonly SampleParallel.RangeBody _forwardBody, _backwardBody;
+    private readonly SampleParallel.RangeBody _forwardBody, _backwardBody, _weightBody;
     private float* _x, _seq, _dSeq, _dx;
     private RecurrentWeights[] _w = [];
 
@@ -122,12 +127,13 @@ public sealed unsafe class RecurrentKernel
             if (!g.ReturnSequences) _dSequence = allocate(rows * g.Features);
             _width = Joint ? g.Input + g.Hidden + (g.Bias ? 1 : 0) : g.Hidden;
             _previous = allocate(rows * _width);
-            if (Joint) _joint = allocate(g.GateWidth * _width);
-            if (vocabulary > 0)
-            {
-                _byToken = PerDirection(vocabulary * g.GateWidth);
-                _dTable = allocate(vocabulary * g.Input);
-            }
+            if (vocabulary > 0) _dTable = allocate(vocabulary * g.Input);
+            var gru = g.Cell == RecurrentCell.Gru;
+            NativeBuffer[] PerPart(int size) => Enumerable.Range(0, parts).Select(_ => allocate(size)).ToArray();
+            _partH = PerPart(g.GateWidth * _width);
+            _partX = PerPart(gru && vocabulary == 0 ? g.GateWidth * g.Input : 1);
+            _partBias = PerPart(gru ? 2 * g.GateWidth : 1);
+            _partS = PerPart(vocabulary > 0 ? vocabulary * g.GateWidth : 1);
         }
         if (perPart is ManagedGemm managed)
         {
@@ -143,6 +149,7 @@ public sealed unsafe class RecurrentKernel
         _lastC = PerDirection(g.Cell == RecurrentCell.Lstm ? g.Batch * g.Hidden : 1);
         _forwardBody = ForwardPart;
         _backwardBody = BackwardPart;
+        _weightBody = WeightPart;
     }
 
     public RecurrentGeometry Geometry => _g;
@@ -317,7 +324,12 @@ public sealed unsafe class RecurrentKernel
         for (var d = 0; d < g.Directions; d++)
             _packing?.PackB(false, g.GateWidth, g.Hidden, weights[d].HiddenWeight, g.Hidden, _packedBackward![d].Pointer);
         _parallel.For(g.Batch, _backwardBody);
-        for (var d = 0; d < g.Directions; d++) WeightGradients(d, gradients[d]);
+        for (var d = 0; d < g.Directions; d++)
+        {
+            _weightDirection = d;
+            _parallel.For(g.Batch, _weightBody);
+            WeightGradients(d, gradients[d]);
+        }
     }
 
     private void PrepareBias(int d)
@@ -567,19 +579,20 @@ public sealed unsafe class RecurrentKernel
     }
 
     /// <summary>
-    /// dw_ih = dGxᵀ·x, dw_hh = dGhᵀ·(each step's previous h), the biases' the column sums of dGx and dGh. Where
-    /// dGx and dGh are one (RNN, LSTM), the three are one product dGᵀ·[x, previous h, 1]: the gate gradients, the
-    /// largest operand, are packed once rather than three times. Reading an embedding, dGx is first summed by token
-    /// (S [V, G·H]): dw_ih = Sᵀ·table, b's gradient the column sums of S, and the table's Σ over directions of S·w_ih.
+    /// One part's share of direction <see cref="_weightDirection"/>'s weight gradients, over its samples' rows:
+    /// dGhᵀ·(each step's previous h); where dGx and dGh are one (RNN, LSTM) and x is multiplied, dGᵀ·[x, previous h, 1]
+    /// in one product, w_ih's, w_hh's and the biases' together; GRU's dGxᵀ·x and column sums apart; reading an
+    /// embedding, dGx summed by token.
     /// </summary>
-    private void WeightGradients(int d, RecurrentWeights dw)
+    private void WeightPart(int part, int n0, int n1)
     {
         var g = _g;
-        int T = g.Steps, H = g.Hidden, G = g.GateWidth, F = g.Features, D = g.Input, rows = g.Batch * g.Steps, width = _width;
+        var d = _weightDirection;
+        int T = g.Steps, H = g.Hidden, G = g.GateWidth, F = g.Features, D = g.Input, width = _width;
         float* dGx = _dGx![d].Pointer, dGh = _dGh![d].Pointer, previous = _previous!.Pointer;
         // Where the previous h goes in each row of the right-hand side.
         var hAt = Joint ? D : 0;
-        for (var n = 0; n < g.Batch; n++)
+        for (var n = n0; n < n1; n++)
         {
             // A packed sequence's padding rows have no gate gradients, so what stands there does not matter: zeros.
             var length = g.Packed ? _lengths[n] : T;
@@ -596,51 +609,89 @@ public sealed unsafe class RecurrentKernel
                 }
             }
         }
+        long r0 = (long)n0 * T, r1 = (long)n1 * T;
+        var rows = (int)(r1 - r0);
+        if (Joint)
+        {
+            for (var r = r0; r < r1; r++)
+            {
+                new ReadOnlySpan<float>(_x + r * D, D).CopyTo(new Span<float>(previous + r * width, D));
+                if (g.Bias) previous[r * width + D + H] = 1f;
+            }
+            _perPart.Sgemm(true, false, G, width, rows, 1f, dGx + r0 * G, G, previous + r0 * width, width, 0f, _partH[part].Pointer, width);
+            return;
+        }
+        _perPart.Sgemm(true, false, G, H, rows, 1f, dGh + r0 * G, G, previous + r0 * width, width, 0f, _partH[part].Pointer, H);
+        var bias = _partBias[part].Span;
         if (_vocabulary > 0)
         {
-            var byToken = _byToken[d].Span;
+            var byToken = _partS[part].Span;
             byToken.Clear();
-            for (var row = 0; row < rows; row++)
+            for (var r = r0; r < r1; r++)
             {
-                var sum = byToken.Slice(Shapes.Label(_embedded.Indices[row], row, _vocabulary) * G, G);
-                System.Numerics.Tensors.TensorPrimitives.Add(sum, new ReadOnlySpan<float>(dGx + (long)row * G, G), sum);
+                var sum = byToken.Slice(Shapes.Label(_embedded.Indices[r], (int)r, _vocabulary) * G, G);
+                System.Numerics.Tensors.TensorPrimitives.Add(sum, new ReadOnlySpan<float>(dGx + r * G, G), sum);
             }
-            var s = _byToken[d].Pointer;
+            if (g.Bias && dGh != dGx) Linear.BiasBackward(new ReadOnlySpan<float>(dGh + r0 * G, rows * G), bias[G..], rows, G);
+            return;
+        }
+        _perPart.Sgemm(true, false, G, D, rows, 1f, dGx + r0 * G, G, _x + r0 * D, D, 0f, _partX[part].Pointer, D);
+        if (!g.Bias) return;
+        Linear.BiasBackward(new ReadOnlySpan<float>(dGx + r0 * G, rows * G), bias[..G], rows, G);
+        Linear.BiasBackward(new ReadOnlySpan<float>(dGh + r0 * G, rows * G), bias[G..], rows, G);
+    }
+
+    /// <summary>
+    /// Direction d's weight gradients from the parts' shares (<see cref="WeightPart"/>), summed. Reading an embedding,
+    /// with S the gate gradients summed by token: dw_ih = Sᵀ·table, the biases' the column sums of S, and the table's
+    /// gradient Σ over directions of S·w_ih.
+    /// </summary>
+    private void WeightGradients(int d, RecurrentWeights dw)
+    {
+        var g = _g;
+        int H = g.Hidden, G = g.GateWidth, D = g.Input, width = _width, parts = Math.Min(_parallel.Threads, g.Batch);
+        if (parts == 0) return;
+        // Part 0's buffers receive the sum.
+        static void Sum(NativeBuffer[] shares, int parts)
+        {
+            for (var p = 1; p < parts; p++) System.Numerics.Tensors.TensorPrimitives.Add(shares[0].Span, shares[p].Span, shares[0].Span);
+        }
+        Sum(_partH, parts);
+        var product = _partH[0].Pointer;
+        if (Joint)
+        {
+            for (long i = 0; i < G; i++)
+            {
+                var row = product + i * width;
+                new ReadOnlySpan<float>(row, D).CopyTo(new Span<float>(dw.InputWeight + i * D, D));
+                new ReadOnlySpan<float>(row + D, H).CopyTo(new Span<float>(dw.HiddenWeight + i * H, H));
+                if (!g.Bias) continue;
+                // b_ih and b_hh enter each gate as one sum, so both receive its whole gradient.
+                dw.InputBias[i] = row[D + H];
+                dw.HiddenBias[i] = row[D + H];
+            }
+            return;
+        }
+        new ReadOnlySpan<float>(product, G * H).CopyTo(new Span<float>(dw.HiddenWeight, G * H));
+        if (g.Bias && g.Cell == RecurrentCell.Gru) Sum(_partBias, parts);
+        var bias = _partBias[0].Span;
+        if (_vocabulary > 0)
+        {
+            Sum(_partS, parts);
+            var s = _partS[0].Pointer;
             _whole.Sgemm(true, false, G, D, _vocabulary, 1f, s, G, _embedded.Table, D, 0f, dw.InputWeight, D);
-            _whole.Sgemm(true, false, G, H, rows, 1f, dGh, G, previous, H, 0f, dw.HiddenWeight, H);
             if (_dTableTarget != null)
                 _whole.Sgemm(false, false, _vocabulary, D, G, 1f, s, G, _w[d].InputWeight, D, d == 0 ? 0f : 1f, _dTableTarget, D);
             if (dw.InputBias == null) return;
-            Linear.BiasBackward(byToken, new Span<float>(dw.InputBias, G), _vocabulary, G);
-            if (dGh == dGx) new ReadOnlySpan<float>(dw.InputBias, G).CopyTo(new Span<float>(dw.HiddenBias, G));
-            else Linear.BiasBackward(new ReadOnlySpan<float>(dGh, rows * G), new Span<float>(dw.HiddenBias, G), rows, G);
+            Linear.BiasBackward(_partS[0].Span, new Span<float>(dw.InputBias, G), _vocabulary, G);
+            if (g.Cell == RecurrentCell.Gru) bias[G..].CopyTo(new Span<float>(dw.HiddenBias, G));
+            else new ReadOnlySpan<float>(dw.InputBias, G).CopyTo(new Span<float>(dw.HiddenBias, G));
             return;
         }
-        if (!Joint)
-        {
-            _whole.Sgemm(true, false, G, D, rows, 1f, dGx, G, _x, D, 0f, dw.InputWeight, D);
-            _whole.Sgemm(true, false, G, H, rows, 1f, dGh, G, previous, H, 0f, dw.HiddenWeight, H);
-            if (dw.InputBias == null) return;
-            Linear.BiasBackward(new ReadOnlySpan<float>(dGx, rows * G), new Span<float>(dw.InputBias, G), rows, G);
-            Linear.BiasBackward(new ReadOnlySpan<float>(dGh, rows * G), new Span<float>(dw.HiddenBias, G), rows, G);
-            return;
-        }
-        for (long r = 0; r < rows; r++)
-        {
-            new ReadOnlySpan<float>(_x + r * D, D).CopyTo(new Span<float>(previous + r * width, D));
-            if (g.Bias) previous[r * width + D + H] = 1f;
-        }
-        var product = _joint!.Pointer;
-        _whole.Sgemm(true, false, G, width, rows, 1f, dGx, G, previous, width, 0f, product, width);
-        for (long i = 0; i < G; i++)
-        {
-            var row = product + i * width;
-            new ReadOnlySpan<float>(row, D).CopyTo(new Span<float>(dw.InputWeight + i * D, D));
-            new ReadOnlySpan<float>(row + D, H).CopyTo(new Span<float>(dw.HiddenWeight + i * H, H));
-            if (!g.Bias) continue;
-            // b_ih and b_hh enter each gate as one sum, so both receive its whole gradient.
-            dw.InputBias[i] = row[D + H];
-            dw.HiddenBias[i] = row[D + H];
-        }
+        Sum(_partX, parts);
+        _partX[0].Span[..(G * D)].CopyTo(new Span<float>(dw.InputWeight, G * D));
+        if (dw.InputBias == null) return;
+        bias[..G].CopyTo(new Span<float>(dw.InputBias, G));
+        bias[G..].CopyTo(new Span<float>(dw.HiddenBias, G));
     }
 }
