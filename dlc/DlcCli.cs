@@ -39,7 +39,11 @@ public static class DlcCli
         {
             foreach (var error in parse.Errors) stderr.WriteLine($"error: {error.Message}");
             stderr.WriteLine("run `dlc --help` for the commands and their options");
-            return ExitCodes.Usage;
+            // A value given to an option or argument and refused (`--lr 0`, `--epochs abc`) is wrong input, as a wrong
+            // model is; a line that does not parse (an unknown command or option, a required one missing) is a usage error.
+            var valuesOnly = parse.Errors.All(e => e.SymbolResult is System.CommandLine.Parsing.OptionResult { Tokens.Count: > 0 }
+                or System.CommandLine.Parsing.ArgumentResult { Tokens.Count: > 0 });
+            return valuesOnly ? ExitCodes.UserError : ExitCodes.Usage;
         }
         try
         {
@@ -58,7 +62,7 @@ public static class DlcCli
         catch (UsageException ex)
         {
             stderr.WriteLine($"error: {ex.Message}");
-            return ExitCodes.Usage;
+            return ExitCodes.UserError;
         }
         catch (OperationCanceledException)
         {
@@ -75,5 +79,8 @@ public static class DlcCli
     }
 }
 
-/// <summary>A command line that parsed but does not make sense (for example a value out of range).</summary>
+/// <summary>
+/// A command line that parsed but whose values do not make sense (a value out of range, a model the file does not
+/// have, options that exclude each other): exit code 1, as for any wrong input; 2 is for a line that does not parse.
+/// </summary>
 public sealed class UsageException(string message) : Exception(message);

@@ -9,7 +9,7 @@ public static class ExitCodes
     /// <summary>The model, its data or an option value is wrong; diagnostics were printed.</summary>
     public const int UserError = 1;
 
-    /// <summary>The command line itself is wrong (unknown command or option, unreadable value).</summary>
+    /// <summary>The command line does not parse (an unknown command or option, a required option missing).</summary>
     public const int Usage = 2;
 
     /// <summary>dlc itself failed; the message says what happened.</summary>

@@ -145,8 +145,13 @@ public class CompileCommandTests : IDisposable
     [Theory]
     [InlineData("--emit", "bytecode")]
     [InlineData("--batch", "zero")]
+    public void A_refused_option_value_exits_with_1(params string[] options) =>
+        Shell.Run(["compile", _file, .. options]).ShouldFailWith(ExitCodes.UserError);
+
+    [Theory]
     [InlineData("--frobnicate")]
-    public void An_unparseable_command_line_exits_with_2(params string[] options) =>
+    [InlineData("--emit")]
+    public void A_command_line_that_does_not_parse_exits_with_2(params string[] options) =>
         Shell.Run(["compile", _file, .. options]).ShouldFailWith(ExitCodes.Usage);
 
     [Fact]

@@ -120,15 +120,15 @@ public class DataErrorTests : IDisposable
     [Fact]
     public void A_model_the_file_does_not_train_is_a_bad_option_value()
     {
-        Shell.Run("train", _project.DlFile, "--model", "Nope", "--out", Out).ShouldFailWith(ExitCodes.Usage, "--model Nope: the file trains Tiny");
-        Shell.Run("bench", _project.DlFile, "--model", "Nope").ShouldFailWith(ExitCodes.Usage, "--model Nope");
+        Shell.Run("train", _project.DlFile, "--model", "Nope", "--out", Out).ShouldFailWith(ExitCodes.UserError, "--model Nope: the file trains Tiny");
+        Shell.Run("bench", _project.DlFile, "--model", "Nope").ShouldFailWith(ExitCodes.UserError, "--model Nope");
     }
 
     [Fact]
     public void A_split_the_data_does_not_have_is_a_bad_option_value()
     {
         Train();
-        Shell.Run("eval", _project.DlFile, "--checkpoint", Out, "--split", "validation").ShouldFailWith(ExitCodes.Usage,
+        Shell.Run("eval", _project.DlFile, "--checkpoint", Out, "--split", "validation").ShouldFailWith(ExitCodes.UserError,
             "--split validation: the train record holds no validation split");
     }
 
@@ -137,9 +137,9 @@ public class DataErrorTests : IDisposable
     [InlineData("--lr", "0", "--lr must be a number above 0")]
     [InlineData("--threads", "0", "--threads must be between 1 and 1024")]
     [InlineData("--gemm", "foo", "--gemm must be `auto`, `mkl` or `managed`")]
-    public void A_bad_option_value_exits_2_naming_the_option(string option, string value, string message)
+    public void A_bad_option_value_exits_1_naming_the_option(string option, string value, string message)
     {
-        Shell.Run("train", _project.DlFile, option, value, "--out", Out).ShouldFailWith(ExitCodes.Usage, $"error: {message}\n");
+        Shell.Run("train", _project.DlFile, option, value, "--out", Out).ShouldFailWith(ExitCodes.UserError, $"error: {message}\n");
         Directory.Exists(Out).ShouldBeFalse();
     }
 

@@ -119,7 +119,7 @@ public class LanguageModelTests : IDisposable
         using var document = JsonDocument.Parse(json.Out);
         document.RootElement.GetProperty("text").GetString()!.Length.ShouldBe(60);
         document.RootElement.GetProperty("characters_per_second").GetDouble().ShouldBeGreaterThan(0);
-        Shell.Run("sample", dl, "--checkpoint", _folder["run"], "--top-p", "1.5").ShouldFailWith(2, "--top-p");
+        Shell.Run("sample", dl, "--checkpoint", _folder["run"], "--top-p", "1.5").ShouldFailWith(ExitCodes.UserError, "--top-p");
     }
 
     [Fact]

@@ -66,8 +66,8 @@ public class PruneCommandTests : IDisposable
     [InlineData("--structured needs --keep", "--structured")]
     [InlineData("--sparsity is for magnitude pruning and --structured removes channels", "--structured", "--keep", "0.5", "--sparsity", "0.5")]
     [InlineData("--scope must be global or layer", "--sparsity", "0.5", "--scope", "row")]
-    public void Options_that_do_not_make_sense_exit_with_2_and_say_why(string message, params string[] options) =>
-        Shell.Run(["prune", _project.DlFile, "--checkpoint", "x.safetensors", .. options]).ShouldFailWith(ExitCodes.Usage, message);
+    public void Options_that_do_not_make_sense_exit_with_1_and_say_why(string message, params string[] options) =>
+        Shell.Run(["prune", _project.DlFile, "--checkpoint", "x.safetensors", .. options]).ShouldFailWith(ExitCodes.UserError, message);
 
     [Fact]
     public void A_missing_checkpoint_exits_with_1_naming_it() =>
@@ -76,5 +76,5 @@ public class PruneCommandTests : IDisposable
 
     [Fact]
     public void Train_refuses_resume_and_checkpoint_together() =>
-        Shell.Run("train", _project.DlFile, "--resume", "a", "--checkpoint", "b").ShouldFailWith(ExitCodes.Usage, "give one of them");
+        Shell.Run("train", _project.DlFile, "--resume", "a", "--checkpoint", "b").ShouldFailWith(ExitCodes.UserError, "give one of them");
 }

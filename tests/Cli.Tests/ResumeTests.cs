@@ -66,7 +66,7 @@ public class ResumeTests : IDisposable
     {
         Shell.Run("train", _project.DlFile, "--epochs", "2", "--out", _project["a"]).ShouldSucceed();
         var before = Model("a");
-        Shell.Run("train", _project.DlFile, "--resume", _project["a"]).ShouldFailWith(ExitCodes.Usage,
+        Shell.Run("train", _project.DlFile, "--resume", _project["a"]).ShouldFailWith(ExitCodes.UserError,
             $"error: --epochs 2: {_project["a"]} has already trained 2 epochs; give --epochs 3 or more to train further");
         Model("a").ShouldBe(before);
         MetricsEpochs("a").ShouldBe(["1", "2"]);

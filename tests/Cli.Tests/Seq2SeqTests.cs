@@ -75,7 +75,7 @@ public class Seq2SeqTests(TrainedTranslator model) : IClassFixture<TrainedTransl
         again.RootElement.GetProperty("translation").GetString().ShouldBe(translation, "greedy decoding draws nothing");
 
         Shell.Run("sample", model.DlFile, "--checkpoint", model.Folder["run"], "--prompt", "12 März 1998")
-            .ShouldFailWith(2, "--prompt: `ä` (at 5) is not a character the model was trained on");
+            .ShouldFailWith(ExitCodes.UserError, "--prompt: `ä` (at 5) is not a character the model was trained on");
     }
 
     [Fact]
