@@ -143,9 +143,7 @@ public sealed class Dataset
             ys.Fill(Backend.Kernels.Losses.IgnoreLabel);
             if (i >= indices.Length) continue;
             var index = indices[i];
-            if ((uint)index >= (uint)Count)
-                throw new ArgumentOutOfRangeException(nameof(indices), $"sample {index} is outside {Name} (0..{Count - 1})");
-            var row = _rows is null ? index : _rows[index];
+            var row = RowOf(index);
             var length = _lengths[row];
             if (length > steps) throw new ArgumentException($"sample {index} of {Name} has {length} positions, more than the {steps} steps of the batch", nameof(steps));
             _floats.AsSpan(row * width, length).CopyTo(xs);
@@ -177,16 +175,11 @@ public sealed class Dataset
     {
         if (Pairs is not { } pairs || _floats is null) throw new InvalidOperationException($"{Name} holds samples of one input, not pairs of sequences");
         var (offset, width) = part == 0 ? (0, pairs.SourceLength) : (pairs.SourceLength, pairs.TargetLength);
-        if (x.Length < indices.Length * width)
-            throw new ArgumentException($"x holds {x.Length} floats but {indices.Length} samples need {indices.Length * width}", nameof(x));
-        if (!y.IsEmpty && y.Length < indices.Length * TargetSize)
-            throw new ArgumentException($"y holds {y.Length} floats but {indices.Length} samples need {indices.Length * TargetSize}", nameof(y));
+        CheckBatch(indices.Length, x, width, y.IsEmpty ? 0 : TargetSize, y);
         for (var i = 0; i < indices.Length; i++)
         {
             var index = indices[i];
-            if ((uint)index >= (uint)Count)
-                throw new ArgumentOutOfRangeException(nameof(indices), $"sample {index} is outside {Name} (0..{Count - 1})");
-            var row = _rows is null ? index : _rows[index];
+            var row = RowOf(index);
             _floats.AsSpan(row * SampleSize + offset, width).CopyTo(x.Slice(i * width, width));
             if (!y.IsEmpty) Labels.AsSpan(index * TargetSize, TargetSize).CopyTo(y.Slice(i * TargetSize, TargetSize));
         }
@@ -222,16 +215,11 @@ public sealed class Dataset
     public void Gather(ReadOnlySpan<int> indices, Span<float> x, Span<float> y, ImageAugmentation? augment)
     {
         var size = SampleSize;
-        if (x.Length < indices.Length * size)
-            throw new ArgumentException($"x holds {x.Length} floats but {indices.Length} samples need {indices.Length * size}", nameof(x));
-        if (y.Length < indices.Length * TargetSize)
-            throw new ArgumentException($"y holds {y.Length} floats but {indices.Length} samples need {indices.Length * TargetSize}", nameof(y));
+        CheckBatch(indices.Length, x, size, TargetSize, y);
         for (var i = 0; i < indices.Length; i++)
         {
             var index = indices[i];
-            if ((uint)index >= (uint)Count)
-                throw new ArgumentOutOfRangeException(nameof(indices), $"sample {index} is outside {Name} (0..{Count - 1})");
-            var row = _rows is null ? index : _rows[index];
+            var row = RowOf(index);
             var target = x.Slice(i * size, size);
             if (_bytes is not null)
                 ScaleBytes(_bytes.AsSpan(row * size, size), target, _scale);
@@ -252,9 +240,7 @@ public sealed class Dataset
         for (var i = 0; i < indices.Length; i++)
         {
             var index = indices[i];
-            if ((uint)index >= (uint)Count)
-                throw new ArgumentOutOfRangeException(nameof(indices), $"sample {index} is outside {Name} (0..{Count - 1})");
-            rows[i] = _rows is null ? index : _rows[index];
+            rows[i] = RowOf(index);
             Labels.AsSpan(index * TargetSize, TargetSize).CopyTo(labels.AsSpan(i * TargetSize, TargetSize));
         }
         return new Dataset(name ?? Name, _bytes, _floats, _scale, rows, SampleShape, labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths, Pairs);
@@ -310,6 +296,23 @@ public sealed class Dataset
         }
         for (; i < source.Length; i++)
             target[i] = source[i] * scale;
+    }
+
+    /// <summary>The stored row of sample <paramref name="index"/>, which must be one of this set's.</summary>
+    private int RowOf(int index)
+    {
+        if ((uint)index >= (uint)Count)
+            throw new ArgumentOutOfRangeException("indices", $"sample {index} is outside {Name} (0..{Count - 1})");
+        return _rows is null ? index : _rows[index];
+    }
+
+    /// <summary>That x and y hold <paramref name="samples"/> samples of <paramref name="xWidth"/> and <paramref name="yWidth"/> floats.</summary>
+    private static void CheckBatch(int samples, Span<float> x, int xWidth, int yWidth, Span<float> y)
+    {
+        if (x.Length < samples * xWidth)
+            throw new ArgumentException($"x holds {x.Length} floats but {samples} samples need {samples * xWidth}", nameof(x));
+        if (y.Length < samples * yWidth)
+            throw new ArgumentException($"y holds {y.Length} floats but {samples} samples need {samples * yWidth}", nameof(y));
     }
 
     private static void Check(int featureCount, int[] sampleShape, int count, int classCount, IReadOnlyList<string>? classNames)
