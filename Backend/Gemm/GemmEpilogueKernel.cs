@@ -98,8 +98,7 @@ internal static unsafe class GemmEpilogueKernel
     {
         public static bool ReadsSaved => false;
 
-        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> s) =>
-            v * Vector256.Create(0.5f) * (Vector256<float>.One + ErrorFunction.Erf8(v * Vector256.Create(InvSqrt2)));
+        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> s) => Activations.Gelu8(v);
     }
 
     private readonly struct Tanh : IEpilogueOp
@@ -143,11 +142,6 @@ internal static unsafe class GemmEpilogueKernel
     {
         public static bool ReadsSaved => true;
 
-        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> x)
-        {
-            var cdf = ErrorFunction.Erf8(x * Vector256.Create(InvSqrt2));
-            var pdf = Vector256.Exp(x * x * Vector256.Create(-0.5f));
-            return v * (Vector256.Create(0.5f) * (Vector256<float>.One + cdf) + x * (Vector256.Create(InvSqrt2Pi) * pdf));
-        }
+        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> x) => Activations.GeluGradient8(x, v);
     }
 }

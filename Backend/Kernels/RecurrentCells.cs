@@ -199,30 +199,7 @@ internal static unsafe class RecurrentCells
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Sigmoid(Vector256<float> v) => Vector256<float>.One / (Vector256<float>.One + Exp(-v));
-
-    /// <summary>
-    /// e^x in float lanes: 2^n·2^f with x·log2 e = n + f, |f| ≤ ½, and 2^f by its Taylor series to f⁶ (relative error
-    /// below 2e-7, as float's own rounding). The cells' exponentials are most of their work, and this costs a few
-    /// multiply-adds where the library's widens to double.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Exp(Vector256<float> x)
-    {
-        x = Vector256.Min(Vector256.Max(x, Vector256.Create(-87.3f)), Vector256.Create(88.7f));
-        var t = x * Vector256.Create(1.44269504f);
-        var n = Vector256.Round(t);
-        var f = t - n;
-        var p = Vector256.Create(1.5403530e-4f);
-        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(1.3333558e-3f));
-        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(9.6181291e-3f));
-        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(5.5504109e-2f));
-        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(0.24022651f));
-        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(0.69314718f));
-        p = Vector256.FusedMultiplyAdd(p, f, Vector256<float>.One);
-        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
-        return p * scale;
-    }
+    private static Vector256<float> Sigmoid(Vector256<float> v) => Vector256<float>.One / (Vector256<float>.One + FloatExp.Exp8(-v));
 
     // tanh x = 2σ(2x) − 1: ±1 at the extremes without overflow, within ~1e-7 of tanh near 0.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
