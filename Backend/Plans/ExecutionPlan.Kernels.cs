@@ -146,18 +146,28 @@ public sealed partial class ExecutionPlan
                 throw new NotSupportedException($"the backend has no kernel for `{OpTable.Info(node.Op).Name}`");
         }
 
+        // Element by element, a large tensor is split over the plan's threads in contiguous ranges.
         Action Unary(UnaryKernel kernel)
         {
             var x = In(0);
-            return () => kernel(x.Span, y.Span);
+            if (!SplitElementwise(y.Length)) return () => kernel(x.Span, y.Span);
+            SampleParallel.RangeBody range = (_, start, end) => kernel(x.Span[start..end], y.Span[start..end]);
+            return () => _samples.For(y.Length, range);
         }
 
         Action Binary(BinaryKernel kernel)
         {
             var (a, b) = (In(0), In(1));
-            return () => kernel(a.Span, b.Span, y.Span);
+            if (!SplitElementwise(y.Length)) return () => kernel(a.Span, b.Span, y.Span);
+            SampleParallel.RangeBody range = (_, start, end) => kernel(a.Span[start..end], b.Span[start..end], y.Span[start..end]);
+            return () => _samples.For(y.Length, range);
         }
     }
+
+    // Below this many elements a second thread's wake-up costs more than its half of the work.
+    private const int ParallelElements = 1 << 16;
+
+    private bool SplitElementwise(int length) => _samples.Threads > 1 && length >= ParallelElements;
 
     private delegate void UnaryKernel(ReadOnlySpan<float> x, Span<float> y);
 
