@@ -84,7 +84,7 @@ public sealed partial class ExecutionPlan
                 var readers = _graph.Nodes.Where(n => live[n.Id] && n.Op != Op.RecurrentWeightGrad && n.Inputs.Contains(node.Id)).ToArray();
                 var wantsDx = readers.Length > 0 || _graph.Outputs.Any(o => o.Node == node.Id);
                 // A layer reading an embedding gives the table's gradient itself when that is all dx is read for.
-                var embedding = kernel.Vocabulary > 0 ? _graph[_graph[node.Inputs[0]].Inputs[0]] : null;
+                var embedding = kernel.Vocabulary > 0 ? EmbeddingRead(_graph[node.Inputs[0]]) : null;
                 var tableGradient = embedding is not null && wantsDx && readers.Length == 1 && readers[0].Op == Op.EmbeddingGrad
                     && readers[0].Inputs[0] == embedding.Inputs[0] && readers[0].Inputs[1] == embedding.Inputs[1] && readers[0].Inputs[2] == node.Id
                     && _graph.Outputs.All(o => o.Node != node.Id);
