@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Dlc.Backend.Gemm;
 
 namespace Dlc.Backend.Kernels;
@@ -45,7 +46,9 @@ public readonly record struct AttentionGeometry(int Batch, int Steps, int Featur
 /// threads, each running single-threaded products on its own pairs: S = q·kᵀ/√d straight out of the packed rows
 /// (the GEMM's leading dimension steps over the other heads, so nothing is copied), the masked softmax in place, and
 /// y = P·v written into the head's columns of y. With a causal mask the rows are taken in blocks, and each block's
-/// products stop at the block's last visible column, so the masked half of the scores is not computed.
+/// products stop at the block's last visible column, so the masked half of the scores is not computed. When the head
+/// size and the sequence are multiples of 8 (as in every model of the examples), the products run on
+/// <see cref="SmallProducts"/> straight from the pair's rows, with its keys (or values) transposed once per pair.
 /// </summary>
 public sealed unsafe class AttentionKernel
 {
@@ -60,6 +63,7 @@ public sealed unsafe class AttentionKernel
     // pairs: the gradient of the scores [T, T], or without a backward pass the probabilities of the pair at hand.
     private readonly NativeBuffer? _probabilities;
     private readonly NativeBuffer[] _scratch;
+    private readonly bool _small;
 
     private readonly SampleParallel.RangeBody _forwardBody, _backwardBody;
     private readonly Func<int, NativeBuffer> _allocate;
@@ -79,7 +83,10 @@ public sealed unsafe class AttentionKernel
         _gemm = gemm;
         if (backward) _probabilities = allocate(g.Pairs * g.Steps * g.Steps);
         var parts = Math.Min(parallel.Threads, Math.Max(1, g.Pairs));
-        _scratch = Enumerable.Range(0, parts).Select(_ => allocate(g.Steps * g.Steps)).ToArray();
+        _small = SmallProducts.IsSupported && g.HeadSize % 8 == 0 && g.Steps % 8 == 0;
+        // Per part: the scores of one pair [T, T], then with small products its keys or values transposed [d, T].
+        var scratch = g.Steps * g.Steps + (_small ? g.HeadSize * g.Steps : 0);
+        _scratch = Enumerable.Range(0, parts).Select(_ => allocate(scratch)).ToArray();
         _forwardBody = ForwardPart;
         _backwardBody = BackwardPart;
         _allocate = allocate;
@@ -169,6 +176,7 @@ public sealed unsafe class AttentionKernel
     {
         var g = _g;
         var (t, d, stride) = (g.Steps, g.HeadSize, g.Stride);
+        var keysT = _scratch[part].Pointer + (long)t * t;
         for (var pair = start; pair < end; pair++)
         {
             var (n, h) = (pair / g.Heads, pair % g.Heads);
@@ -178,14 +186,23 @@ public sealed unsafe class AttentionKernel
             var p = _probabilities is null ? _scratch[part].Pointer : _probabilities.Pointer + (long)pair * t * t;
             var y = _y + (long)n * t * g.Features + h * d;
             var length = Length(n);
+            if (_small) SmallProducts.Transpose(k, stride, t, d, keysT, t);
             for (var r0 = 0; r0 < t; r0 += BlockRows(g))
             {
                 // Rows r0..r1 see at most the columns before r1, and none past the sequence's end.
                 var r1 = Math.Min(t, r0 + BlockRows(g));
                 var cols = Columns(g, r1, length);
-                _gemm.Sgemm(false, true, r1 - r0, cols, d, g.Scale, q + (long)r0 * stride, stride, k, stride, 0f, p + (long)r0 * t, t);
+                var pBlock = p + (long)r0 * t;
+                var yBlock = y + (long)r0 * g.Features;
+                if (_small)
+                {
+                    cols = Math.Min(t, (cols + 7) & ~7);
+                    SmallProducts.Multiply(r1 - r0, cols, d, g.Scale, q + (long)r0 * stride, stride, 1, keysT, t, pBlock, t);
+                }
+                else _gemm.Sgemm(false, true, r1 - r0, cols, d, g.Scale, q + (long)r0 * stride, stride, k, stride, 0f, pBlock, t);
                 for (var i = r0; i < r1; i++) MaskedSoftmax(new Span<float>(p + (long)i * t, t), g.Visible(i, length));
-                _gemm.Sgemm(false, false, r1 - r0, d, cols, 1f, p + (long)r0 * t, t, v, stride, 0f, y + (long)r0 * g.Features, g.Features);
+                if (_small) SmallProducts.Multiply(r1 - r0, d, cols, 1f, pBlock, t, 1, v, stride, yBlock, g.Features);
+                else _gemm.Sgemm(false, false, r1 - r0, d, cols, 1f, pBlock, t, v, stride, 0f, yBlock, g.Features);
             }
         }
     }
@@ -193,33 +210,64 @@ public sealed unsafe class AttentionKernel
     private void BackwardPart(int part, int start, int end)
     {
         var g = _g;
-        var (t, d, stride) = (g.Steps, g.HeadSize, g.Stride);
+        var (t, d, stride, e) = (g.Steps, g.HeadSize, g.Stride, g.Features);
         var ds = _scratch[part].Pointer;
+        var valuesT = ds + (long)t * t;
         if (_probabilities is null) throw new InvalidOperationException("this attention kernel was made without a backward pass");
         for (var pair = start; pair < end; pair++)
         {
             var (n, h) = (pair / g.Heads, pair % g.Heads);
             var offset = (long)n * t * stride + h * d;
-            float* q = _x + offset, k = q + g.Features, v = q + 2 * g.Features;
-            float* dq = _dx + offset, dk = dq + g.Features, dv = dq + 2 * g.Features;
+            float* q = _x + offset, k = q + e, v = q + 2 * e;
+            float* dq = _dx + offset, dk = dq + e, dv = dq + 2 * e;
             var p = _probabilities.Pointer + (long)pair * t * t;
-            var dy = _dy + (long)n * t * g.Features + h * d;
+            var dy = _dy + (long)n * t * e + h * d;
             var length = Length(n);
             // dv = Pᵀ·dy; P is zero above the diagonal when causal and past the end, so the full product is still exact.
-            _gemm.Sgemm(true, false, t, d, t, 1f, p, t, dy, g.Features, 0f, dv, stride);
+            if (_small)
+            {
+                SmallProducts.Transpose(v, stride, t, d, valuesT, t);
+                TransposedProduct(p, dy, e, dv);
+            }
+            else _gemm.Sgemm(true, false, t, d, t, 1f, p, t, dy, e, 0f, dv, stride);
             for (var r0 = 0; r0 < t; r0 += BlockRows(g))
             {
                 var r1 = Math.Min(t, r0 + BlockRows(g));
                 var cols = Columns(g, r1, length);
+                var dsBlock = ds + (long)r0 * t;
                 // dP = dy·vᵀ over the visible columns, then dS = P ∘ (dP − rowsum(dP ∘ P)) / √d in place.
-                _gemm.Sgemm(false, true, r1 - r0, cols, d, 1f, dy + (long)r0 * g.Features, g.Features, v, stride, 0f, ds + (long)r0 * t, t);
+                if (_small)
+                {
+                    cols = Math.Min(t, (cols + 7) & ~7);
+                    SmallProducts.Multiply(r1 - r0, cols, d, 1f, dy + (long)r0 * e, e, 1, valuesT, t, dsBlock, t);
+                }
+                else _gemm.Sgemm(false, true, r1 - r0, cols, d, 1f, dy + (long)r0 * e, e, v, stride, 0f, dsBlock, t);
                 for (var i = r0; i < r1; i++)
                     SoftmaxGradient(new ReadOnlySpan<float>(p + (long)i * t, t), new Span<float>(ds + (long)i * t, t), g.Visible(i, length), g.Scale);
                 // dq = dS·k over the visible columns.
-                _gemm.Sgemm(false, false, r1 - r0, d, cols, 1f, ds + (long)r0 * t, t, k, stride, 0f, dq + (long)r0 * stride, stride);
+                if (_small) SmallProducts.Multiply(r1 - r0, d, cols, 1f, dsBlock, t, 1, k, stride, dq + (long)r0 * stride, stride);
+                else _gemm.Sgemm(false, false, r1 - r0, d, cols, 1f, dsBlock, t, k, stride, 0f, dq + (long)r0 * stride, stride);
             }
             // dk = dSᵀ·q (dS is zero where the mask hid a key).
-            _gemm.Sgemm(true, false, t, d, t, 1f, ds, t, q, stride, 0f, dk, stride);
+            if (_small) TransposedProduct(ds, q, stride, dk);
+            else _gemm.Sgemm(true, false, t, d, t, 1f, ds, t, q, stride, 0f, dk, stride);
+        }
+    }
+
+    /// <summary>
+    /// c [T, d] (row stride 3E) = aᵀ·b for a [T, T] (row stride T) and b [T, d] (row stride <paramref name="ldb"/>), in
+    /// blocks of c's rows. With a causal mask, a is zero above its diagonal, so a block of rows from j sums a's rows
+    /// from j on.
+    /// </summary>
+    private void TransposedProduct(float* a, float* b, int ldb, float* c)
+    {
+        var g = _g;
+        var t = g.Steps;
+        for (var j = 0; j < t; j += CausalBlock)
+        {
+            var from = g.Causal ? j : 0;
+            SmallProducts.Multiply(Math.Min(CausalBlock, t - j), g.HeadSize, t - from, 1f, a + (long)from * t + j, 1, t,
+                b + (long)from * ldb, ldb, c + (long)j * g.Stride, g.Stride);
         }
     }
 
@@ -246,23 +294,49 @@ public sealed unsafe class AttentionKernel
             row.Clear();
             return;
         }
-        var seen = row[..visible];
-        var max = TensorPrimitives.Max<float>(seen);
-        TensorPrimitives.Subtract(seen, max, seen);
-        TensorPrimitives.Exp(seen, seen);
-        TensorPrimitives.Multiply(seen, 1f / TensorPrimitives.Sum<float>(seen), seen);
+        fixed (float* r = row)
+        {
+            var whole = visible & ~7;
+            var most = Vector256.Create(float.NegativeInfinity);
+            for (var i = 0; i < whole; i += 8) most = Vector256.Max(most, Vector256.Load(r + i));
+            var max = float.NegativeInfinity;
+            for (var l = 0; l < 8; l++) max = MathF.Max(max, most[l]);
+            for (var i = whole; i < visible; i++) max = MathF.Max(max, r[i]);
+            var shift = Vector256.Create(max);
+            var sums = Vector256<float>.Zero;
+            for (var i = 0; i < whole; i += 8)
+            {
+                var e = FloatExp.Exp8(Vector256.Load(r + i) - shift);
+                e.Store(r + i);
+                sums += e;
+            }
+            var sum = Vector256.Sum(sums);
+            for (var i = whole; i < visible; i++)
+            {
+                r[i] = FloatExp.Exp8(Vector256.Create(r[i] - max)).ToScalar();
+                sum += r[i];
+            }
+            var scale = Vector256.Create(1f / sum);
+            for (var i = 0; i < whole; i += 8) (Vector256.Load(r + i) * scale).Store(r + i);
+            for (var i = whole; i < visible; i++) r[i] *= scale[0];
+        }
         row[visible..].Clear();
     }
 
     /// <summary>dS = P ∘ (dP − Σ dP ∘ P) · scale over the visible part of a row, in place in dP; zero beyond it.</summary>
     public static void SoftmaxGradient(ReadOnlySpan<float> p, Span<float> dp, int visible, float scale)
     {
-        var seen = dp[..visible];
-        var ps = p[..visible];
-        var dot = TensorPrimitives.Dot(seen, ps);
-        TensorPrimitives.Subtract(seen, dot, seen);
-        TensorPrimitives.Multiply(seen, ps, seen);
-        TensorPrimitives.Multiply(seen, scale, seen);
+        fixed (float* ps = p, d = dp)
+        {
+            var whole = visible & ~7;
+            var dots = Vector256<float>.Zero;
+            for (var i = 0; i < whole; i += 8) dots = Vector256.FusedMultiplyAdd(Vector256.Load(d + i), Vector256.Load(ps + i), dots);
+            var dot = Vector256.Sum(dots);
+            for (var i = whole; i < visible; i++) dot += d[i] * ps[i];
+            var (dv, sv) = (Vector256.Create(dot), Vector256.Create(scale));
+            for (var i = 0; i < whole; i += 8) ((Vector256.Load(d + i) - dv) * Vector256.Load(ps + i) * sv).Store(d + i);
+            for (var i = whole; i < visible; i++) d[i] = (d[i] - dot) * ps[i] * scale;
+        }
         dp[visible..].Clear();
     }
 }

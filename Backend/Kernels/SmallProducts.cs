@@ -1,0 +1,133 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Dlc.Backend.Kernels;
+
+/// <summary>
+/// C = alpha·A·B for the small products inside attention, where B (a head's keys or values, a few tens of KiB) sits
+/// in L1 and packing it for every block of rows would cost as much as the product. A is read in place through two
+/// strides, so the same loop multiplies by A or by Aᵀ; B is row-major; C is overwritten. The register tile is four
+/// rows of C by sixteen columns, broadcasting one element of A against two vectors of B per step of the sum.
+/// Callers take <see cref="IsSupported"/> first (x64 with AVX2 and FMA) and keep their general products otherwise.
+/// </summary>
+internal static unsafe class SmallProducts
+{
+    /// <summary>Whether the vector loop runs here: 256-bit vectors in hardware, which brings FMA on every x64 with AVX2.</summary>
+    internal static bool IsSupported => Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+
+    /// <summary>
+    /// C[m×n] = alpha·Σₖ A(i, k)·B[k, j] with A(i, k) = a[i·rowStride + k·depthStride] (so (lda, 1) is A and (1, lda)
+    /// is Aᵀ of a row-major A), B row-major with row stride ldb, C row-major with row stride ldc; n a multiple of 8.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Multiply(int m, int n, int k, float alpha, float* a, int rowStride, int depthStride,
+        float* b, int ldb, float* c, int ldc)
+    {
+        if (n % 8 != 0) throw new ArgumentException($"the columns of C must be a multiple of 8, got {n}", nameof(n));
+        var i = 0;
+        for (; i + 4 <= m; i += 4)
+        {
+            var ai = a + (long)i * rowStride;
+            var ci = c + (long)i * ldc;
+            var j = 0;
+            for (; j + 16 <= n; j += 16) Tile4x16(k, alpha, ai, rowStride, depthStride, b + j, ldb, ci + j, ldc);
+            if (j < n) Tile4x8(k, alpha, ai, rowStride, depthStride, b + j, ldb, ci + j, ldc);
+        }
+        for (; i < m; i++)
+        {
+            var ai = a + (long)i * rowStride;
+            var ci = c + (long)i * ldc;
+            for (var j = 0; j < n; j += 8) Tile1x8(k, alpha, ai, depthStride, b + j, ldb, ci + j);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile4x16(int k, float alpha, float* a, int rowStride, int depthStride, float* b, int ldb, float* c, int ldc)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        float* a0 = a, a1 = a + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride;
+        for (var p = 0; p < k; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            b += ldb;
+            var x = Vector256.Create(*a0);
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(*a1);
+            c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(*a2);
+            c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(*a3);
+            c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            a0 += depthStride;
+            a1 += depthStride;
+            a2 += depthStride;
+            a3 += depthStride;
+        }
+        var s = Vector256.Create(alpha);
+        (c00 * s).Store(c);
+        (c01 * s).Store(c + 8);
+        c += ldc;
+        (c10 * s).Store(c);
+        (c11 * s).Store(c + 8);
+        c += ldc;
+        (c20 * s).Store(c);
+        (c21 * s).Store(c + 8);
+        c += ldc;
+        (c30 * s).Store(c);
+        (c31 * s).Store(c + 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile4x8(int k, float alpha, float* a, int rowStride, int depthStride, float* b, int ldb, float* c, int ldc)
+    {
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        float* a0 = a, a1 = a + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride;
+        for (var p = 0; p < k; p++)
+        {
+            var b0 = Vector256.Load(b);
+            b += ldb;
+            c0 = Vector256.FusedMultiplyAdd(Vector256.Create(*a0), b0, c0);
+            c1 = Vector256.FusedMultiplyAdd(Vector256.Create(*a1), b0, c1);
+            c2 = Vector256.FusedMultiplyAdd(Vector256.Create(*a2), b0, c2);
+            c3 = Vector256.FusedMultiplyAdd(Vector256.Create(*a3), b0, c3);
+            a0 += depthStride;
+            a1 += depthStride;
+            a2 += depthStride;
+            a3 += depthStride;
+        }
+        var s = Vector256.Create(alpha);
+        (c0 * s).Store(c);
+        (c1 * s).Store(c + ldc);
+        (c2 * s).Store(c + 2L * ldc);
+        (c3 * s).Store(c + 3L * ldc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile1x8(int k, float alpha, float* a, int depthStride, float* b, int ldb, float* c)
+    {
+        Vector256<float> c0 = default;
+        for (var p = 0; p < k; p++)
+        {
+            c0 = Vector256.FusedMultiplyAdd(Vector256.Create(*a), Vector256.Load(b), c0);
+            a += depthStride;
+            b += ldb;
+        }
+        (c0 * Vector256.Create(alpha)).Store(c);
+    }
+
+    /// <summary>dst[j, i] = src[i·srcStride + j] for i &lt; rows, j &lt; cols: dst is cols×rows, row stride ldd.</summary>
+    internal static void Transpose(float* src, int srcStride, int rows, int cols, float* dst, int ldd)
+    {
+        for (var i = 0; i < rows; i++)
+        {
+            var s = src + (long)i * srcStride;
+            for (var j = 0; j < cols; j++) dst[(long)j * ldd + i] = s[j];
+        }
+    }
+}
