@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Dlc.Backend.Kernels;
 
@@ -141,12 +142,17 @@ public static class Normalization
     }
 
     /// <summary>y = (x − mean) / √(var + eps) · w + b over each row of <paramref name="cols"/> values.</summary>
-    public static void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int rows, int cols, float eps)
+    public static void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int rows, int cols, float eps) =>
+        LayerNorm(x, w, b, y, rows, cols, eps, 0, rows);
+
+    /// <summary><see cref="LayerNorm(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, float)"/> on rows [r0, r1) only.</summary>
+    public static void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int rows, int cols, float eps,
+        int r0, int r1)
     {
         Shapes.Same(rows * cols, x.Length, nameof(x));
         Shapes.Same(x.Length, y.Length, nameof(y));
         Shapes.Same(cols, w.Length, nameof(w));
-        for (var r = 0; r < rows; r++)
+        for (var r = r0; r < r1; r++)
         {
             var row = x.Slice(r * cols, cols);
             var target = y.Slice(r * cols, cols);
@@ -157,48 +163,111 @@ public static class Normalization
     }
 
     /// <summary>dx = σ⁻¹·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·w, per row (overwritten).</summary>
-    public static void LayerNormInputGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, int rows, int cols, float eps)
+    public static void LayerNormInputGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, int rows, int cols, float eps) =>
+        LayerNormInputGrad(x, w, dy, dx, rows, cols, eps, 0, rows);
+
+    /// <summary>
+    /// <see cref="LayerNormInputGrad(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, float)"/> on
+    /// rows [r0, r1) only: one pass for the row's two sums, one for dx, both in float vectors.
+    /// </summary>
+    public static void LayerNormInputGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, int rows, int cols,
+        float eps, int r0, int r1)
     {
         Shapes.Same(rows * cols, x.Length, nameof(x));
         Shapes.Same(x.Length, dy.Length, nameof(dy));
         Shapes.Same(x.Length, dx.Length, nameof(dx));
-        for (var r = 0; r < rows; r++)
+        Shapes.Same(cols, w.Length, nameof(w));
+        for (var r = r0; r < r1; r++)
         {
             var row = x.Slice(r * cols, cols);
             var grad = dy.Slice(r * cols, cols);
-            var target = dx.Slice(r * cols, cols);
             var (mean, invStd) = RowStatistics(row, eps);
-            double sumG = 0, sumGx = 0;
-            for (var j = 0; j < cols; j++)
-            {
-                var g = grad[j] * w[j];
-                sumG += g;
-                sumGx += g * (row[j] - mean);
-            }
+            var (sumG, sumGx) = GradientRowSums(row, w, grad, mean);
+            // dx = invStd·g − invStd·mean(g) − (x − mean)·invStd²·mean(g·(x − mean)): g·scale + x·slope + shift.
             var meanG = (float)(sumG / cols);
-            var meanGxHat = (float)(sumGx * invStd / cols);
-            for (var j = 0; j < cols; j++)
-            {
-                var xHat = (row[j] - mean) * invStd;
-                target[j] = invStd * (grad[j] * w[j] - meanG - xHat * meanGxHat);
-            }
+            var slope = (float)(-sumGx / cols * invStd * invStd * invStd);
+            var shift = -invStd * meanG - mean * slope;
+            GradientRow(row, w, grad, invStd, slope, shift, dx.Slice(r * cols, cols));
         }
     }
 
     /// <summary>dw = Σ over the rows of dy · x̂ (overwritten).</summary>
     public static void LayerNormWeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, int rows, int cols, float eps)
     {
+        dw.Clear();
+        LayerNormWeightGrad(x, dy, dw, rows, cols, eps, 0, rows);
+    }
+
+    /// <summary>dw += Σ over rows [r0, r1) of dy · x̂ (accumulated, so parts of the rows can be summed separately).</summary>
+    public static void LayerNormWeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, int rows, int cols, float eps, int r0, int r1)
+    {
         Shapes.Same(rows * cols, x.Length, nameof(x));
         Shapes.Same(x.Length, dy.Length, nameof(dy));
         Shapes.Same(cols, dw.Length, nameof(dw));
-        dw.Clear();
-        for (var r = 0; r < rows; r++)
+        for (var r = r0; r < r1; r++)
         {
             var row = x.Slice(r * cols, cols);
-            var grad = dy.Slice(r * cols, cols);
             var (mean, invStd) = RowStatistics(row, eps);
-            for (var j = 0; j < cols; j++) dw[j] += grad[j] * (row[j] - mean) * invStd;
+            // dw += dy · (x·invStd − mean·invStd)
+            WeightGradientRow(row, dy.Slice(r * cols, cols), invStd, -mean * invStd, dw);
         }
+    }
+
+    /// <summary>Σ dy·w and Σ dy·w·(x − mean) over one row, in float vectors, returned in double.</summary>
+    private static (double SumG, double SumGx) GradientRowSums(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, float mean)
+    {
+        var i = 0;
+        double sumG = 0, sumGx = 0;
+        if (Vector256.IsHardwareAccelerated && x.Length >= 8)
+        {
+            var (g8, gx8, centre) = (Vector256<float>.Zero, Vector256<float>.Zero, Vector256.Create(mean));
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var g = Vector256.Create(dy.Slice(i, 8)) * Vector256.Create(w.Slice(i, 8));
+                g8 += g;
+                gx8 = Vector256.FusedMultiplyAdd(g, Vector256.Create(x.Slice(i, 8)) - centre, gx8);
+            }
+            (sumG, sumGx) = (Vector256.Sum(g8), Vector256.Sum(gx8));
+        }
+        for (; i < x.Length; i++)
+        {
+            var g = dy[i] * w[i];
+            sumG += g;
+            sumGx += g * (x[i] - mean);
+        }
+        return (sumG, sumGx);
+    }
+
+    /// <summary>dx = dy·w·scale + x·slope + shift over one row.</summary>
+    private static void GradientRow(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, float scale, float slope, float shift, Span<float> dx)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated && x.Length >= 8)
+        {
+            var (s, k, c) = (Vector256.Create(scale), Vector256.Create(slope), Vector256.Create(shift));
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var g = Vector256.Create(dy.Slice(i, 8)) * Vector256.Create(w.Slice(i, 8));
+                Vector256.FusedMultiplyAdd(g, s, Vector256.FusedMultiplyAdd(Vector256.Create(x.Slice(i, 8)), k, c)).CopyTo(dx.Slice(i, 8));
+            }
+        }
+        for (; i < x.Length; i++) dx[i] = dy[i] * w[i] * scale + (x[i] * slope + shift);
+    }
+
+    /// <summary>dw += dy·(x·scale + shift) over one row.</summary>
+    private static void WeightGradientRow(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float scale, float shift, Span<float> dw)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated && x.Length >= 8)
+        {
+            var (s, c) = (Vector256.Create(scale), Vector256.Create(shift));
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var xHat = Vector256.FusedMultiplyAdd(Vector256.Create(x.Slice(i, 8)), s, c);
+                Vector256.FusedMultiplyAdd(Vector256.Create(dy.Slice(i, 8)), xHat, Vector256.Create(dw.Slice(i, 8))).CopyTo(dw.Slice(i, 8));
+            }
+        }
+        for (; i < x.Length; i++) dw[i] += dy[i] * (x[i] * scale + shift);
     }
 
     /// <summary>The mean and biased variance of channel c over the batch and positions, two passes in double.</summary>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Dlc.Backend.Kernels;
 using Dlc.Compiler.Ir;
 
@@ -46,19 +47,36 @@ public sealed partial class ExecutionPlan
             {
                 var (rows, cols) = Matrix(node.Inputs[0]);
                 var (x, w, b) = (In(0), In(1), In(2));
-                return () => Normalization.LayerNorm(x.Span, w.Span, b.Span, y.Span, rows, cols, eps);
+                return OverRows(rows, cols, (r0, r1) => Normalization.LayerNorm(x.Span, w.Span, b.Span, y.Span, rows, cols, eps, r0, r1));
             }
             case Op.LayerNormInputGrad:
             {
                 var (rows, cols) = Matrix(node.Inputs[0]);
                 var (x, w, dy) = (In(0), In(1), In(2));
-                return () => Normalization.LayerNormInputGrad(x.Span, w.Span, dy.Span, y.Span, rows, cols, eps);
+                return OverRows(rows, cols, (r0, r1) => Normalization.LayerNormInputGrad(x.Span, w.Span, dy.Span, y.Span, rows, cols, eps, r0, r1));
             }
             case Op.LayerNormWeightGrad:
             {
                 var (rows, cols) = Matrix(node.Inputs[0]);
                 var (x, dy) = (In(0), In(1));
-                return () => Normalization.LayerNormWeightGrad(x.Span, dy.Span, y.Span, rows, cols, eps);
+                // Each part sums its rows into a row of its own; the parts' rows are added at the end.
+                var split = SplitElementwise(rows * cols);
+                var parts = split ? Math.Min(parallel.Threads, rows) : 1;
+                var partial = new float[parts * cols];
+                SampleParallel.RangeBody body = (part, r0, r1) =>
+                {
+                    var sums = partial.AsSpan(part * cols, cols);
+                    sums.Clear();
+                    Normalization.LayerNormWeightGrad(x.Span, dy.Span, sums, rows, cols, eps, r0, r1);
+                };
+                return () =>
+                {
+                    if (split) parallel.For(rows, body);
+                    else body(0, 0, rows);
+                    var dw = y.Span;
+                    partial.AsSpan(0, cols).CopyTo(dw);
+                    for (var p = 1; p < parts; p++) TensorPrimitives.Add(dw, partial.AsSpan(p * cols, cols), dw);
+                };
             }
             case Op.BatchNormFoldWeight:
             {
@@ -88,6 +106,18 @@ public sealed partial class ExecutionPlan
             default:
                 throw new NotSupportedException($"`{OpTable.Info(node.Op).Name}` is not a normalisation op");
         }
+    }
+
+    /// <summary>
+    /// A step that runs <paramref name="range"/> over ranges of a [rows, cols] matrix's rows split across the plan's threads,
+    /// or on the calling thread when the matrix is too small to be worth waking the others.
+    /// </summary>
+    private Action OverRows(int rows, int cols, Action<int, int> range)
+    {
+        var parallel = _samples;
+        SampleParallel.RangeBody body = (part, r0, r1) => range(r0, r1);
+        if (!SplitElementwise(rows * cols)) return () => range(0, rows);
+        return () => parallel.For(rows, body);
     }
 
     /// <summary>A step that runs <paramref name="channels"/> over ranges of channels split across the plan's threads.</summary>
