@@ -20,18 +20,22 @@ public enum GemmActivation
 /// Activations.*Backward takes: the activation's output y for Relu (y &gt; 0), Sigmoid (y(1 − y)) and Tanh
 /// (1 − y²), its input x for Gelu (Φ(x) + x·φ(x)).</item>
 /// </list>
+/// GELU's derivative needs its input, which a plan would otherwise keep from the forward product to the backward
+/// one and put through erf twice. With <see cref="KeepsDerivative"/> the forward epilogue also writes GELU′(v + bias)
+/// to Saved, and the backward one multiplies by it: v·Saved[i·SavedStride + j].
 /// The pointers must stay valid for the call; Saved must not overlap C. Copying one is free: it holds no
 /// managed state.
 /// </summary>
 public readonly unsafe struct GemmEpilogue
 {
-    private GemmEpilogue(float* bias, GemmActivation activation, bool derivative, float* saved, int savedStride)
+    private GemmEpilogue(float* bias, GemmActivation activation, bool derivative, float* saved, int savedStride, bool keepsDerivative = false)
     {
         Bias = bias;
         Activation = activation;
         IsDerivative = derivative;
         Saved = saved;
         SavedStride = savedStride;
+        KeepsDerivative = keepsDerivative;
     }
 
     /// <summary>n floats added to every row of C, or null.</summary>
@@ -46,6 +50,12 @@ public readonly unsafe struct GemmEpilogue
     public float* Saved { get; }
 
     public int SavedStride { get; }
+
+    /// <summary>
+    /// Forward: Saved receives f′ of each pre-activation (GELU only). Derivative: Saved already holds f′, so C is
+    /// multiplied by it.
+    /// </summary>
+    public bool KeepsDerivative { get; }
 
     /// <summary>Plain GEMM: nothing is applied.</summary>
     public static GemmEpilogue None => default;
@@ -63,6 +73,15 @@ public readonly unsafe struct GemmEpilogue
     public static GemmEpilogue DerivativeOf(GemmActivation activation, float* saved, int savedStride) =>
         new(null, activation, true, saved, savedStride);
 
+    /// <summary>C = f(alpha·op(A)·op(B) + beta·C + bias), and f′ of the same values into <paramref name="derivative"/> (GELU only).</summary>
+    /// <param name="derivativeStride">Row stride of derivative, at least n.</param>
+    public static GemmEpilogue ForwardKeepingDerivative(float* bias, GemmActivation activation, float* derivative, int derivativeStride) =>
+        new(bias, activation, false, derivative, derivativeStride, keepsDerivative: true);
+
+    /// <summary>C = (alpha·op(A)·op(B) + beta·C) ⊙ f′, f′ as <see cref="ForwardKeepingDerivative"/> wrote it.</summary>
+    public static GemmEpilogue TimesKeptDerivative(GemmActivation activation, float* derivative, int derivativeStride) =>
+        new(null, activation, true, derivative, derivativeStride, keepsDerivative: true);
+
     /// <summary>Refuses an epilogue that cannot apply to an m×n C; shared by every provider.</summary>
     internal void Validate(int m, int n)
     {
@@ -70,7 +89,9 @@ public readonly unsafe struct GemmEpilogue
         // step would now and then allocate to rebuild it.
         if ((uint)Activation > (uint)GemmActivation.Sigmoid)
             throw new ArgumentOutOfRangeException(nameof(Activation), Activation, "Unknown activation.");
-        if (!IsDerivative) return;
+        if (KeepsDerivative && Activation != GemmActivation.Gelu)
+            throw new ArgumentException("Only GELU keeps its derivative: the others' derivatives come from their output.", nameof(Activation));
+        if (!IsDerivative && !KeepsDerivative) return;
         if (Activation == GemmActivation.None)
             throw new ArgumentException("A derivative epilogue needs an activation.", nameof(Activation));
         if (m == 0 || n == 0) return;

@@ -23,6 +23,12 @@ internal static unsafe class GemmEpilogueKernel
         var bias = e.Bias == null ? null : e.Bias + col0;
         var saved = e.Saved == null ? null : e.Saved + (long)row0 * e.SavedStride + col0;
         var lds = e.SavedStride;
+        if (e.KeepsDerivative)
+        {
+            if (e.IsDerivative) Rows<TimesKept>(c, ldc, bias, saved, lds, rows, cols);
+            else GeluKeepingDerivative(c, ldc, bias, saved, lds, rows, cols);
+            return;
+        }
         switch (e.IsDerivative, e.Activation)
         {
             case (false, GemmActivation.None): Rows<Identity>(c, ldc, bias, saved, lds, rows, cols); break;
@@ -68,6 +74,41 @@ internal static unsafe class GemmEpilogueKernel
             var r = TOp.Apply(Vector256.Load(tail) + Vector256.Load(tail + 8), Vector256.Load(tail + 16));
             r.Store(tail);
             for (var j = 0; j < n; j++) ci[whole + j] = tail[j];
+        }
+    }
+
+    /// <summary>C = GELU(C + bias) and d = GELU′(C + bias), from one evaluation of Φ; as <see cref="Rows{TOp}"/> for the ragged end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GeluKeepingDerivative(float* c, int ldc, float* bias, float* d, int ldd, int rows, int cols)
+    {
+        var tail = stackalloc float[3 * 8];
+        var whole = cols & ~7;
+        for (var i = 0; i < rows; i++)
+        {
+            var ci = c + (long)i * ldc;
+            var di = d + (long)i * ldd;
+            for (var j = 0; j < whole; j += 8)
+            {
+                var v = Vector256.Load(ci + j);
+                if (bias != null) v += Vector256.Load(bias + j);
+                Activations.Gelu8(v, out var derivative).Store(ci + j);
+                derivative.Store(di + j);
+            }
+            if (whole == cols) continue;
+            var n = cols - whole;
+            for (var j = 0; j < 16; j++) tail[j] = 0f;
+            for (var j = 0; j < n; j++)
+            {
+                tail[j] = ci[whole + j];
+                if (bias != null) tail[8 + j] = bias[whole + j];
+            }
+            Activations.Gelu8(Vector256.Load(tail) + Vector256.Load(tail + 8), out var d8).Store(tail);
+            d8.Store(tail + 16);
+            for (var j = 0; j < n; j++)
+            {
+                ci[whole + j] = tail[j];
+                di[whole + j] = tail[16 + j];
+            }
         }
     }
 
@@ -136,6 +177,14 @@ internal static unsafe class GemmEpilogueKernel
         public static bool ReadsSaved => true;
 
         public static Vector256<float> Apply(Vector256<float> v, Vector256<float> y) => v * (Vector256<float>.One - y * y);
+    }
+
+    // The derivative a forward epilogue kept (GeluKeepingDerivative): a multiply.
+    private readonly struct TimesKept : IEpilogueOp
+    {
+        public static bool ReadsSaved => true;
+
+        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> d) => v * d;
     }
 
     private readonly struct GeluGrad : IEpilogueOp

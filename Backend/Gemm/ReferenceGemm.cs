@@ -98,6 +98,25 @@ public static class ReferenceGemm
         }
     }
 
+    /// <summary>
+    /// The reference of a forward epilogue that keeps GELU's derivative (<see cref="GemmEpilogue.ForwardKeepingDerivative"/>):
+    /// C = GELU(C + bias) and kept = GELU′(C + bias), row by row.
+    /// </summary>
+    public static void ApplyKeepingDerivative<T>(Span<T> c, int ldc, int m, int n, ReadOnlySpan<T> bias, Span<T> kept, int ldKept)
+        where T : IFloatingPointIeee754<T>
+    {
+        if (m > 0 && n > 0) CheckLength(kept.Length, GemmArgs.Extent(m, n, ldKept), nameof(kept));
+        var ones = new T[n];
+        ones.AsSpan().Fill(T.One);
+        for (var i = 0; i < m; i++)
+        {
+            var row = c.Slice(i * ldc, n);
+            for (var j = 0; j < bias.Length; j++) row[j] += bias[j];
+            ActivationsReference.GeluBackward<T>(row, ones, kept.Slice(i * ldKept, n));
+            ActivationsReference.Gelu<T>(row, row);
+        }
+    }
+
     private static void CheckLength(int length, long needed, string name)
     {
         if (length < needed) throw new ArgumentException($"{name} holds {length} elements; the shape and stride need {needed}.", name);

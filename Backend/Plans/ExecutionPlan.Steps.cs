@@ -95,7 +95,9 @@ public sealed partial class ExecutionPlan
         if (group is not null)
         {
             if (group.Bias >= 0) name += "+bias";
-            if (group.Activation != GemmActivation.None) name += (group.Derivative ? "+d" : "+") + group.Activation.ToString().ToLowerInvariant();
+            var activation = group.Activation.ToString().ToLowerInvariant();
+            if (group.KeepsDerivative) name += group.Derivative ? $"+×{activation}′" : $"+{activation}&{activation}′";
+            else if (group.Activation != GemmActivation.None) name += (group.Derivative ? "+d" : "+") + activation;
         }
         if (node.Attributes.TransA) name += " transA";
         if (node.Attributes.TransB) name += " transB";
@@ -126,12 +128,16 @@ public sealed partial class ExecutionPlan
         if (group is null) return () => gemm.Sgemm(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n);
         var bias = group.Bias >= 0 ? _buffers[group.Bias] : default;
         var saved = group.Saved >= 0 ? _buffers[group.Saved] : default;
-        var (activation, derivative, hasBias) = (group.Activation, group.Derivative, group.Bias >= 0);
+        var (activation, derivative, hasBias, keeps) = (group.Activation, group.Derivative, group.Bias >= 0, group.KeepsDerivative);
         return () =>
         {
-            var epilogue = derivative
-                ? GemmEpilogue.DerivativeOf(activation, saved.Pointer, n)
-                : GemmEpilogue.Forward(hasBias ? bias.Pointer : null, activation);
+            var epilogue = (derivative, keeps) switch
+            {
+                (true, false) => GemmEpilogue.DerivativeOf(activation, saved.Pointer, n),
+                (true, true) => GemmEpilogue.TimesKeptDerivative(activation, saved.Pointer, n),
+                (false, false) => GemmEpilogue.Forward(hasBias ? bias.Pointer : null, activation),
+                (false, true) => GemmEpilogue.ForwardKeepingDerivative(hasBias ? bias.Pointer : null, activation, saved.Pointer, n),
+            };
             gemm.SgemmFused(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n, epilogue);
         };
     }

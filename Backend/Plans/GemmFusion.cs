@@ -7,9 +7,12 @@ namespace Dlc.Backend.Plans;
 /// A matrix product and the point-wise work the GEMM does as it stores each tile: a bias add and an
 /// activation after a forward product, or an activation's derivative after the product that computes
 /// the gradient flowing into it. <see cref="Output"/> is the last node of the group; the others share
-/// its buffer and run no step of their own.
+/// its buffer and run no step of their own. With <see cref="KeepsDerivative"/> (GELU in training), the forward group
+/// writes GELU′ of its pre-activation into that value's own buffer (<see cref="Saved"/>), which only the backward group
+/// reads, and the backward group multiplies by it instead of evaluating GELU′ again.
 /// </summary>
-internal sealed record GemmFusion(int MatMul, int Output, int Bias, GemmActivation Activation, bool Derivative, int Saved)
+internal sealed record GemmFusion(int MatMul, int Output, int Bias, GemmActivation Activation, bool Derivative, int Saved,
+    bool KeepsDerivative = false)
 {
     public IEnumerable<int> Absorbed(Graph graph)
     {
@@ -48,7 +51,27 @@ internal sealed record GemmFusion(int MatMul, int Output, int Bias, GemmActivati
                 groups[node.Id] = new GemmFusion(node.Id, consumer.Id, -1, derivative, true, consumer.Inputs[0]);
             }
         }
+        KeepGeluDerivatives(graph, live, uses, groups, isGradientSlot);
         return groups;
+    }
+
+    /// <summary>
+    /// A product and bias add whose result z feeds exactly a GELU and the GELU gradient of a fused backward product
+    /// takes the GELU too and keeps GELU′(z) in z's buffer for that backward product: z itself is read by nothing else.
+    /// </summary>
+    private static void KeepGeluDerivatives(Graph graph, bool[] live, int[] uses, Dictionary<int, GemmFusion> groups, Func<int, bool> isGradientSlot)
+    {
+        var outputs = graph.Outputs.Select(o => o.Node).ToHashSet();
+        var backward = groups.Values.Where(g => g.Derivative && g.Activation == GemmActivation.Gelu).ToDictionary(g => g.Saved);
+        foreach (var forward in groups.Values.Where(g => !g.Derivative && g.Activation == GemmActivation.None && g.Output != g.MatMul).ToList())
+        {
+            var z = forward.Output;
+            if (uses[z] != 2 || outputs.Contains(z) || !backward.TryGetValue(z, out var gradient)) continue;
+            var gelu = graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.Gelu && n.Inputs[0] == z);
+            if (gelu is null || isGradientSlot(gelu.Id)) continue;
+            groups[forward.MatMul] = forward with { Output = gelu.Id, Activation = GemmActivation.Gelu, Saved = z, KeepsDerivative = true };
+            groups[gradient.MatMul] = gradient with { KeepsDerivative = true };
+        }
     }
 
     private static Node? Consumer(Graph graph, int id) =>

@@ -1,10 +1,14 @@
 using Dlc.Backend.Gemm;
+using Dlc.Backend.Kernels;
 using Dlc.Backend.Tests.Support;
 
 namespace Dlc.Backend.Tests.Gemm;
 
-/// <summary>An epilogue under test: bias or not, activation, forward or derivative.</summary>
-public sealed record EpilogueSpec(bool Bias, GemmActivation Activation, bool Derivative)
+/// <summary>
+/// An epilogue under test: bias or not, activation, forward or derivative; <see cref="Kept"/> for GELU's kept derivative
+/// (forward: written to the saved tensor; derivative: multiplied by it).
+/// </summary>
+public sealed record EpilogueSpec(bool Bias, GemmActivation Activation, bool Derivative, bool Kept = false)
 {
     public static readonly EpilogueSpec[] All =
     [
@@ -14,10 +18,20 @@ public sealed record EpilogueSpec(bool Bias, GemmActivation Activation, bool Der
         new(false, GemmActivation.Sigmoid, false),
         new(false, GemmActivation.Relu, true), new(false, GemmActivation.Gelu, true),
         new(false, GemmActivation.Tanh, true), new(false, GemmActivation.Sigmoid, true),
+        new(true, GemmActivation.Gelu, false, Kept: true), new(false, GemmActivation.Gelu, true, Kept: true),
     ];
 
     public override string ToString() =>
-        (Derivative ? "d" : "") + (Bias ? "bias+" : "") + Activation.ToString().ToLowerInvariant();
+        (Derivative ? "d" : "") + (Bias ? "bias+" : "") + Activation.ToString().ToLowerInvariant() + (Kept ? " kept" : "");
+
+    /// <summary>The epilogue itself, over the given bias and saved tensor.</summary>
+    public unsafe GemmEpilogue Of(float* bias, float* saved, int savedStride) => (Derivative, Kept) switch
+    {
+        (true, false) => GemmEpilogue.DerivativeOf(Activation, saved, savedStride),
+        (true, true) => GemmEpilogue.TimesKeptDerivative(Activation, saved, savedStride),
+        (false, false) => GemmEpilogue.Forward(Bias ? bias : null, Activation),
+        (false, true) => GemmEpilogue.ForwardKeepingDerivative(Bias ? bias : null, Activation, saved, savedStride),
+    };
 }
 
 /// <summary>
@@ -27,7 +41,8 @@ public sealed record EpilogueSpec(bool Bias, GemmActivation Activation, bool Der
 /// shows. Bound: the product's bound from GemmCase plus the bias add's rounding, carried through an
 /// activation whose slope is at most 1.13 (GELU) and so taken as 1.2; then each activation's own rounding,
 /// a few ulps relative (rtol 8u) or, where 1 + erf or 1 − y² cancel, a few ulps of 1 times the input
-/// (8u·|v|). Indexing mistakes move values by O(0.1) and more.
+/// (8u·|v|). Indexing mistakes move values by O(0.1) and more. A kept GELU′ (slope at most 0.5 in the pre-activation)
+/// is held to half the pre-activation's bound plus the 1.5e-7 of Φ's formula, a few ulps of 1 beyond it.
 /// </summary>
 internal static class FusedGemmCase
 {
@@ -40,15 +55,25 @@ internal static class FusedGemmCase
         var c = (float[])g.C0.Clone();
         fixed (float* pa = g.A, pb = g.B, pc = c, pbias = bias, ps = saved)
         {
-            var epilogue = spec.Derivative
-                ? GemmEpilogue.DerivativeOf(spec.Activation, ps, lds)
-                : GemmEpilogue.Forward(spec.Bias ? pbias : null, spec.Activation);
+            var epilogue = spec.Of(pbias, ps, lds);
             gemm.SgemmFused(g.TransA, g.TransB, m, n, g.K, GemmCase.Alpha, pa, g.Lda, pb, g.Ldb, GemmCase.Beta, pc, g.Ldc, epilogue);
         }
 
         var expected = (double[])g.Expected.Clone();
-        ReferenceGemm.ApplyEpilogue<double>(expected, g.Ldc, m, n, TestData.ToDouble(bias), spec.Activation, spec.Derivative,
-            TestData.ToDouble(saved), lds);
+        var kept = new double[saved.Length];
+        if (spec.Kept && !spec.Derivative) ReferenceGemm.ApplyKeepingDerivative<double>(expected, g.Ldc, m, n, TestData.ToDouble(bias), kept, lds);
+        else if (spec.Kept)
+        {
+            for (var i = 0; i < m; i++)
+            {
+                for (var j = 0; j < n; j++) expected[i * g.Ldc + j] *= saved[i * lds + j];
+            }
+        }
+        else
+        {
+            ReferenceGemm.ApplyEpilogue<double>(expected, g.Ldc, m, n, TestData.ToDouble(bias), spec.Activation, spec.Derivative,
+                TestData.ToDouble(saved), lds);
+        }
         var what = $"{gemm.Name} {spec} {(g.TransA ? "Aᵀ" : "A")}·{(g.TransB ? "Bᵀ" : "B")} m={m} n={n} k={g.K}";
         for (var i = 0; i < m; i++)
         {
@@ -65,14 +90,25 @@ internal static class FusedGemmCase
                 var error = Math.Abs(c[index] - expected[index]);
                 if (!(error <= bound))
                     throw new ShouldAssertException($"{what}: C[{i},{j}] = {c[index]:G9}, expected {expected[index]:G17}, bound {bound:G3}");
+                if (!spec.Kept || spec.Derivative) continue;
+                var keptBound = 0.5 * (g.Bound[index] + Close.U * v) + 1.5e-7 + 8 * Close.U;
+                var keptError = Math.Abs(saved[i * lds + j] - kept[i * lds + j]);
+                if (!(keptError <= keptBound))
+                    throw new ShouldAssertException($"{what}: GELU′ at [{i},{j}] = {saved[i * lds + j]:G9}, expected {kept[i * lds + j]:G17}, bound {keptBound:G3}");
             }
+            // The kept derivative's padding is not written.
+            for (var j = n; spec.Kept && !spec.Derivative && j < lds; j++)
+                float.IsNaN(saved[i * lds + j]).ShouldBeTrue($"{what}: padding of the kept derivative at row {i}, column {j} was written");
         }
     }
 
-    /// <summary>What the forward pass would have saved: y of ReLU (with exact zeros), sigmoid and tanh, x of GELU.</summary>
+    /// <summary>
+    /// What the forward pass would have saved: y of ReLU (with exact zeros), sigmoid and tanh, x of GELU, GELU′(x) when
+    /// kept; for a forward epilogue that keeps GELU′, NaN where it is to write.
+    /// </summary>
     public static float[] Saved(EpilogueSpec spec, int m, int n, int lds)
     {
-        if (!spec.Derivative) return [];
+        if (!spec.Derivative && !spec.Kept) return [];
         var values = new float[Math.Max(1, m * lds)];
         Array.Fill(values, float.NaN);
         var source = TestData.Normal(m * n, 22, std: 2f);
@@ -86,6 +122,8 @@ internal static class FusedGemmCase
                     GemmActivation.Relu => MathF.Max(x, 0f),
                     GemmActivation.Sigmoid => 1f / (1f + MathF.Exp(-x)),
                     GemmActivation.Tanh => MathF.Tanh(x),
+                    _ when spec.Kept && !spec.Derivative => float.NaN,
+                    _ when spec.Kept => (float)(0.5 * (1 + ErrorFunction.Erf(x / Math.Sqrt(2))) + x * Math.Exp(-0.5 * x * x) / Math.Sqrt(2 * Math.PI)),
                     _ => x,
                 };
             }

@@ -71,16 +71,22 @@ public class GemmFusedTests
         {
             var fused = new float[m * n];
             var separate = new float[m * n];
-            fixed (float* pa = a, pb = b, pf = fused, ps = separate, pbias = bias, psaved = saved)
+            // A forward epilogue that keeps GELU′ writes it here; the separate kernels' GELU′ goes to keptSeparate.
+            var (kept, keptSeparate) = (new float[m * n], new float[m * n]);
+            fixed (float* pa = a, pb = b, pf = fused, ps = separate, pbias = bias, psaved = saved, pkept = kept)
             {
-                var epilogue = spec.Derivative
-                    ? GemmEpilogue.DerivativeOf(spec.Activation, psaved, n)
-                    : GemmEpilogue.Forward(spec.Bias ? pbias : null, spec.Activation);
+                var epilogue = spec.Of(pbias, spec.Kept && !spec.Derivative ? pkept : psaved, n);
                 gemm.SgemmFused(false, true, m, n, k, 1f, pa, k, pb, k, 0f, pf, n, epilogue);
                 gemm.Sgemm(false, true, m, n, k, 1f, pa, k, pb, k, 0f, ps, n);
             }
             if (spec.Bias) Linear.BiasAdd(separate, bias, separate, m, n);
-            Separate(spec, separate, saved);
+            if (spec.Kept && !spec.Derivative)
+            {
+                Activations.GeluBackward(separate, Enumerable.Repeat(1f, m * n).ToArray(), keptSeparate);
+                Close.All(kept, TestData.ToDouble(keptSeparate), 4 * Close.U, 64 * Close.U, $"{provider} {spec}: GELU′");
+            }
+            if (spec.Kept && spec.Derivative) Elementwise.Multiply(separate, saved, separate);
+            else Separate(spec, separate, saved);
             // Same formulas in the same order: equal but for the odd ulp where a kernel's scalar tail or
             // TensorPrimitives' exp differs from the vector code (64 ulps of 1 absolute covers 1 + erf near −40).
             Close.All(fused, separate, 4 * Close.U, 64 * Close.U, $"{provider} {spec}");
