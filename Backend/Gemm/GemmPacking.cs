@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -65,7 +66,22 @@ internal static unsafe class GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackB(bool transB, float* b, int ldb, int row0, int col0, int kc, int nc, int nr, float* dst)
     {
-        for (var s = 0; s < nc; s += nr)
+        // Stored B is k×n: whole panels are copied a source row at a time, so B is read front to back (a weight
+        // gradient's B is thousands of rows, far from cache) with the row's pieces stored into each panel.
+        var whole = !transB && nr % 8 == 0 && Vector256.IsHardwareAccelerated ? nc / nr * nr : 0;
+        if (whole > 0)
+        {
+            for (var p = 0; p < kc; p++)
+            {
+                var src = b + (long)(row0 + p) * ldb + col0;
+                for (var s = 0; s < whole; s += nr)
+                {
+                    var dp = dst + (long)s * kc + p * nr;
+                    for (var v = 0; v < nr; v += 8) Vector256.Load(src + s + v).Store(dp + v);
+                }
+            }
+        }
+        for (var s = whole; s < nc; s += nr)
         {
             var cols = Math.Min(nr, nc - s);
             var d = dst + (long)s * kc;
