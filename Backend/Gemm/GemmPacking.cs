@@ -1,6 +1,6 @@
-using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Dlc.Backend.Gemm;
 

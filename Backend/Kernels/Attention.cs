@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Dlc.Backend.Gemm;
 
@@ -172,6 +173,7 @@ public sealed unsafe class AttentionKernel
         _parallel.For(_g.Pairs, _backwardBody);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ForwardPart(int part, int start, int end)
     {
         var g = _g;
@@ -207,6 +209,7 @@ public sealed unsafe class AttentionKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BackwardPart(int part, int start, int end)
     {
         var g = _g;
@@ -287,6 +290,7 @@ public sealed unsafe class AttentionKernel
     /// Softmax over the first <paramref name="visible"/> scores of a row, in place, with the maximum subtracted first
     /// (numerically stable); the hidden rest is set to zero, so products over the whole row stay exact.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaskedSoftmax(Span<float> row, int visible)
     {
         if (visible == 0)
@@ -324,6 +328,7 @@ public sealed unsafe class AttentionKernel
     }
 
     /// <summary>dS = P ∘ (dP − Σ dP ∘ P) · scale over the visible part of a row, in place in dP; zero beyond it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SoftmaxGradient(ReadOnlySpan<float> p, Span<float> dp, int visible, float scale)
     {
         fixed (float* ps = p, d = dp)

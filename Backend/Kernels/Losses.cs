@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Dlc.Backend.Kernels;
 
@@ -74,6 +75,7 @@ public static class Losses
     /// into d, one exp call over the block (one MKL call rather than one per short row), then per row the sum,
     /// its log and, for the gradient, d·scale/sum − scale·target. Without gradient, d is block-sized scratch.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, float scale, float smoothing, Span<float> d,
         int rows, int cols, bool gradient)
     {

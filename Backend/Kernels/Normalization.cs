@@ -1,5 +1,6 @@
-using System.Numerics;
 using System.Numerics.Tensors;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -146,6 +147,7 @@ public static class Normalization
         LayerNorm(x, w, b, y, rows, cols, eps, 0, rows);
 
     /// <summary><see cref="LayerNorm(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, float)"/> on rows [r0, r1) only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int rows, int cols, float eps,
         int r0, int r1)
     {
@@ -170,6 +172,7 @@ public static class Normalization
     /// <see cref="LayerNormInputGrad(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, float)"/> on
     /// rows [r0, r1) only: one pass for the row's two sums, one for dx, both in float vectors.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LayerNormInputGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, int rows, int cols,
         float eps, int r0, int r1)
     {
@@ -199,6 +202,7 @@ public static class Normalization
     }
 
     /// <summary>dw += Σ over rows [r0, r1) of dy · x̂ (accumulated, so parts of the rows can be summed separately).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LayerNormWeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, int rows, int cols, float eps, int r0, int r1)
     {
         Shapes.Same(rows * cols, x.Length, nameof(x));

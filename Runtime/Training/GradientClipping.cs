@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -15,6 +16,7 @@ public static class GradientClipping
     /// <paramref name="maxNorm"/>, as torch does; returns the norm before clipping. Squares are summed in
     /// double, in a fixed order, so the result does not depend on the machine.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double ClipGlobalNorm(Span<float> gradients, double maxNorm)
     {
         var norm = Math.Sqrt(SumOfSquares(gradients));
