@@ -9,6 +9,8 @@ namespace Dlc.Backend.Gemm;
 /// register-blocked micro-kernel (see GemmKernels) walks them, so A's block stays in L2 and each B strip in
 /// L1. Large products are split over row blocks (or column blocks when C is wider than tall) across a
 /// fixed set of worker threads; each thread packs into its own reused buffer, so a call allocates nothing.
+/// A product far deeper than it is wide (a weight gradient, summed over a batch) is split over k instead,
+/// and the parts' sums are added at the end.
 /// Products with fewer rows than one micro-tile skip packing. A fused epilogue (bias, activation or its
 /// derivative) runs on each micro-tile right after its last k block is stored, while the tile is in L1.
 /// </summary>
@@ -21,12 +23,18 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     // Below this many multiply-adds a second thread costs more in wake-up than it saves.
     private const long ParallelThreshold = 1L << 20;
 
+    // k at least this many times m and n: split k, so no part packs all of an operand the others pack too.
+    private const int DepthSplitRatio = 4;
+
     private readonly GemmIsa _isa;
     private readonly int _mr, _nr, _mc, _nc;
     private readonly WorkerPool? _pool;
     private readonly Lock _sync = new();
     private Call _call;
-    private bool _splitColumns;
+    private bool _splitColumns, _splitDepth;
+
+    // The sums of the parts of a product split over k, but the first (which writes C): (parts − 1)·m·n floats.
+    private NativeBuffer? _partSums;
 
     /// <param name="threads">Threads to split large products over (the calling thread included).</param>
     public ManagedGemm(int threads = 1) : this(threads, DetectIsa())
@@ -81,54 +89,95 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
             return;
         }
         // Each thread packs what it multiplies: splitting rows makes every thread pack all of op(B) (k·n),
-        // splitting columns makes every thread pack all of op(A) (m·k), so the smaller one is duplicated.
+        // splitting columns makes every thread pack all of op(A) (m·k), so the smaller one is duplicated;
+        // splitting k duplicates nothing but needs the parts' sums added.
+        var splitDepth = k >= DepthSplitRatio * Math.Max(m, n);
         var splitColumns = m < n;
-        var tiles = splitColumns ? (n + _nr - 1) / _nr : (m + _mr - 1) / _mr;
+        var tiles = splitDepth ? (k + Kc - 1) / Kc * 2 : splitColumns ? (n + _nr - 1) / _nr : (m + _mr - 1) / _mr;
         var parts = _pool is null || (long)m * n * k < ParallelThreshold ? 1 : Math.Min(Threads, tiles / 2);
         if (parts <= 1)
         {
-            Block(call, 0, m, 0, n);
+            Block(call, 0, m, 0, n, 0, k);
             return;
         }
         lock (_sync)
         {
-            _call = call;
             _splitColumns = splitColumns;
+            _splitDepth = splitDepth;
+            if (!splitDepth)
+            {
+                _call = call;
+                _pool!.Run(this, parts);
+                return;
+            }
+            var sums = (long)(parts - 1) * m * n;
+            if (_partSums is null || _partSums.Length < sums)
+            {
+                _partSums?.Dispose();
+                _partSums = new NativeBuffer(checked((int)sums));
+            }
+            _call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmEpilogue.None);
             _pool!.Run(this, parts);
+            for (var part = 1; part < parts; part++)
+            {
+                var sum = _partSums.Pointer + (long)(part - 1) * m * n;
+                for (var i = 0; i < m; i++)
+                {
+                    var row = new Span<float>(c + (long)i * ldc, n);
+                    TensorPrimitives.Add(row, new ReadOnlySpan<float>(sum + (long)i * n, n), row);
+                }
+            }
+            GemmEpilogueKernel.Apply(epilogue, c, ldc, 0, m, 0, n);
         }
     }
 
     void WorkerPool.IBody.Run(int part, int parts)
     {
+        if (_splitDepth)
+        {
+            // Whole k blocks per part; the first part writes C (with beta), the others their own sums.
+            var t = _call;
+            var (first, end) = Kernels.SampleParallel.Range(part, parts, (t.K + Kc - 1) / Kc);
+            var (k0, k1) = (first * Kc, Math.Min(t.K, end * Kc));
+            if (part == 0)
+            {
+                Block(t, 0, t.M, 0, t.N, k0, k1);
+                return;
+            }
+            var sum = _partSums!.Pointer + (long)(part - 1) * t.M * t.N;
+            Block(new Call(t.TransA, t.TransB, t.M, t.N, t.K, t.Alpha, t.A, t.Lda, t.B, t.Ldb, 0f, sum, t.N, GemmEpilogue.None),
+                0, t.M, 0, t.N, k0, k1);
+            return;
+        }
         // Parts are whole micro-tiles wide, so only the last one has a ragged edge.
         var (extent, step) = _splitColumns ? (_call.N, _nr) : (_call.M, _mr);
         var perPart = ((extent + step - 1) / step + parts - 1) / parts * step;
         var start = part * perPart;
-        var end = Math.Min(extent, start + perPart);
-        if (start >= end) return;
-        if (_splitColumns) Block(_call, 0, _call.M, start, end);
-        else Block(_call, start, end, 0, _call.N);
+        var stop = Math.Min(extent, start + perPart);
+        if (start >= stop) return;
+        if (_splitColumns) Block(_call, 0, _call.M, start, stop, 0, _call.K);
+        else Block(_call, start, stop, 0, _call.N, 0, _call.K);
     }
 
-    /// <summary>C[r0..r1, c0..c1] by the packed, blocked algorithm.</summary>
+    /// <summary>C[r0..r1, c0..c1] by the packed, blocked algorithm, summing over k in [k0, k1).</summary>
     // Fully optimised from the first call: a training loop would otherwise run these through tier-0 code.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Block(in Call t, int r0, int r1, int c0, int c1)
+    private void Block(in Call t, int r0, int r1, int c0, int c1, int k0, int k1)
     {
         var ncMax = Math.Min(_nc, (c1 - c0 + _nr - 1) / _nr * _nr);
-        var kcMax = Math.Min(Kc, t.K);
+        var kcMax = Math.Min(Kc, k1 - k0);
         var aPack = GemmPacking.ThreadBuffer(_mc * kcMax + kcMax * ncMax);
         var bPack = aPack + _mc * kcMax;
         var tile = stackalloc float[_mr * _nr];
         for (var jc = c0; jc < c1; jc += _nc)
         {
             var nc = Math.Min(_nc, c1 - jc);
-            for (var pc = 0; pc < t.K; pc += Kc)
+            for (var pc = k0; pc < k1; pc += Kc)
             {
-                var kc = Math.Min(Kc, t.K - pc);
+                var kc = Math.Min(Kc, k1 - pc);
                 // Later k blocks add onto what the first one wrote; the last one finishes each tile.
-                var beta = pc == 0 ? t.Beta : 1f;
-                var finish = pc + kc == t.K && !t.Epilogue.IsIdentity;
+                var beta = pc == k0 ? t.Beta : 1f;
+                var finish = pc + kc == k1 && !t.Epilogue.IsIdentity;
                 GemmPacking.PackB(t.TransB, t.B, t.Ldb, pc, jc, kc, nc, _nr, bPack);
                 for (var ic = r0; ic < r1; ic += _mc)
                 {
@@ -289,7 +338,11 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         }
     }
 
-    public void Dispose() => _pool?.Dispose();
+    public void Dispose()
+    {
+        _pool?.Dispose();
+        _partSums?.Dispose();
+    }
 
     private readonly struct Call(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
         float* b, int ldb, float beta, float* c, int ldc, GemmEpilogue epilogue)

@@ -12,11 +12,11 @@ public class GemmFusedTests
 {
     // Tiny and degenerate (1×1×1, a single row against the MLP's widest layer, a single column, k = 0), odd
     // sizes with ragged micro-tiles, k past one k block (the epilogue must wait for the last), n past one
-    // column panel, a product large enough for two threads, and the MLP's first layer.
+    // column panel, a product large enough for two threads, one split over k between them, and the MLP's first layer.
     private static readonly (int M, int N, int K)[] Shapes =
     [
         (1, 1, 1), (1, 784, 256), (7, 1, 13), (5, 9, 0), (65, 129, 257), (13, 17, 300), (40, 1100, 9), (300, 40, 100),
-        (128, 256, 784),
+        (128, 256, 784), (20, 30, 2600),
     ];
 
     private const long SlowProviderLimit = 3_000_000;
