@@ -21,23 +21,33 @@ public static class Linear
         for (var r = 0; r < rows; r++) TensorPrimitives.Add(x.Slice(r * cols, cols), bias, y.Slice(r * cols, cols));
     }
 
+    /// <summary>Columns the bias gradient sums at once (eight vectors down the rows).</summary>
+    public const int BiasColumnBlock = 64;
+
     /// <summary>
     /// dbias[c] = Σ_r dy[r, c] (overwritten, not accumulated), summed row after row as the reference does.
     /// Strips of 64 columns keep their eight vector sums in registers while the rows stream past, so dbias is
     /// written once instead of once per row, and eight independent adds hide the add latency.
     /// </summary>
+    public static void BiasBackward(ReadOnlySpan<float> dy, Span<float> dbias, int rows, int cols) =>
+        BiasBackward(dy, dbias, rows, cols, 0, cols);
+
+    /// <summary>
+    /// <see cref="BiasBackward(ReadOnlySpan{float}, Span{float}, int, int)"/> for columns [c0, c1) only, so a plan can
+    /// split the columns over threads; c0 should be a multiple of <see cref="BiasColumnBlock"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void BiasBackward(ReadOnlySpan<float> dy, Span<float> dbias, int rows, int cols)
+    public static void BiasBackward(ReadOnlySpan<float> dy, Span<float> dbias, int rows, int cols, int c0, int c1)
     {
         Shapes.Same(Shapes.Matrix(rows, cols), dy.Length, nameof(dy));
         Shapes.Same(cols, dbias.Length, nameof(dbias));
         ref var src = ref MemoryMarshal.GetReference(dy);
         ref var dst = ref MemoryMarshal.GetReference(dbias);
         var stride = (nuint)cols;
-        var c = 0;
+        var c = c0;
         if (Vector256.IsHardwareAccelerated)
         {
-            for (; c + 64 <= cols; c += 64)
+            for (; c + BiasColumnBlock <= c1; c += BiasColumnBlock)
             {
                 Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
                 Vector256<float> s4 = default, s5 = default, s6 = default, s7 = default;
@@ -63,7 +73,7 @@ public static class Linear
                 s6.StoreUnsafe(ref dst, to + 48);
                 s7.StoreUnsafe(ref dst, to + 56);
             }
-            for (; c + 8 <= cols; c += 8)
+            for (; c + 8 <= c1; c += 8)
             {
                 var sum = Vector256<float>.Zero;
                 var at = (nuint)c;
@@ -71,7 +81,7 @@ public static class Linear
                 sum.StoreUnsafe(ref dst, (nuint)c);
             }
         }
-        for (; c < cols; c++)
+        for (; c < c1; c++)
         {
             var sum = 0f;
             for (var r = 0; r < rows; r++) sum += dy[r * cols + c];

@@ -49,7 +49,13 @@ public sealed partial class ExecutionPlan
             case Op.BiasGrad:
             {
                 var dy = In(0);
-                return () => Linear.BiasBackward(dy.Span, y.Span, rows, cols);
+                // Blocks of columns are independent sums down all the rows: large ones are split over the threads.
+                var blocks = (cols + Linear.BiasColumnBlock - 1) / Linear.BiasColumnBlock;
+                if (!SplitElementwise(rows * cols) || blocks < 2) return () => Linear.BiasBackward(dy.Span, y.Span, rows, cols);
+                var parallel = _samples;
+                SampleParallel.RangeBody body = (part, b0, b1) =>
+                    Linear.BiasBackward(dy.Span, y.Span, rows, cols, b0 * Linear.BiasColumnBlock, Math.Min(cols, b1 * Linear.BiasColumnBlock));
+                return () => parallel.For(blocks, body);
             }
             case Op.Add: return Binary(Elementwise.Add);
             case Op.Subtract: return Binary(Elementwise.Subtract);

@@ -50,6 +50,12 @@ public class LinearTests
         var expected = new float[cols];
         LinearReference.BiasBackward<float>(dy, expected, rows, cols);
         dbias.ShouldBe(expected);
+
+        // Column ranges of whole strips, as a plan splits them over threads, give the same sums.
+        var split = Enumerable.Repeat(float.NaN, cols).ToArray();
+        for (var c0 = 0; c0 < cols; c0 += Linear.BiasColumnBlock)
+            Linear.BiasBackward(dy, split, rows, cols, c0, Math.Min(cols, c0 + Linear.BiasColumnBlock));
+        split.ShouldBe(expected);
     }
 
     [Fact]

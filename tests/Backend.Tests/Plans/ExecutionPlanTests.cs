@@ -88,6 +88,29 @@ public class ExecutionPlanTests
         steps.Count(s => s.Contains("matmul+drelu") || s.Contains("matmul+dtanh") || s.Contains("matmul+×gelu′")).ShouldBe(3);
     }
 
+    [Fact]
+    public void Large_element_wise_and_bias_gradient_steps_split_over_threads_match_the_reference()
+    {
+        // 256 rows of 300: past the 65,536 values from which bias gradients (in column strips) and element-wise
+        // steps run split over the plan's two threads.
+        var gradients = TrainingGraphOf("""
+            model Wide (x: Tensor[N, 13]) : Tensor[N, 5] =
+                x |> dense 300 |> relu |> dense 300 |> gelu |> dense 5
+
+            train Wide { data = fashionMnist; loss = crossEntropy }
+            """);
+        const int batch = 256;
+        using var store = new ParameterStore(gradients.Graph.Parameters);
+        store.Initialize(new Rng(8));
+        using var plan = ExecutionPlan.Compile(gradients.Graph, store,
+            new PlanOptions(new Dictionary<string, int> { ["N"] = batch }, GemmProviders.Create("managed", 2, out _)));
+        new Rng(9).FillUniform(plan.Input("x"), -1, 1);
+        var labels = plan.Input(TrainingGraph.TargetInput);
+        for (var i = 0; i < batch; i++) labels[i] = i % 5;
+        plan.Run();
+        PlanReference.ShouldMatch(gradients, store, plan, batch, "managed");
+    }
+
     private const string SharedPreActivation = """
         let both (x: Tensor) =
             let z = x |> dense 7
