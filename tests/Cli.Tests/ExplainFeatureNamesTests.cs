@@ -87,6 +87,20 @@ public sealed class ExplainFeatureNamesTests : IDisposable
     }
 
     [Fact]
+    public void The_breast_cancer_example_names_its_30_measurements_in_scikit_learns_order()
+    {
+        // breast_cancer.csv has no header: the example's `features` give the WDBC names, in load_breast_cancer's order.
+        var dl = Path.Combine(Repository.Root, "examples", "breast_cancer.dl");
+        var run = _folder["breast"];
+        Shell.Run("train", dl, "--epochs", "1", "--out", run).ShouldSucceed();
+        Shell.Run("explain", dl, "--checkpoint", Path.Combine(run, "model.safetensors"), "--method", "permutation", "--repeats", "1",
+            "--out", _folder["breast-explain"]).ShouldSucceed();
+        string[] properties = ["radius", "texture", "perimeter", "area", "smoothness", "compactness", "concavity", "concave points", "symmetry", "fractal dimension"];
+        PermutationFeatures(_folder["breast-explain"]).ShouldBe([
+            .. properties.Select(p => $"mean {p}"), .. properties.Select(p => $"{p} error"), .. properties.Select(p => $"worst {p}")]);
+    }
+
+    [Fact]
     public void Features_of_another_count_than_the_files_columns_are_DL0402_at_the_list()
     {
         var dl = Dl("wrong.dl", "path = \"bare.csv\"; features = [\"a\"; \"b\"]");
