@@ -19,7 +19,7 @@ internal static class DataRecordReader
             "idx" => ["images", "labels", "testImages", "testLabels", "validation", "normalize"],
             "npy" => ["images", "labels", "testImages", "testLabels", "validation", "normalize"],
             "imageFolder" => ["path", "test", "size", "channels", "validation", "normalize"],
-            "csv" => ["path", "testPath", "label", "targets", "testTargets", "standardize", "validation", "normalize"],
+            "csv" => ["path", "testPath", "label", "targets", "testTargets", "features", "standardize", "validation", "normalize"],
             "textCorpus" => ["path", "sequence", "level", "lowercase", "minCount", "maxVocabulary", "validation"],
             "brownCorpus" => ["sequence", "level", "task", "tagset", "lowercase", "minCount", "maxVocabulary", "validation"],
             "wordLists" => SequenceDataRecords.WordListFields,
@@ -48,6 +48,8 @@ internal static class DataRecordReader
                 Targets = Path("targets"),
                 TestTargets = Path("testTargets"),
                 Standardize = settings?.Find("standardize") is { } st && e.ExpectBool(st.Value, "standardize"),
+                Features = settings?.Find("features")?.Value is { } features ? FeatureNames(e, features) : null,
+                FeaturesSpan = settings?.Find("features")?.Value.Span ?? default,
             },
             "brownCorpus" => Words(e, settings, TextCorpus(e, settings, span) with { Kind = DataKind.BrownCorpus }),
             "wordLists" => SequenceDataRecords.WordLists(e, settings, span),
@@ -99,6 +101,22 @@ internal static class DataRecordReader
             throw e.Error(DiagnosticCatalog.InvalidFieldValue, value.Span, $"`normalize` has {mean.Length} means but {std.Length} deviations",
                 "give one mean and one std per channel");
         return new NormalizeSpec(mean, std, value.Span);
+    }
+
+    /// <summary>`features = ["mean radius"; "mean texture"; ...]`: one name per feature column, each given once.</summary>
+    private static IReadOnlyList<string> FeatureNames(Elaborator e, Value value)
+    {
+        var names = new List<string>();
+        foreach (var item in value is ListValue list ? list.Items : [value])
+        {
+            if (item is not StringValue { Text.Length: > 0 } s)
+                throw e.Error(DiagnosticCatalog.InvalidFieldValue, item.Span, $"a feature's name is a string such as \"mean radius\", found {Describe(item)}",
+                    "for example `features = [\"mean radius\"; \"mean texture\"]`");
+            if (names.Contains(s.Text))
+                throw e.Error(DiagnosticCatalog.InvalidFieldValue, item.Span, $"the feature \"{s.Text}\" is named twice");
+            names.Add(s.Text);
+        }
+        return names;
     }
 
     /// <summary>`imageFolder { path; test; size = (28, 28); channels = 1 }`; size and channels default to the model input's.</summary>

@@ -100,6 +100,15 @@ public sealed record DataSpec(DataKind Kind, TextSpan Span)
 
     public string? TestTargets { get; init; }
 
+    /// <summary>
+    /// Csv: `features = ["mean radius"; ...]`, the names of the feature columns in the file's order (the label's left
+    /// out), for a file without a header or instead of its header's; null takes the header's names, if any.
+    /// </summary>
+    public IReadOnlyList<string>? Features { get; init; }
+
+    /// <summary>Where <see cref="Features"/> is written, for its diagnostics.</summary>
+    public TextSpan FeaturesSpan { get; init; }
+
     /// <summary>Csv: `standardize = true` scales each feature to mean 0 and std 1 with the training file's statistics.</summary>
     public bool Standardize { get; init; }
 

@@ -7,8 +7,9 @@ namespace Dlc.Runtime.Data;
 /// <summary>
 /// Reads numeric CSV files (invariant culture, optionally gzip-compressed) into a float <see cref="Dataset"/>.
 /// Besides a plain header line it understands the scikit-learn form whose first line is
-/// "samples,features,class names…" (e.g. "150,4,setosa,versicolor,virginica"). Text labels
-/// become class indices in sorted order.
+/// "samples,features,class names…" (e.g. "150,4,setosa,versicolor,virginica"), optionally followed by a line of
+/// column names. Text labels become class indices in sorted order; a header's names of the feature columns become the
+/// data set's <see cref="Dataset.FeatureNames"/>.
 /// </summary>
 public static class CsvReader
 {
@@ -48,7 +49,9 @@ public static class CsvReader
                 $"{file} announces {announced:N0} samples on its first line but has {data.Count:N0} data rows", null);
 
         var columns = names?.Length ?? data[0].Fields.Length;
-        names ??= Enumerable.Range(1, columns).Select(i => $"column {i}").ToArray();
+        // A column the header leaves unnamed (a pandas index) is called by its position, as are all without a header.
+        var header = names;
+        names = Enumerable.Range(0, columns).Select(c => header?[c] is { Length: > 0 } n ? n : $"column {c + 1}").ToArray();
         var label = ResolveLabel(options.LabelColumn, names, path, file);
         if (columns < 2)
             throw new DataException(DataException.Malformed, path, $"{file} has {columns} column; expected features and a label", null);
@@ -96,7 +99,9 @@ public static class CsvReader
         }
 
         var name = Path.GetFileNameWithoutExtension(file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? file[..^3] : file);
-        return Dataset.FromFloats(name, features, [columns - 1], labels, classCount, classCount > 0 ? classNames : null);
+        var dataset = Dataset.FromFloats(name, features, [columns - 1], labels, classCount, classCount > 0 ? classNames : null);
+        // A header names the features: every column but the label's, in order.
+        return header is null ? dataset : dataset.WithFeatureNames(names.Where((_, c) => c != label).ToArray());
     }
 
     private static int ClassCount(float[] labels, bool? classification, string[]? classNames, string path, string file,

@@ -22,9 +22,10 @@ public sealed class Dataset
 
     private Dataset(string name, byte[]? bytes, float[]? floats, float scale, int[]? rows,
         int[] sampleShape, float[] labels, int classCount, IReadOnlyList<string>? classNames, Normalization? normalization = null, int targetSize = 1,
-        int[]? lengths = null, SequencePairs? pairs = null)
+        int[]? lengths = null, SequencePairs? pairs = null, IReadOnlyList<string>? featureNames = null)
     {
         _lengths = lengths;
+        FeatureNames = featureNames;
         Pairs = pairs;
         TargetSize = targetSize;
         _normalization = normalization;
@@ -114,6 +115,20 @@ public sealed class Dataset
 
     public bool IsClassification => ClassCount > 0;
 
+    /// <summary>
+    /// The name of each value of a sample, in the order of the values (a table's column names); null when the source
+    /// does not name them.
+    /// </summary>
+    public IReadOnlyList<string>? FeatureNames { get; }
+
+    /// <summary>The same samples with each value named (<see cref="FeatureNames"/>): one name per value of a sample.</summary>
+    public Dataset WithFeatureNames(IReadOnlyList<string> names)
+    {
+        if (names.Count != SampleSize)
+            throw new ArgumentException($"{names.Count} feature names for samples of {SampleSize} values", nameof(names));
+        return new Dataset(Name, _bytes, _floats, _scale, _rows, SampleShape, Labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths, Pairs, names);
+    }
+
     /// <summary>Whether the samples are sequences of their own lengths, padded (<see cref="FromPaddedSequences"/>).</summary>
     public bool HasLengths => _lengths is not null;
 
@@ -163,7 +178,7 @@ public sealed class Dataset
     {
         if (pairs.SourceLength + pairs.TargetLength != SampleSize || TargetSize != pairs.TargetLength)
             throw new ArgumentException($"pairs of {pairs.SourceLength} and {pairs.TargetLength} positions do not make samples of {SampleSize} with {TargetSize} labels", nameof(pairs));
-        return new Dataset(Name, _bytes, _floats, _scale, _rows, SampleShape, Labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths, pairs);
+        return new Dataset(Name, _bytes, _floats, _scale, _rows, SampleShape, Labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths, pairs, FeatureNames);
     }
 
     /// <summary>
@@ -198,7 +213,7 @@ public sealed class Dataset
         var channels = SampleShape.Length >= 2 || normalization.Channels == SampleSize ? SampleShape[0] : 1;
         if (normalization.Channels != 1 && normalization.Channels != channels)
             throw new ArgumentException($"{normalization.Channels} means and deviations for samples of {channels} channels", nameof(normalization));
-        return new Dataset(Name, _bytes, _floats, _scale, _rows, SampleShape, Labels, ClassCount, ClassNames, normalization, TargetSize, _lengths, Pairs);
+        return new Dataset(Name, _bytes, _floats, _scale, _rows, SampleShape, Labels, ClassCount, ClassNames, normalization, TargetSize, _lengths, Pairs, FeatureNames);
     }
 
     /// <summary>
@@ -243,7 +258,7 @@ public sealed class Dataset
             rows[i] = RowOf(index);
             Labels.AsSpan(index * TargetSize, TargetSize).CopyTo(labels.AsSpan(i * TargetSize, TargetSize));
         }
-        return new Dataset(name ?? Name, _bytes, _floats, _scale, rows, SampleShape, labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths, Pairs);
+        return new Dataset(name ?? Name, _bytes, _floats, _scale, rows, SampleShape, labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths, Pairs, FeatureNames);
     }
 
     /// <summary>
@@ -272,7 +287,7 @@ public sealed class Dataset
     {
         if (Product(sampleShape) != SampleSize)
             throw new ArgumentException($"shape [{string.Join(", ", sampleShape)}] does not hold {SampleSize} features", nameof(sampleShape));
-        return new Dataset(Name, _bytes, _floats, _scale, _rows, (int[])sampleShape.Clone(), Labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths, Pairs);
+        return new Dataset(Name, _bytes, _floats, _scale, _rows, (int[])sampleShape.Clone(), Labels, ClassCount, ClassNames, _normalization, TargetSize, _lengths, Pairs, FeatureNames);
     }
 
     private static void ScaleBytes(ReadOnlySpan<byte> source, Span<float> target, float scale)

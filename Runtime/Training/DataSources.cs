@@ -76,9 +76,8 @@ public static class DataSources
                     spec.TestImages is null || spec.TestLabels is null ? null
                         : NpyDataset.Load(Resolve(spec.TestImages), Resolve(spec.TestLabels), loss == LossKind.CrossEntropy, sample)),
                 _ => (
-                    CsvReader.Load(Resolve(spec.Path!), Options(spec, loss) with { TargetsPath = spec.Targets is null ? null : Resolve(spec.Targets) }),
-                    spec.TestPath is null ? null
-                        : CsvReader.Load(Resolve(spec.TestPath), Options(spec, loss) with { TargetsPath = spec.TestTargets is null ? null : Resolve(spec.TestTargets) })),
+                    Csv(source, spec, Resolve(spec.Path!), spec.Targets is null ? null : Resolve(spec.Targets), loss),
+                    spec.TestPath is null ? null : Csv(source, spec, Resolve(spec.TestPath), spec.TestTargets is null ? null : Resolve(spec.TestTargets), loss)),
             };
             if (spec.Standardize) sets = Standardized(sets.Train, sets.Test);
             var train = Normalize(source, spec, Fit(source, spec, input, sets.Train));
@@ -135,11 +134,25 @@ public static class DataSources
     /// </summary>
     private static string? DataCache => Backend.Gemm.GemmTuningCache.UserFolder is { } folder ? Path.Combine(folder, "data") : null;
 
-    private static CsvOptions Options(DataSpec spec, LossKind loss) => new()
+    /// <summary>
+    /// A CSV file of the record, its features named by the record's `features` (one name per feature column: DL0402 at
+    /// the list otherwise), else by the file's header, if it has one.
+    /// </summary>
+    private static Dataset Csv(SourceText source, DataSpec spec, string path, string? targets, LossKind loss)
     {
-        LabelColumn = spec.LabelColumn is null ? CsvColumn.Last : (CsvColumn)spec.LabelColumn,
-        Classification = loss == LossKind.CrossEntropy,
-    };
+        var data = CsvReader.Load(path, new CsvOptions
+        {
+            LabelColumn = spec.LabelColumn is null ? CsvColumn.Last : (CsvColumn)spec.LabelColumn,
+            Classification = loss == LossKind.CrossEntropy,
+            TargetsPath = targets,
+        });
+        if (spec.Features is not { } names) return data;
+        if (names.Count != data.SampleSize)
+            throw new DiagnosticException(DiagnosticCatalog.InvalidFieldValue.At(source, spec.FeaturesSpan,
+                $"`features` names {names.Count} feature{(names.Count == 1 ? "" : "s")}, but each row of {Path.GetFileName(path)} has {data.SampleSize} besides its {(targets is null ? "label" : "target")}",
+                "give one name per feature column, in the file's order"));
+        return data.WithFeatureNames(names);
+    }
 
     /// <summary>
     /// Each feature of a table to mean 0 and std 1, with the training file's statistics applied to both files (as

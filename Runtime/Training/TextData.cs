@@ -14,14 +14,9 @@ internal static class TextData
 {
     public static JobData Load(DataSpec spec, Func<string, string> resolve, ulong seed, CharVocabulary? vocabulary)
     {
-        var (documents, name) = spec.Kind == DataKind.BrownCorpus
-            ? (BrownCorpus.Load().Select(d => d.Text).ToArray(), "brown")
-            : (Blocks(ReadText(resolve(spec.Path!)), 64 * spec.Sequence), Path.GetFileName(spec.Path!));
-        if (spec.Validation > 0 && documents.Length < 2)
-            throw new DataException(DataException.Malformed, name,
-                $"{name} is too short to hold out a validation part: it has fewer than two blocks of {64 * spec.Sequence} characters",
-                "leave out `validation`, or use a longer text");
-        var (train, validation) = CharSequences.SplitDocuments(documents, spec.Validation, seed);
+        var (documents, name) = LanguageModelData.Documents(spec, resolve, () => BrownCorpus.Load().Select(d => d.Text).ToArray(),
+            path => LanguageModelData.Blocks(LanguageModelData.ReadText(path), 64 * spec.Sequence));
+        var (train, validation) = LanguageModelData.Split(documents, name, spec, seed, $"{64 * spec.Sequence} characters");
         var trainText = string.Concat(train);
         vocabulary ??= CharVocabulary.Build([trainText]);
         if (vocabulary.Size > 256)
@@ -42,21 +37,10 @@ internal static class TextData
     /// </summary>
     public static void CheckFits(SourceText source, DataSpec spec, ModelGraph model, CharVocabulary vocabulary)
     {
-        var output = model.OutputShape;
-        var tables = model.Graph.Nodes.Where(n => n.Op == Compiler.Ir.Op.Embedding).Select(n => model.Graph[n.Inputs[1]].Shape[0].Size);
-        var smallest = tables.Append(output.Last.Size).Min();
+        var smallest = LanguageModelData.Indices(model);
         if (smallest >= vocabulary.Size) return;
         throw new DiagnosticException(DiagnosticCatalog.DataShapeMismatch.At(source, spec.Span,
             $"the training text has {vocabulary.Size - 1} different characters, so {vocabulary.Size} token indices with the unknown one, but `{model.Name}` takes {smallest}",
             $"make the embedding's vocabulary and the number of scores at least {vocabulary.Size}, e.g. `embedding {vocabulary.Size} 64` and `dense {vocabulary.Size}`"));
     }
-
-    private static string ReadText(string path)
-    {
-        if (!File.Exists(path)) throw new DataException(DataException.NotFound, path, $"{path} does not exist");
-        return File.ReadAllText(path).Replace("\r\n", "\n", StringComparison.Ordinal);
-    }
-
-    private static string[] Blocks(string text, int size) =>
-        Enumerable.Range(0, (text.Length + size - 1) / size).Select(i => text.Substring(i * size, Math.Min(size, text.Length - i * size))).ToArray();
 }

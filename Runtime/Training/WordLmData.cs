@@ -18,22 +18,14 @@ internal static class WordLmData
     /// <param name="root">The corpus folder; null for the installed one (or DLC_DATA_BROWN's).</param>
     public static JobData Load(DataSpec spec, Func<string, string> resolve, ulong seed, WordVocabulary? words, string? root = null)
     {
-        var (documents, name) = spec.Kind == DataKind.BrownCorpus
-            ? (BrownCorpus.LoadTagged(root).Select(d => (IReadOnlyList<IReadOnlyList<string>>)d.Sentences.Select(s => s.Words).ToArray()).ToArray(), "brown")
-            : (Blocks(ReadLines(resolve(spec.Path!)), 64 * spec.Sequence), Path.GetFileName(spec.Path!));
-        if (spec.Validation > 0 && documents.Length < 2)
-            throw new DataException(DataException.Malformed, name,
-                $"{name} is too short to hold out a validation part: it has fewer than two blocks of {64 * spec.Sequence} words",
-                "leave out `validation`, or use a longer text");
-        var (train, validation) = CharSequences.SplitDocuments(documents, spec.Validation, seed);
+        var (documents, name) = LanguageModelData.Documents(spec, resolve,
+            () => BrownCorpus.LoadTagged(root).Select(d => (IReadOnlyList<IReadOnlyList<string>>)d.Sentences.Select(s => s.Words).ToArray()).ToArray(),
+            path => Blocks(ReadLines(path), 64 * spec.Sequence));
+        var (train, validation) = LanguageModelData.Split(documents, name, spec, seed, $"{64 * spec.Sequence} words");
         var trainWords = WordSequences.Stream(train.SelectMany(d => d)).ToArray();
         words ??= WordVocabulary.Build([trainWords], spec.Lowercase, spec.MinCount, spec.MaxVocabulary);
-        Dataset Windows(string part, IEnumerable<string> stream) =>
-            WordSequences.Windows($"{name}/{part}", stream.Select(words.Encode).ToArray(), spec.Sequence, words.Size);
-        var trainSet = Windows("train", trainWords);
-        if (trainSet.Count == 0)
-            throw new DataException(DataException.Malformed, name, $"{name} is shorter than one sequence of {spec.Sequence + 1} words");
-        var validationSet = validation.Count == 0 ? null : Windows("validation", WordSequences.Stream(validation.SelectMany(d => d)));
+        var (trainSet, validationSet) = LanguageModelData.Windows(name, spec, words.Size, "words", trainWords.Select(words.Encode).ToArray(),
+            validation.Count == 0 ? null : WordSequences.Stream(validation.SelectMany(d => d)).Select(words.Encode).ToArray());
         return new JobData(trainSet, validationSet, null) { Words = words, TokenUnit = TokenUnit.Word };
     }
 
@@ -43,8 +35,7 @@ internal static class WordLmData
     /// </summary>
     public static void CheckFits(SourceText source, DataSpec spec, ModelGraph model, WordVocabulary words)
     {
-        var tables = model.Graph.Nodes.Where(n => n.Op == Compiler.Ir.Op.Embedding).Select(n => model.Graph[n.Inputs[1]].Shape[0].Size);
-        var smallest = tables.Append(model.OutputShape.Last.Size).Min();
+        var smallest = LanguageModelData.Indices(model);
         if (smallest >= words.Size) return;
         throw new DiagnosticException(DiagnosticCatalog.DataShapeMismatch.At(source, spec.Span,
             $"the vocabulary of the training text has {words.Size} word indices with padding and unknown, but `{model.Name}` takes {smallest}",

@@ -58,7 +58,7 @@ internal static class ExplainCommand
             Description = "a model that scores every position (a language model, Tensor[N, T, classes]): the position explained, from 0 (default: the last)",
         };
         var sanity = new Option<bool>("--sanity") { Description = "run the cascading model-randomisation test (Adebayo et al. 2018) for each method" };
-        var features = new Option<string?>("--features") { Description = "names of the input features, comma-separated, for the tables and charts" };
+        var features = new Option<string?>("--features") { Description = "names of the input features, comma-separated, for the tables and charts (default: the data's own, e.g. a CSV header)" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the noise, shuffles and randomised layers", DefaultValueFactory = _ => 42 };
         var outDir = new Option<string?>("--out") { Description = "folder for the PNG, CSV and JSON files (default: explain/<model>-<time>)" };
         var command = new Command("explain", "attributions of trained weights, with sanity and faithfulness checks")
@@ -117,7 +117,7 @@ internal static class ExplainCommand
                     $"--position {p}: `{modelGraph.Name}` returns {modelGraph.OutputShape}, one prediction per input, not one per position", "leave out --position"));
             var selected = ExplainSelection.Select(data, parse.GetValue(inputs), methods.Contains(MethodKind.Permutation));
             var size = selected.Values.Length / Math.Max(1, selected.Count);
-            var names = ExplainSelection.FeatureNames(parse.GetValue(features), runtime.Input.Shape.Dims.Skip(1).Select(d => d.Size).ToArray());
+            var names = ExplainSelection.FeatureNames(parse.GetValue(features), runtime.Input.Shape.Dims.Skip(1).Select(d => d.Size).ToArray(), data.Train.FeatureNames);
             using var explainer = new Explainer(runtime, settings, ExplainSelection.MeanSample(data.Train, size));
             explainer.Prepare(methods);
             var targets = explainer.Targets(selected.Values, selected.Count);

@@ -97,10 +97,11 @@ internal static partial class ExplainSelection
     }
 
     /// <summary>
-    /// `--features a,b,...` (one name per feature), else `x0`, `x1`... for a vector and `c,y,x` positions
-    /// (`0:13:7`) for an image, the order of the values in the CSV and JSON files.
+    /// `--features a,b,...` (one name per feature), else the names the data gives its features (a CSV header, the
+    /// record's `features`), else `x0`, `x1`... for a vector and `c,y,x` positions (`0:13:7`) for an image, the order
+    /// of the values in the CSV and JSON files.
     /// </summary>
-    public static IReadOnlyList<string> FeatureNames(string? text, int[] sample)
+    public static IReadOnlyList<string> FeatureNames(string? text, int[] sample, IReadOnlyList<string>? named = null)
     {
         var size = sample.Aggregate(1, (a, b) => a * b);
         if (text is not null)
@@ -110,6 +111,7 @@ internal static partial class ExplainSelection
                 throw Invalid($"--features gives {names.Length} name{(names.Length == 1 ? "" : "s")}, but each input has {size} features", null);
             return names;
         }
+        if (named?.Count == size) return named;
         if (sample.Length == 1) return Enumerable.Range(0, size).Select(j => $"x{j}").ToArray();
         return Enumerable.Range(0, size).Select(j =>
         {

@@ -22,6 +22,21 @@ public class CsvRecordTests
     }
 
     [Fact]
+    public void Features_name_the_columns_in_order()
+    {
+        var spec = Compile.Ok(File("path = \"x.csv\"; features = [\"mean radius\"; \"mean texture\"; \"worst area\"; \"age\"]")).Trains.Single().Data;
+        spec.Features.ShouldBe(["mean radius", "mean texture", "worst area", "age"]);
+        Compile.Ok(File("path = \"x.csv\"")).Trains.Single().Data.Features.ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_feature_name_that_is_not_a_string_or_is_given_twice_is_DL0402()
+    {
+        Compile.Error(File("path = \"x.csv\"; features = [\"a\"; 3]")).ShouldContain("error DL0402: a feature's name is a string such as \"mean radius\", found 3");
+        Compile.Error(File("path = \"x.csv\"; features = [\"a\"; \"b\"; \"a\"]")).ShouldContain("error DL0402: the feature \"a\" is named twice");
+    }
+
+    [Fact]
     public void A_label_column_and_a_targets_file_together_are_DL0402()
     {
         var error = Compile.Error(File("path = \"x.csv\"; label = \"y\"; targets = \"y.csv\""));

@@ -33,6 +33,22 @@ public class CsvReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_header_names_every_feature_column_but_the_label_and_a_file_without_one_names_none()
+    {
+        CsvReader.Load(_dir.Write("h.csv", "a,b,label\n1.5,2,0\n5,6,1\n")).FeatureNames.ShouldBe(["a", "b"]);
+        CsvReader.Load(_dir.Write("m.csv", "species,w,h\n1,10,20\n0,30,40\n"), new CsvOptions { LabelColumn = "species" })
+            .FeatureNames.ShouldBe(["w", "h"]);
+        CsvReader.Load(_dir.Write("n.csv", "1,2,0\n3,4,1\n")).FeatureNames.ShouldBeNull();
+    }
+
+    [Fact]
+    public void The_names_line_under_the_scikit_learn_line_names_the_features_and_an_unnamed_column_is_called_by_its_position()
+    {
+        CsvReader.Load(_dir.Write("b.csv", "2,2\nCRIM,ZN,MEDV\n0.1,18,24.0\n0.2,0,21.6\n")).FeatureNames.ShouldBe(["CRIM", "ZN"]);
+        CsvReader.Load(_dir.Write("p.csv", ",height,label\n0,1.5,0\n1,1.7,1\n")).FeatureNames.ShouldBe(["column 1", "height"]);
+    }
+
+    [Fact]
     public void Fractional_labels_make_a_regression_set()
     {
         var data = CsvReader.Load(_dir.Write("r.csv", "x,y\n1,0.5\n2,1.25\n"));

@@ -13,6 +13,19 @@ public class DatasetTests
     }
 
     [Fact]
+    public void Feature_names_stay_with_splits_normalised_and_reshaped_views_and_must_name_every_value()
+    {
+        var data = Bytes().WithFeatureNames(["r", "g", "b"]);
+        var (train, validation) = data.Split(0.3, 1);
+        train.FeatureNames.ShouldBe(["r", "g", "b"]);
+        validation.FeatureNames.ShouldBe(["r", "g", "b"]);
+        data.Normalized(new Normalization([0.5], [0.2])).FeatureNames.ShouldBe(["r", "g", "b"]);
+        data.Reshape([3, 1]).FeatureNames.ShouldBe(["r", "g", "b"]);
+        Bytes().FeatureNames.ShouldBeNull();
+        Should.Throw<ArgumentException>(() => Bytes().WithFeatureNames(["r", "g"])).Message.ShouldStartWith("2 feature names for samples of 3 values");
+    }
+
+    [Fact]
     public void Gather_scales_byte_features_and_copies_labels_in_index_order()
     {
         var data = Bytes();
