@@ -194,6 +194,35 @@ public static class Normalization
         }
     }
 
+    /// <summary>
+    /// Both gradients of layer norm's rows [r0, r1) from one pass over x and dy: dx as
+    /// <see cref="LayerNormInputGrad(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, float)"/>
+    /// (overwritten) and dw += Σ dy·x̂ (accumulated, as the ranged <c>LayerNormWeightGrad</c>), each row's statistics
+    /// computed once for both.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void LayerNormGradients(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dw,
+        int rows, int cols, float eps, int r0, int r1)
+    {
+        Shapes.Same(rows * cols, x.Length, nameof(x));
+        Shapes.Same(x.Length, dy.Length, nameof(dy));
+        Shapes.Same(x.Length, dx.Length, nameof(dx));
+        Shapes.Same(cols, w.Length, nameof(w));
+        Shapes.Same(cols, dw.Length, nameof(dw));
+        for (var r = r0; r < r1; r++)
+        {
+            var row = x.Slice(r * cols, cols);
+            var grad = dy.Slice(r * cols, cols);
+            var (mean, invStd) = RowStatistics(row, eps);
+            var (sumG, sumGx) = GradientRowSums(row, w, grad, mean);
+            var meanG = (float)(sumG / cols);
+            var slope = (float)(-sumGx / cols * invStd * invStd * invStd);
+            var shift = -invStd * meanG - mean * slope;
+            GradientRow(row, w, grad, invStd, slope, shift, dx.Slice(r * cols, cols));
+            WeightGradientRow(row, grad, invStd, -mean * invStd, dw);
+        }
+    }
+
     /// <summary>dw = Σ over the rows of dy · x̂ (overwritten).</summary>
     public static void LayerNormWeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, int rows, int cols, float eps)
     {

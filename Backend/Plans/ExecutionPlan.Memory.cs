@@ -55,6 +55,9 @@ public sealed partial class ExecutionPlan
             foreach (var input in node.Inputs.Where(i => root < 0 || i != root && _absorbedBy.GetValueOrDefault(i, -1) != root))
                 Touch(_buffers[input].Buffer, Math.Max(node.Id, root), false, what);
         }
+        // Layer norm's weight gradient is written by its input gradient's step.
+        foreach (var (inputGrad, weightGrad) in _layerNormWeightOf)
+            Touch(_buffers[weightGrad].Buffer, inputGrad, false, $"%{weightGrad} layer_norm_weight_grad");
         // A forward product that keeps GELU's derivative writes it, at its own step, into its pre-activation's buffer.
         foreach (var group in _gemmGroups.Values.Where(g => g.KeepsDerivative && !g.Derivative))
             Touch(_buffers[group.Saved].Buffer, group.MatMul, false, $"%{group.Saved} gelu′");

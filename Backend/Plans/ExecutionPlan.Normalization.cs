@@ -49,6 +49,27 @@ public sealed partial class ExecutionPlan
                 var (x, w, b) = (In(0), In(1), In(2));
                 return OverRows(rows, cols, (r0, r1) => Normalization.LayerNorm(x.Span, w.Span, b.Span, y.Span, rows, cols, eps, r0, r1));
             }
+            case Op.LayerNormInputGrad when _layerNormWeightOf.TryGetValue(node.Id, out var weightNode):
+            {
+                // Each part sums its rows' weight gradient into a row of its own; the parts' rows are added at the end.
+                var (rows, cols) = Matrix(node.Inputs[0]);
+                var (x, w, dy, dw) = (In(0), In(1), In(2), _buffers[weightNode]);
+                var split = SplitElementwise(rows * cols);
+                var parts = split ? Math.Min(parallel.Threads, rows) : 1;
+                var partial = new float[parts * cols];
+                SampleParallel.RangeBody body = (part, r0, r1) =>
+                {
+                    var sums = partial.AsSpan(part * cols, cols);
+                    sums.Clear();
+                    Normalization.LayerNormGradients(x.Span, w.Span, dy.Span, y.Span, sums, rows, cols, eps, r0, r1);
+                };
+                return () =>
+                {
+                    if (split) parallel.For(rows, body);
+                    else body(0, 0, rows);
+                    SumParts(partial, parts, dw.Span);
+                };
+            }
             case Op.LayerNormInputGrad:
             {
                 var (rows, cols) = Matrix(node.Inputs[0]);
@@ -73,9 +94,7 @@ public sealed partial class ExecutionPlan
                 {
                     if (split) parallel.For(rows, body);
                     else body(0, 0, rows);
-                    var dw = y.Span;
-                    partial.AsSpan(0, cols).CopyTo(dw);
-                    for (var p = 1; p < parts; p++) TensorPrimitives.Add(dw, partial.AsSpan(p * cols, cols), dw);
+                    SumParts(partial, parts, y.Span);
                 };
             }
             case Op.BatchNormFoldWeight:
@@ -106,6 +125,14 @@ public sealed partial class ExecutionPlan
             default:
                 throw new NotSupportedException($"`{OpTable.Info(node.Op).Name}` is not a normalisation op");
         }
+    }
+
+    /// <summary>total = the sum of the first <paramref name="parts"/> rows of <paramref name="partial"/> (each total.Length long).</summary>
+    private static void SumParts(float[] partial, int parts, Span<float> total)
+    {
+        var cols = total.Length;
+        partial.AsSpan(0, cols).CopyTo(total);
+        for (var p = 1; p < parts; p++) TensorPrimitives.Add(total, partial.AsSpan(p * cols, cols), total);
     }
 
     /// <summary>

@@ -45,6 +45,16 @@ public sealed partial class ExecutionPlan
             absorbed[loss.Id] = g.Id;
         }
 
+        // Layer norm's two gradients of the same x and dy come from one pass over the rows, at the input gradient's place.
+        foreach (var g in _graph.Nodes.Where(n => live[n.Id] && n.Op == Op.LayerNormInputGrad && options.Passes.Has(PassSet.NormFusion)))
+        {
+            var weight = _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.LayerNormWeightGrad && !absorbed.ContainsKey(n.Id)
+                && n.Inputs[0] == g.Inputs[0] && n.Inputs[1] == g.Inputs[2] && n.Attributes.Value == g.Attributes.Value);
+            if (weight is null || _graph.Nodes.Any(n => n.Inputs.Contains(weight.Id) && n.Id < g.Id)) continue;
+            _layerNormWeightOf[g.Id] = weight.Id;
+            absorbed[weight.Id] = g.Id;
+        }
+
         if (!options.Passes.Has(PassSet.ElementwiseFusion)) return;
         foreach (var chain in ElementwiseFusion.Find(_graph, live, id => _buffers[id].Buffer == _parameters.Gradients, absorbed))
         {
@@ -92,6 +102,7 @@ public sealed partial class ExecutionPlan
         var name = OpTable.Info(node.Op).Name;
         if (_chains.TryGetValue(node.Id, out var chain)) name = string.Join("+", chain.Members.Select(m => OpTable.Info(_graph[m].Op).Name)) + "+" + name;
         if (_reluFused.Contains(node.Id)) name += node.Op == Op.MaxPoolGrad ? "+drelu" : "+relu";
+        if (_layerNormWeightOf.ContainsKey(node.Id)) name += "+weight_grad";
         if (group is not null)
         {
             if (group.Bias >= 0) name += "+bias";

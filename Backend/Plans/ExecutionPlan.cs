@@ -48,6 +48,9 @@ public sealed partial class ExecutionPlan : IDisposable
     private readonly PassSet _passes;
     private Dictionary<int, GemmFusion> _gemmGroups = [];
     private readonly Dictionary<int, int> _lossOfGradient = [];
+
+    // Layer norm's input-gradient step → the weight-gradient node of the same x and dy it computes too.
+    private readonly Dictionary<int, int> _layerNormWeightOf = [];
     private readonly Dictionary<int, ElementwiseFusion> _chains = [];
 
     // What the plan's description and memory report need: nodes run inside another node's step, the node

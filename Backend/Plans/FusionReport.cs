@@ -62,6 +62,7 @@ public sealed partial class ExecutionPlan
         : kind.Contains("product", StringComparison.Ordinal) ? PassSet.GemmEpilogue
         : kind is "relu in batch norm" or "relu in the convolution" or "relu_grad in the max-pool gradient" ? PassSet.ReluFusion
         : kind == "loss and its gradient" ? PassSet.LossFusion
+        : kind == "layer norm's weight and input gradients" ? PassSet.NormFusion
         : null;
 
     private string Describe(Node node) => $"%{node.Id} {OpTable.Info(node.Op).Name}";
@@ -91,6 +92,11 @@ public sealed partial class ExecutionPlan
                 var dy = _graph[c.Inputs[1]];
                 if (dy.Op == Op.MatMul) yield return (dy.Id, $"{OpTable.Info(c.Op).Name} in the gradient product");
                 else if (dy.Op == Op.MaxPoolGrad && c.Op == Op.ReluGrad) yield return (dy.Id, "relu_grad in the max-pool gradient");
+                break;
+            case Op.LayerNormWeightGrad:
+                var inputGradient = _graph.Nodes.FirstOrDefault(n => _live[n.Id] && n.Op == Op.LayerNormInputGrad
+                    && n.Inputs[0] == c.Inputs[0] && n.Inputs[2] == c.Inputs[1]);
+                if (inputGradient is not null) yield return (inputGradient.Id, "layer norm's weight and input gradients");
                 break;
             case Op.SoftmaxCrossEntropy:
                 var gradient = _graph.Nodes.FirstOrDefault(n => _live[n.Id] && n.Op == Op.SoftmaxCrossEntropyGrad && n.Inputs[0] == c.Inputs[0]);

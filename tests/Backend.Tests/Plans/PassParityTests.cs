@@ -194,6 +194,42 @@ public class PassParityTests
         PlanReference.ShouldMatch(gradients, fusedStore, fused, batch, $"{threads} threads");
     }
 
+    private const string Normed = """
+        model Normed (x: Tensor[N, 9]) : Tensor[N, 3] =
+            x |> dense 16 |> layerNorm |> relu |> dense 3
+
+        train Normed { data = fashionMnist; loss = crossEntropy }
+        """;
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(4200)]
+    public void Layer_norm_gradients_from_one_pass_match_the_reference_interpreter(int batch)
+    {
+        // 4,200 rows of 16 are past the 65,536 values from which the rows are split over the two threads.
+        var file = ProgramCompiler.Compile(new SourceText("normed.dl", Normed));
+        var gradients = TrainingGraph.Build(file.Elaborate("Normed", training: true), LossKind.CrossEntropy);
+        var symbols = new Dictionary<string, int> { ["N"] = batch };
+        using var gemm = new ManagedGemm(2);
+        using var plainStore = new ParameterStore(gradients.Graph.Parameters);
+        using var fusedStore = new ParameterStore(gradients.Graph.Parameters);
+        using var plain = ExecutionPlan.Compile(gradients.Graph, plainStore,
+            new PlanOptions(symbols, gemm) { Passes = PassSet.Parse(null, [PassSet.NormFusion], out _) });
+        using var fused = ExecutionPlan.Compile(gradients.Graph, fusedStore, new PlanOptions(symbols, gemm));
+        fused.StepLabels.ShouldContain(l => l.Contains(" layer_norm_input_grad+weight_grad ", StringComparison.Ordinal));
+        fused.StepLabels.ShouldNotContain(l => l.Contains(" layer_norm_weight_grad ", StringComparison.Ordinal));
+        plain.StepLabels.ShouldContain(l => l.Contains(" layer_norm_weight_grad ", StringComparison.Ordinal));
+        fused.StepCount.ShouldBe(plain.StepCount - 1);
+        fused.Fusions().ShouldContain(f => f.Kind == "layer norm's weight and input gradients" && f.Fired);
+        plain.Fusions().ShouldContain(f => f.Kind == "layer norm's weight and input gradients" && !f.Fired && f.Reason!.Contains("norm-fusion"));
+
+        fusedStore.Initialize(new Rng(12));
+        new Rng(13).FillUniform(fused.Input("x"), -1, 1);
+        for (var i = 0; i < batch; i++) fused.Input(TrainingGraph.TargetInput)[i] = i % 3;
+        fused.Run();
+        PlanReference.ShouldMatch(gradients, fusedStore, fused, batch, $"batch {batch}");
+    }
+
     [Theory]
     [InlineData("none")]
     [InlineData("gemm-epilogue,loss-fusion")]
