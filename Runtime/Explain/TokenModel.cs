@@ -122,9 +122,10 @@ public sealed class TokenModel : IDisposable
     /// The position explained of each sequence: <paramref name="requested"/> (`--position`), else the last one of a model
     /// that scores every position (each sequence's own last token when they have their own lengths), else none (-1). A
     /// position the model does not have, or past a sequence's end, is DL0407, and one asked of a model with one
-    /// prediction per sequence DL0409, both at the model's declaration. <paramref name="describe"/> names sequence i.
+    /// prediction per sequence DL0409, both at the model's declaration. <paramref name="describe"/> names sequence i,
+    /// and <paramref name="unit"/> its tokens (`words`).
     /// </summary>
-    public int[] Positions(int? requested, int[] lengths, Func<int, string>? describe = null)
+    public int[] Positions(int? requested, int[] lengths, Func<int, string>? describe = null, string unit = "tokens")
     {
         var model = _runtime.Eval;
         if (!PerPosition)
@@ -150,13 +151,13 @@ public sealed class TokenModel : IDisposable
             var name = describe?.Invoke(i) ?? $"sequence {i}";
             if (lengths[i] == 0)
                 throw new DiagnosticException(DiagnosticCatalog.InvalidOption.At(model.Source, model.Span,
-                    $"{name} has no tokens: there is nothing for `{model.Name}` to score", "choose sequences with tokens"));
+                    $"{name} has no {unit}: there is nothing for `{model.Name}` to score", $"choose sequences with {unit}"));
             positions[i] = requested ?? lengths[i] - 1;
             if (positions[i] < 0 || positions[i] >= lengths[i])
             {
                 var shortest = lengths.Min();
                 throw new DiagnosticException(DiagnosticCatalog.InvalidOption.At(model.Source, model.Span,
-                    $"--position {positions[i]}: {name} has {lengths[i]} token{(lengths[i] == 1 ? "" : "s")} (positions 0 to {lengths[i] - 1}), and `{model.Name}` scores only those",
+                    $"--position {positions[i]}: {name} has {lengths[i]} {(lengths[i] == 1 ? unit.TrimEnd('s') : unit)} (positions 0 to {lengths[i] - 1}), and `{model.Name}` scores only those",
                     $"choose a position from 0 to {shortest - 1} (the shortest sequence chosen has {shortest}), or leave out --position for each one's last"));
             }
         }

@@ -39,7 +39,7 @@ internal static class ExplainTokens
             : ExplainSelection.Select(data, inputs, wholeSplit: false);
         var lengths = model.Lengths(selected.Values, selected.Count);
         var positions = model.Positions(position, lengths,
-            i => texts is { Length: > 0 } ? $"--text \"{texts[i]}\"" : $"{selected.Split}[{selected.First + i}]");
+            i => texts is { Length: > 0 } ? $"--text \"{texts[i]}\"" : $"{selected.Split}[{selected.First + i}]", data.Words is null ? "tokens" : "words");
         var at = positions.Distinct().Count() == 1 && positions[0] >= 0 ? $" at position {positions[0]}" : model.PerPosition ? " each at its last position" : "";
         var clock = Stopwatch.StartNew();
         if (!context.Json)

@@ -117,6 +117,6 @@ public class TaggerExplainTests(TrainedTagger model) : IClassFixture<TrainedTagg
             .ShouldFailWith(1, "tagger.dl:1:7", "error DL0407: --position 40: test[0] has ");
         Directory.Exists(model.Folder["bad"]).ShouldBeFalse();
         Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--text", "the dog sat .", "--position", "4", "--out", model.Folder["bad"])
-            .ShouldFailWith(1, "tagger.dl:1:7", "error DL0407: --position 4: --text \"the dog sat .\" has 4 tokens (positions 0 to 3), and `Tagger` scores only those");
+            .ShouldFailWith(1, "tagger.dl:1:7", "error DL0407: --position 4: --text \"the dog sat .\" has 4 words (positions 0 to 3), and `Tagger` scores only those");
     }
 }

@@ -87,6 +87,27 @@ public class PackedTokenTests
     }
 
     [Fact]
+    public void A_transformer_classifier_of_padded_sentences_is_explained_over_each_ones_own_words()
+    {
+        using var runtime = ExplainModels.Compile("""
+            model Genre (tokens: Tensor[N, T] of int) : Tensor[N, 3] =
+                tokens |> embedding 9 8 (maskZero = true) |> positionalEncoding |> transformerBlock 2 (hidden = 8) |> sequenceMean |> dense 3
+            """, "Genre", LossKind.CrossEntropy, seed: 2);
+        var result = TokenAttributions.Compute(runtime, Sentences, 3, new ExplainSettings(), TokenBaseline.Padding);
+
+        result.Positions.ShouldBe([-1, -1, -1]);
+        result.Contexts.ShouldBe([2, 4, 1]);
+        var scores = Scores(runtime, Sentences, 3, 5);
+        for (var i = 0; i < 3; i++)
+        {
+            // Attention masks the padding, so the score over the padded batch is the sentence's own.
+            result.Scores[i].ShouldBe(scores[i * 3 + result.Targets[i]], 1e-5f);
+            result.Deltas[i].ShouldBeLessThanOrEqualTo(0.005);
+            result.Of(i).ToArray().Sum().ShouldBe(result.Scores[i] - result.BaselineScores[i], 0.005 + 1e-6);
+        }
+    }
+
+    [Fact]
     public void A_position_past_a_sentences_end_is_a_diagnostic_at_the_model_naming_the_sentence()
     {
         using var runtime = ExplainModels.Compile(Tagger, "Tagger", LossKind.CrossEntropy);
