@@ -48,10 +48,17 @@ public sealed record AttributionGraph(Graph Graph, string Input, LayerRow? Layer
     public const string EmbeddedInput = "embedded";
 
     /// <summary>
+    /// The second input of <see cref="FromEmbedding"/>'s model when its tokens are padded at the end
+    /// (`embedding ... (maskZero = true)`): each sequence's length [N], which packed layers run over.
+    /// </summary>
+    public const string LengthsInput = "lengths";
+
+    /// <summary>
     /// The model from its embedding on, for attributions of token sequences: token indices have no gradient, so
     /// the embedding's output [N, T, D] becomes the input (<see cref="EmbeddedInput"/>) and the embedding lookup
-    /// is done outside, from its table (<paramref name="table"/>, [V, D]). The token input must feed one embedding
-    /// and nothing else; DL0409 otherwise.
+    /// is done outside, from its table (<paramref name="table"/>, [V, D]). The lengths of tokens padded at the end,
+    /// which `maskZero` reads from the tokens, become an input too (<see cref="LengthsInput"/>): the caller gives
+    /// them. The token input must feed one embedding (and its lengths) and nothing else; DL0409 otherwise.
     /// </summary>
     public static ModelGraph FromEmbedding(ModelGraph model, out string table)
     {
@@ -59,17 +66,34 @@ public sealed record AttributionGraph(Graph Graph, string Input, LayerRow? Layer
             throw NotFitting(model, $"`{model.Name}` takes {model.Inputs.Count} inputs; token attributions explain one sequence of tokens");
         var tokens = model.Graph.Input(model.Inputs[0].Name).Id;
         var users = model.Graph.Nodes.Where(n => n.Inputs.Contains(tokens)).ToList();
-        if (users.Count != 1 || users[0].Op != Op.Embedding || users[0].Inputs[0] != tokens
-            || model.Graph[users[0].Inputs[1]].Op != Op.Parameter || model.Graph.Outputs.Any(o => o.Node == tokens))
+        var embeddings = users.Where(n => n.Op == Op.Embedding).ToList();
+        var lengths = users.Where(n => n.Op == Op.SequenceLengths).ToList();
+        if (embeddings.Count != 1 || lengths.Count > 1 || embeddings.Count + lengths.Count != users.Count || embeddings[0].Inputs[0] != tokens
+            || model.Graph[embeddings[0].Inputs[1]].Op != Op.Parameter || model.Graph.Outputs.Any(o => o.Node == tokens))
             throw NotFitting(model, $"token attributions follow the embedding of the tokens, but the tokens `{model.Inputs[0].Name}` of `{model.Name}` do not go into one `embedding` alone",
                 $"begin the model with `{model.Inputs[0].Name} |> embedding vocabulary dim`");
-        var embedding = users[0];
+        var embedding = embeddings[0];
         table = model.Graph[embedding.Inputs[1]].Name!;
         var nodes = model.Graph.Nodes.ToArray();
         nodes[embedding.Id] = new Node(embedding.Id, Op.Input, [], embedding.Shape, new OpAttributes { Name = EmbeddedInput }, embedding.Origin);
+        foreach (var node in lengths)
+            nodes[node.Id] = new Node(node.Id, Op.Input, [], node.Shape, new OpAttributes { Name = LengthsInput }, node.Origin);
         var graph = new Graph(nodes, model.Graph.Parameters, model.Graph.Outputs);
         return model with { Graph = graph, Inputs = [new ModelInput(EmbeddedInput, embedding.Shape, false, model.Inputs[0].Span)] };
     }
+
+    /// <summary>Whether <see cref="FromEmbedding"/>'s model takes each sequence's length (<see cref="LengthsInput"/>).</summary>
+    public static bool TakesLengths(ModelGraph view) => view.Graph.Nodes.Any(n => n.Op == Op.Input && n.Name == LengthsInput);
+
+    /// <summary>
+    /// Whether the output at a position can depend on the positions after it: the model has a bidirectional recurrent
+    /// layer, attention that is not causal, a convolution over time or a mean over the sequence. A language model
+    /// (one direction, causal attention) reads only what came before each position.
+    /// </summary>
+    public static bool ReadsAhead(ModelGraph model) => model.Graph.Nodes.Any(n =>
+        n.Op is Op.Rnn or Op.Lstm or Op.Gru && n.Attributes.Bidirectional
+        || n.Op is Op.Attention or Op.CrossAttention && !n.Attributes.Causal
+        || n.Op is Op.Conv1d or Op.SequenceMean);
 
     private static DiagnosticException NotFitting(ModelGraph model, string message, string? help = null) =>
         new(DiagnosticCatalog.MethodDoesNotFit.At(model.Source, model.Span, message, help));

@@ -27,16 +27,27 @@ public sealed class AttributionModel : IDisposable
     private readonly ModelGraph? _view;
     private readonly Dictionary<int, ExecutionPlan> _viewPlans = [];
 
+    // The sizes of the symbols after the batch: the runtime's, or the ones given for this model.
+    private readonly IReadOnlyDictionary<string, int> _lengths;
+
+    // Whether the view takes each sequence's length (AttributionGraph.LengthsInput); every sequence is then T long.
+    private readonly bool _takesLengths;
+
     public AttributionModel(ModelRuntime runtime, LayerRow? layer = null) : this(runtime, runtime.Eval, layer)
     {
     }
 
     /// <param name="model">The evaluation graph the attributions are of: the runtime's model, or a part of it with
     /// the same parameters (<see cref="AttributionGraph.FromEmbedding"/>).</param>
-    public AttributionModel(ModelRuntime runtime, ModelGraph model, LayerRow? layer = null)
+    /// <param name="lengths">The sizes of the input's symbols after the batch (a sequence length T), when they are not
+    /// the runtime's: sentences of their own lengths are explained with T set to theirs. A model that takes each
+    /// sequence's length (<see cref="AttributionGraph.LengthsInput"/>) is then given T for every sequence.</param>
+    public AttributionModel(ModelRuntime runtime, ModelGraph model, LayerRow? layer = null, IReadOnlyDictionary<string, int>? lengths = null)
     {
         _runtime = runtime;
+        _lengths = lengths ?? runtime.Lengths;
         _view = ReferenceEquals(model, runtime.Eval) ? null : model;
+        _takesLengths = _view is not null && AttributionGraph.TakesLengths(_view);
         _graph = AttributionGraph.Build(model, layer);
         SampleShape = model.Inputs[0].Shape.Dims.Skip(1).Select(d => d.IsSymbolic ? Length(d.Symbol!) : d.Size).ToArray();
         SampleSize = SampleShape.Aggregate(1, (a, b) => a * b);
@@ -110,6 +121,7 @@ public sealed class AttributionModel : IDisposable
             var x = plan.Input(_graph.Input);
             inputs.Slice(start * SampleSize, n * SampleSize).CopyTo(x);
             x[(n * SampleSize)..].Clear();
+            FillLengths(plan);
             plan.Run();
             plan.Output(ModelGraph.OutputName)[..(n * Outputs)].CopyTo(result.AsSpan(start * Outputs));
         }
@@ -132,6 +144,7 @@ public sealed class AttributionModel : IDisposable
             var x = plan.Input(_graph.Input);
             inputs.Slice(start * SampleSize, n * SampleSize).CopyTo(x);
             x[(n * SampleSize)..].Clear();
+            FillLengths(plan);
             var select = plan.Input(AttributionGraph.SelectInput);
             select.Clear();
             for (var i = 0; i < n; i++) select[i * Outputs + targets[start + i]] = 1f;
@@ -155,6 +168,12 @@ public sealed class AttributionModel : IDisposable
         var scores = new float[targets.Length];
         for (var i = 0; i < scores.Length; i++) scores[i] = outputs[i * Outputs + targets[i]];
         return scores;
+    }
+
+    /// <summary>Every sequence is T long: the model explains sequences of one length at a time.</summary>
+    private void FillLengths(ExecutionPlan plan)
+    {
+        if (_takesLengths) plan.Input(AttributionGraph.LengthsInput).Fill(SampleShape[0]);
     }
 
     private static int PlanBatch(int count) => Math.Min(count, ChunkSize);
@@ -189,7 +208,7 @@ public sealed class AttributionModel : IDisposable
         return symbols;
     }
 
-    private int Length(string symbol) => _runtime.Lengths.TryGetValue(symbol, out var length) ? length
+    private int Length(string symbol) => _lengths.TryGetValue(symbol, out var length) ? length
         : throw new InvalidOperationException($"the size of `{symbol}` is not known; the data gives it");
 
     public void Dispose()

@@ -51,11 +51,11 @@ internal static class ExplainCommand
         var layer = new Option<string?>("--layer") { Description = "grad-cam: the layer, by its name in `dlc check` (default: the last with feature maps)" };
         var text = new Option<string[]>("--text")
         {
-            Description = "a model of characters: a text to explain instead of --inputs (repeatable), padded in front to the model's length",
+            Description = "a model of characters or words: a text to explain instead of --inputs (repeatable); words are split at blanks",
         };
         var position = new Option<int?>("--position")
         {
-            Description = "a model that scores every position (a language model, Tensor[N, T, classes]): the position explained, from 0 (default: the last)",
+            Description = "a model that scores every position (a language model, a tagger: Tensor[N, T, classes]): the position explained, from 0 (default: the last)",
         };
         var sanity = new Option<bool>("--sanity") { Description = "run the cascading model-randomisation test (Adebayo et al. 2018) for each method" };
         var features = new Option<string?>("--features") { Description = "names of the input features, comma-separated, for the tables and charts (default: the data's own, e.g. a CSV header)" };
@@ -97,10 +97,11 @@ internal static class ExplainCommand
                 Layer = parse.GetValue(layer),
                 Seed = parse.GetValue(seed),
             };
-            // Text is encoded with the characters the model was trained with, saved in its checkpoint.
+            // Text is encoded with the characters or words the model was trained with, saved in its checkpoint.
             var vocabulary = Checkpoint.LoadVocabulary(path) is { } characters ? new Runtime.Data.CharVocabulary(characters) : null;
+            var words = Checkpoint.LoadWords(path) is { } saved ? Runtime.Data.WordVocabulary.Deserialize(saved) : null;
             var (runtime, data) = JobSetup.Prepare(compiled, spec with { Seed = EvalCommand.TrainedSeed(path) ?? spec.Seed }, gemmProvider, compileForBatch: null,
-                vocabulary: vocabulary);
+                vocabulary: vocabulary, words: words);
             using var _ = runtime;
             foreach (var tensor in parameters) tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
             if (tokens)

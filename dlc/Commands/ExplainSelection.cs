@@ -62,29 +62,50 @@ internal static partial class ExplainSelection
     /// `--text "..."` (one or more): each text encoded with the characters the model was trained with (its checkpoint's
     /// vocabulary) and padded in front with index 0 to the model's <paramref name="length"/>, as the data sets pad words
     /// and as a language model's context ends at its last position. A character the model never saw, a text longer than
-    /// <paramref name="length"/> or an empty one is DL0407; a model without a character vocabulary DL0409.
+    /// <paramref name="length"/> or an empty one is DL0407; a model without a vocabulary DL0409.
+    /// A word-level model (<paramref name="words"/>) reads the text split at blanks, each word looked up as training
+    /// looked it up (lower-cased when it was; a word outside the vocabulary is &lt;unk&gt;); sentences of their own
+    /// lengths (<paramref name="length"/> 0, `maskZero`) are padded at the end, to the longest text.
     /// </summary>
-    public static ExplainInputs FromTexts(IReadOnlyList<string> texts, CharVocabulary? vocabulary, int length, string model, int targetSize)
+    public static ExplainInputs FromTexts(IReadOnlyList<string> texts, CharVocabulary? vocabulary, int length, string model, int targetSize,
+        WordVocabulary? words = null)
     {
-        if (vocabulary is null)
+        if (vocabulary is null && words is null)
             throw new DiagnosticException(DiagnosticCatalog.MethodDoesNotFit.At(null, default,
-                $"--text: `{model}` does not read characters (its data has no character vocabulary)", "explain samples of its data with --inputs"));
-        var values = new float[texts.Count * length];
-        for (var i = 0; i < texts.Count; i++)
+                $"--text: `{model}` does not read characters or words (its data has no vocabulary)", "explain samples of its data with --inputs"));
+        var encoded = texts.Select(text => words is not null ? EncodeWords(text, words, length, model) : EncodeCharacters(text, vocabulary!, length, model)).ToArray();
+        var width = length > 0 ? length : encoded.Max(e => e.Length);
+        var values = new float[texts.Count * width];
+        for (var i = 0; i < encoded.Length; i++)
         {
-            var text = texts[i];
-            if (text.Length == 0 || text.Length > length)
-                throw Invalid($"--text \"{text}\": `{model}` reads 1 to {length} characters, and this text has {text.Length}", null);
-            for (var c = 0; c < text.Length; c++)
-            {
-                var index = vocabulary.Encode(text[c]);
-                if (index == 0)
-                    throw Invalid($"--text \"{text}\": `{text[c]}` is not among the {vocabulary.Size - 1} characters `{model}` was trained with",
-                        $"its characters are {vocabulary.Characters.Replace("\n", "\\n", StringComparison.Ordinal)}");
-                values[i * length + length - text.Length + c] = index;
-            }
+            var start = length > 0 ? width - encoded[i].Length : 0;
+            for (var t = 0; t < encoded[i].Length; t++) values[i * width + start + t] = encoded[i][t];
         }
         return new ExplainInputs("text", 0, values, new float[texts.Count * targetSize]) { TargetSize = targetSize, HasLabels = false };
+    }
+
+    private static int[] EncodeCharacters(string text, CharVocabulary vocabulary, int length, string model)
+    {
+        if (text.Length == 0 || (length > 0 && text.Length > length))
+            throw Invalid($"--text \"{text}\": `{model}` reads 1 to {length} characters, and this text has {text.Length}", null);
+        var indices = new int[text.Length];
+        for (var c = 0; c < text.Length; c++)
+        {
+            indices[c] = vocabulary.Encode(text[c]);
+            if (indices[c] == 0)
+                throw Invalid($"--text \"{text}\": `{text[c]}` is not among the {vocabulary.Size - 1} characters `{model}` was trained with",
+                    $"its characters are {vocabulary.Characters.Replace("\n", "\\n", StringComparison.Ordinal)}");
+        }
+        return indices;
+    }
+
+    private static int[] EncodeWords(string text, WordVocabulary words, int length, string model)
+    {
+        var split = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (split.Length == 0 || (length > 0 && split.Length > length))
+            throw Invalid($"--text \"{text}\": `{model}` reads {(length > 0 ? $"1 to {length}" : "one or more")} words, and this text has {split.Length}",
+                split.Length == 0 ? "write the words apart by blanks" : null);
+        return split.Select(words.Encode).ToArray();
     }
 
     /// <summary>The mean of up to 10,000 training samples: the `mean` baseline.</summary>

@@ -21,13 +21,13 @@ internal static class TokenText
         foreach (var input in s.Inputs)
         {
             var probability = input.Probability is { } p ? $" {F(100 * p, "0.0")}%" : "";
-            var label = input.LabelName is { } l && l != input.TargetName ? $" (label {Name(l, s.Position)})" : "";
-            var shown = s.Position is not null && input.Tokens.Count > ContextShown ? input with { Tokens = input.Tokens.TakeLast(ContextShown).ToList() } : input;
-            var more = shown.Tokens.Count < input.Tokens.Count ? "… " : "";
-            w.WriteLine($"  {input.Index,5}  {more}{Tokens(shown, color)}  → {Name(input.TargetName, s.Position)}{probability}{label}  delta {F(input.Delta, "0.0000")}");
+            var label = input.LabelName is { } l && l != input.TargetName ? $" (label {Name(l, s)})" : "";
+            var (shown, before, after) = Window(input);
+            var where = input.Position is { } explained && s.Position is null ? $" at {explained}" : "";
+            w.WriteLine($"  {input.Index,5}  {(before ? "… " : "")}{Tokens(shown, color, s.Unit == "words")}{(after ? " …" : "")}  → {Name(input.TargetName, s)}{probability}{label}{where}  delta {F(input.Delta, "0.0000")}");
         }
-        if (s.Position is not null && s.Inputs.Any(i => i.Tokens.Count > ContextShown))
-            w.WriteLine($"  (the last {ContextShown} tokens of each context; tokens.csv and tokens.html hold all)");
+        if (s.Inputs.Any(i => i.Position is not null && i.Tokens.Count > ContextShown))
+            w.WriteLine($"  ({ContextShown} tokens of each context around the explained position; tokens.csv and tokens.html hold all)");
         if (s.Faithfulness is { } f)
         {
             w.WriteLine($"  deletion AUC {F(f.Deletion, "0.0000")} (random order {F(f.RandomDeletion, "0.0000")}, lower is better)  " +
@@ -41,31 +41,49 @@ internal static class TokenText
         w.WriteLine($"  files: {string.Join(", ", s.Files)}");
     }
 
-    /// <summary>The tokens coloured as in tokens.html, or followed by their attributions without colour.</summary>
-    public static string Tokens(TokenInputSummary input, bool color)
+    /// <summary>
+    /// The tokens coloured as in tokens.html (words apart by spaces), or followed by their attributions without colour;
+    /// the token whose prediction was explained underlined, or in brackets.
+    /// </summary>
+    public static string Tokens(TokenInputSummary input, bool color, bool words = false)
     {
         var max = input.Tokens.Select(t => Math.Abs(t.Attribution)).DefaultIfEmpty().Max();
+        // A language model's position is its context's last token; a word explained among others is marked.
+        var marked = input.Position is { } position && input.Tokens.Count > 0 && (words || input.Tokens[^1].Position != position) ? position : (int?)null;
         var text = new StringBuilder();
         if (color)
         {
             foreach (var t in input.Tokens)
             {
                 var (r, g, b) = TokenOutput.Colour(t.Attribution, max);
-                text.Append(CultureInfo.InvariantCulture, $"\u001b[48;2;{r};{g};{b}m\u001b[38;2;0;0;0m{t.Text}");
+                if (words && text.Length > 0) text.Append("\u001b[0m ");
+                text.Append(CultureInfo.InvariantCulture, $"\u001b[48;2;{r};{g};{b}m\u001b[38;2;0;0;0m{(t.Position == marked ? "\u001b[4m" : "")}{t.Text}{(t.Position == marked ? "\u001b[24m" : "")}");
             }
             return text.Append("\u001b[0m").ToString();
         }
-        return string.Join(" ", input.Tokens.Select(t => $"{Visible(t.Text)}:{F(t.Attribution, "+0.00;-0.00;0.00")}"));
+        return string.Join(" ", input.Tokens.Select(t => $"{(t.Position == marked ? "[" : "")}{Visible(t.Text)}{(t.Position == marked ? "]" : "")}:{F(t.Attribution, "+0.00;-0.00;0.00")}"));
     }
 
-    /// <summary>Tokens of a language model's context shown on the terminal, the last ones; the files hold all.</summary>
+    /// <summary>
+    /// At most <see cref="ContextShown"/> tokens of a context explained at a position, around it (the last ones when it
+    /// ends there), and whether tokens were left out before and after.
+    /// </summary>
+    private static (TokenInputSummary Shown, bool Before, bool After) Window(TokenInputSummary input)
+    {
+        if (input.Position is not { } position || input.Tokens.Count <= ContextShown) return (input, false, false);
+        var at = Math.Max(0, input.Tokens.ToList().FindIndex(t => t.Position >= position));
+        var first = Math.Clamp(at - ContextShown / 2, 0, input.Tokens.Count - ContextShown);
+        return (input with { Tokens = input.Tokens.Skip(first).Take(ContextShown).ToList() }, first > 0, first + ContextShown < input.Tokens.Count);
+    }
+
+    /// <summary>Tokens of a context explained at a position shown on the terminal, around it; the files hold all.</summary>
     public const int ContextShown = 40;
 
     /// <summary>A space or line break as a visible sign, where it stands alone between other text.</summary>
     private static string Visible(string text) => text switch { " " => "␣", "\n" => "⏎", "\t" => "⇥", _ => text };
 
-    /// <summary>A language model's class is a character: quoted, so that a space is seen.</summary>
-    private static string Name(string name, int? position) => position is null ? name : $"'{Visible(name)}'";
+    /// <summary>A language model's class is a token: quoted, so that a space is seen.</summary>
+    private static string Name(string name, TokenExplainSummary s) => s.ClassesAreTokens ? $"'{Visible(name)}'" : name;
 
     private static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
 }

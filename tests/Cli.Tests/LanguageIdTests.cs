@@ -75,7 +75,7 @@ public class LanguageIdTests(TrainedLanguageId model) : IClassFixture<TrainedLan
             input.GetProperty("target_name").GetString().ShouldBeOneOf("english", "spanish");
         }
         var csv = File.ReadAllLines(Path.Combine(model.Folder["explain"], "tokens.csv"));
-        csv[0].ShouldBe("input,position,token,index,attribution,target");
+        csv[0].ShouldBe("input,position,token,index,attribution,target,explained");
         csv.Length.ShouldBe(1 + inputs.Sum(i => i.GetProperty("tokens").GetArrayLength()));
         File.ReadAllText(Path.Combine(model.Folder["explain"], "tokens.html")).ShouldContain("<span class=\"t\" style=\"background:rgb(");
 

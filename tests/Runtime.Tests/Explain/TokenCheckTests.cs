@@ -25,7 +25,7 @@ public class TokenCheckTests
 
         using var model = new TokenModel(runtime);
         var outputs = model.Model.Predict(model.Embed(tokens), 3);
-        result.Position.ShouldBe(3);
+        result.Positions.ShouldBe([3, 3, 3]);
         for (var i = 0; i < 3; i++)
         {
             // The target is the class scored highest at position 3, and the score is its logit there.
@@ -41,7 +41,7 @@ public class TokenCheckTests
             result.Of(i).ToArray().Sum().ShouldBe(result.Scores[i] - result.BaselineScores[i], 0.005 + 1e-6);
         }
         // Without a position, the last one.
-        TokenAttributions.Compute(runtime, tokens, 3, new ExplainSettings { Target = 2 }, TokenBaseline.Zeros).Position.ShouldBe(5);
+        TokenAttributions.Compute(runtime, tokens, 3, new ExplainSettings { Target = 2 }, TokenBaseline.Zeros).Positions.ShouldBe([5, 5, 5]);
     }
 
     [Fact]
@@ -71,8 +71,9 @@ public class TokenCheckTests
         using var _ = runtime;
         using var model = new TokenModel(runtime);
         var selected = tokens[..(16 * 8)];
-        var targets = model.Targets(model.Embed(selected), 16, null, -1);
-        var result = TokenAttributions.Attribute(model, selected, 16, targets, new ExplainSettings(), TokenBaseline.Padding, -1);
+        var none = Enumerable.Repeat(-1, 16).ToArray();
+        var targets = model.Targets(selected, 16, null, none);
+        var result = TokenAttributions.Attribute(model, selected, 16, targets, new ExplainSettings(), TokenBaseline.Padding, none);
         var (attributed, random) = TokenAttributions.Faithfulness(model, result, new ExplainSettings());
 
         attributed.Deletion.ShouldBeLessThan(random.Deletion);
@@ -93,7 +94,8 @@ public class TokenCheckTests
         using var model = new TokenModel(runtime);
         var selected = tokens[..(16 * 8)];
         var settings = new ExplainSettings();
-        var result = TokenAttributions.Attribute(model, selected, 16, model.Targets(model.Embed(selected), 16, null, -1), settings, TokenBaseline.Padding, -1);
+        var none = Enumerable.Repeat(-1, 16).ToArray();
+        var result = TokenAttributions.Attribute(model, selected, 16, model.Targets(selected, 16, null, none), settings, TokenBaseline.Padding, none);
         var sanity = TokenAttributions.Sanity(model, result, settings);
 
         sanity.Steps.Select(s => s.Layer).ShouldBe(["Bag.dense2", "Bag.dense1", "Bag.embedding"]);
@@ -101,7 +103,7 @@ public class TokenCheckTests
         sanity.Passed.ShouldBeTrue();
         runtime.Parameters.Values.Span.ToArray().ShouldBe(trained);
         // Recomputed with the trained weights, the attributions are the same again.
-        var again = TokenAttributions.Attribute(model, selected, 16, result.Targets, settings, TokenBaseline.Padding, -1);
+        var again = TokenAttributions.Attribute(model, selected, 16, result.Targets, settings, TokenBaseline.Padding, none);
         SanityCheck.MeanCorrelation(TokenAttributions.AsInput(model, result), TokenAttributions.AsInput(model, again)).ShouldBe(1, 1e-9);
     }
 
