@@ -141,9 +141,18 @@ public static unsafe class Mkl
     private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath) =>
         libraryName == MklNative.Library ? s_handle : 0;
 
+    /// <summary>The OpenMP wait policy MKL's threads get unless the environment sets one.</summary>
+    internal const string WaitPolicy = "PASSIVE";
+
     private static bool MakeGnuOpenMpGlobal()
     {
         if (!OperatingSystem.IsLinux()) return false;
+        // libgomp reads its wait policy once, when it is loaded. Its default keeps MKL's threads spinning for a
+        // while after each threaded call, on the cores the plan's own threads are about to use: a character LSTM
+        // trained 12% slower, and a transformer's loss gradient after an MKL exp took 19 ms instead of 3. A user's
+        // OMP_WAIT_POLICY still wins (overwrite = 0).
+        try { LibC.SetEnv("OMP_WAIT_POLICY", WaitPolicy, 0); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
         const int flags = LibC.RtldNow | LibC.RtldGlobal;
         try { return LibC.DlOpenLibC("libgomp.so.1", flags) != 0; }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }

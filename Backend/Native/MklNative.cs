@@ -86,4 +86,11 @@ internal static partial class LibC
 
     [LibraryImport("libdl.so.2", EntryPoint = "dlopen", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial nint DlOpenLibDl(string fileName, int flags);
+
+    // The native environment: Environment.SetEnvironmentVariable changes only .NET's copy, which native libraries never read.
+    [LibraryImport("libc.so.6", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int SetEnv(string name, string value, int overwrite);
+
+    [LibraryImport("libc.so.6", EntryPoint = "getenv", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint GetEnv(string name);
 }

@@ -20,6 +20,15 @@ public class MklTests
     }
 
     [Fact]
+    public void Mkl_threads_sleep_between_calls_unless_the_environment_says_otherwise_when_mkl_is_present()
+    {
+        if (!MklGate.Available() || !OperatingSystem.IsLinux()) return;
+        var policy = System.Runtime.InteropServices.Marshal.PtrToStringUTF8(LibC.GetEnv("OMP_WAIT_POLICY"));
+        // The native environment libgomp read when MKL loaded it: the user's policy, or passive.
+        policy.ShouldBe(Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? Mkl.WaitPolicy);
+    }
+
+    [Fact]
     public void Mkl_runs_on_two_gnu_openmp_threads_when_asked_and_mkl_is_present()
     {
         if (!MklGate.Available() || Environment.ProcessorCount < 2) return;
