@@ -182,15 +182,7 @@ public static class Normalization
         Shapes.Same(cols, w.Length, nameof(w));
         for (var r = r0; r < r1; r++)
         {
-            var row = x.Slice(r * cols, cols);
-            var grad = dy.Slice(r * cols, cols);
-            var (mean, invStd) = RowStatistics(row, eps);
-            var (sumG, sumGx) = GradientRowSums(row, w, grad, mean);
-            // dx = invStd·g − invStd·mean(g) − (x − mean)·invStd²·mean(g·(x − mean)): g·scale + x·slope + shift.
-            var meanG = (float)(sumG / cols);
-            var slope = (float)(-sumGx / cols * invStd * invStd * invStd);
-            var shift = -invStd * meanG - mean * slope;
-            GradientRow(row, w, grad, invStd, slope, shift, dx.Slice(r * cols, cols));
+            InputGradientRow(x.Slice(r * cols, cols), w, dy.Slice(r * cols, cols), eps, dx.Slice(r * cols, cols));
         }
     }
 
@@ -213,12 +205,7 @@ public static class Normalization
         {
             var row = x.Slice(r * cols, cols);
             var grad = dy.Slice(r * cols, cols);
-            var (mean, invStd) = RowStatistics(row, eps);
-            var (sumG, sumGx) = GradientRowSums(row, w, grad, mean);
-            var meanG = (float)(sumG / cols);
-            var slope = (float)(-sumGx / cols * invStd * invStd * invStd);
-            var shift = -invStd * meanG - mean * slope;
-            GradientRow(row, w, grad, invStd, slope, shift, dx.Slice(r * cols, cols));
+            var (mean, invStd) = InputGradientRow(row, w, grad, eps, dx.Slice(r * cols, cols));
             WeightGradientRow(row, grad, invStd, -mean * invStd, dw);
         }
     }
@@ -244,6 +231,21 @@ public static class Normalization
             // dw += dy · (x·invStd − mean·invStd)
             WeightGradientRow(row, dy.Slice(r * cols, cols), invStd, -mean * invStd, dw);
         }
+    }
+
+    /// <summary>One row's dx, returning the row's mean and 1/σ.</summary>
+    private static (float Mean, float InvStd) InputGradientRow(ReadOnlySpan<float> row, ReadOnlySpan<float> w, ReadOnlySpan<float> grad, float eps,
+        Span<float> dx)
+    {
+        var cols = row.Length;
+        var (mean, invStd) = RowStatistics(row, eps);
+        var (sumG, sumGx) = GradientRowSums(row, w, grad, mean);
+        // dx = invStd·g − invStd·mean(g) − (x − mean)·invStd²·mean(g·(x − mean)): g·scale + x·slope + shift.
+        var meanG = (float)(sumG / cols);
+        var slope = (float)(-sumGx / cols * invStd * invStd * invStd);
+        var shift = -invStd * meanG - mean * slope;
+        GradientRow(row, w, grad, invStd, slope, shift, dx);
+        return (mean, invStd);
     }
 
     /// <summary>Σ dy·w and Σ dy·w·(x − mean) over one row, in float vectors, returned in double.</summary>

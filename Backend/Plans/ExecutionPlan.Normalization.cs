@@ -51,24 +51,10 @@ public sealed partial class ExecutionPlan
             }
             case Op.LayerNormInputGrad when _layerNormWeightOf.TryGetValue(node.Id, out var weightNode):
             {
-                // Each part sums its rows' weight gradient into a row of its own; the parts' rows are added at the end.
                 var (rows, cols) = Matrix(node.Inputs[0]);
-                var (x, w, dy, dw) = (In(0), In(1), In(2), _buffers[weightNode]);
-                var split = SplitElementwise(rows * cols);
-                var parts = split ? Math.Min(parallel.Threads, rows) : 1;
-                var partial = new float[parts * cols];
-                SampleParallel.RangeBody body = (part, r0, r1) =>
-                {
-                    var sums = partial.AsSpan(part * cols, cols);
-                    sums.Clear();
-                    Normalization.LayerNormGradients(x.Span, w.Span, dy.Span, y.Span, sums, rows, cols, eps, r0, r1);
-                };
-                return () =>
-                {
-                    if (split) parallel.For(rows, body);
-                    else body(0, 0, rows);
-                    SumParts(partial, parts, dw.Span);
-                };
+                var (x, w, dy) = (In(0), In(1), In(2));
+                return OverRowsSumming(rows, cols, _buffers[weightNode],
+                    (dw, r0, r1) => Normalization.LayerNormGradients(x.Span, w.Span, dy.Span, y.Span, dw, rows, cols, eps, r0, r1));
             }
             case Op.LayerNormInputGrad:
             {
@@ -80,22 +66,7 @@ public sealed partial class ExecutionPlan
             {
                 var (rows, cols) = Matrix(node.Inputs[0]);
                 var (x, dy) = (In(0), In(1));
-                // Each part sums its rows into a row of its own; the parts' rows are added at the end.
-                var split = SplitElementwise(rows * cols);
-                var parts = split ? Math.Min(parallel.Threads, rows) : 1;
-                var partial = new float[parts * cols];
-                SampleParallel.RangeBody body = (part, r0, r1) =>
-                {
-                    var sums = partial.AsSpan(part * cols, cols);
-                    sums.Clear();
-                    Normalization.LayerNormWeightGrad(x.Span, dy.Span, sums, rows, cols, eps, r0, r1);
-                };
-                return () =>
-                {
-                    if (split) parallel.For(rows, body);
-                    else body(0, 0, rows);
-                    SumParts(partial, parts, y.Span);
-                };
+                return OverRowsSumming(rows, cols, y, (dw, r0, r1) => Normalization.LayerNormWeightGrad(x.Span, dy.Span, dw, rows, cols, eps, r0, r1));
             }
             case Op.BatchNormFoldWeight:
             {
@@ -127,12 +98,30 @@ public sealed partial class ExecutionPlan
         }
     }
 
-    /// <summary>total = the sum of the first <paramref name="parts"/> rows of <paramref name="partial"/> (each total.Length long).</summary>
-    private static void SumParts(float[] partial, int parts, Span<float> total)
+    /// <summary>
+    /// A step that runs <paramref name="range"/> over ranges of a [rows, cols] matrix's rows as <see cref="OverRows"/>, each part
+    /// summing into a [cols] row of its own (cleared first), and the parts' rows added into <paramref name="total"/> at the end.
+    /// </summary>
+    private Action OverRowsSumming(int rows, int cols, BufferRef total, Action<Span<float>, int, int> range)
     {
-        var cols = total.Length;
-        partial.AsSpan(0, cols).CopyTo(total);
-        for (var p = 1; p < parts; p++) TensorPrimitives.Add(total, partial.AsSpan(p * cols, cols), total);
+        var parallel = _samples;
+        var split = SplitElementwise(rows * cols);
+        var parts = split ? Math.Min(parallel.Threads, rows) : 1;
+        var partial = new float[parts * cols];
+        SampleParallel.RangeBody body = (part, r0, r1) =>
+        {
+            var sums = partial.AsSpan(part * cols, cols);
+            sums.Clear();
+            range(sums, r0, r1);
+        };
+        return () =>
+        {
+            if (split) parallel.For(rows, body);
+            else body(0, 0, rows);
+            var sum = total.Span;
+            partial.AsSpan(0, cols).CopyTo(sum);
+            for (var p = 1; p < parts; p++) TensorPrimitives.Add(sum, partial.AsSpan(p * cols, cols), sum);
+        };
     }
 
     /// <summary>
