@@ -93,8 +93,9 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         // splitting k duplicates nothing but needs the parts' sums added.
         var splitDepth = k >= DepthSplitRatio * Math.Max(m, n);
         var splitColumns = m < n;
-        var tiles = splitDepth ? (k + Kc - 1) / Kc * 2 : splitColumns ? (n + _nr - 1) / _nr : (m + _mr - 1) / _mr;
-        var parts = _pool is null || (long)m * n * k < ParallelThreshold ? 1 : Math.Min(Threads, tiles / 2);
+        // A part takes at least one k block, or at least two micro-tiles of rows or columns.
+        var units = splitDepth ? (k + Kc - 1) / Kc : (splitColumns ? (n + _nr - 1) / _nr : (m + _mr - 1) / _mr) / 2;
+        var parts = _pool is null || (long)m * n * k < ParallelThreshold ? 1 : Math.Min(Threads, units);
         if (parts <= 1)
         {
             Block(call, 0, m, 0, n, 0, k);

@@ -198,7 +198,7 @@ public sealed unsafe class AttentionKernel
                 var yBlock = y + (long)r0 * g.Features;
                 if (_small)
                 {
-                    cols = Math.Min(t, (cols + 7) & ~7);
+                    cols = WholeVectors(cols, t);
                     SmallProducts.Multiply(r1 - r0, cols, d, g.Scale, q + (long)r0 * stride, stride, 1, keysT, t, pBlock, t);
                 }
                 else _gemm.Sgemm(false, true, r1 - r0, cols, d, g.Scale, q + (long)r0 * stride, stride, k, stride, 0f, pBlock, t);
@@ -241,7 +241,7 @@ public sealed unsafe class AttentionKernel
                 // dP = dy·vᵀ over the visible columns, then dS = P ∘ (dP − rowsum(dP ∘ P)) / √d in place.
                 if (_small)
                 {
-                    cols = Math.Min(t, (cols + 7) & ~7);
+                    cols = WholeVectors(cols, t);
                     SmallProducts.Multiply(r1 - r0, cols, d, 1f, dy + (long)r0 * e, e, 1, valuesT, t, dsBlock, t);
                 }
                 else _gemm.Sgemm(false, true, r1 - r0, cols, d, 1f, dy + (long)r0 * e, e, v, stride, 0f, dsBlock, t);
@@ -282,6 +282,9 @@ public sealed unsafe class AttentionKernel
     /// past the length; at least one, so the products stay well-formed (a row of padding only is cleared after).
     /// </summary>
     private static int Columns(AttentionGeometry g, int r1, int length) => Math.Max(1, Math.Min(g.Causal ? r1 : g.Steps, length));
+
+    /// <summary>Score columns rounded up to whole vectors for the small products (T is a multiple of 8 on that path).</summary>
+    private static int WholeVectors(int cols, int t) => Math.Min(t, (cols + 7) & ~7);
 
     /// <summary>The row blocks: one block of every row without a mask, blocks of <see cref="CausalBlock"/> with one.</summary>
     private static int BlockRows(AttentionGeometry g) => g.Causal ? CausalBlock : Math.Max(1, g.Steps);

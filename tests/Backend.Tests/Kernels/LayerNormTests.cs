@@ -24,10 +24,7 @@ public class LayerNormTests
         var w = TestData.Normal(cols, 2, mean: 1f);
         var b = TestData.Normal(cols, 3);
         var dy = TestData.Normal(rows * cols, 4);
-        var (y, dx, dw) = (new float[x.Length], new float[x.Length], new float[cols]);
-        Normalization.LayerNorm(x, w, b, y, rows, cols, Eps);
-        Normalization.LayerNormInputGrad(x, w, dy, dx, rows, cols, Eps);
-        Normalization.LayerNormWeightGrad(x, dy, dw, rows, cols, Eps);
+        var (y, dx, dw) = WholeMatrix(x, w, b, dy, rows, cols);
 
         var (xd, wd, bd, dyd) = (TestData.ToDouble(x), TestData.ToDouble(w), TestData.ToDouble(b), TestData.ToDouble(dy));
         var (ry, rdx, rdw) = (new double[x.Length], new double[x.Length], new double[cols]);
@@ -47,10 +44,7 @@ public class LayerNormTests
         var w = TestData.Normal(cols, 6);
         var b = TestData.Normal(cols, 7);
         var dy = TestData.Normal(rows * cols, 8);
-        var (y, dx, dw) = (new float[x.Length], new float[x.Length], new float[cols]);
-        Normalization.LayerNorm(x, w, b, y, rows, cols, Eps);
-        Normalization.LayerNormInputGrad(x, w, dy, dx, rows, cols, Eps);
-        Normalization.LayerNormWeightGrad(x, dy, dw, rows, cols, Eps);
+        var (y, dx, dw) = WholeMatrix(x, w, b, dy, rows, cols);
 
         var (ys, dxs, dws) = (new float[x.Length], new float[x.Length], new float[cols]);
         foreach (var (r0, r1) in new[] { (0, 4), (4, 9) })
@@ -62,5 +56,15 @@ public class LayerNormTests
         ys.ShouldBe(y);
         dxs.ShouldBe(dx);
         Close.All(dws, TestData.ToDouble(dw), 1e-6, 1e-6, "dw");
+    }
+
+    /// <summary>y, dx and dw of the whole matrix, each kernel called once.</summary>
+    private static (float[] Y, float[] Dx, float[] Dw) WholeMatrix(float[] x, float[] w, float[] b, float[] dy, int rows, int cols)
+    {
+        var (y, dx, dw) = (new float[x.Length], new float[x.Length], new float[cols]);
+        Normalization.LayerNorm(x, w, b, y, rows, cols, Eps);
+        Normalization.LayerNormInputGrad(x, w, dy, dx, rows, cols, Eps);
+        Normalization.LayerNormWeightGrad(x, dy, dw, rows, cols, Eps);
+        return (y, dx, dw);
     }
 }

@@ -28,26 +28,34 @@ public class ExecutionPlanTests
 
     public static TheoryData<string> Providers() => new("managed", "mkl");
 
+    /// <summary>A training plan on two threads with seeded parameters, x uniform in [−1, 1] and labels i mod 5.</summary>
+    private static (ParameterStore Store, ExecutionPlan Plan) Prepared(GradientGraph gradients, int batch, string provider, ulong parameterSeed,
+        ulong dataSeed)
+    {
+        var store = new ParameterStore(gradients.Graph.Parameters);
+        store.Initialize(new Rng(parameterSeed));
+        var plan = ExecutionPlan.Compile(gradients.Graph, store,
+            new PlanOptions(new Dictionary<string, int> { ["N"] = batch }, GemmProviders.Create(provider, 2, out _)));
+        new Rng(dataSeed).FillUniform(plan.Input("x"), -1, 1);
+        var labels = plan.Input(TrainingGraph.TargetInput);
+        for (var i = 0; i < batch; i++) labels[i] = i % 5;
+        return (store, plan);
+    }
+
     [Theory]
     [MemberData(nameof(Providers))]
     public void A_training_step_matches_the_reference_interpreter(string provider)
     {
         if (provider == "mkl" && !MklAvailable()) return;
         var gradients = TrainingGraphOf(Source);
-        var graph = gradients.Graph;
         const int batch = 11;
-        using var store = new ParameterStore(graph.Parameters);
-        store.Initialize(new Rng(3));
-        using var plan = ExecutionPlan.Compile(graph, store,
-            new PlanOptions(new Dictionary<string, int> { ["N"] = batch }, GemmProviders.Create(provider, 2, out _)));
-
-        var rng = new Rng(5);
-        rng.FillUniform(plan.Input("x"), -1, 1);
-        var labels = plan.Input(TrainingGraph.TargetInput);
-        for (var i = 0; i < batch; i++) labels[i] = i % 5;
-        plan.Run();
-
-        PlanReference.ShouldMatch(gradients, store, plan, batch, provider);
+        var (store, plan) = Prepared(gradients, batch, provider, parameterSeed: 3, dataSeed: 5);
+        using (store)
+        using (plan)
+        {
+            plan.Run();
+            PlanReference.ShouldMatch(gradients, store, plan, batch, provider);
+        }
     }
 
     [Theory]
@@ -100,15 +108,13 @@ public class ExecutionPlanTests
             train Wide { data = fashionMnist; loss = crossEntropy }
             """);
         const int batch = 256;
-        using var store = new ParameterStore(gradients.Graph.Parameters);
-        store.Initialize(new Rng(8));
-        using var plan = ExecutionPlan.Compile(gradients.Graph, store,
-            new PlanOptions(new Dictionary<string, int> { ["N"] = batch }, GemmProviders.Create("managed", 2, out _)));
-        new Rng(9).FillUniform(plan.Input("x"), -1, 1);
-        var labels = plan.Input(TrainingGraph.TargetInput);
-        for (var i = 0; i < batch; i++) labels[i] = i % 5;
-        plan.Run();
-        PlanReference.ShouldMatch(gradients, store, plan, batch, "managed");
+        var (store, plan) = Prepared(gradients, batch, "managed", parameterSeed: 8, dataSeed: 9);
+        using (store)
+        using (plan)
+        {
+            plan.Run();
+            PlanReference.ShouldMatch(gradients, store, plan, batch, "managed");
+        }
     }
 
     private const string SharedPreActivation = """
@@ -127,21 +133,17 @@ public class ExecutionPlanTests
     {
         if (provider == "mkl" && !MklAvailable()) return;
         var gradients = TrainingGraphOf(SharedPreActivation);
-        var graph = gradients.Graph;
         const int batch = 6;
-        using var store = new ParameterStore(graph.Parameters);
-        store.Initialize(new Rng(4));
-        using var plan = ExecutionPlan.Compile(graph, store,
-            new PlanOptions(new Dictionary<string, int> { ["N"] = batch }, GemmProviders.Create(provider, 2, out _)));
-        var steps = plan.Profile(1).Select(s => s.Step).ToList();
-        steps.ShouldNotContain(s => s.Contains("gelu′"));
-        steps.ShouldContain(s => s.Contains(" gelu "));
-
-        new Rng(6).FillUniform(plan.Input("x"), -1, 1);
-        var labels = plan.Input(TrainingGraph.TargetInput);
-        for (var i = 0; i < batch; i++) labels[i] = i % 5;
-        plan.Run();
-        PlanReference.ShouldMatch(gradients, store, plan, batch, provider);
+        var (store, plan) = Prepared(gradients, batch, provider, parameterSeed: 4, dataSeed: 6);
+        using (store)
+        using (plan)
+        {
+            var steps = plan.StepLabels;
+            steps.ShouldNotContain(s => s.Contains("gelu′"));
+            steps.ShouldContain(s => s.Contains(" gelu "));
+            plan.Run();
+            PlanReference.ShouldMatch(gradients, store, plan, batch, provider);
+        }
     }
 
     [Fact]
