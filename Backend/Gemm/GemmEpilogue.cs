@@ -57,6 +57,9 @@ public readonly unsafe struct GemmEpilogue
     /// </summary>
     public bool KeepsDerivative { get; }
 
+    /// <summary>Where row <paramref name="row"/>, column <paramref name="col"/> of Saved is, or null without one.</summary>
+    internal float* SavedAt(int row, int col) => Saved == null ? null : Saved + (long)row * SavedStride + col;
+
     /// <summary>Plain GEMM: nothing is applied.</summary>
     public static GemmEpilogue None => default;
 

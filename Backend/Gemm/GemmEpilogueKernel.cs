@@ -21,7 +21,7 @@ internal static unsafe class GemmEpilogueKernel
     {
         if (e.IsIdentity || rows <= 0 || cols <= 0) return;
         var bias = e.Bias == null ? null : e.Bias + col0;
-        var saved = e.Saved == null ? null : e.Saved + (long)row0 * e.SavedStride + col0;
+        var saved = e.SavedAt(row0, col0);
         var lds = e.SavedStride;
         if (e.KeepsDerivative)
         {
