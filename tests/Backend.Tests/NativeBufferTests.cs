@@ -43,4 +43,26 @@ public class NativeBufferTests
         GC.WaitForPendingFinalizers();
         GC.Collect();
     }
+
+    [Fact]
+    public unsafe void A_large_buffer_asks_for_huge_pages_where_linux_has_them()
+    {
+        if (!OperatingSystem.IsLinux() || !Directory.Exists("/sys/kernel/mm/transparent_hugepage")) return;
+        using var buffer = new NativeBuffer(8 << 20 >> 2);
+        buffer.Span.ToArray().ShouldAllBe(v => v == 0f);
+        // The first whole 2 MiB page inside the buffer lies in a mapping marked for huge pages ("hg" in VmFlags).
+        var page = ((nint)buffer.Pointer + (2 << 20) - 1) & ~(nint)((2 << 20) - 1);
+        string? flags = null;
+        var inside = false;
+        foreach (var line in File.ReadLines("/proc/self/smaps"))
+        {
+            var dash = line.IndexOf('-');
+            if (dash > 0 && line.IndexOf(' ') > dash && nint.TryParse(line[..dash], System.Globalization.NumberStyles.HexNumber, null, out var from)
+                && nint.TryParse(line[(dash + 1)..line.IndexOf(' ')], System.Globalization.NumberStyles.HexNumber, null, out var to))
+                inside = from <= page && page < to;
+            else if (inside && line.StartsWith("VmFlags:", StringComparison.Ordinal)) flags = line;
+        }
+        flags.ShouldNotBeNull();
+        flags.Split(' ').ShouldContain("hg");
+    }
 }
