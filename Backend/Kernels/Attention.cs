@@ -291,7 +291,9 @@ public sealed unsafe class AttentionKernel
 
     /// <summary>
     /// Softmax over the first <paramref name="visible"/> scores of a row, in place, with the maximum subtracted first
-    /// (numerically stable); the hidden rest is set to zero, so products over the whole row stay exact.
+    /// (numerically stable); the hidden rest is set to zero, so products over the whole row stay exact. A last,
+    /// partial vector goes through the same vector code as the rest, its hidden lanes read as −∞ (out of the
+    /// maximum, zero in the sum).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaskedSoftmax(Span<float> row, int visible)
@@ -304,28 +306,23 @@ public sealed unsafe class AttentionKernel
         fixed (float* r = row)
         {
             var whole = visible & ~7;
-            var most = Vector256.Create(float.NegativeInfinity);
+            var rest = visible - whole;
+            var inTail = FirstLanes(rest);
+            var tail = Vector256.ConditionalSelect(inTail, LoadPartial(r + whole, rest, row.Length - whole), Vector256.Create(float.NegativeInfinity));
+            var most = tail;
             for (var i = 0; i < whole; i += 8) most = Vector256.Max(most, Vector256.Load(r + i));
-            var max = float.NegativeInfinity;
-            for (var l = 0; l < 8; l++) max = MathF.Max(max, most[l]);
-            for (var i = whole; i < visible; i++) max = MathF.Max(max, r[i]);
-            var shift = Vector256.Create(max);
-            var sums = Vector256<float>.Zero;
+            var shift = Vector256.Create(HorizontalMax(most));
+            var sums = Vector256.ConditionalSelect(inTail, FloatExp.Exp8(tail - shift), Vector256<float>.Zero);
+            tail = sums;
             for (var i = 0; i < whole; i += 8)
             {
                 var e = FloatExp.Exp8(Vector256.Load(r + i) - shift);
                 e.Store(r + i);
                 sums += e;
             }
-            var sum = Vector256.Sum(sums);
-            for (var i = whole; i < visible; i++)
-            {
-                r[i] = FloatExp.Exp8(Vector256.Create(r[i] - max)).ToScalar();
-                sum += r[i];
-            }
-            var scale = Vector256.Create(1f / sum);
+            var scale = Vector256.Create(1f / Vector256.Sum(sums));
             for (var i = 0; i < whole; i += 8) (Vector256.Load(r + i) * scale).Store(r + i);
-            for (var i = whole; i < visible; i++) r[i] *= scale[0];
+            StorePartial(tail * scale, r + whole, rest, row.Length - whole);
         }
         row[visible..].Clear();
     }
@@ -337,15 +334,59 @@ public sealed unsafe class AttentionKernel
         fixed (float* ps = p, d = dp)
         {
             var whole = visible & ~7;
-            var dots = Vector256<float>.Zero;
+            var rest = visible - whole;
+            // The partial vector's hidden lanes are zero in both, so they add nothing to the dot product.
+            var inTail = FirstLanes(rest);
+            var tailP = Vector256.ConditionalSelect(inTail, LoadPartial(ps + whole, rest, p.Length - whole), Vector256<float>.Zero);
+            var tailD = Vector256.ConditionalSelect(inTail, LoadPartial(d + whole, rest, dp.Length - whole), Vector256<float>.Zero);
+            var dots = tailD * tailP;
             for (var i = 0; i < whole; i += 8) dots = Vector256.FusedMultiplyAdd(Vector256.Load(d + i), Vector256.Load(ps + i), dots);
-            var dot = Vector256.Sum(dots);
-            for (var i = whole; i < visible; i++) dot += d[i] * ps[i];
-            var (dv, sv) = (Vector256.Create(dot), Vector256.Create(scale));
+            var (dv, sv) = (Vector256.Create(Vector256.Sum(dots)), Vector256.Create(scale));
             for (var i = 0; i < whole; i += 8) ((Vector256.Load(d + i) - dv) * Vector256.Load(ps + i) * sv).Store(d + i);
-            for (var i = whole; i < visible; i++) d[i] = (d[i] - dot) * ps[i] * scale;
+            StorePartial((tailD - dv) * tailP * sv, d + whole, rest, dp.Length - whole);
         }
         dp[visible..].Clear();
+    }
+
+    /// <summary>Lanes 0 … count − 1 of a vector set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> FirstLanes(int count) =>
+        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
+
+    private static float HorizontalMax(Vector256<float> v)
+    {
+        var half = Vector128.Max(v.GetLower(), v.GetUpper());
+        half = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
+        return MathF.Max(half[0], half[1]);
+    }
+
+    /// <summary>The first <paramref name="count"/> (&lt; 8) floats at p; the rest of the vector is unspecified.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> LoadPartial(float* p, int count, int room) =>
+        room >= 8 ? Vector256.Load(p) : count == 0 ? default : LoadFew(p, count);
+
+    /// <summary>Stores the first <paramref name="count"/> lanes at p; with room for a whole vector, the others too (the caller clears them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePartial(Vector256<float> v, float* p, int count, int room)
+    {
+        if (room >= 8) v.Store(p);
+        else if (count > 0) StoreFew(v, p, count);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector256<float> LoadFew(float* p, int count)
+    {
+        var buffer = stackalloc float[8];
+        for (var i = 0; i < count; i++) buffer[i] = p[i];
+        return Vector256.Load(buffer);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StoreFew(Vector256<float> v, float* p, int count)
+    {
+        var buffer = stackalloc float[8];
+        v.Store(buffer);
+        for (var i = 0; i < count; i++) p[i] = buffer[i];
     }
 }
 

@@ -194,4 +194,32 @@ public unsafe class AttentionTests
         foreach (var b in buffers) b.Dispose();
         return result;
     }
+
+    [Theory]
+    [InlineData(13)]
+    [InlineData(24)]
+    public void A_masked_softmax_row_and_its_gradient_match_double_for_every_visible_length(int length)
+    {
+        // Row lengths with and without room for a whole last vector; NaN past the visible part must not leak in.
+        for (var visible = 0; visible <= length; visible++)
+        {
+            var scores = TestData.Normal(length, (ulong)(10 + visible), std: 3f);
+            var row = (float[])scores.Clone();
+            for (var i = visible; i < length; i++) row[i] = float.NaN;
+            AttentionKernel.MaskedSoftmax(row, visible);
+
+            var max = visible == 0 ? 0.0 : scores.Take(visible).Max(v => (double)v);
+            var sum = scores.Take(visible).Sum(v => Math.Exp(v - max));
+            var expected = Enumerable.Range(0, length).Select(i => i < visible ? Math.Exp(scores[i] - max) / sum : 0.0).ToArray();
+            Close.All(row, expected, 1e-6, 1e-6, $"softmax, {visible} of {length} visible");
+
+            var dp = TestData.Normal(length, (ulong)(50 + visible));
+            var dpIn = (float[])dp.Clone();
+            for (var i = visible; i < length; i++) dp[i] = float.NaN;
+            AttentionKernel.SoftmaxGradient(row, dp, visible, 0.5f);
+            var dot = Enumerable.Range(0, visible).Sum(i => (double)dpIn[i] * row[i]);
+            var expectedGrad = Enumerable.Range(0, length).Select(i => i < visible ? (dpIn[i] - dot) * row[i] * 0.5 : 0.0).ToArray();
+            Close.All(dp, expectedGrad, 1e-6, 1e-6, $"softmax gradient, {visible} of {length} visible");
+        }
+    }
 }
