@@ -25,7 +25,9 @@ internal static class FloatExp
         p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(0.24022651f));
         p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(0.69314718f));
         p = Vector256.FusedMultiplyAdd(p, f, Vector256<float>.One);
-        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+        // n is whole and within ±127 here, so the native conversion (one instruction; the portable one saturates out of
+        // range at a few more) gives the same integer.
+        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32Native(n) + Vector256.Create(127), 23).AsSingle();
         return p * scale;
     }
 }
