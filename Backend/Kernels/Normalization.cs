@@ -27,7 +27,7 @@ public readonly record struct ChannelLayout(int Batch, int Channels, int Positio
 /// channels, so a plan can split channels over threads; the gradient kernels recompute the statistics
 /// from x instead of reading state saved by the forward pass.
 /// </summary>
-public static class Normalization
+public static unsafe class Normalization
 {
     /// <summary>
     /// y = (x − mean) / √(var + eps) · w + b for channels [c0, c1). Training uses the batch's statistics and
@@ -154,13 +154,10 @@ public static class Normalization
         Shapes.Same(rows * cols, x.Length, nameof(x));
         Shapes.Same(x.Length, y.Length, nameof(y));
         Shapes.Same(cols, w.Length, nameof(w));
-        for (var r = r0; r < r1; r++)
+        Shapes.Same(cols, b.Length, nameof(b));
+        fixed (float* xp = x, wp = w, bp = b, yp = y)
         {
-            var row = x.Slice(r * cols, cols);
-            var target = y.Slice(r * cols, cols);
-            var (mean, invStd) = RowStatistics(row, eps);
-            Affine(row, invStd, -mean * invStd, target);
-            TensorPrimitives.MultiplyAdd(target, w, b, target);
+            for (var r = r0; r < r1; r++) LayerNormRows.Forward(xp + (long)r * cols, wp, bp, yp + (long)r * cols, cols, eps);
         }
     }
 
@@ -180,9 +177,13 @@ public static class Normalization
         Shapes.Same(x.Length, dy.Length, nameof(dy));
         Shapes.Same(x.Length, dx.Length, nameof(dx));
         Shapes.Same(cols, w.Length, nameof(w));
-        for (var r = r0; r < r1; r++)
+        fixed (float* xp = x, wp = w, dyp = dy, dxp = dx)
         {
-            InputGradientRow(x.Slice(r * cols, cols), w, dy.Slice(r * cols, cols), eps, dx.Slice(r * cols, cols));
+            for (var r = r0; r < r1; r++)
+            {
+                var at = (long)r * cols;
+                LayerNormRows.Gradients(xp + at, wp, dyp + at, dxp + at, null, cols, eps);
+            }
         }
     }
 
@@ -201,12 +202,13 @@ public static class Normalization
         Shapes.Same(x.Length, dx.Length, nameof(dx));
         Shapes.Same(cols, w.Length, nameof(w));
         Shapes.Same(cols, dw.Length, nameof(dw));
-        for (var r = r0; r < r1; r++)
+        fixed (float* xp = x, wp = w, dyp = dy, dxp = dx, dwp = dw)
         {
-            var row = x.Slice(r * cols, cols);
-            var grad = dy.Slice(r * cols, cols);
-            var (mean, invStd) = InputGradientRow(row, w, grad, eps, dx.Slice(r * cols, cols));
-            WeightGradientRow(row, grad, invStd, -mean * invStd, dw);
+            for (var r = r0; r < r1; r++)
+            {
+                var at = (long)r * cols;
+                LayerNormRows.Gradients(xp + at, wp, dyp + at, dxp + at, dwp, cols, eps);
+            }
         }
     }
 
@@ -224,85 +226,10 @@ public static class Normalization
         Shapes.Same(rows * cols, x.Length, nameof(x));
         Shapes.Same(x.Length, dy.Length, nameof(dy));
         Shapes.Same(cols, dw.Length, nameof(dw));
-        for (var r = r0; r < r1; r++)
+        fixed (float* xp = x, dyp = dy, dwp = dw)
         {
-            var row = x.Slice(r * cols, cols);
-            var (mean, invStd) = RowStatistics(row, eps);
-            // dw += dy · (x·invStd − mean·invStd)
-            WeightGradientRow(row, dy.Slice(r * cols, cols), invStd, -mean * invStd, dw);
+            for (var r = r0; r < r1; r++) LayerNormRows.WeightGradient(xp + (long)r * cols, dyp + (long)r * cols, dwp, cols, eps);
         }
-    }
-
-    /// <summary>One row's dx, returning the row's mean and 1/σ.</summary>
-    private static (float Mean, float InvStd) InputGradientRow(ReadOnlySpan<float> row, ReadOnlySpan<float> w, ReadOnlySpan<float> grad, float eps,
-        Span<float> dx)
-    {
-        var cols = row.Length;
-        var (mean, invStd) = RowStatistics(row, eps);
-        var (sumG, sumGx) = GradientRowSums(row, w, grad, mean);
-        // dx = invStd·g − invStd·mean(g) − (x − mean)·invStd²·mean(g·(x − mean)): g·scale + x·slope + shift.
-        var meanG = (float)(sumG / cols);
-        var slope = (float)(-sumGx / cols * invStd * invStd * invStd);
-        var shift = -invStd * meanG - mean * slope;
-        GradientRow(row, w, grad, invStd, slope, shift, dx);
-        return (mean, invStd);
-    }
-
-    /// <summary>Σ dy·w and Σ dy·w·(x − mean) over one row, in float vectors, returned in double.</summary>
-    private static (double SumG, double SumGx) GradientRowSums(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, float mean)
-    {
-        var i = 0;
-        double sumG = 0, sumGx = 0;
-        if (Vector256.IsHardwareAccelerated && x.Length >= 8)
-        {
-            var (g8, gx8, centre) = (Vector256<float>.Zero, Vector256<float>.Zero, Vector256.Create(mean));
-            for (; i <= x.Length - 8; i += 8)
-            {
-                var g = Vector256.Create(dy.Slice(i, 8)) * Vector256.Create(w.Slice(i, 8));
-                g8 += g;
-                gx8 = Vector256.FusedMultiplyAdd(g, Vector256.Create(x.Slice(i, 8)) - centre, gx8);
-            }
-            (sumG, sumGx) = (Vector256.Sum(g8), Vector256.Sum(gx8));
-        }
-        for (; i < x.Length; i++)
-        {
-            var g = dy[i] * w[i];
-            sumG += g;
-            sumGx += g * (x[i] - mean);
-        }
-        return (sumG, sumGx);
-    }
-
-    /// <summary>dx = dy·w·scale + x·slope + shift over one row.</summary>
-    private static void GradientRow(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, float scale, float slope, float shift, Span<float> dx)
-    {
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated && x.Length >= 8)
-        {
-            var (s, k, c) = (Vector256.Create(scale), Vector256.Create(slope), Vector256.Create(shift));
-            for (; i <= x.Length - 8; i += 8)
-            {
-                var g = Vector256.Create(dy.Slice(i, 8)) * Vector256.Create(w.Slice(i, 8));
-                Vector256.FusedMultiplyAdd(g, s, Vector256.FusedMultiplyAdd(Vector256.Create(x.Slice(i, 8)), k, c)).CopyTo(dx.Slice(i, 8));
-            }
-        }
-        for (; i < x.Length; i++) dx[i] = dy[i] * w[i] * scale + (x[i] * slope + shift);
-    }
-
-    /// <summary>dw += dy·(x·scale + shift) over one row.</summary>
-    private static void WeightGradientRow(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float scale, float shift, Span<float> dw)
-    {
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated && x.Length >= 8)
-        {
-            var (s, c) = (Vector256.Create(scale), Vector256.Create(shift));
-            for (; i <= x.Length - 8; i += 8)
-            {
-                var xHat = Vector256.FusedMultiplyAdd(Vector256.Create(x.Slice(i, 8)), s, c);
-                Vector256.FusedMultiplyAdd(Vector256.Create(dy.Slice(i, 8)), xHat, Vector256.Create(dw.Slice(i, 8))).CopyTo(dw.Slice(i, 8));
-            }
-        }
-        for (; i < x.Length; i++) dw[i] += dy[i] * (x[i] * scale + shift);
     }
 
     /// <summary>The mean and biased variance of channel c over the batch and positions, two passes in double.</summary>
@@ -327,13 +254,6 @@ public static class Normalization
             sumDyX += TensorPrimitives.Dot(dy.Slice(at, l.Positions), x.Slice(at, l.Positions));
         }
         return (sumDy, sumDyX);
-    }
-
-    private static (float Mean, float InvStd) RowStatistics(ReadOnlySpan<float> row, float eps)
-    {
-        var mean = TensorPrimitives.Sum(row) / row.Length;
-        var variance = SquaredDeviations(row, mean) / row.Length;
-        return (mean, (float)(1.0 / Math.Sqrt(variance + eps)));
     }
 
     /// <summary>y = x · scale + shift, or max(0, x · scale + shift) with <paramref name="relu"/>.</summary>
