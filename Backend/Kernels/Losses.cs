@@ -71,13 +71,26 @@ public static class Losses
     }
 
     /// <summary>
+    /// Rows [start, end) of <see cref="SoftmaxCrossEntropyWithGradient"/>: their gradient, scaled by
+    /// <paramref name="scale"/> (dLoss over the labelled rows of the whole batch), and their loss summed in double
+    /// but not yet divided, so a plan can split a batch's rows over threads and add the parts' sums.
+    /// </summary>
+    internal static double SoftmaxCrossEntropyRows(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, float scale, Span<float> dlogits,
+        int start, int end, int cols, float smoothing)
+    {
+        var (from, count) = (start * cols, (end - start) * cols);
+        return CrossEntropy(logits.Slice(from, count), labels[start..end], scale, smoothing, dlogits.Slice(from, count), end - start, cols,
+            gradient: true, firstRow: start);
+    }
+
+    /// <summary>
     /// Σ over rows of max + log Σ exp(x − max) − x[label], in double. Works through blocks of whole rows: x − max
     /// into d, one exp call over the block (one MKL call rather than one per short row), then per row the sum,
     /// its log and, for the gradient, d·scale/sum − scale·target. Without gradient, d is block-sized scratch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, float scale, float smoothing, Span<float> d,
-        int rows, int cols, bool gradient)
+        int rows, int cols, bool gradient, int firstRow = 0)
     {
         var blockRows = Math.Clamp(BlockElements / Math.Max(1, cols), 1, BlockElements);
         Span<int> label = stackalloc int[Math.Min(blockRows, Math.Max(1, rows))];
@@ -89,7 +102,7 @@ public static class Losses
             for (var r = 0; r < n; r++)
             {
                 var xs = logits.Slice((r0 + r) * cols, cols);
-                label[r] = Shapes.LabelOrIgnored(labels[r0 + r], r0 + r, cols);
+                label[r] = Shapes.LabelOrIgnored(labels[r0 + r], firstRow + r0 + r, cols);
                 var max = cols < ShortRow ? MaxOf(xs) : TensorPrimitives.Max(xs);
                 // Read before d overwrites x (they may be the same memory); the difference is exact in double.
                 if (label[r] >= 0) total += max - TargetDot(xs, label[r], smoothing);

@@ -122,7 +122,24 @@ public sealed partial class ExecutionPlan
         var (y, dlogits) = (_buffers[loss], _buffers[gradient.Id]);
         var (rows, cols) = Matrix(gradient.Inputs[0]);
         var smoothing = (float)gradient.Attributes.Value;
-        return () => y.Span[0] = Kernels.Losses.SoftmaxCrossEntropyWithGradient(logits.Span, labels.Span, dl.Span[0], dlogits.Span, rows, cols, smoothing);
+        if (!SplitElementwise(rows * cols) || rows < 2)
+            return () => y.Span[0] = Kernels.Losses.SoftmaxCrossEntropyWithGradient(logits.Span, labels.Span, dl.Span[0], dlogits.Span, rows, cols, smoothing);
+        // A language model's logits (every position of every sample) are worth both threads: rows split, sums added.
+        var parallel = _samples;
+        var sums = new double[parallel.Threads];
+        var scale = 0f;
+        Kernels.SampleParallel.RangeBody body = (part, r0, r1) =>
+            sums[part] = Kernels.Losses.SoftmaxCrossEntropyRows(logits.Span, labels.Span, scale, dlogits.Span, r0, r1, cols, smoothing);
+        return () =>
+        {
+            var labelled = Math.Max(1, Kernels.Shapes.Labelled(labels.Span));
+            scale = dl.Span[0] / labelled;
+            Array.Clear(sums);
+            parallel.For(rows, body);
+            var total = 0.0;
+            foreach (var sum in sums) total += sum;
+            y.Span[0] = (float)(total / labelled);
+        };
     }
 
     private unsafe Action MatMul(Node node, IGemm provider, GemmFusion? group)
