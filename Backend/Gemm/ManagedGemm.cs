@@ -8,8 +8,8 @@ namespace Dlc.Backend.Gemm;
 /// <summary>
 /// GEMM in managed SIMD code: op(B) is packed into panels of kc×nc, op(A) into blocks of mc×kc, and a
 /// register-blocked micro-kernel (see GemmKernels) walks them, so A's block stays in L2 and each B strip in
-/// L1. Large products are split over row blocks (or column blocks when C is wider than tall) across a
-/// fixed set of worker threads; each thread packs into its own reused buffer, so a call allocates nothing.
+/// L1. Large products are split over row blocks (or column blocks when C is wider than tall) across the
+/// process's worker threads (<see cref="WorkerPool.Shared"/>); each thread packs into its own reused buffer, so a call allocates nothing.
 /// A product far deeper than it is wide (a weight gradient, summed over a batch) is split over k instead,
 /// and the parts' sums are added at the end.
 /// Products with fewer rows than one micro-tile skip packing. A fused epilogue (bias, activation or its
@@ -51,7 +51,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         (_mr, _nr) = GemmKernels.TileOf(isa);
         _mc = _mr * Math.Max(1, 96 / _mr);
         _nc = NcTarget / _nr * _nr;
-        if (threads > 1) _pool = new WorkerPool(threads - 1, "dlc gemm");
+        if (threads > 1) _pool = WorkerPool.Shared(threads - 1);
     }
 
     public string Name => "managed";
@@ -357,11 +357,8 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         }
     }
 
-    public void Dispose()
-    {
-        _pool?.Dispose();
-        _partSums?.Dispose();
-    }
+    /// <summary>Frees the split products' sums; the worker threads are the process's (<see cref="WorkerPool.Shared"/>).</summary>
+    public void Dispose() => _partSums?.Dispose();
 
     private readonly struct Call(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
         float* b, int ldb, float beta, float* c, int ldc, GemmEpilogue epilogue)

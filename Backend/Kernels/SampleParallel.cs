@@ -6,7 +6,8 @@ namespace Dlc.Backend.Kernels;
 /// Splits work over the samples of a batch across a fixed set of threads: part p of <see cref="Threads"/> gets
 /// a contiguous range of samples, and part 0 runs on the calling thread. Batch-parallel convolution and
 /// pooling need no synchronisation inside a step (each sample's output is its own) and let every thread run
-/// single-threaded products on its own samples. A plan owns one; it runs one job at a time.
+/// single-threaded products on its own samples. The threads are the process's (<see cref="WorkerPool.Shared"/>),
+/// shared with the GEMM. A plan owns one; it runs one job at a time.
 /// </summary>
 public sealed class SampleParallel : IDisposable, WorkerPool.IBody
 {
@@ -21,7 +22,7 @@ public sealed class SampleParallel : IDisposable, WorkerPool.IBody
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         Threads = threads;
-        if (threads > 1) _pool = new WorkerPool(threads - 1, "dlc samples");
+        if (threads > 1) _pool = WorkerPool.Shared(threads - 1);
     }
 
     public int Threads { get; }
@@ -61,5 +62,8 @@ public sealed class SampleParallel : IDisposable, WorkerPool.IBody
         if (start < end) _body!(part, start, end);
     }
 
-    public void Dispose() => _pool?.Dispose();
+    /// <summary>Nothing to free: the worker threads belong to the process.</summary>
+    public void Dispose()
+    {
+    }
 }
