@@ -28,7 +28,8 @@ public enum GemmActivation
 /// </summary>
 public readonly unsafe struct GemmEpilogue
 {
-    private GemmEpilogue(float* bias, GemmActivation activation, bool derivative, float* saved, int savedStride, bool keepsDerivative = false)
+    private GemmEpilogue(float* bias, GemmActivation activation, bool derivative, float* saved, int savedStride, bool keepsDerivative = false,
+        float* sumsOfA = null)
     {
         Bias = bias;
         Activation = activation;
@@ -36,6 +37,7 @@ public readonly unsafe struct GemmEpilogue
         Saved = saved;
         SavedStride = savedStride;
         KeepsDerivative = keepsDerivative;
+        SumsOfA = sumsOfA;
     }
 
     /// <summary>n floats added to every row of C, or null.</summary>
@@ -56,6 +58,15 @@ public readonly unsafe struct GemmEpilogue
     /// multiplied by it.
     /// </summary>
     public bool KeepsDerivative { get; }
+
+    /// <summary>
+    /// m floats that receive Σₖ op(A)[i, k], the sums of op(A)'s rows over the depth (not scaled by alpha), or null. A
+    /// weight gradient dW = dYᵀ·X sums dY over the batch here, which is the bias gradient: the product reads dY anyway.
+    /// </summary>
+    public float* SumsOfA { get; }
+
+    /// <summary>This epilogue, and also the sums of op(A)'s rows into <paramref name="sums"/> (m floats, overwritten).</summary>
+    public GemmEpilogue WithSumsOfA(float* sums) => new(Bias, Activation, IsDerivative, Saved, SavedStride, KeepsDerivative, sums);
 
     /// <summary>Where row <paramref name="row"/>, column <paramref name="col"/> of Saved is, or null without one.</summary>
     internal float* SavedAt(int row, int col) => Saved == null ? null : Saved + (long)row * SavedStride + col;

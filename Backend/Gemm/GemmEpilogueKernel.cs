@@ -44,6 +44,45 @@ internal static unsafe class GemmEpilogueKernel
         }
     }
 
+    /// <summary>
+    /// sums[i] = Σₖ op(A)[i, k] for the m rows of op(A) (overwritten), for providers that cannot take them while they
+    /// pack A. A stored k×m (transposed) is summed row after row, each lane in order over k, as the bias gradient
+    /// kernel sums a column.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void SumsOfA(bool transA, float* a, int lda, int m, int k, float* sums)
+    {
+        if (transA)
+        {
+            AddDepthRows(a, lda, k, m, sums, first: true);
+            return;
+        }
+        for (var i = 0; i < m; i++) sums[i] = k == 0 ? 0f : System.Numerics.Tensors.TensorPrimitives.Sum(new ReadOnlySpan<float>(a + (long)i * lda, k));
+    }
+
+    /// <summary>
+    /// sums[0..m) (+)= Σ over rows p &lt; k of a[p·lda + 0..m): overwritten when <paramref name="first"/>, else added to, each
+    /// lane summed in order over p, so blocks of rows taken one after another give the sums of all of them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void AddDepthRows(float* a, long lda, int k, int m, float* sums, bool first)
+    {
+        var i = 0;
+        for (; i + 8 <= m; i += 8)
+        {
+            var acc = first ? Vector256<float>.Zero : Vector256.Load(sums + i);
+            var row = a + i;
+            for (var p = 0; p < k; p++, row += lda) acc += Vector256.Load(row);
+            acc.Store(sums + i);
+        }
+        for (; i < m; i++)
+        {
+            var acc = first ? 0f : sums[i];
+            for (var p = 0; p < k; p++) acc += a[p * lda + i];
+            sums[i] = acc;
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows<TOp>(float* c, int ldc, float* bias, float* saved, int lds, int rows, int cols)
         where TOp : struct, IEpilogueOp

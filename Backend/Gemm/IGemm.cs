@@ -19,7 +19,7 @@ public unsafe interface IGemm
 
     /// <summary>
     /// <see cref="Sgemm"/> followed by <paramref name="epilogue"/> (bias, activation or activation derivative;
-    /// see <see cref="GemmEpilogue"/>) on every element of C. Providers that can fuse it apply it while each
+    /// see <see cref="GemmEpilogue"/>) on every element of C, and the sums of op(A)'s rows it may ask for. Providers that can fuse it apply it while each
     /// tile of C is still in cache; this default (and BLAS, which has no hook into its stores) runs the plain
     /// product and then one vectorised pass over C with the same arithmetic.
     /// </summary>
@@ -29,6 +29,7 @@ public unsafe interface IGemm
         epilogue.Validate(m, n);
         Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         GemmEpilogueKernel.Apply(epilogue, c, ldc, 0, m, 0, n);
+        if (epilogue.SumsOfA != null) GemmEpilogueKernel.SumsOfA(transA, a, lda, m, k, epilogue.SumsOfA);
     }
 
     /// <summary>

@@ -77,13 +77,21 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         GemmArgs.ValidatePointers(transA, transB, m, n, k, a, b, c);
         epilogue.Validate(m, n);
         if (m == 0 || n == 0) return;
+        // The sums of op(A)'s rows come from A as it is packed, which reads A stored k×m row by row; otherwise first.
+        var sums = epilogue.SumsOfA;
+        if (sums != null && (!transA || m < _mr || k == 0))
+        {
+            GemmEpilogueKernel.SumsOfA(transA, a, lda, m, k, sums);
+            sums = null;
+        }
         if (k == 0 || alpha == 0f)
         {
             ScaleRows(c, ldc, m, n, beta);
             GemmEpilogueKernel.Apply(epilogue, c, ldc, 0, m, 0, n);
+            if (sums != null) GemmEpilogueKernel.SumsOfA(transA, a, lda, m, k, sums);
             return;
         }
-        var call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
+        var call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue, sums);
         if (m < _mr)
         {
             FewRows(call);
@@ -112,22 +120,24 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                 _pool!.Run(this, parts);
                 return;
             }
-            var sums = (long)(parts - 1) * m * n;
-            if (_partSums is null || _partSums.Length < sums)
+            // Each part after the first sums into m·n floats of its own, and m more for its rows' sums of op(A).
+            var partFloats = (long)m * n + (sums != null ? m : 0);
+            if (_partSums is null || _partSums.Length < (parts - 1) * partFloats)
             {
                 _partSums?.Dispose();
-                _partSums = new NativeBuffer(checked((int)sums));
+                _partSums = new NativeBuffer(checked((int)((parts - 1) * partFloats)));
             }
-            _call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmEpilogue.None);
+            _call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmEpilogue.None, sums);
             _pool!.Run(this, parts);
             for (var part = 1; part < parts; part++)
             {
-                var sum = _partSums.Pointer + (long)(part - 1) * m * n;
+                var sum = _partSums.Pointer + (part - 1) * partFloats;
                 for (var i = 0; i < m; i++)
                 {
                     var row = new Span<float>(c + (long)i * ldc, n);
                     TensorPrimitives.Add(row, new ReadOnlySpan<float>(sum + (long)i * n, n), row);
                 }
+                if (sums != null) TensorPrimitives.Add(new Span<float>(sums, m), new ReadOnlySpan<float>(sum + (long)m * n, m), new Span<float>(sums, m));
             }
             GemmEpilogueKernel.Apply(epilogue, c, ldc, 0, m, 0, n);
         }
@@ -146,9 +156,10 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                 Block(t, 0, t.M, 0, t.N, k0, k1);
                 return;
             }
-            var sum = _partSums!.Pointer + (long)(part - 1) * t.M * t.N;
-            Block(new Call(t.TransA, t.TransB, t.M, t.N, t.K, t.Alpha, t.A, t.Lda, t.B, t.Ldb, 0f, sum, t.N, GemmEpilogue.None),
-                0, t.M, 0, t.N, k0, k1);
+            var partFloats = (long)t.M * t.N + (t.Sums != null ? t.M : 0);
+            var sum = _partSums!.Pointer + (part - 1) * partFloats;
+            Block(new Call(t.TransA, t.TransB, t.M, t.N, t.K, t.Alpha, t.A, t.Lda, t.B, t.Ldb, 0f, sum, t.N, GemmEpilogue.None,
+                t.Sums != null ? sum + (long)t.M * t.N : null), 0, t.M, 0, t.N, k0, k1);
             return;
         }
         // Parts are whole micro-tiles wide, so only the last one has a ragged edge.
@@ -157,7 +168,8 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         var start = part * perPart;
         var stop = Math.Min(extent, start + perPart);
         if (start >= stop) return;
-        if (_splitColumns) Block(_call, 0, _call.M, start, stop, 0, _call.K);
+        // Every column part packs all of A: the first one sums its rows. Row parts sum their own rows.
+        if (_splitColumns) Block(start == 0 ? _call : _call.WithoutSums(), 0, _call.M, start, stop, 0, _call.K);
         else Block(_call, start, stop, 0, _call.N, 0, _call.K);
     }
 
@@ -185,6 +197,9 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                 {
                     var mc = Math.Min(_mc, r1 - ic);
                     GemmPacking.PackA(t.TransA, t.A, t.Lda, ic, pc, mc, kc, _mr, aPack);
+                    // The block of A just packed is in cache: its rows' sums over this k block, once (the first block of columns).
+                    if (t.Sums != null && jc == c0)
+                        GemmEpilogueKernel.AddDepthRows(t.A + (long)pc * t.Lda + ic, t.Lda, kc, mc, t.Sums + ic, first: pc == k0);
                     for (var jr = 0; jr < nc; jr += _nr)
                     {
                         var nr = Math.Min(_nr, nc - jr);
@@ -360,10 +375,15 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     /// <summary>Frees the split products' sums; the worker threads are the process's (<see cref="WorkerPool.Shared"/>).</summary>
     public void Dispose() => _partSums?.Dispose();
 
+    /// <summary>One product's arguments; <see cref="Sums"/> (m floats) receives op(A)'s rows summed over the part's k range, or is null.</summary>
     private readonly struct Call(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
-        float* b, int ldb, float beta, float* c, int ldc, GemmEpilogue epilogue)
+        float* b, int ldb, float beta, float* c, int ldc, GemmEpilogue epilogue, float* sums = null)
     {
         public readonly GemmEpilogue Epilogue = epilogue;
+        public readonly float* Sums = sums;
+
+        public Call WithoutSums() => new(TransA, TransB, M, N, K, Alpha, A, Lda, B, Ldb, Beta, C, Ldc, Epilogue);
+
         public readonly bool TransA = transA, TransB = transB;
         public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;
         public readonly float Alpha = alpha, Beta = beta;

@@ -39,6 +39,7 @@ public sealed unsafe class MklGemm : IGemm
         epilogue.Validate(m, n);
         Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         GemmEpilogueKernel.Apply(epilogue, c, ldc, 0, m, 0, n);
+        if (epilogue.SumsOfA != null) GemmEpilogueKernel.SumsOfA(transA, a, lda, m, k, epilogue.SumsOfA);
     }
 
     /// <summary>

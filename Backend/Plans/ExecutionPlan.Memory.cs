@@ -58,6 +58,9 @@ public sealed partial class ExecutionPlan
         // Layer norm's weight gradient is written by its input gradient's step.
         foreach (var (inputGrad, weightGrad) in _layerNormWeightOf)
             Touch(_buffers[weightGrad].Buffer, inputGrad, false, $"%{weightGrad} layer_norm_weight_grad");
+        // A bias gradient is written by its weight gradient's product.
+        foreach (var (product, biasGradient) in _biasGradientOf)
+            Touch(_buffers[biasGradient].Buffer, product, false, $"%{biasGradient} bias_grad");
         // A forward product that keeps GELU's derivative writes it, at its own step, into its pre-activation's buffer.
         foreach (var group in _gemmGroups.Values.Where(g => g.KeepsDerivative && !g.Derivative))
             Touch(_buffers[group.Saved].Buffer, group.MatMul, false, $"%{group.Saved} gelu′");

@@ -55,6 +55,15 @@ public sealed partial class ExecutionPlan
             absorbed[weight.Id] = g.Id;
         }
 
+        // A dense layer's bias gradient sums the dY that its weight gradient dYᵀ·X reads as A: the product sums it as it packs.
+        foreach (var g in _graph.Nodes.Where(n => live[n.Id] && n.Op == Op.BiasGrad && !absorbed.ContainsKey(n.Id) && options.Passes.Has(PassSet.GemmEpilogue)))
+        {
+            var product = WeightGradientReading(g, live);
+            if (product is null || _graph.Nodes.Any(n => live[n.Id] && n.Id < product.Id && n.Inputs.Contains(g.Id))) continue;
+            _biasGradientOf[product.Id] = g.Id;
+            absorbed[g.Id] = product.Id;
+        }
+
         if (!options.Passes.Has(PassSet.ElementwiseFusion)) return;
         foreach (var chain in ElementwiseFusion.Find(_graph, live, id => _buffers[id].Buffer == _parameters.Gradients, absorbed))
         {
@@ -62,6 +71,15 @@ public sealed partial class ExecutionPlan
             _chains[chain.Root] = chain;
         }
     }
+
+    /// <summary>
+    /// The product op(A)·B with A = the bias gradient's dY read transposed (a weight gradient dYᵀ·X), if one is live and
+    /// computes no other bias gradient yet (two layers fed the same dY have one each).
+    /// </summary>
+    private Node? WeightGradientReading(Node biasGradient, bool[] live) =>
+        _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.MatMul && n.Attributes.TransA && n.Inputs[0] == biasGradient.Inputs[0]
+            && _shapes[biasGradient.Id].Aggregate(1, (a, d) => a * d) == Matrix(n.Inputs[0]).Cols
+            && _biasGradientOf.GetValueOrDefault(n.Id, biasGradient.Id) == biasGradient.Id);
 
     /// <summary>One bound kernel call per node that is not absorbed into another's step (see <see cref="DecideFusions"/>).</summary>
     private IEnumerable<(string Label, Action Run)> BuildSteps(bool[] live, PlanOptions options)
@@ -103,6 +121,7 @@ public sealed partial class ExecutionPlan
         if (_chains.TryGetValue(node.Id, out var chain)) name = string.Join("+", chain.Members.Select(m => OpTable.Info(_graph[m].Op).Name)) + "+" + name;
         if (_reluFused.Contains(node.Id)) name += node.Op == Op.MaxPoolGrad ? "+drelu" : "+relu";
         if (_layerNormWeightOf.ContainsKey(node.Id)) name += "+weight_grad";
+        if (_biasGradientOf.ContainsKey(node.Id)) name += "+bias_grad";
         if (group is not null)
         {
             if (group.Bias >= 0) name += "+bias";
@@ -153,7 +172,11 @@ public sealed partial class ExecutionPlan
         int lda = sa.Cols, ldb = sb.Cols;
         // The provider is chosen once per call site, for this exact shape (the "auto" provider measures).
         var gemm = provider.Choose(ta, tb, m, n, k);
-        if (group is null) return () => gemm.Sgemm(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n);
+        // A weight gradient's product may also sum dY over the batch for its bias gradient.
+        var hasSums = _biasGradientOf.TryGetValue(node.Id, out var biasGradient);
+        var sums = hasSums ? _buffers[biasGradient] : default;
+        if (group is null && !hasSums) return () => gemm.Sgemm(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n);
+        if (group is null) return () => gemm.SgemmFused(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n, GemmEpilogue.None.WithSumsOfA(sums.Pointer));
         var bias = group.Bias >= 0 ? _buffers[group.Bias] : default;
         var saved = group.Saved >= 0 ? _buffers[group.Saved] : default;
         var (activation, derivative, hasBias, keeps) = (group.Activation, group.Derivative, group.Bias >= 0, group.KeepsDerivative);
@@ -166,7 +189,7 @@ public sealed partial class ExecutionPlan
                 (false, false) => GemmEpilogue.Forward(hasBias ? bias.Pointer : null, activation),
                 (false, true) => GemmEpilogue.ForwardKeepingDerivative(hasBias ? bias.Pointer : null, activation, saved.Pointer, n),
             };
-            gemm.SgemmFused(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n, epilogue);
+            gemm.SgemmFused(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n, hasSums ? epilogue.WithSumsOfA(sums.Pointer) : epilogue);
         };
     }
 }

@@ -51,6 +51,9 @@ public sealed partial class ExecutionPlan : IDisposable
 
     // Layer norm's input-gradient step → the weight-gradient node of the same x and dy it computes too.
     private readonly Dictionary<int, int> _layerNormWeightOf = [];
+
+    // A weight gradient's product (dYᵀ·X) → the bias gradient (Σ dY over the batch) it computes as it packs dY.
+    private readonly Dictionary<int, int> _biasGradientOf = [];
     private readonly Dictionary<int, ElementwiseFusion> _chains = [];
 
     // What the plan's description and memory report need: nodes run inside another node's step, the node

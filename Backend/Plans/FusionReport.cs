@@ -42,6 +42,7 @@ public sealed partial class ExecutionPlan
         {
             var p = _graph[producer];
             if (PassOf(kind) is { } pass && !_passes.Has(pass)) return $"the `{pass}` pass is off";
+            if (kind == BiasGradientKind) return $"{Describe(consumer)} is read before {Describe(p)} runs";
             if (kind.StartsWith("conv2d", StringComparison.Ordinal) && consumer.Op != Op.Relu) return "a convolution's output pass applies only a ReLU";
             if (outputs.TryGetValue(producer, out var output)) return $"{Describe(p)} is an output of the graph (`{output}`), so it must be kept";
             if (uses[producer] > 1)
@@ -55,6 +56,8 @@ public sealed partial class ExecutionPlan
             return "the pair does not fit the fused kernel's pattern";
         }
     }
+
+    private const string BiasGradientKind = "bias gradient in the weight gradient's product";
 
     /// <summary>The pass that makes a kind of fusion (null for pairs no fused kernel exists for).</summary>
     private static string? PassOf(string kind) =>
@@ -92,6 +95,9 @@ public sealed partial class ExecutionPlan
                 var dy = _graph[c.Inputs[1]];
                 if (dy.Op == Op.MatMul) yield return (dy.Id, $"{OpTable.Info(c.Op).Name} in the gradient product");
                 else if (dy.Op == Op.MaxPoolGrad && c.Op == Op.ReluGrad) yield return (dy.Id, "relu_grad in the max-pool gradient");
+                break;
+            case Op.BiasGrad when WeightGradientReading(c, _live) is { } product:
+                yield return (product.Id, BiasGradientKind);
                 break;
             case Op.LayerNormWeightGrad:
                 var inputGradient = _graph.Nodes.FirstOrDefault(n => _live[n.Id] && n.Op == Op.LayerNormInputGrad

@@ -54,16 +54,14 @@ public class CompileCommandTests : IDisposable
     {
         var run = Shell.Run("compile", _file, "--emit", "plan", "--train").ShouldSucceed();
         run.Out.ShouldStartWith("""
-            plan of Tiny (training step), batch 32: 9 steps
+            plan of Tiny (training step), batch 32: 7 steps
                  1  %3 matmul+bias+relu transB [32x64] [16x64] -> [32x16]
                  2  %8 matmul+bias transB [32x16] [4x16] -> [32x4]
                  3  %12 const  -> []
                  4  %13 softmax_cross_entropy_grad [32x4] [32] [] -> [32x4]
-                 5  %14 bias_grad [32x4] -> [4]
-                 6  %15 matmul+drelu [32x4] [4x16] -> [32x16]
-                 7  %16 matmul transA [32x4] [32x16] -> [4x16]
-                 8  %18 bias_grad [32x16] -> [16]
-                 9  %19 matmul transA [32x16] [32x64] -> [16x64]
+                 5  %15 matmul+drelu [32x4] [4x16] -> [32x16]
+                 6  %16 matmul+bias_grad transA [32x4] [32x16] -> [4x16]
+                 7  %19 matmul+bias_grad transA [32x16] [32x64] -> [16x64]
             memory of activations and gradients (parameters and their gradients excluded):
               a buffer per value (naive)                     13.1 KiB
               planned peak (liveness, greedy by size)        13.2 KiB  100% of naive

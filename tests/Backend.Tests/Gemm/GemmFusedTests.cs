@@ -114,6 +114,59 @@ public class GemmFusedTests
         (gemm as IDisposable)?.Dispose();
     }
 
+    public static TheoryData<string, bool> SumProviders()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (var provider in new[] { "mkl", "managed-1", "managed-2", "managed-512-emulated", "default" })
+        foreach (var ta in new[] { false, true })
+            data.Add(provider, ta);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SumProviders))]
+    public unsafe void Sums_of_op_a_rows_come_with_the_product_over_all_shapes_and_splits(string provider, bool transA)
+    {
+        var gemm = Provider(provider);
+        if (gemm is null) return;
+        // Fewer rows than a micro-tile, split over rows, over columns (m < n), over k (k ≥ 4·max(m, n)), k = 0,
+        // and k past one k block so the sums run over several packed blocks.
+        foreach (var (m, n, k) in new[] { (3, 20, 40), (300, 40, 100), (40, 300, 90), (60, 20, 2600), (9, 9, 0), (70, 33, 700) })
+        {
+            var c = GemmCase.Get(m, n, k, transA, transB: false);
+            var product = (float[])c.C0.Clone();
+            var sums = Enumerable.Repeat(float.NaN, m).ToArray();
+            var bias = TestData.Normal(n, 41);
+            fixed (float* pa = c.A, pb = c.B, pc = product, ps = sums, pbias = bias)
+            {
+                var epilogue = GemmEpilogue.Forward(pbias, GemmActivation.Relu).WithSumsOfA(ps);
+                gemm.SgemmFused(transA, false, m, n, k, GemmCase.Alpha, pa, c.Lda, pb, c.Ldb, GemmCase.Beta, pc, c.Ldc, epilogue);
+            }
+            for (var i = 0; i < m; i++)
+            {
+                double expected = 0, bound = 0;
+                for (var p = 0; p < k; p++)
+                {
+                    double v = transA ? c.A[p * c.Lda + i] : c.A[i * c.Lda + p];
+                    expected += v;
+                    bound += Math.Abs(v);
+                }
+                ((double)sums[i]).ShouldBe(expected, (k + 2) * Close.U * bound + 1e-30, $"{provider} {m}x{n}x{k}: row {i}");
+            }
+            // The sums change nothing in C: it is the product with bias and ReLU.
+            for (var i = 0; i < m; i++)
+            {
+                for (var j = 0; j < n; j++)
+                {
+                    var want = Math.Max(0, c.Expected[i * c.Ldc + j] + bias[j]);
+                    ((double)product[i * c.Ldc + j]).ShouldBe(want, c.Bound[i * c.Ldc + j] + 4 * Close.U * Math.Abs(want) + 1e-6,
+                        $"{provider} {m}x{n}x{k}: C[{i}, {j}]");
+                }
+            }
+        }
+        (gemm as IDisposable)?.Dispose();
+    }
+
     [Fact]
     public unsafe void The_plain_epilogue_changes_nothing_and_says_so()
     {

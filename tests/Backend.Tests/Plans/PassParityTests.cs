@@ -258,6 +258,37 @@ public class PassParityTests
     }
 
     [Theory]
+    [InlineData(5, 1)]
+    [InlineData(2000, 2)]
+    public void Bias_gradients_come_from_the_weight_gradient_products_and_match_the_reference(int batch, int threads)
+    {
+        // With 2,000 rows the weight gradients (k = the batch) are split over k between two threads.
+        var file = ProgramCompiler.Compile(new SourceText("wide.dl", Wide));
+        var gradients = TrainingGraph.Build(file.Elaborate("Wide", training: true), LossKind.CrossEntropy);
+        var symbols = new Dictionary<string, int> { ["N"] = batch };
+        using var gemm = new ManagedGemm(threads);
+        using var fusedStore = new ParameterStore(gradients.Graph.Parameters);
+        using var plainStore = new ParameterStore(gradients.Graph.Parameters);
+        using var fused = ExecutionPlan.Compile(gradients.Graph, fusedStore, new PlanOptions(symbols, gemm));
+        using var plain = ExecutionPlan.Compile(gradients.Graph, plainStore,
+            new PlanOptions(symbols, gemm) { Passes = PassSet.Parse(null, [PassSet.GemmEpilogue], out _) });
+        fused.StepLabels.Count(l => l.Contains(" matmul+bias_grad transA ", StringComparison.Ordinal)).ShouldBe(2);
+        fused.StepLabels.ShouldNotContain(l => l.Contains(" bias_grad [", StringComparison.Ordinal));
+        plain.StepLabels.Count(l => l.Contains(" bias_grad [", StringComparison.Ordinal)).ShouldBe(2);
+        fused.Fusions().Count(f => f.Kind == "bias gradient in the weight gradient's product" && f.Fired).ShouldBe(2);
+        plain.Fusions().ShouldContain(f => f.Kind == "bias gradient in the weight gradient's product" && !f.Fired && f.Reason!.Contains("gemm-epilogue"));
+
+        foreach (var (plan, store) in new[] { (fused, fusedStore), (plain, plainStore) })
+        {
+            store.Initialize(new Rng(31));
+            new Rng(32).FillUniform(plan.Input("x"), -1, 1);
+            for (var i = 0; i < batch; i++) plan.Input(TrainingGraph.TargetInput)[i] = i % 40;
+            plan.Run();
+            PlanReference.ShouldMatch(gradients, store, plan, batch, $"batch {batch}, {threads} threads");
+        }
+    }
+
+    [Theory]
     [InlineData("none")]
     [InlineData("gemm-epilogue,loss-fusion")]
     [InlineData("relu-fusion,elementwise-fusion,share-memory")]
