@@ -84,12 +84,13 @@ public static class Activations
     {
         var t = Vector256<float>.One /
             Vector256.FusedMultiplyAdd(Vector256.Abs(x), Vector256.Create(0.3275911f * InvSqrt2), Vector256<float>.One);
-        var p = Vector256.FusedMultiplyAdd(Vector256.Create(1.061405429f), t, Vector256.Create(-1.453152027f));
-        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(1.421413741f));
-        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(-0.284496736f));
-        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(0.254829592f));
+        // P's coefficients are halved (exactly: a power of two), which is the ½ of erfc(|x|/√2)/2 without a multiply.
+        var p = Vector256.FusedMultiplyAdd(Vector256.Create(0.5f * 1.061405429f), t, Vector256.Create(0.5f * -1.453152027f));
+        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(0.5f * 1.421413741f));
+        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(0.5f * -0.284496736f));
+        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(0.5f * 0.254829592f));
         gauss = FloatExp.Exp8(x * x * Vector256.Create(-0.5f));
-        var tail = p * t * gauss * Vector256.Create(0.5f);
+        var tail = p * t * gauss;
         return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), tail, Vector256<float>.One - tail);
     }
 
