@@ -40,11 +40,11 @@ internal static unsafe class LayerNormRows
     }
 
     /// <summary>
-    /// dx = σ⁻¹·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·w (overwritten) and, unless <paramref name="dw"/> is null,
-    /// dw += dy·x̂ (accumulated).
+    /// dx = σ⁻¹·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·w (overwritten) and, unless null, dw += dy·x̂ and db += dy
+    /// (accumulated).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Gradients(float* x, float* w, float* dy, float* dx, float* dw, int n, float eps)
+    internal static void Gradients(float* x, float* w, float* dy, float* dx, float* dw, float* db, int n, float eps)
     {
         var mean = Sum(x, n) / n;
         double squares = 0, sumG = 0, sumGx = 0;
@@ -84,12 +84,14 @@ internal static unsafe class LayerNormRows
                 var (xi, dyi) = (Vector256.Load(x + i), Vector256.Load(dy + i));
                 Vector256.FusedMultiplyAdd(dyi * Vector256.Load(w + i), s, Vector256.FusedMultiplyAdd(xi, k, c)).Store(dx + i);
                 if (dw != null) Vector256.FusedMultiplyAdd(dyi, Vector256.FusedMultiplyAdd(xi, s, xs), Vector256.Load(dw + i)).Store(dw + i);
+                if (db != null) (Vector256.Load(db + i) + dyi).Store(db + i);
             }
         }
         for (; i < n; i++)
         {
             dx[i] = MathF.FusedMultiplyAdd(dy[i] * w[i], invStd, MathF.FusedMultiplyAdd(x[i], slope, shift));
             if (dw != null) dw[i] = MathF.FusedMultiplyAdd(dy[i], MathF.FusedMultiplyAdd(x[i], invStd, xShift), dw[i]);
+            if (db != null) db[i] += dy[i];
         }
     }
 

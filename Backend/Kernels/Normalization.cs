@@ -182,7 +182,7 @@ public static unsafe class Normalization
             for (var r = r0; r < r1; r++)
             {
                 var at = (long)r * cols;
-                LayerNormRows.Gradients(xp + at, wp, dyp + at, dxp + at, null, cols, eps);
+                LayerNormRows.Gradients(xp + at, wp, dyp + at, dxp + at, null, null, cols, eps);
             }
         }
     }
@@ -191,23 +191,24 @@ public static unsafe class Normalization
     /// Both gradients of layer norm's rows [r0, r1) from one pass over x and dy: dx as
     /// <see cref="LayerNormInputGrad(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, float)"/>
     /// (overwritten) and dw += Σ dy·x̂ (accumulated, as the ranged <c>LayerNormWeightGrad</c>), each row's statistics
-    /// computed once for both.
+    /// computed once for both; and, unless <paramref name="db"/> is empty, the bias's db += Σ dy (accumulated).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LayerNormGradients(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dw,
-        int rows, int cols, float eps, int r0, int r1)
+        int rows, int cols, float eps, int r0, int r1, Span<float> db = default)
     {
+        if (!db.IsEmpty) Shapes.Same(cols, db.Length, nameof(db));
         Shapes.Same(rows * cols, x.Length, nameof(x));
         Shapes.Same(x.Length, dy.Length, nameof(dy));
         Shapes.Same(x.Length, dx.Length, nameof(dx));
         Shapes.Same(cols, w.Length, nameof(w));
         Shapes.Same(cols, dw.Length, nameof(dw));
-        fixed (float* xp = x, wp = w, dyp = dy, dxp = dx, dwp = dw)
+        fixed (float* xp = x, wp = w, dyp = dy, dxp = dx, dwp = dw, dbp = db)
         {
             for (var r = r0; r < r1; r++)
             {
                 var at = (long)r * cols;
-                LayerNormRows.Gradients(xp + at, wp, dyp + at, dxp + at, dwp, cols, eps);
+                LayerNormRows.Gradients(xp + at, wp, dyp + at, dxp + at, dwp, db.IsEmpty ? null : dbp, cols, eps);
             }
         }
     }

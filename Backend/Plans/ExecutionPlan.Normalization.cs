@@ -53,8 +53,11 @@ public sealed partial class ExecutionPlan
             {
                 var (rows, cols) = Matrix(node.Inputs[0]);
                 var (x, w, dy) = (In(0), In(1), In(2));
-                return OverRowsSumming(rows, cols, _buffers[weightNode],
-                    (dw, r0, r1) => Normalization.LayerNormGradients(x.Span, w.Span, dy.Span, y.Span, dw, rows, cols, eps, r0, r1));
+                if (!_layerNormBiasOf.TryGetValue(node.Id, out var biasNode))
+                    return OverRowsSumming(rows, cols, [_buffers[weightNode]],
+                        (sums, r0, r1) => Normalization.LayerNormGradients(x.Span, w.Span, dy.Span, y.Span, sums, rows, cols, eps, r0, r1));
+                return OverRowsSumming(rows, cols, [_buffers[weightNode], _buffers[biasNode]],
+                    (sums, r0, r1) => Normalization.LayerNormGradients(x.Span, w.Span, dy.Span, y.Span, sums[..cols], rows, cols, eps, r0, r1, sums[cols..]));
             }
             case Op.LayerNormInputGrad:
             {
@@ -66,7 +69,7 @@ public sealed partial class ExecutionPlan
             {
                 var (rows, cols) = Matrix(node.Inputs[0]);
                 var (x, dy) = (In(0), In(1));
-                return OverRowsSumming(rows, cols, y, (dw, r0, r1) => Normalization.LayerNormWeightGrad(x.Span, dy.Span, dw, rows, cols, eps, r0, r1));
+                return OverRowsSumming(rows, cols, [y], (dw, r0, r1) => Normalization.LayerNormWeightGrad(x.Span, dy.Span, dw, rows, cols, eps, r0, r1));
             }
             case Op.BatchNormFoldWeight:
             {
@@ -100,17 +103,19 @@ public sealed partial class ExecutionPlan
 
     /// <summary>
     /// A step that runs <paramref name="range"/> over ranges of a [rows, cols] matrix's rows as <see cref="OverRows"/>, each part
-    /// summing into a [cols] row of its own (cleared first), and the parts' rows added into <paramref name="total"/> at the end.
+    /// summing into rows of its own (cols floats per total, one after another, cleared first), and the parts' rows added into
+    /// <paramref name="totals"/> at the end.
     /// </summary>
-    private Action OverRowsSumming(int rows, int cols, BufferRef total, Action<Span<float>, int, int> range)
+    private Action OverRowsSumming(int rows, int cols, BufferRef[] totals, Action<Span<float>, int, int> range)
     {
         var parallel = _samples;
         var split = SplitElementwise(rows * cols);
         var parts = split ? Math.Min(parallel.Threads, rows) : 1;
-        var partial = new float[parts * cols];
+        var width = totals.Length * cols;
+        var partial = new float[parts * width];
         SampleParallel.RangeBody body = (part, r0, r1) =>
         {
-            var sums = partial.AsSpan(part * cols, cols);
+            var sums = partial.AsSpan(part * width, width);
             sums.Clear();
             range(sums, r0, r1);
         };
@@ -118,9 +123,12 @@ public sealed partial class ExecutionPlan
         {
             if (split) parallel.For(rows, body);
             else body(0, 0, rows);
-            var sum = total.Span;
-            partial.AsSpan(0, cols).CopyTo(sum);
-            for (var p = 1; p < parts; p++) TensorPrimitives.Add(sum, partial.AsSpan(p * cols, cols), sum);
+            for (var t = 0; t < totals.Length; t++)
+            {
+                var sum = totals[t].Span;
+                partial.AsSpan(t * cols, cols).CopyTo(sum);
+                for (var p = 1; p < parts; p++) TensorPrimitives.Add(sum, partial.AsSpan(p * width + t * cols, cols), sum);
+            }
         };
     }
 

@@ -53,6 +53,12 @@ public sealed partial class ExecutionPlan
             if (weight is null || _graph.Nodes.Any(n => n.Inputs.Contains(weight.Id) && n.Id < g.Id)) continue;
             _layerNormWeightOf[g.Id] = weight.Id;
             absorbed[weight.Id] = g.Id;
+            // The bias's gradient, Σ dy over the rows, comes from the same pass.
+            var bias = _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.BiasGrad && !absorbed.ContainsKey(n.Id) && n.Inputs[0] == g.Inputs[2]
+                && _shapes[n.Id].SequenceEqual(_shapes[weight.Id]));
+            if (bias is null || _graph.Nodes.Any(n => live[n.Id] && n.Inputs.Contains(bias.Id) && n.Id < g.Id)) continue;
+            _layerNormBiasOf[g.Id] = bias.Id;
+            absorbed[bias.Id] = g.Id;
         }
 
         // A dense layer's bias gradient sums the dY that its weight gradient dYᵀ·X reads as A: the product sums it as it packs.
@@ -121,6 +127,7 @@ public sealed partial class ExecutionPlan
         if (_chains.TryGetValue(node.Id, out var chain)) name = string.Join("+", chain.Members.Select(m => OpTable.Info(_graph[m].Op).Name)) + "+" + name;
         if (_reluFused.Contains(node.Id)) name += node.Op == Op.MaxPoolGrad ? "+drelu" : "+relu";
         if (_layerNormWeightOf.ContainsKey(node.Id)) name += "+weight_grad";
+        if (_layerNormBiasOf.ContainsKey(node.Id)) name += "+bias_grad";
         if (_biasGradientOf.ContainsKey(node.Id)) name += "+bias_grad";
         if (group is not null)
         {

@@ -42,7 +42,7 @@ public sealed partial class ExecutionPlan
         {
             var p = _graph[producer];
             if (PassOf(kind) is { } pass && !_passes.Has(pass)) return $"the `{pass}` pass is off";
-            if (kind == BiasGradientKind) return $"{Describe(consumer)} is read before {Describe(p)} runs";
+            if (kind is BiasGradientKind or LayerNormBiasKind) return $"{Describe(consumer)} is read before {Describe(p)} runs";
             if (kind.StartsWith("conv2d", StringComparison.Ordinal) && consumer.Op != Op.Relu) return "a convolution's output pass applies only a ReLU";
             if (outputs.TryGetValue(producer, out var output)) return $"{Describe(p)} is an output of the graph (`{output}`), so it must be kept";
             if (uses[producer] > 1)
@@ -58,6 +58,7 @@ public sealed partial class ExecutionPlan
     }
 
     private const string BiasGradientKind = "bias gradient in the weight gradient's product";
+    private const string LayerNormBiasKind = "layer norm's bias gradient with its input gradient";
 
     /// <summary>The pass that makes a kind of fusion (null for pairs no fused kernel exists for).</summary>
     private static string? PassOf(string kind) =>
@@ -65,7 +66,7 @@ public sealed partial class ExecutionPlan
         : kind.Contains("product", StringComparison.Ordinal) ? PassSet.GemmEpilogue
         : kind is "relu in batch norm" or "relu in the convolution" or "relu_grad in the max-pool gradient" ? PassSet.ReluFusion
         : kind == "loss and its gradient" ? PassSet.LossFusion
-        : kind == "layer norm's weight and input gradients" ? PassSet.NormFusion
+        : kind is "layer norm's weight and input gradients" or LayerNormBiasKind ? PassSet.NormFusion
         : null;
 
     private string Describe(Node node) => $"%{node.Id} {OpTable.Info(node.Op).Name}";
@@ -98,6 +99,9 @@ public sealed partial class ExecutionPlan
                 break;
             case Op.BiasGrad when WeightGradientReading(c, _live) is { } product:
                 yield return (product.Id, BiasGradientKind);
+                break;
+            case Op.BiasGrad when _graph.Nodes.FirstOrDefault(n => _live[n.Id] && n.Op == Op.LayerNormInputGrad && n.Inputs[2] == c.Inputs[0]) is { } norm:
+                yield return (norm.Id, LayerNormBiasKind);
                 break;
             case Op.LayerNormWeightGrad:
                 var inputGradient = _graph.Nodes.FirstOrDefault(n => _live[n.Id] && n.Op == Op.LayerNormInputGrad

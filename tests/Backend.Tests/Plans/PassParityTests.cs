@@ -216,11 +216,13 @@ public class PassParityTests
         using var plain = ExecutionPlan.Compile(gradients.Graph, plainStore,
             new PlanOptions(symbols, gemm) { Passes = PassSet.Parse(null, [PassSet.NormFusion], out _) });
         using var fused = ExecutionPlan.Compile(gradients.Graph, fusedStore, new PlanOptions(symbols, gemm));
-        fused.StepLabels.ShouldContain(l => l.Contains(" layer_norm_input_grad+weight_grad ", StringComparison.Ordinal));
+        fused.StepLabels.ShouldContain(l => l.Contains(" layer_norm_input_grad+weight_grad+bias_grad ", StringComparison.Ordinal));
         fused.StepLabels.ShouldNotContain(l => l.Contains(" layer_norm_weight_grad ", StringComparison.Ordinal));
         plain.StepLabels.ShouldContain(l => l.Contains(" layer_norm_weight_grad ", StringComparison.Ordinal));
-        fused.StepCount.ShouldBe(plain.StepCount - 1);
+        fused.StepCount.ShouldBe(plain.StepCount - 2);
         fused.Fusions().ShouldContain(f => f.Kind == "layer norm's weight and input gradients" && f.Fired);
+        fused.Fusions().ShouldContain(f => f.Kind == "layer norm's bias gradient with its input gradient" && f.Fired);
+        plain.Fusions().ShouldContain(f => f.Kind == "layer norm's bias gradient with its input gradient" && !f.Fired);
         plain.Fusions().ShouldContain(f => f.Kind == "layer norm's weight and input gradients" && !f.Fired && f.Reason!.Contains("norm-fusion"));
 
         fusedStore.Initialize(new Rng(12));
