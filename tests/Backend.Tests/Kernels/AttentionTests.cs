@@ -206,7 +206,7 @@ public unsafe class AttentionTests
             var scores = TestData.Normal(length, (ulong)(10 + visible), std: 3f);
             var row = (float[])scores.Clone();
             for (var i = visible; i < length; i++) row[i] = float.NaN;
-            AttentionKernel.MaskedSoftmax(row, visible);
+            AttentionPairs.MaskedSoftmax(row, visible);
 
             var max = visible == 0 ? 0.0 : scores.Take(visible).Max(v => (double)v);
             var sum = scores.Take(visible).Sum(v => Math.Exp(v - max));
@@ -216,7 +216,7 @@ public unsafe class AttentionTests
             var dp = TestData.Normal(length, (ulong)(50 + visible));
             var dpIn = (float[])dp.Clone();
             for (var i = visible; i < length; i++) dp[i] = float.NaN;
-            AttentionKernel.SoftmaxGradient(row, dp, visible, 0.5f);
+            AttentionPairs.SoftmaxGradient(row, dp, visible, 0.5f);
             var dot = Enumerable.Range(0, visible).Sum(i => (double)dpIn[i] * row[i]);
             var expectedGrad = Enumerable.Range(0, length).Select(i => i < visible ? (dpIn[i] - dot) * row[i] * 0.5 : 0.0).ToArray();
             Close.All(dp, expectedGrad, 1e-6, 1e-6, $"softmax gradient, {visible} of {length} visible");

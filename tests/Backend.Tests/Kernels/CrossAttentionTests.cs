@@ -8,14 +8,19 @@ namespace Dlc.Backend.Tests.Kernels;
 /// <summary>
 /// Cross-attention (float, per-pair products) against the double reference over odd shapes: queries and memories of
 /// different lengths, one position, head sizes that are not a multiple of the vector width, memory lengths from 0 to
-/// all, one and two threads.
+/// all, one and two threads. Head sizes and memory lengths that are multiples of 8 take the small-product path (any
+/// query length, the dates example's 11 among them); the rest, and a memory length off the vector width, the GEMM.
 /// </summary>
 public unsafe class CrossAttentionTests
 {
     public static TheoryData<int, int, int, int, bool, int> Cases()
     {
         var data = new TheoryData<int, int, int, int, bool, int>();
-        foreach (var (tq, tk, e, heads) in new[] { (1, 1, 4, 1), (7, 5, 15, 3), (3, 40, 8, 2), (33, 9, 12, 4) })
+        foreach (var (tq, tk, e, heads) in new[]
+                 {
+                     (1, 1, 4, 1), (7, 5, 15, 3), (3, 40, 8, 2), (33, 9, 12, 4), (16, 12, 16, 2),
+                     (11, 32, 64, 4), (1, 8, 8, 1), (5, 16, 32, 2), (40, 24, 16, 1),
+                 })
         {
             foreach (var packed in new[] { false, true })
             {
@@ -37,6 +42,7 @@ public unsafe class CrossAttentionTests
         var v = TestData.Normal(n * tk * e, 3);
         var dy = TestData.Normal(n * tq * e, 4);
         var (y, dq, dk, dv) = Run(g, q, k, v, dy, threads, lengths);
+        Small(g).ShouldBe(SmallProducts.IsSupported && tk % 8 == 0 && e / heads % 8 == 0);
 
         var ry = new double[y.Length];
         CrossAttentionReference.Forward<double>(TestData.ToDouble(q), TestData.ToDouble(k), TestData.ToDouble(v), ry, g, lengths);
@@ -75,8 +81,36 @@ public unsafe class CrossAttentionTests
         unmasked.ShouldNotBe(after);
     }
 
+    private static bool Small(CrossAttentionGeometry g)
+    {
+        using var parallel = new SampleParallel(1);
+        var buffers = new List<NativeBuffer>();
+        var kernel = new CrossAttentionKernel(g, parallel, new ManagedGemm(1), length =>
+        {
+            buffers.Add(new NativeBuffer(Math.Max(1, length)));
+            return buffers[^1];
+        }, backward: false);
+        foreach (var b in buffers) b.Dispose();
+        return kernel.SmallProducts;
+    }
+
+    [Theory]
+    [InlineData(11, 32, 64, 4)]
+    [InlineData(7, 5, 15, 3)]
+    public void An_inference_kernel_gives_the_training_kernels_result(int tq, int tk, int e, int heads)
+    {
+        // Without gradients the probabilities live in per-thread scratch instead of being kept for the backward pass.
+        int[] lengths = [tk, 3, 0];
+        var g = new CrossAttentionGeometry(3, tq, tk, e, heads);
+        var (q, k, v) = (TestData.Normal(3 * tq * e, 11), TestData.Normal(3 * tk * e, 12), TestData.Normal(3 * tk * e, 13));
+        var dy = new float[q.Length];
+        var (training, _, _, _) = Run(g, q, k, v, dy, 2, lengths);
+        var (inference, _, _, _) = Run(g, q, k, v, dy, 2, lengths, backward: false);
+        inference.ShouldBe(training);
+    }
+
     private static (float[] Y, float[] Dq, float[] Dk, float[] Dv) Run(CrossAttentionGeometry g, float[] q, float[] k, float[] v, float[] dy, int threads,
-        int[]? lengths = null)
+        int[]? lengths = null, bool backward = true)
     {
         using var parallel = new SampleParallel(threads);
         var buffers = new List<NativeBuffer>();
@@ -92,7 +126,7 @@ public unsafe class CrossAttentionTests
             values.CopyTo(b.Span);
             return b;
         }
-        var kernel = new CrossAttentionKernel(g, parallel, new ManagedGemm(1), Buffer, backward: true);
+        var kernel = new CrossAttentionKernel(g, parallel, new ManagedGemm(1), Buffer, backward);
         var (qb, kb, vb, dyb) = (From(q), From(k), From(v), From(dy));
         var lb = From(lengths?.Select(l => (float)l).ToArray() ?? [0f]);
         var l = lengths is null ? null : lb.Pointer;
@@ -100,7 +134,7 @@ public unsafe class CrossAttentionTests
         var outputs = new[] { Buffer(q.Length), Buffer(q.Length), Buffer(k.Length), Buffer(v.Length) };
         foreach (var o in outputs) o.Span.Fill(float.NaN);
         kernel.Forward(qb.Pointer, kb.Pointer, vb.Pointer, outputs[0].Pointer, l);
-        for (var wrt = 0; wrt < 3; wrt++) kernel.Backward(wrt, qb.Pointer, kb.Pointer, vb.Pointer, dyb.Pointer, outputs[wrt + 1].Pointer, l);
+        for (var wrt = 0; wrt < (backward ? 3 : 0); wrt++) kernel.Backward(wrt, qb.Pointer, kb.Pointer, vb.Pointer, dyb.Pointer, outputs[wrt + 1].Pointer, l);
         var result = (outputs[0].Span.ToArray(), outputs[1].Span.ToArray(), outputs[2].Span.ToArray(), outputs[3].Span.ToArray());
         foreach (var b in buffers) b.Dispose();
         return result;
