@@ -129,7 +129,7 @@ internal sealed unsafe class AttentionPairs
                     SmallProducts.Multiply(r1 - r0, cols, d, _scale, q + (long)r0 * ld, ld, 1, keysT, tk, pBlock, tk);
                 }
                 else _gemm.Sgemm(false, true, r1 - r0, cols, d, _scale, q + (long)r0 * ld, ld, k, ld, 0f, pBlock, tk);
-                for (var i = r0; i < r1; i++) MaskedSoftmax(new Span<float>(p + (long)i * tk, tk), Visible(i, length));
+                for (var i = r0; i < r1; i++) MaskedSoftmax(new Span<float>(p + (long)i * tk, Cleared(cols)), Visible(i, length));
                 if (_small) SmallProducts.Multiply(r1 - r0, d, cols, 1f, pBlock, tk, 1, v, ld, yBlock, e);
                 else _gemm.Sgemm(false, false, r1 - r0, d, cols, 1f, pBlock, tk, v, ld, 0f, yBlock, e);
             }
@@ -171,7 +171,7 @@ internal sealed unsafe class AttentionPairs
                 }
                 else _gemm.Sgemm(false, true, r1 - r0, cols, d, 1f, dy + (long)r0 * e, e, v, ld, 0f, dsBlock, tk);
                 for (var i = r0; i < r1; i++)
-                    SoftmaxGradient(new ReadOnlySpan<float>(p + (long)i * tk, tk), new Span<float>(ds + (long)i * tk, tk), Visible(i, length), _scale);
+                    SoftmaxGradient(new ReadOnlySpan<float>(p + (long)i * tk, Cleared(cols)), new Span<float>(ds + (long)i * tk, Cleared(cols)), Visible(i, length), _scale);
                 // dq = dS·k over the visible columns.
                 if (dq == null) continue;
                 if (_small) SmallProducts.Multiply(r1 - r0, d, cols, 1f, dsBlock, tk, 1, k, ld, dq + (long)r0 * ld, ld);
@@ -224,6 +224,13 @@ internal sealed unsafe class AttentionPairs
 
     /// <summary>Score columns rounded up to whole vectors for the small products (Tk is a multiple of 8 on that path).</summary>
     private int WholeVectors(int cols) => Math.Min(_keys, (cols + 7) & ~7);
+
+    /// <summary>
+    /// How much of a score row (and of dS's) a block whose products reach <paramref name="cols"/> must hold, zeros past the
+    /// visible part included. The causal small-product path without padding reads no further: its block's products stop
+    /// there, and the transposed products take a row only from the column block it is in. Otherwise the whole row.
+    /// </summary>
+    private int Cleared(int cols) => _small && _causal && _lengths is null ? cols : _keys;
 
     /// <summary>The row blocks: one block of every row without a mask, blocks of <see cref="CausalBlock"/> with one.</summary>
     private int BlockRows => _causal ? CausalBlock : Math.Max(1, _queries);
