@@ -109,11 +109,15 @@ internal static class DataRecordReader
         var names = new List<string>();
         foreach (var item in value is ListValue list ? list.Items : [value])
         {
-            if (item is not StringValue { Text.Length: > 0 } s)
+            if (item is not StringValue s)
                 throw e.Error(DiagnosticCatalog.InvalidFieldValue, item.Span, $"a feature's name is a string such as \"mean radius\", found {Describe(item)}",
                     "for example `features = [\"mean radius\"; \"mean texture\"]`");
-            if (names.Contains(s.Text))
-                throw e.Error(DiagnosticCatalog.InvalidFieldValue, item.Span, $"the feature \"{s.Text}\" is named twice");
+            if (string.IsNullOrWhiteSpace(s.Text))
+                throw e.Error(DiagnosticCatalog.InvalidFieldValue, item.Span, $"feature {names.Count + 1} has an empty name",
+                    "give every feature a name, such as \"mean radius\"");
+            if (names.IndexOf(s.Text) is var first and >= 0)
+                throw e.Error(DiagnosticCatalog.InvalidFieldValue, item.Span, $"the feature \"{s.Text}\" is named twice (features {first + 1} and {names.Count + 1})",
+                    "give every feature a name of its own");
             names.Add(s.Text);
         }
         return names;

@@ -49,4 +49,10 @@ public sealed record CsvOptions
     /// file is then a feature and <see cref="LabelColumn"/> is not used.
     /// </summary>
     public string? TargetsPath { get; init; }
+
+    /// <summary>
+    /// Whether the caller names the feature columns itself (a `csv` record's `features`): the header's names are then
+    /// not the features' and are not checked for gaps and repeats.
+    /// </summary>
+    public bool NamesGiven { get; init; }
 }

@@ -9,7 +9,8 @@ namespace Dlc.Runtime.Data;
 /// Besides a plain header line it understands the scikit-learn form whose first line is
 /// "samples,features,class names…" (e.g. "150,4,setosa,versicolor,virginica"), optionally followed by a line of
 /// column names. Text labels become class indices in sorted order; a header's names of the feature columns become the
-/// data set's <see cref="Dataset.FeatureNames"/>.
+/// data set's <see cref="Dataset.FeatureNames"/>, so every column of a header must have a name of its own (DL0902
+/// otherwise, naming the file, its line and the columns).
 /// </summary>
 public static class CsvReader
 {
@@ -27,6 +28,7 @@ public static class CsvReader
 
         var at = 0;
         string[]? names = null;
+        var headerLine = 0;
         string[]? classNames = null;
         int? announcedCount = null;
         if (options.HasHeader != false && rows.Count > 0 && SklearnHeader(rows) is { } sk)
@@ -34,12 +36,14 @@ public static class CsvReader
             announcedCount = sk.Count;
             classNames = sk.ClassNames.Length > 0 ? sk.ClassNames : null;
             at = 1;
-            if (rows.Count > 1 && !rows[1].Fields.All(IsNumber)) names = rows[at++].Fields;
+            if (rows.Count > 1 && !rows[1].Fields.All(IsNumber)) (names, headerLine) = (rows[at].Fields, rows[at++].Number);
         }
         else if (options.HasHeader ?? LooksLikeHeader(rows))
         {
-            names = rows.Count > 0 ? rows[at++].Fields : null;
+            if (rows.Count > 0) (names, headerLine) = (rows[at].Fields, rows[at++].Number);
         }
+        // A targets file's column is appended to the header as "target"; only the data file's own names are checked.
+        if (names is not null && !options.NamesGiven) CheckNames(options.TargetsPath is null ? names : names[..^1], path, file, headerLine);
 
         var data = rows.Skip(at).ToList();
         if (data.Count == 0)
@@ -49,7 +53,7 @@ public static class CsvReader
                 $"{file} announces {announced:N0} samples on its first line but has {data.Count:N0} data rows", null);
 
         var columns = names?.Length ?? data[0].Fields.Length;
-        // A column the header leaves unnamed (a pandas index) is called by its position, as are all without a header.
+        // Columns without a header are called by their positions (and so are unnamed ones when the record names the features).
         var header = names;
         names = Enumerable.Range(0, columns).Select(c => header?[c] is { Length: > 0 } n ? n : $"column {c + 1}").ToArray();
         var label = ResolveLabel(options.LabelColumn, names, path, file);
@@ -189,10 +193,38 @@ public static class CsvReader
         return first.Where((f, i) => !IsNumber(f) && i < second.Length && IsNumber(second[i])).Any();
     }
 
+    /// <summary>
+    /// Every column of a header named, and each name once: the names become the features' in the tables and charts of
+    /// `dlc explain`, and a label column is chosen by its name. An unnamed column is most often the index pandas
+    /// writes unless told `index=False`.
+    /// </summary>
+    private static void CheckNames(string[] names, string path, string file, int line)
+    {
+        var unnamed = Enumerable.Range(0, names.Length).Where(c => names[c].Length == 0).Select(c => c + 1).ToArray();
+        if (unnamed.Length > 0)
+            throw new DataException(DataException.Malformed, path,
+                $"{file}:{line}: the header leaves column{(unnamed.Length == 1 ? "" : "s")} {Columns(unnamed)} without a name",
+                "name every column of the header (a column pandas wrote for its index is left out with to_csv(..., index=False)), " +
+                "or name the features with the record's `features`");
+        var twice = names.Select((name, c) => (name, c)).GroupBy(n => n.name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null)
+            throw new DataException(DataException.Malformed, path,
+                $"{file}:{line}: the header names {twice.Count()} columns '{twice.Key}' (columns {Columns(twice.Select(n => n.c + 1).ToArray())})",
+                "give every column a name of its own, or name the features with the record's `features`");
+    }
+
+    private static string Columns(int[] columns) =>
+        columns.Length == 1 ? columns[0].ToString(CultureInfo.InvariantCulture)
+        : string.Join(", ", columns[..^1].Select(c => c.ToString(CultureInfo.InvariantCulture))) + " and " + columns[^1].ToString(CultureInfo.InvariantCulture);
+
     private static int ResolveLabel(CsvColumn column, string[] names, string path, string file)
     {
         if (column.Name is { } name)
         {
+            // With names given by the record the header may repeat a name; the label's must still be one column.
+            if (names.Count(n => n == name) > 1)
+                throw new DataException(DataException.Malformed, path,
+                    $"{file} has {names.Count(n => n == name)} columns named '{name}', so the label column is ambiguous", "give the label column by its position");
             var i = Array.IndexOf(names, name);
             if (i < 0) i = Array.FindIndex(names, n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
             if (i < 0)

@@ -178,11 +178,20 @@ public sealed class AttributionModel : IDisposable
 
     private static int PlanBatch(int count) => Math.Min(count, ChunkSize);
 
+    /// <summary>
+    /// The plans this model compiled of its own (the runtime's plans are the runtime's): one per kind (forward,
+    /// gradient) and batch, each compiled once and reused. Padding every call to <see cref="ChunkSize"/> would compile
+    /// fewer, but the methods ask for 1, 17 or 42 rows as often as for 64, and running the padding cost more than the
+    /// compiling (explain of 20 tagged sentences: 20% more CPU time).
+    /// </summary>
+    public int PlansCompiled { get; private set; }
+
     private ExecutionPlan GradientPlan(int batch)
     {
         if (_gradientPlans.TryGetValue(batch, out var plan)) return plan;
         plan = ExecutionPlan.Compile(_graph.Graph, _runtime.Parameters, new PlanOptions(Symbols(_graph.Graph, batch), _runtime.Gemm));
         _gradientPlans[batch] = plan;
+        PlansCompiled++;
         return plan;
     }
 
@@ -191,6 +200,7 @@ public sealed class AttributionModel : IDisposable
         if (_viewPlans.TryGetValue(batch, out var plan)) return plan;
         plan = ExecutionPlan.Compile(_view!.Graph, _runtime.Parameters, new PlanOptions(Symbols(_view.Graph, batch), _runtime.Gemm));
         _viewPlans[batch] = plan;
+        PlansCompiled++;
         return plan;
     }
 

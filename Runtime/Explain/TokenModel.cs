@@ -77,6 +77,9 @@ public sealed class TokenModel : IDisposable
 
     public bool IsClassifier => _runtime.Loss == LossKind.CrossEntropy;
 
+    /// <summary>The plans compiled so far: per length, one per kind and batch (<see cref="AttributionModel.PlansCompiled"/>), each compiled once and reused.</summary>
+    public int PlansCompiled => _models.Values.Sum(m => m.PlansCompiled);
+
     /// <summary>The model from the embedding output on for sequences of <paramref name="length"/> tokens (ignored for windows of one length).</summary>
     public AttributionModel At(int length)
     {

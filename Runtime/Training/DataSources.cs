@@ -145,6 +145,7 @@ public static class DataSources
             LabelColumn = spec.LabelColumn is null ? CsvColumn.Last : (CsvColumn)spec.LabelColumn,
             Classification = loss == LossKind.CrossEntropy,
             TargetsPath = targets,
+            NamesGiven = spec.Features is not null,
         });
         if (spec.Features is not { } names) return data;
         if (names.Count != data.SampleSize)

@@ -31,7 +31,11 @@ internal static class ExplainCommand
             DefaultValueFactory = _ => "integrated-gradients",
         };
         var inputs = new Option<string?>("--inputs") { Description = "the samples to explain: split[from:to], e.g. test[0:16] (default: the first 16 of the test split, else validation)" };
-        var target = new Option<int?>("--target") { Description = "the output explained (default: each input's predicted class; output 0 of a regression)" };
+        var target = new Option<string?>("--target")
+        {
+            Description = "the output explained: a class by its name where the data names them (a Fashion-MNIST class such as Sneaker, a tag such as NOUN, " +
+                          "a CSV file's label), or by its index from 0 (default: each input's predicted class; output 0 of a regression)",
+        };
         var baseline = new Option<string?>("--baseline")
         {
             Description = "what integrated gradients, occlusion and deletion start from: zeros (the default), mean (the training data's mean) or blurred (images); " +
@@ -86,7 +90,6 @@ internal static class ExplainCommand
 
             var settings = new ExplainSettings
             {
-                Target = parse.GetValue(target),
                 Baseline = baselineKind,
                 Steps = parse.GetValue(steps),
                 Samples = parse.GetValue(samples),
@@ -103,6 +106,8 @@ internal static class ExplainCommand
             var (runtime, data) = JobSetup.Prepare(compiled, spec with { Seed = EvalCommand.TrainedSeed(path) ?? spec.Seed }, gemmProvider, compileForBatch: null,
                 vocabulary: vocabulary, words: words);
             using var _ = runtime;
+            var perPosition = tokens && modelGraph.HasSingleOutput && modelGraph.OutputShape.Rank == 3;
+            settings = settings with { Target = ExplainSelection.Target(parse.GetValue(target), ExplainSelection.ClassNames(data, perPosition), modelGraph.Name) };
             foreach (var tensor in parameters) tensor.Data.Span.CopyTo(runtime.Parameters.Value(tensor.Name));
             if (tokens)
             {

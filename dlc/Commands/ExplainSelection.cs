@@ -108,6 +108,68 @@ internal static partial class ExplainSelection
         return split.Select(words.Encode).ToArray();
     }
 
+    /// <summary>Names listed in full in a diagnostic; of more, the first ones and how many there are.</summary>
+    private const int ListedNames = 30;
+
+    /// <summary>
+    /// `--target`: an output index (a whole number), or the name of a class among <paramref name="names"/>, the names the
+    /// model's outputs have (<see cref="ClassNames"/>): exactly as written, else the one name that matches without
+    /// regard to case. A name on a model whose outputs have no names, or one it does not have, is DL0407, the latter
+    /// with the nearest name or the list of names. Null (no `--target`) stays null. The index is checked against the
+    /// outputs where the model is known (<see cref="Explainer"/>, <see cref="TokenModel"/>).
+    /// </summary>
+    public static int? Target(string? text, IReadOnlyList<string>? names, string model)
+    {
+        if (text is null) return null;
+        if (int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var index)) return index;
+        if (text.Length == 0) throw Invalid("--target is empty", "give a class name or an output index");
+        if (names is null || names.Count == 0)
+            throw Invalid($"--target {text}: the outputs of `{model}` have no names (its data does not name its classes)",
+                "give the output index, a whole number from 0");
+        var exact = IndexOf(names, text, StringComparison.Ordinal);
+        if (exact.Count == 1) return exact[0];
+        var folded = IndexOf(names, text, StringComparison.OrdinalIgnoreCase);
+        if (exact.Count == 0 && folded.Count == 1) return folded[0];
+        if (exact.Count > 1 || folded.Count > 1)
+        {
+            var matches = exact.Count > 1 ? exact : folded;
+            throw Invalid($"--target {text}: {matches.Count} outputs of `{model}` are named so ({string.Join(", ", matches.Select(i => $"{i} `{names[i]}`"))})",
+                "give the output index instead");
+        }
+        // Any character is one edit from any other, so a character-level model lists its characters rather than guess.
+        if (names.All(n => n.Length <= 1))
+            throw Invalid($"--target {text}: `{model}` predicts no character `{text}`",
+                $"its characters are {string.Concat(names).Replace("\n", "\\n", StringComparison.Ordinal)}, or give an output index from 0 to {names.Count - 1}");
+        throw Invalid($"--target {text}: `{model}` has no class named `{text}`",
+            NameSuggestions.DidYouMean(text, names) ?? $"the classes are {ListOf(names)}, or give an output index from 0 to {names.Count - 1}");
+    }
+
+    /// <summary>
+    /// The names of a model's classes, for `--target`: the data's (Fashion-MNIST's classes, a CSV file's text labels or
+    /// scikit-learn class names, image folders, the tags of a tagger, the genres or languages of a classifier), else,
+    /// for a model that predicts the next token at each position (<paramref name="perPosition"/>), the tokens of its
+    /// vocabulary: characters or words. Null when the outputs have no names (a regression, labels that are numbers).
+    /// </summary>
+    public static IReadOnlyList<string>? ClassNames(JobData data, bool perPosition)
+    {
+        if (data.Train.ClassNames is { Count: > 0 } names) return names;
+        if (!perPosition) return null;
+        if (data.Words is { } words) return Enumerable.Range(0, words.Size).Select(words.Decode).ToArray();
+        if (data.Vocabulary is { } characters)
+            return Enumerable.Range(0, characters.Size).Select(i => i == 0 ? "" : characters.Decode(i).ToString()).ToArray();
+        return null;
+    }
+
+    private static List<int> IndexOf(IReadOnlyList<string> names, string name, StringComparison comparison) =>
+        Enumerable.Range(0, names.Count).Where(i => names[i].Length > 0 && string.Equals(names[i], name, comparison)).ToList();
+
+    private static string ListOf(IReadOnlyList<string> names)
+    {
+        var shown = names.Where(n => n.Length > 0).Take(ListedNames).Select(n => $"`{n}`").ToList();
+        var total = names.Count(n => n.Length > 0);
+        return total <= ListedNames ? string.Join(", ", shown) : $"{string.Join(", ", shown)} ... ({total:N0} in all)";
+    }
+
     /// <summary>The mean of up to 10,000 training samples: the `mean` baseline.</summary>
     public static float[] MeanSample(Dataset train, int size)
     {
@@ -130,6 +192,10 @@ internal static partial class ExplainSelection
             var names = text.Split(',', StringSplitOptions.TrimEntries);
             if (names.Length != size)
                 throw Invalid($"--features gives {names.Length} name{(names.Length == 1 ? "" : "s")}, but each input has {size} features", null);
+            if (Array.FindIndex(names, n => n.Length == 0) is var empty and >= 0)
+                throw Invalid($"--features {text}: feature {empty + 1} has an empty name", "give every feature a name");
+            if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw Invalid($"--features {text}: `{twice.Key}` names {twice.Count()} features", "give every feature a name of its own");
             return names;
         }
         if (named?.Count == size) return named;

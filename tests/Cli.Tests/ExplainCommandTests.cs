@@ -143,4 +143,16 @@ public class ExplainCommandTests(TrainedTinyModels models) : IClassFixture<Train
         Shell.Run("explain", models.Project.DlFile, "--checkpoint", models.MlpCheckpoint, "--target", "4", "--out", Out("x"))
             .ShouldFailWith(ExitCodes.UserError, "DL0407: --target 4: `Tiny` has 4 outputs (0 to 3)");
     }
+
+    [Fact]
+    public void A_target_name_for_outputs_without_names_is_DL0407_that_asks_for_the_index()
+    {
+        Shell.Run("explain", models.Project.DlFile, "--checkpoint", models.MlpCheckpoint, "--target", "cat", "--out", Out("x"))
+            .ShouldFailWith(ExitCodes.UserError, "error DL0407: --target cat: the outputs of `Tiny` have no names (its data does not name its classes)",
+                "help: give the output index, a whole number from 0");
+        var run = Shell.Run("explain", models.Project.DlFile, "--checkpoint", models.MlpCheckpoint, "--inputs", "test[0:2]", "--target", "2",
+            "--method", "saliency", "--out", Out("index"), "--json").ShouldSucceed();
+        using var json = JsonDocument.Parse(run.Out);
+        json.RootElement.GetProperty("methods")[0].GetProperty("inputs").EnumerateArray().Select(i => i.GetProperty("target").GetInt32()).ShouldBe([2, 2]);
+    }
 }

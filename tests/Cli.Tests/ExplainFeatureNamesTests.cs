@@ -25,6 +25,8 @@ public sealed class ExplainFeatureNamesTests : IDisposable
         }
         _folder.Write("headed.csv", "height,weight,noise,taller\n" + rows);
         _folder.Write("bare.csv", rows.ToString());
+        _folder.Write("twice.csv", "height,weight,height,taller\n" + rows);
+        _folder.Write("named.csv", "height,weight,noise,class\n" + rows.ToString().Replace(",0\n", ",short\n").Replace(",1\n", ",tall\n"));
     }
 
     private string Dl(string name, string data) => _folder.Write(name, $$"""
@@ -84,6 +86,10 @@ public sealed class ExplainFeatureNamesTests : IDisposable
         Shell.Run("explain", dl, "--checkpoint", Path.Combine(_folder["bare"], "model.safetensors"), "--method", "permutation", "--repeats", "1",
             "--features", "r,t,a", "--out", overridden).ShouldSucceed();
         PermutationFeatures(overridden).ShouldBe(["r", "t", "a"]);
+        Shell.Run("explain", dl, "--checkpoint", Path.Combine(_folder["bare"], "model.safetensors"), "--method", "permutation", "--features", "r,t,r",
+            "--out", _folder["x"]).ShouldFailWith(ExitCodes.UserError, "error DL0407: --features r,t,r: `r` names 2 features", "help: give every feature a name of its own");
+        Shell.Run("explain", dl, "--checkpoint", Path.Combine(_folder["bare"], "model.safetensors"), "--method", "permutation", "--features", "r,,a",
+            "--out", _folder["x"]).ShouldFailWith(ExitCodes.UserError, "error DL0407: --features r,,a: feature 2 has an empty name");
     }
 
     [Fact]
@@ -106,6 +112,34 @@ public sealed class ExplainFeatureNamesTests : IDisposable
         var dl = Dl("wrong.dl", "path = \"bare.csv\"; features = [\"a\"; \"b\"]");
         Shell.Run("train", dl, "--out", _folder["wrong"]).ShouldFailWith(ExitCodes.UserError,
             "error DL0402: `features` names 2 features, but each row of bare.csv has 3 besides its label\n", $"--> {dl}:5:53\n");
+    }
+
+    [Fact]
+    public void A_header_that_names_a_column_twice_is_DL0902_naming_the_file_at_the_data_field_unless_the_record_names_the_features()
+    {
+        var dl = Dl("twice.dl", "path = \"twice.csv\"; validation = 0.25");
+        Shell.Run("train", dl, "--out", _folder["twice"]).ShouldFailWith(ExitCodes.UserError,
+            "error DL0902: twice.csv:1: the header names 2 columns 'height' (columns 1 and 3)\n", $"--> {dl}:5:17\n",
+            "= help: give every column a name of its own, or name the features with the record's `features`");
+        Directory.Exists(_folder["twice"]).ShouldBeFalse();
+        var renamed = Explain(Dl("renamed.dl", "path = \"twice.csv\"; features = [\"height\"; \"weight\"; \"height again\"]; validation = 0.25"));
+        PermutationFeatures(renamed).ShouldBe(["height", "weight", "height again"]);
+    }
+
+    [Fact]
+    public void The_text_labels_of_a_csv_file_name_the_classes_that_target_takes()
+    {
+        var dl = Dl("named.dl", "path = \"named.csv\"; validation = 0.25");
+        var run = _folder["named"];
+        Shell.Run("train", dl, "--out", run).ShouldSucceed();
+        var checkpoint = Path.Combine(run, "model.safetensors");
+        var explained = Shell.Run("explain", dl, "--checkpoint", checkpoint, "--method", "saliency", "--inputs", "validation[0:3]", "--target", "tall",
+            "--out", _folder["named-explain"], "--json").ShouldSucceed();
+        using var json = JsonDocument.Parse(explained.Out);
+        // Text labels are classes in sorted order: short is 0, tall 1.
+        json.RootElement.GetProperty("methods")[0].GetProperty("inputs").EnumerateArray().Select(i => i.GetProperty("target").GetInt32()).ShouldBe([1, 1, 1]);
+        Shell.Run("explain", dl, "--checkpoint", checkpoint, "--target", "tal", "--out", _folder["x"])
+            .ShouldFailWith(ExitCodes.UserError, "error DL0407: --target tal: `Table` has no class named `tal`", "help: did you mean `tall`?");
     }
 
     public void Dispose() => _folder.Dispose();

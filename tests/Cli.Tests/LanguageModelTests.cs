@@ -85,6 +85,14 @@ public class LanguageModelTests : IDisposable
 
         Shell.Run("explain", dl, "--checkpoint", _folder["run"], "--position", "16", "--out", _folder["x"])
             .ShouldFailWith(1, "lm.dl:1:7", "error DL0407: --position 16: `Lm` scores 16 positions of each sequence (0 to 15)");
+
+        // A language model's classes are its characters: --target names one, and one it never saw lists them.
+        var named = Shell.Run("explain", dl, "--checkpoint", _folder["run"], "--text", "the cat s", "--target", "a", "--out", _folder["target"], "--json")
+            .ShouldSucceed();
+        using var namedJson = JsonDocument.Parse(named.Out);
+        namedJson.RootElement.GetProperty("inputs")[0].GetProperty("target_name").GetString().ShouldBe("a");
+        Shell.Run("explain", dl, "--checkpoint", _folder["run"], "--text", "the cat s", "--target", "Q", "--out", _folder["x"])
+            .ShouldFailWith(1, "error DL0407: --target Q: `Lm` predicts no character `Q`", "help: its characters are ");
     }
 
     [Fact]

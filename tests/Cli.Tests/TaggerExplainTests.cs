@@ -111,6 +111,32 @@ public class TaggerExplainTests(TrainedTagger model) : IClassFixture<TrainedTagg
     }
 
     [Fact]
+    public void The_target_is_a_tag_by_its_name_or_its_index_and_a_name_the_tagset_lacks_is_DL0407_with_the_nearest()
+    {
+        string[] Targets(string target, string folder)
+        {
+            var run = Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--inputs", "test[0:2]", "--position", "1", "--target", target,
+                "--out", model.Folder[folder], "--json").ShouldSucceed();
+            using var json = JsonDocument.Parse(run.Out);
+            return json.RootElement.GetProperty("inputs").EnumerateArray()
+                .Select(i => $"{i.GetProperty("target").GetInt32()} {i.GetProperty("target_name").GetString()}").ToArray();
+        }
+
+        // The universal tagset in its order: NOUN is class 0, VERB class 1; a name matches without regard to case.
+        Targets("VERB", "verb").ShouldBe(["1 VERB", "1 VERB"]);
+        Targets("verb", "verb-lower").ShouldBe(["1 VERB", "1 VERB"]);
+        Targets("1", "verb-index").ShouldBe(["1 VERB", "1 VERB"]);
+        Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--target", "VREB", "--out", model.Folder["bad"])
+            .ShouldFailWith(1, "error DL0407: --target VREB: `Tagger` has no class named `VREB`", "help: did you mean `VERB`?");
+        Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--target", "adjective", "--out", model.Folder["bad"])
+            .ShouldFailWith(1, "error DL0407: --target adjective: `Tagger` has no class named `adjective`",
+                "help: the classes are `NOUN`, `VERB`, `ADJ`, `ADV`, `ADP`, `CONJ`, `DET`, `NUM`, `PRON`, `PRT`, `X`, `.`, or give an output index from 0 to 11");
+        Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--target", "12", "--out", model.Folder["bad"])
+            .ShouldFailWith(1, "error DL0407: --target 12: `Tagger` has 12 classes at each position (0 to 11)");
+        Directory.Exists(model.Folder["bad"]).ShouldBeFalse();
+    }
+
+    [Fact]
     public void A_position_past_a_sentences_end_is_DL0407_at_the_model_and_writes_nothing()
     {
         Shell.Run("explain", model.DlFile, "--checkpoint", model.Checkpoint, "--inputs", "test[0:2]", "--position", "40", "--out", model.Folder["bad"])

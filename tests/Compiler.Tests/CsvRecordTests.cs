@@ -33,7 +33,24 @@ public class CsvRecordTests
     public void A_feature_name_that_is_not_a_string_or_is_given_twice_is_DL0402()
     {
         Compile.Error(File("path = \"x.csv\"; features = [\"a\"; 3]")).ShouldContain("error DL0402: a feature's name is a string such as \"mean radius\", found 3");
-        Compile.Error(File("path = \"x.csv\"; features = [\"a\"; \"b\"; \"a\"]")).ShouldContain("error DL0402: the feature \"a\" is named twice");
+        Compile.Error(File("path = \"x.csv\"; features = [\"a\"; \"b\"; \"a\"]")).ShouldContain("error DL0402: the feature \"a\" is named twice (features 1 and 3)");
+    }
+
+    [Fact]
+    public void A_feature_named_twice_is_DL0402_at_the_second_name_in_the_dl_file()
+    {
+        var error = Compile.Error(File("path = \"x.csv\"; features = [\"a\"; \"b\"; \"b\"; \"c\"]"));
+        // The record is on line 4; the second "b" starts at column 62.
+        error.ShouldContain("error DL0402: the feature \"b\" is named twice (features 2 and 3)\n  --> test.dl:4:62\n");
+        error.ShouldContain("= help: give every feature a name of its own");
+    }
+
+    [Fact]
+    public void An_empty_or_blank_feature_name_is_DL0402_at_the_name()
+    {
+        Compile.Error(File("path = \"x.csv\"; features = [\"a\"; \"\"; \"c\"; \"d\"]"))
+            .ShouldContain("error DL0402: feature 2 has an empty name\n  --> test.dl:4:57\n");
+        Compile.Error(File("path = \"x.csv\"; features = [\"a\"; \"b\"; \"c\"; \"  \"]")).ShouldContain("error DL0402: feature 4 has an empty name");
     }
 
     [Fact]

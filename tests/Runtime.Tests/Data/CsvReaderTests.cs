@@ -42,10 +42,49 @@ public class CsvReaderTests : IDisposable
     }
 
     [Fact]
-    public void The_names_line_under_the_scikit_learn_line_names_the_features_and_an_unnamed_column_is_called_by_its_position()
+    public void The_names_line_under_the_scikit_learn_line_names_the_features()
     {
         CsvReader.Load(_dir.Write("b.csv", "2,2\nCRIM,ZN,MEDV\n0.1,18,24.0\n0.2,0,21.6\n")).FeatureNames.ShouldBe(["CRIM", "ZN"]);
-        CsvReader.Load(_dir.Write("p.csv", ",height,label\n0,1.5,0\n1,1.7,1\n")).FeatureNames.ShouldBe(["column 1", "height"]);
+    }
+
+    [Fact]
+    public void A_header_that_leaves_a_column_unnamed_is_malformed_naming_the_file_its_line_and_the_column()
+    {
+        // The first column is the index pandas writes by default.
+        var e = Fails("\n,height,label\n0,1.5,0\n1,1.7,1\n");
+        e.Message.ShouldBe("data.csv:2: the header leaves column 1 without a name");
+        e.Help.ShouldBe("name every column of the header (a column pandas wrote for its index is left out with to_csv(..., index=False)), " +
+                        "or name the features with the record's `features`");
+        Fails("a, ,c,label\n1,2,3,0\n").Message.ShouldBe("data.csv:1: the header leaves column 2 without a name");
+        Fails("2,3\nCRIM,,,MEDV\n0.1,18,3,24.0\n0.2,0,3,21.6\n").Message.ShouldBe("data.csv:2: the header leaves columns 2 and 3 without a name");
+    }
+
+    [Fact]
+    public void A_header_that_names_two_columns_alike_is_malformed_naming_both()
+    {
+        var e = Fails("age,bmi,age,label\n1,2,3,0\n4,5,6,1\n");
+        e.Message.ShouldBe("data.csv:1: the header names 2 columns 'age' (columns 1 and 3)");
+        e.Help.ShouldBe("give every column a name of its own, or name the features with the record's `features`");
+        Fails("x,x,x,y\n1,2,3,0\n").Message.ShouldBe("data.csv:1: the header names 3 columns 'x' (columns 1, 2 and 3)");
+        // Names are compared as written: a header may tell `Age` from `age`.
+        CsvReader.Load(_dir.Write("case.csv", "Age,age,label\n1,2,0\n")).FeatureNames.ShouldBe(["Age", "age"]);
+    }
+
+    [Fact]
+    public void Names_the_caller_gives_leave_the_header_unchecked_but_a_label_named_twice_stays_ambiguous()
+    {
+        var path = _dir.Write("given.csv", ",x,x,label\n0,1,2,0\n1,3,4,1\n");
+        CsvReader.Load(path, new CsvOptions { NamesGiven = true }).SampleSize.ShouldBe(3);
+        var e = Should.Throw<DataException>(() => CsvReader.Load(path, new CsvOptions { NamesGiven = true, LabelColumn = "x" }));
+        e.Message.ShouldBe("given.csv has 2 columns named 'x', so the label column is ambiguous");
+    }
+
+    [Fact]
+    public void A_targets_files_column_is_not_taken_for_a_second_target_in_the_header()
+    {
+        var path = _dir.Write("x.csv", "a,target\n1,2\n3,4\n");
+        var targets = _dir.Write("y.csv", "5\n6\n");
+        CsvReader.Load(path, new CsvOptions { TargetsPath = targets, Classification = false }).FeatureNames.ShouldBe(["a", "target"]);
     }
 
     [Fact]

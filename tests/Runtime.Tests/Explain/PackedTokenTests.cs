@@ -139,6 +139,28 @@ public class PackedTokenTests
     }
 
     [Fact]
+    public void A_plan_for_a_length_and_batch_is_compiled_once_and_reused_by_every_later_step()
+    {
+        using var runtime = ExplainModels.Compile(Tagger, "Tagger", LossKind.CrossEntropy, seed: 5);
+        using var model = new TokenModel(runtime);
+        var settings = new ExplainSettings();
+        var positions = model.Positions(null, model.Lengths(Sentences, 3));
+        var targets = model.Targets(Sentences, 3, null, positions);
+        // One sentence of each of three lengths: a forward plan of 1 row for the targets, per length.
+        model.PlansCompiled.ShouldBe(3);
+        var result = TokenAttributions.Attribute(model, Sentences, 3, targets, settings, TokenBaseline.Padding, positions);
+        TokenAttributions.Faithfulness(model, result, settings);
+        var compiled = model.PlansCompiled;
+        // The same lengths and counts again (and the randomisation test's recomputations): nothing new is compiled.
+        TokenAttributions.Attribute(model, Sentences, 3, targets, settings, TokenBaseline.Padding, positions);
+        TokenAttributions.Faithfulness(model, result, settings);
+        TokenAttributions.Sanity(model, result, settings);
+        TokenAttributions.Attribute(model, [3, 7, 2], 1, [targets[0]], settings, TokenBaseline.Padding, [positions[0]]);
+        model.PlansCompiled.ShouldBe(compiled);
+        model.At(3).ShouldBeSameAs(model.At(3));
+    }
+
+    [Fact]
     public void The_summary_names_words_and_tags_and_the_word_explained()
     {
         using var runtime = ExplainModels.Compile(Tagger, "Tagger", LossKind.CrossEntropy, seed: 5);
