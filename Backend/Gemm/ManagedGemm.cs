@@ -79,7 +79,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         if (m == 0 || n == 0) return;
         // The sums of op(A)'s rows come from A as it is packed, which reads A stored k×m row by row; otherwise first.
         var sums = epilogue.SumsOfA;
-        if (sums != null && (!transA || m < _mr || k == 0))
+        if (sums != null && (!transA || m < _mr || k == 0 || alpha == 0f))
         {
             GemmEpilogueKernel.SumsOfA(transA, a, lda, m, k, sums);
             sums = null;
@@ -88,7 +88,6 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         {
             ScaleRows(c, ldc, m, n, beta);
             GemmEpilogueKernel.Apply(epilogue, c, ldc, 0, m, 0, n);
-            if (sums != null) GemmEpilogueKernel.SumsOfA(transA, a, lda, m, k, sums);
             return;
         }
         var call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue, sums);
@@ -120,8 +119,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                 _pool!.Run(this, parts);
                 return;
             }
-            // Each part after the first sums into m·n floats of its own, and m more for its rows' sums of op(A).
-            var partFloats = (long)m * n + (sums != null ? m : 0);
+            var partFloats = PartFloats(call);
             if (_partSums is null || _partSums.Length < (parts - 1) * partFloats)
             {
                 _partSums?.Dispose();
@@ -156,8 +154,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                 Block(t, 0, t.M, 0, t.N, k0, k1);
                 return;
             }
-            var partFloats = (long)t.M * t.N + (t.Sums != null ? t.M : 0);
-            var sum = _partSums!.Pointer + (part - 1) * partFloats;
+            var sum = _partSums!.Pointer + (part - 1) * PartFloats(t);
             Block(new Call(t.TransA, t.TransB, t.M, t.N, t.K, t.Alpha, t.A, t.Lda, t.B, t.Ldb, 0f, sum, t.N, GemmEpilogue.None,
                 t.Sums != null ? sum + (long)t.M * t.N : null), 0, t.M, 0, t.N, k0, k1);
             return;
@@ -172,6 +169,9 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         if (_splitColumns) Block(start == 0 ? _call : _call.WithoutSums(), 0, _call.M, start, stop, 0, _call.K);
         else Block(_call, start, stop, 0, _call.N, 0, _call.K);
     }
+
+    /// <summary>What each part after the first of a product split over k sums into: m·n floats of C, and m more for op(A)'s row sums.</summary>
+    private static long PartFloats(in Call t) => (long)t.M * t.N + (t.Sums != null ? t.M : 0);
 
     /// <summary>C[r0..r1, c0..c1] by the packed, blocked algorithm, summing over k in [k0, k1).</summary>
     // Fully optimised from the first call: a training loop would otherwise run these through tier-0 code.
