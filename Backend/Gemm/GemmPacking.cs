@@ -31,7 +31,8 @@ internal static unsafe class GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackA(bool transA, float* a, int lda, int row0, int col0, int mc, int kc, int mr, float* dst)
     {
-        for (var s = 0; s < mc; s += mr)
+        var packed = transA ? PackTransposedStrips(a, lda, row0, col0, mc, kc, mr, dst) : 0;
+        for (var s = packed; s < mc; s += mr)
         {
             var rows = Math.Min(mr, mc - s);
             var d = dst + (long)s * kc;
@@ -60,6 +61,33 @@ internal static unsafe class GemmPacking
                     for (var p = p0; p < kc; p++) d[p * mr + i] = 0f;
             }
         }
+    }
+
+    /// <summary>
+    /// The whole strips of a transposed A's block (stored k×m, so one p's values of a strip are contiguous), a source
+    /// row at a time: each row's mc values are read front to back and each strip's mr of them moved as one or two
+    /// vectors (6 = 4 + 2), where element-by-element copying costs a load and a store per value. This pack is the
+    /// weight gradients' overhead (A is the layer input, thousands of rows deep), and it was about a tenth of their
+    /// time. Returns how many rows of the block it packed; the caller packs the ragged last strip.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int PackTransposedStrips(float* a, int lda, int row0, int col0, int mc, int kc, int mr, float* dst)
+    {
+        if (!Vector128.IsHardwareAccelerated || (mr != 6 && mr != 8)) return 0;
+        var whole = mc / mr * mr;
+        var strip = (long)kc * mr;
+        for (var p = 0; p < kc; p++)
+        {
+            var src = a + (long)(col0 + p) * lda + row0;
+            var dp = dst + p * mr;
+            for (var s = 0; s < whole; s += mr, dp += strip)
+            {
+                Vector128.Load(src + s).Store(dp);
+                if (mr == 8) Vector128.Load(src + s + 4).Store(dp + 4);
+                else Vector64.Load(src + s + 4).Store(dp + 4);
+            }
+        }
+        return whole;
     }
 
     /// <summary>Packs op(B)[row0..row0+kc, col0..col0+nc] (op(B) is k×n) into strips of nr columns.</summary>
