@@ -129,7 +129,7 @@ internal sealed unsafe class AttentionPairs
                     SmallProducts.Multiply(r1 - r0, cols, d, _scale, q + (long)r0 * ld, ld, 1, keysT, tk, pBlock, tk);
                 }
                 else _gemm.Sgemm(false, true, r1 - r0, cols, d, _scale, q + (long)r0 * ld, ld, k, ld, 0f, pBlock, tk);
-                for (var i = r0; i < r1; i++) MaskedSoftmax(new Span<float>(p + (long)i * tk, Cleared(cols)), Visible(i, length));
+                SoftmaxRows(p, r0, r1, Cleared(cols), length);
                 if (_small) SmallProducts.Multiply(r1 - r0, d, cols, 1f, pBlock, tk, 1, v, ld, yBlock, e);
                 else _gemm.Sgemm(false, false, r1 - r0, d, cols, 1f, pBlock, tk, v, ld, 0f, yBlock, e);
             }
@@ -170,8 +170,7 @@ internal sealed unsafe class AttentionPairs
                     SmallProducts.Multiply(r1 - r0, cols, d, 1f, dy + (long)r0 * e, e, 1, valuesT, tk, dsBlock, tk);
                 }
                 else _gemm.Sgemm(false, true, r1 - r0, cols, d, 1f, dy + (long)r0 * e, e, v, ld, 0f, dsBlock, tk);
-                for (var i = r0; i < r1; i++)
-                    SoftmaxGradient(new ReadOnlySpan<float>(p + (long)i * tk, Cleared(cols)), new Span<float>(ds + (long)i * tk, Cleared(cols)), Visible(i, length), _scale);
+                SoftmaxGradientRows(p, ds, r0, r1, Cleared(cols), length);
                 // dq = dS·k over the visible columns.
                 if (dq == null) continue;
                 if (_small) SmallProducts.Multiply(r1 - r0, d, cols, 1f, dsBlock, tk, 1, k, ld, dq + (long)r0 * ld, ld);
@@ -241,57 +240,162 @@ internal sealed unsafe class AttentionPairs
     /// partial vector goes through the same vector code as the rest, its hidden lanes read as −∞ (out of the
     /// maximum, zero in the sum).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaskedSoftmax(Span<float> row, int visible)
     {
-        if (visible == 0)
-        {
-            row.Clear();
-            return;
-        }
         fixed (float* r = row)
         {
-            var whole = visible & ~7;
-            var rest = visible - whole;
-            var inTail = FirstLanes(rest);
-            var tail = Vector256.ConditionalSelect(inTail, LoadPartial(r + whole, rest, row.Length - whole), Vector256.Create(float.NegativeInfinity));
-            var most = tail;
-            for (var i = 0; i < whole; i += 8) most = Vector256.Max(most, Vector256.Load(r + i));
-            var shift = Vector256.Create(HorizontalMax(most));
-            var sums = Vector256.ConditionalSelect(inTail, FloatExp.Exp8(tail - shift), Vector256<float>.Zero);
-            tail = sums;
-            for (var i = 0; i < whole; i += 8)
+            if (visible == 0)
             {
-                var e = FloatExp.Exp8(Vector256.Load(r + i) - shift);
-                e.Store(r + i);
-                sums += e;
+                row.Clear();
+                return;
             }
-            var scale = Vector256.Create(1f / Vector256.Sum(sums));
-            for (var i = 0; i < whole; i += 8) (Vector256.Load(r + i) * scale).Store(r + i);
-            StorePartial(tail * scale, r + whole, rest, row.Length - whole);
+            var max = RowMax(r, visible, row.Length);
+            ScaleRow(r, visible, row.Length, 1f / ExpRow(r, visible, row.Length, max));
         }
-        row[visible..].Clear();
+    }
+
+    /// <summary>
+    /// <see cref="MaskedSoftmax"/> on rows r0 … r1 − 1 of a block of scores (row stride Tk), each row <paramref name="width"/>
+    /// floats wide. The rows are taken a group at a time, one pass over the group per step (maxima, exponentials and
+    /// sums, scaling): within a row each step waits on the last one's reduction, while rows of a group are independent,
+    /// so the group's rows overlap where one row at a time ran a chain of reductions (the encoder layer's attention, 128 pairs of
+    /// 64 × 64 scores on one thread: forward 4.27 → 4.01 ms).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SoftmaxRows(float* p, int r0, int r1, int width, int length)
+    {
+        const int group = 8;
+        var shift = stackalloc float[group];
+        for (var g0 = r0; g0 < r1; g0 += group)
+        {
+            var g1 = Math.Min(r1, g0 + group);
+            for (var i = g0; i < g1; i++)
+            {
+                var visible = Visible(i, length);
+                shift[i - g0] = visible == 0 ? 0f : RowMax(p + (long)i * _keys, visible, width);
+            }
+            for (var i = g0; i < g1; i++)
+            {
+                var visible = Visible(i, length);
+                if (visible > 0) shift[i - g0] = 1f / ExpRow(p + (long)i * _keys, visible, width, shift[i - g0]);
+            }
+            for (var i = g0; i < g1; i++)
+            {
+                var visible = Visible(i, length);
+                if (visible > 0) ScaleRow(p + (long)i * _keys, visible, width, shift[i - g0]);
+                else new Span<float>(p + (long)i * _keys, width).Clear();
+            }
+        }
+    }
+
+    /// <summary>The largest of a row's first <paramref name="visible"/> (&gt; 0) floats, of <paramref name="room"/> readable.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float RowMax(float* r, int visible, int room)
+    {
+        var whole = visible & ~7;
+        var rest = visible - whole;
+        var most = rest == 0 ? Vector256.Load(r)
+            : Vector256.ConditionalSelect(FirstLanes(rest), LoadPartial(r + whole, rest, room - whole), Vector256.Create(float.NegativeInfinity));
+        for (var i = rest == 0 ? 8 : 0; i < whole; i += 8) most = Vector256.Max(most, Vector256.Load(r + i));
+        return HorizontalMax(most);
+    }
+
+    /// <summary>exp(x − <paramref name="max"/>) over a row's first <paramref name="visible"/> floats, in place; returns their sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float ExpRow(float* r, int visible, int room, float max)
+    {
+        var whole = visible & ~7;
+        var rest = visible - whole;
+        var shift = Vector256.Create(max);
+        var sums = Vector256<float>.Zero;
+        if (rest > 0)
+        {
+            var tail = Vector256.ConditionalSelect(FirstLanes(rest), FloatExp.Exp8(LoadPartial(r + whole, rest, room - whole) - shift), Vector256<float>.Zero);
+            StorePartial(tail, r + whole, rest, room - whole);
+            sums = tail;
+        }
+        for (var i = 0; i < whole; i += 8)
+        {
+            var e = FloatExp.Exp8(Vector256.Load(r + i) - shift);
+            e.Store(r + i);
+            sums += e;
+        }
+        return Vector256.Sum(sums);
+    }
+
+    /// <summary>A row's first <paramref name="visible"/> floats times <paramref name="scale"/>, the rest of its <paramref name="room"/> zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScaleRow(float* r, int visible, int room, float scale)
+    {
+        var whole = visible & ~7;
+        var rest = visible - whole;
+        var s = Vector256.Create(scale);
+        for (var i = 0; i < whole; i += 8) (Vector256.Load(r + i) * s).Store(r + i);
+        if (rest > 0) StorePartial(Vector256.ConditionalSelect(FirstLanes(rest), LoadPartial(r + whole, rest, room - whole) * s, Vector256<float>.Zero), r + whole, rest, room - whole);
+        var end = rest > 0 && room - whole >= 8 ? whole + 8 : visible;
+        if (end < room) new Span<float>(r + end, room - end).Clear();
     }
 
     /// <summary>dS = P ∘ (dP − Σ dP ∘ P) · scale over the visible part of a row, in place in dP; zero beyond it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SoftmaxGradient(ReadOnlySpan<float> p, Span<float> dp, int visible, float scale)
     {
-        fixed (float* ps = p, d = dp)
+        if (p.Length != dp.Length) throw new ArgumentException($"a row of P has {p.Length} floats and one of dP {dp.Length}");
+        fixed (float* ps = p, d = dp) GradientRow(ps, d, visible, dp.Length, RowDot(ps, d, visible, dp.Length), scale);
+    }
+
+    /// <summary>
+    /// <see cref="SoftmaxGradient"/> on rows r0 … r1 − 1 of a block (row stride Tk, <paramref name="width"/> floats each), a
+    /// group of rows per pass as <see cref="SoftmaxRows"/> does: each row's dot product is a chain of multiply-adds, and
+    /// the group's chains overlap.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SoftmaxGradientRows(float* p, float* ds, int r0, int r1, int width, int length)
+    {
+        const int group = 8;
+        var dots = stackalloc float[group];
+        for (var g0 = r0; g0 < r1; g0 += group)
         {
-            var whole = visible & ~7;
-            var rest = visible - whole;
+            var g1 = Math.Min(r1, g0 + group);
+            for (var i = g0; i < g1; i++) dots[i - g0] = RowDot(p + (long)i * _keys, ds + (long)i * _keys, Visible(i, length), width);
+            for (var i = g0; i < g1; i++) GradientRow(p + (long)i * _keys, ds + (long)i * _keys, Visible(i, length), width, dots[i - g0], _scale);
+        }
+    }
+
+    /// <summary>Σ dP ∘ P over a row's first <paramref name="visible"/> floats (of <paramref name="room"/> readable).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float RowDot(float* p, float* d, int visible, int room)
+    {
+        var whole = visible & ~7;
+        var rest = visible - whole;
+        var dots = Vector256<float>.Zero;
+        if (rest > 0)
+        {
             // The partial vector's hidden lanes are zero in both, so they add nothing to the dot product.
             var inTail = FirstLanes(rest);
-            var tailP = Vector256.ConditionalSelect(inTail, LoadPartial(ps + whole, rest, p.Length - whole), Vector256<float>.Zero);
-            var tailD = Vector256.ConditionalSelect(inTail, LoadPartial(d + whole, rest, dp.Length - whole), Vector256<float>.Zero);
-            var dots = tailD * tailP;
-            for (var i = 0; i < whole; i += 8) dots = Vector256.FusedMultiplyAdd(Vector256.Load(d + i), Vector256.Load(ps + i), dots);
-            var (dv, sv) = (Vector256.Create(Vector256.Sum(dots)), Vector256.Create(scale));
-            for (var i = 0; i < whole; i += 8) ((Vector256.Load(d + i) - dv) * Vector256.Load(ps + i) * sv).Store(d + i);
-            StorePartial((tailD - dv) * tailP * sv, d + whole, rest, dp.Length - whole);
+            dots = Vector256.ConditionalSelect(inTail, LoadPartial(d + whole, rest, room - whole), Vector256<float>.Zero)
+                * Vector256.ConditionalSelect(inTail, LoadPartial(p + whole, rest, room - whole), Vector256<float>.Zero);
         }
-        dp[visible..].Clear();
+        for (var i = 0; i < whole; i += 8) dots = Vector256.FusedMultiplyAdd(Vector256.Load(d + i), Vector256.Load(p + i), dots);
+        return Vector256.Sum(dots);
+    }
+
+    /// <summary>dP ← P ∘ (dP − <paramref name="dot"/>) · scale over a row's visible floats, the rest of its <paramref name="room"/> zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GradientRow(float* p, float* d, int visible, int room, float dot, float scale)
+    {
+        var whole = visible & ~7;
+        var rest = visible - whole;
+        var (dv, sv) = (Vector256.Create(dot), Vector256.Create(scale));
+        for (var i = 0; i < whole; i += 8) ((Vector256.Load(d + i) - dv) * Vector256.Load(p + i) * sv).Store(d + i);
+        if (rest > 0)
+        {
+            var inTail = FirstLanes(rest);
+            var tailP = Vector256.ConditionalSelect(inTail, LoadPartial(p + whole, rest, room - whole), Vector256<float>.Zero);
+            var tailD = Vector256.ConditionalSelect(inTail, LoadPartial(d + whole, rest, room - whole), Vector256<float>.Zero);
+            StorePartial((tailD - dv) * tailP * sv, d + whole, rest, room - whole);
+        }
+        var end = rest > 0 && room - whole >= 8 ? whole + 8 : visible;
+        if (end < room) new Span<float>(d + end, room - end).Clear();
     }
 
     /// <summary>Lanes 0 … count − 1 of a vector set.</summary>
