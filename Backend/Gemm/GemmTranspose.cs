@@ -99,7 +99,7 @@ internal static unsafe class GemmTranspose
 
     /// <summary>In-register 8×8 transpose: afterwards rq holds what was lane q of r0..r7.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose(ref Vector256<float> r0, ref Vector256<float> r1, ref Vector256<float> r2, ref Vector256<float> r3,
+    internal static void Transpose(ref Vector256<float> r0, ref Vector256<float> r1, ref Vector256<float> r2, ref Vector256<float> r3,
         ref Vector256<float> r4, ref Vector256<float> r5, ref Vector256<float> r6, ref Vector256<float> r7)
     {
         var t0 = Avx.UnpackLow(r0, r1);

@@ -65,15 +65,19 @@ public unsafe class SmallProductsTests
         }
     }
 
-    [Fact]
-    public void A_transpose_swaps_rows_and_columns()
+    // Below one 8×8 block; whole blocks only (a head's keys, 64 × 32); whole blocks with ragged rows and columns after them.
+    [Theory]
+    [InlineData(3, 4, 5, 6)]
+    [InlineData(64, 32, 96, 64)]
+    [InlineData(19, 21, 23, 20)]
+    public void A_transpose_swaps_rows_and_columns(int rows, int cols, int srcStride, int ldd)
     {
-        var src = Enumerable.Range(0, 3 * 5).Select(i => (float)i).ToArray();
-        var dst = new float[4 * 6];
-        fixed (float* s = src, d = dst) SmallProducts.Transpose(s, 5, 3, 4, d, 6);
-        for (var i = 0; i < 3; i++)
+        var src = Enumerable.Range(0, rows * srcStride).Select(i => (float)i).ToArray();
+        var dst = Enumerable.Repeat(-1f, cols * ldd).ToArray();
+        fixed (float* s = src, d = dst) SmallProducts.Transpose(s, srcStride, rows, cols, d, ldd);
+        for (var j = 0; j < cols; j++)
         {
-            for (var j = 0; j < 4; j++) dst[j * 6 + i].ShouldBe(src[i * 5 + j]);
+            for (var i = 0; i < ldd; i++) dst[j * ldd + i].ShouldBe(i < rows ? src[i * srcStride + j] : -1f, $"dst[{j}, {i}]");
         }
     }
 }
