@@ -190,6 +190,30 @@ public static class Losses
         return (float)(total / pred.Length);
     }
 
+    /// <summary>The block <see cref="Mse"/> sums in: each block's float sum of squares is added to a double total in order.</summary>
+    public const int MseChunk = Chunk;
+
+    /// <summary>
+    /// The loss and gradient of the mean squared error over chunks c0 … c1 − 1 (of <see cref="MseChunk"/> floats) in one
+    /// pass: dpred = (pred − target)·<paramref name="scale"/> (2/N·dLoss) and chunkSums[c] = Σ (pred − target)² over
+    /// chunk c, so the chunks in order give <see cref="Mse"/>'s total and the gradient is <see cref="MseBackward"/>'s.
+    /// </summary>
+    public static void MseWithGradient(ReadOnlySpan<float> pred, ReadOnlySpan<float> target, float scale, Span<float> dpred,
+        Span<double> chunkSums, int c0, int c1)
+    {
+        Shapes.Same(pred.Length, target.Length, nameof(target));
+        Shapes.Same(pred.Length, dpred.Length, nameof(dpred));
+        for (var c = c0; c < c1; c++)
+        {
+            var start = c * Chunk;
+            var n = Math.Min(Chunk, pred.Length - start);
+            var d = dpred.Slice(start, n);
+            TensorPrimitives.Subtract(pred.Slice(start, n), target.Slice(start, n), d);
+            chunkSums[c] = TensorPrimitives.SumOfSquares<float>(d);
+            TensorPrimitives.Multiply(d, scale, d);
+        }
+    }
+
     /// <summary>dpred = 2·(pred − target)/N·dLoss.</summary>
     public static void MseBackward(ReadOnlySpan<float> pred, ReadOnlySpan<float> target, float dLoss, Span<float> dpred)
     {

@@ -35,10 +35,12 @@ public sealed partial class ExecutionPlan
             _reluFused.Add(fusion.Producer);
         }
 
-        // Softmax cross-entropy and its gradient come from one pass over the logits, at the gradient's place.
-        foreach (var g in _graph.Nodes.Where(n => live[n.Id] && n.Op == Op.SoftmaxCrossEntropyGrad && options.Passes.Has(PassSet.LossFusion)))
+        // Softmax cross-entropy (or the mean squared error) and its gradient come from one pass over the logits (the
+        // predictions), at the gradient's place.
+        foreach (var g in _graph.Nodes.Where(n => live[n.Id] && n.Op is Op.SoftmaxCrossEntropyGrad or Op.MseGrad && options.Passes.Has(PassSet.LossFusion)))
         {
-            var loss = _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.SoftmaxCrossEntropy
+            var lossOp = g.Op == Op.MseGrad ? Op.Mse : Op.SoftmaxCrossEntropy;
+            var loss = _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == lossOp
                 && n.Inputs[0] == g.Inputs[0] && n.Inputs[1] == g.Inputs[1] && n.Attributes.Value == g.Attributes.Value && g.Inputs[2] > n.Id);
             if (loss is null || _graph.Nodes.Any(n => n.Id > loss.Id && n.Id < g.Id && n.Inputs.Contains(loss.Id))) continue;
             _lossOfGradient[g.Id] = loss.Id;
@@ -144,6 +146,7 @@ public sealed partial class ExecutionPlan
 
     private Action LossWithGradient(Node gradient, int loss)
     {
+        if (gradient.Op == Op.MseGrad) return MseWithGradient(gradient, loss);
         var (logits, labels, dl) = (_buffers[gradient.Inputs[0]], _buffers[gradient.Inputs[1]], _buffers[gradient.Inputs[2]]);
         var (y, dlogits) = (_buffers[loss], _buffers[gradient.Id]);
         var (rows, cols) = Matrix(gradient.Inputs[0]);
@@ -165,6 +168,31 @@ public sealed partial class ExecutionPlan
             var total = 0.0;
             foreach (var sum in sums) total += sum;
             y.Span[0] = (float)(total / labelled);
+        };
+    }
+
+    /// <summary>
+    /// The mean squared error and its gradient in one pass over the predictions, split over the threads in whole
+    /// chunks of <see cref="Kernels.Losses.MseChunk"/>: each chunk's sum is kept and they are added in order, so the
+    /// loss has the bits of the unfused kernel's whatever the split.
+    /// </summary>
+    private Action MseWithGradient(Node gradient, int loss)
+    {
+        var (pred, target, dl) = (_buffers[gradient.Inputs[0]], _buffers[gradient.Inputs[1]], _buffers[gradient.Inputs[2]]);
+        var (y, dpred) = (_buffers[loss], _buffers[gradient.Id]);
+        var count = pred.Length;
+        var chunks = new double[(count + Kernels.Losses.MseChunk - 1) / Kernels.Losses.MseChunk];
+        var scale = 0f;
+        Kernels.SampleParallel.RangeBody body = (_, c0, c1) => Kernels.Losses.MseWithGradient(pred.Span, target.Span, scale, dpred.Span, chunks, c0, c1);
+        var parallel = SplitElementwise(count) && chunks.Length > 1 ? _samples : null;
+        return () =>
+        {
+            scale = (float)(2.0 / count) * dl.Span[0];
+            if (parallel is null) body(0, 0, chunks.Length);
+            else parallel.For(chunks.Length, body);
+            var total = 0.0;
+            foreach (var sum in chunks) total += sum;
+            y.Span[0] = (float)(total / count);
         };
     }
 

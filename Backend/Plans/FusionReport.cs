@@ -112,6 +112,10 @@ public sealed partial class ExecutionPlan
                 var gradient = _graph.Nodes.FirstOrDefault(n => _live[n.Id] && n.Op == Op.SoftmaxCrossEntropyGrad && n.Inputs[0] == c.Inputs[0]);
                 if (gradient is not null) yield return (gradient.Id, "loss and its gradient");
                 break;
+            case Op.Mse:
+                var mseGradient = _graph.Nodes.FirstOrDefault(n => _live[n.Id] && n.Op == Op.MseGrad && n.Inputs[0] == c.Inputs[0]);
+                if (mseGradient is not null) yield return (mseGradient.Id, "loss and its gradient");
+                break;
         }
     }
 

@@ -28,7 +28,7 @@ public sealed class PassSet
     [
         new(GemmEpilogue, PassKind.Plan, "a matrix product also adds the bias and applies the activation (or its derivative) as it stores; a weight gradient's product sums dY for the bias gradient as it packs it"),
         new(ReluFusion, PassKind.Plan, "a convolution or batch norm applies the ReLU after it; a pooling gradient applies the ReLU's mask"),
-        new(LossFusion, PassKind.Plan, "softmax cross-entropy and its gradient come from one pass over the scores"),
+        new(LossFusion, PassKind.Plan, "softmax cross-entropy (or the mean squared error) and its gradient come from one pass over the scores (the predictions)"),
         new(NormFusion, PassKind.Plan, "layer norm's input, weight and bias gradients come from one pass over the rows"),
         new(ElementwiseFusion, PassKind.Plan, "a chain of elementwise ops of one shape runs as one step, block by block, reading and writing the tensor once"),
         new(MemorySharing, PassKind.Plan, "values whose lives do not overlap share one arena, placed by liveness"),

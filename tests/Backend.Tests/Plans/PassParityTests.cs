@@ -290,6 +290,49 @@ public class PassParityTests
         }
     }
 
+    private const string Regression = """
+        model Reg (x: Tensor[N, 16]) : Tensor[N, 200] =
+            x |> dense 200
+        """;
+
+    // 1 and 2 threads; a batch of 3 (600 predictions, below the split) and of 333 (66,600: split over the threads, with a
+    // ragged last chunk).
+    [Theory]
+    [InlineData(1, 3)]
+    [InlineData(2, 3)]
+    [InlineData(2, 333)]
+    public void The_mean_squared_error_and_its_gradient_fused_give_the_bits_of_the_two_kernels(int threads, int batch)
+    {
+        var file = ProgramCompiler.Compile(new SourceText("reg.dl", Regression));
+        var gradients = TrainingGraph.Build(file.Elaborate("Reg", training: true), LossKind.Mse);
+        var symbols = new Dictionary<string, int> { ["N"] = batch };
+        using var gemm = new ManagedGemm(threads);
+        using var fusedStore = new ParameterStore(gradients.Graph.Parameters);
+        using var plainStore = new ParameterStore(gradients.Graph.Parameters);
+        using var fused = ExecutionPlan.Compile(gradients.Graph, fusedStore, new PlanOptions(symbols, gemm));
+        using var plain = ExecutionPlan.Compile(gradients.Graph, plainStore,
+            new PlanOptions(symbols, gemm) { Passes = PassSet.Parse(null, [PassSet.LossFusion], out _) });
+        fused.StepLabels.ShouldNotContain(l => l.Contains(" mse [", StringComparison.Ordinal));
+        plain.StepLabels.ShouldContain(l => l.Contains(" mse [", StringComparison.Ordinal));
+        fused.Fusions().ShouldContain(f => f.Kind == "loss and its gradient" && f.Fired);
+        plain.Fusions().ShouldContain(f => f.Kind == "loss and its gradient" && !f.Fired && f.Reason!.Contains("loss-fusion"));
+        fusedStore.Initialize(new Rng(41));
+        plainStore.Initialize(new Rng(41));
+        for (var step = 0; step < 2; step++)
+        {
+            foreach (var plan in new[] { fused, plain })
+            {
+                new Rng(42 + (ulong)step).FillUniform(plan.Input("x"), -1, 1);
+                new Rng(43 + (ulong)step).FillUniform(plan.Input(TrainingGraph.TargetInput), -1, 1);
+                plan.Run();
+            }
+            fused.Scalar(TrainingGraph.LossOutput).ShouldBe(plain.Scalar(TrainingGraph.LossOutput), $"loss of step {step}");
+            fused.Scalar(TrainingGraph.LossOutput).ShouldBeGreaterThan(0f);
+            fusedStore.Gradients.Span.ToArray().ShouldBe(plainStore.Gradients.Span.ToArray(), $"gradients of step {step}");
+        }
+        PlanReference.ShouldMatch(gradients, fusedStore, fused, batch, $"batch {batch}, {threads} threads");
+    }
+
     [Theory]
     [InlineData("none")]
     [InlineData("gemm-epilogue,loss-fusion")]
