@@ -23,14 +23,18 @@ public enum GemmActivation
 /// GELU's derivative needs its input, which a plan would otherwise keep from the forward product to the backward
 /// one and put through erf twice. With <see cref="KeepsDerivative"/> the forward epilogue also writes GELU′(v + bias)
 /// to Saved, and the backward one multiplies by it: v·Saved[i·SavedStride + j].
-/// The pointers must stay valid for the call; Saved must not overlap C. Copying one is free: it holds no
+/// With a <see cref="Residual"/>, the result (of either kind) then has Residual[i·ResidualStride + j] added: a residual
+/// connection's x + dense(h), or two gradients that meet, summed as the product is stored.
+/// The pointers must stay valid for the call; Saved and Residual must not overlap C. Copying one is free: it holds no
 /// managed state.
 /// </summary>
 public readonly unsafe struct GemmEpilogue
 {
     private GemmEpilogue(float* bias, GemmActivation activation, bool derivative, float* saved, int savedStride, bool keepsDerivative = false,
-        float* sumsOfA = null)
+        float* sumsOfA = null, float* residual = null, int residualStride = 0)
     {
+        Residual = residual;
+        ResidualStride = residualStride;
         Bias = bias;
         Activation = activation;
         IsDerivative = derivative;
@@ -65,17 +69,28 @@ public readonly unsafe struct GemmEpilogue
     /// </summary>
     public float* SumsOfA { get; }
 
+    /// <summary>A tensor (m rows of n, row stride ResidualStride) added to C after the rest of the epilogue, or null.</summary>
+    public float* Residual { get; }
+
+    public int ResidualStride { get; }
+
     /// <summary>This epilogue, and also the sums of op(A)'s rows into <paramref name="sums"/> (m floats, overwritten).</summary>
-    public GemmEpilogue WithSumsOfA(float* sums) => new(Bias, Activation, IsDerivative, Saved, SavedStride, KeepsDerivative, sums);
+    public GemmEpilogue WithSumsOfA(float* sums) => new(Bias, Activation, IsDerivative, Saved, SavedStride, KeepsDerivative, sums, Residual, ResidualStride);
+
+    /// <summary>This epilogue, then <paramref name="residual"/> (row stride <paramref name="stride"/>, at least n) added to C.</summary>
+    public GemmEpilogue WithResidual(float* residual, int stride) => new(Bias, Activation, IsDerivative, Saved, SavedStride, KeepsDerivative, SumsOfA, residual, stride);
 
     /// <summary>Where row <paramref name="row"/>, column <paramref name="col"/> of Saved is, or null without one.</summary>
     internal float* SavedAt(int row, int col) => Saved == null ? null : Saved + (long)row * SavedStride + col;
 
+    /// <summary>Where row <paramref name="row"/>, column <paramref name="col"/> of Residual is, or null without one.</summary>
+    internal float* ResidualAt(int row, int col) => Residual == null ? null : Residual + (long)row * ResidualStride + col;
+
     /// <summary>Plain GEMM: nothing is applied.</summary>
     public static GemmEpilogue None => default;
 
-    /// <summary>True when the epilogue changes nothing (no bias, no activation).</summary>
-    public bool IsIdentity => Bias == null && Activation == GemmActivation.None;
+    /// <summary>True when the epilogue changes nothing (no bias, no activation, no residual).</summary>
+    public bool IsIdentity => Bias == null && Activation == GemmActivation.None && Residual == null;
 
     /// <summary>C = f(alpha·op(A)·op(B) + beta·C + bias); bias may be null.</summary>
     public static GemmEpilogue Forward(float* bias, GemmActivation activation = GemmActivation.None) =>
@@ -103,6 +118,8 @@ public readonly unsafe struct GemmEpilogue
         // step would now and then allocate to rebuild it.
         if ((uint)Activation > (uint)GemmActivation.Sigmoid)
             throw new ArgumentOutOfRangeException(nameof(Activation), Activation, "Unknown activation.");
+        if (Residual != null && m > 0 && n > 0 && ResidualStride < n)
+            throw new ArgumentOutOfRangeException(nameof(ResidualStride), ResidualStride, $"The residual's stride must be at least {n}.");
         if (KeepsDerivative && Activation != GemmActivation.Gelu)
             throw new ArgumentException("Only GELU keeps its derivative: the others' derivatives come from their output.", nameof(Activation));
         if (!IsDerivative && !KeepsDerivative) return;

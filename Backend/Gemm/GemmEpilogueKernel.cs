@@ -20,6 +20,14 @@ internal static unsafe class GemmEpilogueKernel
     internal static void Apply(in GemmEpilogue e, float* c, int ldc, int row0, int rows, int col0, int cols)
     {
         if (e.IsIdentity || rows <= 0 || cols <= 0) return;
+        ApplyPointwise(e, c, ldc, row0, rows, col0, cols);
+        if (e.Residual != null) Rows<Plus>(c, ldc, null, e.ResidualAt(row0, col0), e.ResidualStride, rows, cols);
+    }
+
+    /// <summary>The bias and activation (or derivative) part of <see cref="Apply"/>.</summary>
+    private static void ApplyPointwise(in GemmEpilogue e, float* c, int ldc, int row0, int rows, int col0, int cols)
+    {
+        if (e.Bias == null && e.Activation == GemmActivation.None) return;
         var bias = e.Bias == null ? null : e.Bias + col0;
         var saved = e.SavedAt(row0, col0);
         var lds = e.SavedStride;
@@ -216,6 +224,14 @@ internal static unsafe class GemmEpilogueKernel
         public static bool ReadsSaved => true;
 
         public static Vector256<float> Apply(Vector256<float> v, Vector256<float> y) => v * (Vector256<float>.One - y * y);
+    }
+
+    // A residual added after the rest.
+    private readonly struct Plus : IEpilogueOp
+    {
+        public static bool ReadsSaved => true;
+
+        public static Vector256<float> Apply(Vector256<float> v, Vector256<float> r) => v + r;
     }
 
     // The derivative a forward epilogue kept (GeluKeepingDerivative): a multiply.

@@ -137,6 +137,7 @@ public sealed partial class ExecutionPlan
             var activation = group.Activation.ToString().ToLowerInvariant();
             if (group.KeepsDerivative) name += group.Derivative ? $"+×{activation}′" : $"+{activation}&{activation}′";
             else if (group.Activation != GemmActivation.None) name += (group.Derivative ? "+d" : "+") + activation;
+            if (group.Residual >= 0) name += "+residual";
         }
         if (node.Attributes.TransA) name += " transA";
         if (node.Attributes.TransB) name += " transB";
@@ -214,7 +215,8 @@ public sealed partial class ExecutionPlan
         if (group is null) return () => gemm.SgemmFused(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n, GemmEpilogue.None.WithSumsOfA(sums.Pointer));
         var bias = group.Bias >= 0 ? _buffers[group.Bias] : default;
         var saved = group.Saved >= 0 ? _buffers[group.Saved] : default;
-        var (activation, derivative, hasBias, keeps) = (group.Activation, group.Derivative, group.Bias >= 0, group.KeepsDerivative);
+        var residual = group.Residual >= 0 ? _buffers[group.Residual] : default;
+        var (activation, derivative, hasBias, keeps, hasResidual) = (group.Activation, group.Derivative, group.Bias >= 0, group.KeepsDerivative, group.Residual >= 0);
         return () =>
         {
             var epilogue = (derivative, keeps) switch
@@ -224,6 +226,7 @@ public sealed partial class ExecutionPlan
                 (false, false) => GemmEpilogue.Forward(hasBias ? bias.Pointer : null, activation),
                 (false, true) => GemmEpilogue.ForwardKeepingDerivative(hasBias ? bias.Pointer : null, activation, saved.Pointer, n),
             };
+            if (hasResidual) epilogue = epilogue.WithResidual(residual.Pointer, n);
             gemm.SgemmFused(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n, hasSums ? epilogue.WithSumsOfA(sums.Pointer) : epilogue);
         };
     }

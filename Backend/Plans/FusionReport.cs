@@ -82,6 +82,13 @@ public sealed partial class ExecutionPlan
         }
         switch (c.Op)
         {
+            case Op.Add:
+                foreach (var p in c.Inputs.Distinct().Select(i => _graph[i]))
+                {
+                    if (p.Op == Op.MatMul || p.Op == Op.BiasAdd && _graph[p.Inputs[0]].Op == Op.MatMul)
+                        yield return (p.Id, "residual add in the product");
+                }
+                break;
             case Op.BiasAdd when first?.Op == Op.MatMul:
                 yield return (first.Id, "bias add in the product");
                 break;

@@ -9,16 +9,26 @@ namespace Dlc.Backend.Plans;
 /// the gradient flowing into it. <see cref="Output"/> is the last node of the group; the others share
 /// its buffer and run no step of their own. With <see cref="KeepsDerivative"/> (GELU in training), the forward group
 /// writes GELU′ of its pre-activation into that value's own buffer (<see cref="Saved"/>), which only the backward group
-/// reads, and the backward group multiplies by it instead of evaluating GELU′ again.
+/// reads, and the backward group multiplies by it instead of evaluating GELU′ again. A group whose result is then added to
+/// a value computed before the product (<see cref="Residual"/>: a residual connection's x + dense(h), or a gradient
+/// meeting another) ends in that add, which the product's epilogue does as it stores.
 /// </summary>
 internal sealed record GemmFusion(int MatMul, int Output, int Bias, GemmActivation Activation, bool Derivative, int Saved,
-    bool KeepsDerivative = false)
+    bool KeepsDerivative = false, int Residual = -1)
 {
     public IEnumerable<int> Absorbed(Graph graph)
     {
-        for (var id = Output; id != MatMul; id = graph[id].Op == Op.BiasAdd ? graph[id].Inputs[0] : graph[id].Inputs[Derivative ? 1 : 0])
+        for (var id = Output; id != MatMul; id = Next(graph[id]))
             yield return id;
     }
+
+    /// <summary>The node of the group a member reads its value from: the product's side of each op.</summary>
+    private int Next(Node node) => node.Op switch
+    {
+        Op.BiasAdd => node.Inputs[0],
+        Op.Add => node.Inputs[0] == Residual ? node.Inputs[1] : node.Inputs[0],
+        _ => node.Inputs[Derivative ? 1 : 0],
+    };
 
     /// <summary>
     /// Finds the groups in a graph. A node joins its product's group only when the product (or bias add)
@@ -52,7 +62,29 @@ internal sealed record GemmFusion(int MatMul, int Output, int Bias, GemmActivati
             }
         }
         KeepGeluDerivatives(graph, live, uses, groups, isGradientSlot);
+        AddResiduals(graph, live, uses, groups, isGradientSlot);
         return groups;
+    }
+
+    /// <summary>
+    /// A product (with its group, if any) whose result only feeds an add of another value of its shape, computed before
+    /// the product runs, takes that add into its epilogue: the other value is read as the tiles are stored.
+    /// </summary>
+    private static void AddResiduals(Graph graph, bool[] live, int[] uses, Dictionary<int, GemmFusion> groups, Func<int, bool> isGradientSlot)
+    {
+        foreach (var node in graph.Nodes)
+        {
+            if (!live[node.Id] || node.Op != Op.MatMul || isGradientSlot(node.Id)) continue;
+            var group = groups.GetValueOrDefault(node.Id) ?? new GemmFusion(node.Id, node.Id, -1, GemmActivation.None, false, -1);
+            var z = group.Output;
+            if (uses[z] != 1 || isGradientSlot(z)) continue;
+            var add = Consumer(graph, z);
+            if (add is null || add.Op != Op.Add || !live[add.Id] || isGradientSlot(add.Id) || add.Inputs[0] == add.Inputs[1]) continue;
+            var residual = add.Inputs[0] == z ? add.Inputs[1] : add.Inputs[0];
+            // Same shape (no broadcast), and ready when the product's step runs: steps run in node order.
+            if (residual >= node.Id || graph[residual].Shape != graph[z].Shape || graph[add.Id].Shape != graph[z].Shape) continue;
+            groups[node.Id] = group with { Output = add.Id, Residual = residual };
+        }
     }
 
     /// <summary>

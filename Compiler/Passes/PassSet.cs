@@ -26,7 +26,7 @@ public sealed class PassSet
     /// <summary>The backend's fusions, made when a plan is compiled.</summary>
     public static IReadOnlyList<PassInfo> PlanPasses { get; } =
     [
-        new(GemmEpilogue, PassKind.Plan, "a matrix product also adds the bias and applies the activation (or its derivative) as it stores; a weight gradient's product sums dY for the bias gradient as it packs it"),
+        new(GemmEpilogue, PassKind.Plan, "a matrix product also adds the bias, applies the activation (or its derivative) and adds a residual as it stores; a weight gradient's product sums dY for the bias gradient as it packs it"),
         new(ReluFusion, PassKind.Plan, "a convolution or batch norm applies the ReLU after it; a pooling gradient applies the ReLU's mask"),
         new(LossFusion, PassKind.Plan, "softmax cross-entropy (or the mean squared error) and its gradient come from one pass over the scores (the predictions)"),
         new(NormFusion, PassKind.Plan, "layer norm's input, weight and bias gradients come from one pass over the rows"),

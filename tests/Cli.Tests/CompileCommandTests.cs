@@ -93,11 +93,13 @@ public class CompileCommandTests : IDisposable
             """);
         var run = Shell.Run("compile", file, "--report").ShouldSucceed();
         run.Out.ShouldBe("""
-            fusions in Shared (inference), batch 128: 2 fired, 1 not
+            fusions in Shared (inference), batch 128: 2 fired, 2 not
               fused      bias add in the product: %3 matmul + %4 bias_add  (shared.dl:2)
               fused      relu into add (elementwise chain): %5 relu + %6 add  (shared.dl:3)
               not fused  relu after dense in the product: %3 matmul + %4 bias_add + %5 relu  (shared.dl:2-3)
                          because %4 bias_add's result is also read by %6 add
+              not fused  residual add in the product: %3 matmul + %4 bias_add + %6 add  (shared.dl:2-3)
+                         because %4 bias_add's result is also read by %5 relu
 
             """.Replace("\r\n", "\n"));
     }

@@ -6,9 +6,9 @@ namespace Dlc.Backend.Tests.Gemm;
 
 /// <summary>
 /// An epilogue under test: bias or not, activation, forward or derivative; <see cref="Kept"/> for GELU's kept derivative
-/// (forward: written to the saved tensor; derivative: multiplied by it).
+/// (forward: written to the saved tensor; derivative: multiplied by it); <see cref="Residual"/> for a tensor added last.
 /// </summary>
-public sealed record EpilogueSpec(bool Bias, GemmActivation Activation, bool Derivative, bool Kept = false)
+public sealed record EpilogueSpec(bool Bias, GemmActivation Activation, bool Derivative, bool Kept = false, bool Residual = false)
 {
     public static readonly EpilogueSpec[] All =
     [
@@ -19,19 +19,25 @@ public sealed record EpilogueSpec(bool Bias, GemmActivation Activation, bool Der
         new(false, GemmActivation.Relu, true), new(false, GemmActivation.Gelu, true),
         new(false, GemmActivation.Tanh, true), new(false, GemmActivation.Sigmoid, true),
         new(true, GemmActivation.Gelu, false, Kept: true), new(false, GemmActivation.Gelu, true, Kept: true),
+        new(false, GemmActivation.None, false, Residual: true), new(true, GemmActivation.None, false, Residual: true),
+        new(false, GemmActivation.Relu, true, Residual: true),
     ];
 
     public override string ToString() =>
-        (Derivative ? "d" : "") + (Bias ? "bias+" : "") + Activation.ToString().ToLowerInvariant() + (Kept ? " kept" : "");
+        (Derivative ? "d" : "") + (Bias ? "bias+" : "") + Activation.ToString().ToLowerInvariant() + (Kept ? " kept" : "") + (Residual ? " +residual" : "");
 
     /// <summary>The epilogue itself, over the given bias and saved tensor.</summary>
-    public unsafe GemmEpilogue Of(float* bias, float* saved, int savedStride) => (Derivative, Kept) switch
+    public unsafe GemmEpilogue Of(float* bias, float* saved, int savedStride, float* residual = null, int residualStride = 0)
     {
-        (true, false) => GemmEpilogue.DerivativeOf(Activation, saved, savedStride),
-        (true, true) => GemmEpilogue.TimesKeptDerivative(Activation, saved, savedStride),
-        (false, false) => GemmEpilogue.Forward(Bias ? bias : null, Activation),
-        (false, true) => GemmEpilogue.ForwardKeepingDerivative(Bias ? bias : null, Activation, saved, savedStride),
-    };
+        var epilogue = (Derivative, Kept) switch
+        {
+            (true, false) => GemmEpilogue.DerivativeOf(Activation, saved, savedStride),
+            (true, true) => GemmEpilogue.TimesKeptDerivative(Activation, saved, savedStride),
+            (false, false) => GemmEpilogue.Forward(Bias ? bias : null, Activation),
+            (false, true) => GemmEpilogue.ForwardKeepingDerivative(Bias ? bias : null, Activation, saved, savedStride),
+        };
+        return Residual ? epilogue.WithResidual(residual, residualStride) : epilogue;
+    }
 }
 
 /// <summary>
@@ -52,10 +58,13 @@ internal static class FusedGemmCase
         var bias = spec.Bias ? TestData.Normal(n, 21, std: 2f) : [];
         var lds = n + 2;
         var saved = Saved(spec, m, n, lds);
+        // The residual has a stride of its own too (n + 3), NaN in the padding.
+        var ldr = n + 3;
+        var residual = spec.Residual ? Residual(m, n, ldr) : [];
         var c = (float[])g.C0.Clone();
-        fixed (float* pa = g.A, pb = g.B, pc = c, pbias = bias, ps = saved)
+        fixed (float* pa = g.A, pb = g.B, pc = c, pbias = bias, ps = saved, pr = residual)
         {
-            var epilogue = spec.Of(pbias, ps, lds);
+            var epilogue = spec.Of(pbias, ps, lds, pr, ldr);
             gemm.SgemmFused(g.TransA, g.TransB, m, n, g.K, GemmCase.Alpha, pa, g.Lda, pb, g.Ldb, GemmCase.Beta, pc, g.Ldc, epilogue);
         }
 
@@ -74,6 +83,10 @@ internal static class FusedGemmCase
             ReferenceGemm.ApplyEpilogue<double>(expected, g.Ldc, m, n, TestData.ToDouble(bias), spec.Activation, spec.Derivative,
                 TestData.ToDouble(saved), lds);
         }
+        for (var i = 0; spec.Residual && i < m; i++)
+        {
+            for (var j = 0; j < n; j++) expected[i * g.Ldc + j] += residual[i * ldr + j];
+        }
         var what = $"{gemm.Name} {spec} {(g.TransA ? "Aᵀ" : "A")}·{(g.TransB ? "Bᵀ" : "B")} m={m} n={n} k={g.K}";
         for (var i = 0; i < m; i++)
         {
@@ -85,7 +98,7 @@ internal static class FusedGemmCase
                     float.IsNaN(c[index]).ShouldBeTrue($"{what}: padding at row {i}, column {j} was written");
                     continue;
                 }
-                var v = Math.Abs(g.Expected[index]) + (spec.Bias ? Math.Abs(bias[j]) : 0);
+                var v = Math.Abs(g.Expected[index]) + (spec.Bias ? Math.Abs(bias[j]) : 0) + (spec.Residual ? Math.Abs(residual[i * ldr + j]) : 0);
                 var bound = 1.2 * (g.Bound[index] + Close.U * v) + 8 * Close.U * v + 8 * Close.U * Math.Abs(expected[index]) + 1e-30;
                 var error = Math.Abs(c[index] - expected[index]);
                 if (!(error <= bound))
@@ -100,6 +113,19 @@ internal static class FusedGemmCase
             for (var j = n; spec.Kept && !spec.Derivative && j < lds; j++)
                 float.IsNaN(saved[i * lds + j]).ShouldBeTrue($"{what}: padding of the kept derivative at row {i}, column {j} was written");
         }
+    }
+
+    /// <summary>m rows of n values with row stride <paramref name="ldr"/>, NaN in the padding.</summary>
+    public static float[] Residual(int m, int n, int ldr)
+    {
+        var values = new float[Math.Max(1, m * ldr)];
+        Array.Fill(values, float.NaN);
+        var source = TestData.Normal(m * n, 23, std: 3f);
+        for (var i = 0; i < m; i++)
+        {
+            for (var j = 0; j < n; j++) values[i * ldr + j] = source[i * n + j];
+        }
+        return values;
     }
 
     /// <summary>

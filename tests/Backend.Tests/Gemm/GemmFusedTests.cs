@@ -66,6 +66,7 @@ public class GemmFusedTests
         var b = TestData.Uniform(n * k, 32, -1, 1);
         var bias = TestData.Normal(n, 33);
         var saved = TestData.Normal(m * n, 34, std: 2f);
+        var residual = TestData.Normal(m * n, 35, std: 2f);
         using var managedMath = VectorMath.Force(false);
         foreach (var spec in EpilogueSpec.All)
         {
@@ -73,9 +74,9 @@ public class GemmFusedTests
             var separate = new float[m * n];
             // A forward epilogue that keeps GELU′ writes it here; the separate kernels' GELU′ goes to keptSeparate.
             var (kept, keptSeparate) = (new float[m * n], new float[m * n]);
-            fixed (float* pa = a, pb = b, pf = fused, ps = separate, pbias = bias, psaved = saved, pkept = kept)
+            fixed (float* pa = a, pb = b, pf = fused, ps = separate, pbias = bias, psaved = saved, pkept = kept, presidual = residual)
             {
-                var epilogue = spec.Of(pbias, spec.Kept && !spec.Derivative ? pkept : psaved, n);
+                var epilogue = spec.Of(pbias, spec.Kept && !spec.Derivative ? pkept : psaved, n, presidual, n);
                 gemm.SgemmFused(false, true, m, n, k, 1f, pa, k, pb, k, 0f, pf, n, epilogue);
                 gemm.Sgemm(false, true, m, n, k, 1f, pa, k, pb, k, 0f, ps, n);
             }
@@ -87,6 +88,7 @@ public class GemmFusedTests
             }
             if (spec.Kept && spec.Derivative) Elementwise.Multiply(separate, saved, separate);
             else Separate(spec, separate, saved);
+            if (spec.Residual) Elementwise.Add(separate, residual, separate);
             // Same formulas in the same order: equal but for the odd ulp where a kernel's scalar tail or
             // TensorPrimitives' exp differs from the vector code (64 ulps of 1 absolute covers 1 + erf near −40).
             Close.All(fused, separate, 4 * Close.U, 64 * Close.U, $"{provider} {spec}");

@@ -290,6 +290,34 @@ public class PassParityTests
         }
     }
 
+    // A post-norm block: both residual adds follow a dense layer, and the gradients of h meet after the MLP's first layer.
+    private const string Block = """
+        model Block (x: Tensor[N, 5, 16]) : Tensor[N, 5, 16] =
+            let h = (x + (x |> dense 16)) |> layerNorm
+            (h + (h |> dense 24 |> relu |> dense 16)) |> layerNorm
+        """;
+
+    [Theory]
+    [InlineData(1, 3)]
+    [InlineData(2, 40)]
+    public void Residual_adds_in_the_products_epilogues_match_the_reference_interpreter(int threads, int batch)
+    {
+        var file = ProgramCompiler.Compile(new SourceText("block.dl", Block));
+        var gradients = TrainingGraph.Build(file.Elaborate("Block", training: true), LossKind.Mse);
+        using var gemm = new ManagedGemm(threads);
+        using var store = new ParameterStore(gradients.Graph.Parameters);
+        using var plan = ExecutionPlan.Compile(gradients.Graph, store, new PlanOptions(new Dictionary<string, int> { ["N"] = batch }, gemm));
+        // Forward: x + dense(x) and h + dense(…); backward: the gradient into h from the MLP plus the one from the norm.
+        plan.StepLabels.Count(l => l.Contains("+residual", StringComparison.Ordinal)).ShouldBe(3);
+        plan.StepLabels.ShouldNotContain(l => l.Contains(" add [", StringComparison.Ordinal));
+        plan.Fusions().Count(f => f.Kind == "residual add in the product" && f.Fired).ShouldBe(3);
+        store.Initialize(new Rng(51));
+        new Rng(52).FillUniform(plan.Input("x"), -1, 1);
+        new Rng(53).FillUniform(plan.Input(TrainingGraph.TargetInput), -1, 1);
+        plan.Run();
+        PlanReference.ShouldMatch(gradients, store, plan, batch, $"batch {batch}, {threads} threads");
+    }
+
     private const string Regression = """
         model Reg (x: Tensor[N, 16]) : Tensor[N, 200] =
             x |> dense 200
