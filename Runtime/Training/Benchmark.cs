@@ -33,6 +33,15 @@ public sealed record BenchResult(
     /// <summary>The words of the sentence the latency is measured on (sentences to tag); null for other data.</summary>
     public int? LatencyTokens { get; init; }
 
+    /// <summary>
+    /// Training samples per second at the median step of the timed epochs (full batches only: gathering, the step and
+    /// the update), the statistic PyTorch's peer reports for its sequence and encoder cases; null when no step was timed.
+    /// </summary>
+    public double? TrainMedianStepSamplesPerSecond { get; init; }
+
+    /// <summary>The same in tokens (a language model's positions); null for other models.</summary>
+    public double? TrainMedianStepTokensPerSecond { get; init; }
+
     /// <summary>Mean time of each step of one training step, slowest first (with `--profile`).</summary>
     public IReadOnlyList<StepTime> Profile { get; init; } = [];
 }
@@ -56,6 +65,7 @@ public static class Benchmark
         var augment = spec.Augment is { } a ? new ImageAugmentation(a.CropPadding, a.Flip, data.Train.SampleShape, spec.Seed) : null;
         var firstStep = double.NaN;
         var rates = new List<double>();
+        var stepSeconds = new List<double>();
         for (var epoch = 0; epoch <= epochs; epoch++)
         {
             sampler.StartEpoch(epoch + 1);
@@ -63,12 +73,14 @@ public static class Benchmark
             var clock = Stopwatch.StartNew();
             for (var b = 0; b < sampler.BatchesPerEpoch; b++)
             {
+                var stepStart = Stopwatch.GetTimestamp();
                 var indices = sampler.Batch(b);
                 var plan = model.TrainingPlan(indices.Length);
                 model.Gather(data.Train, indices, plan, plan.Input(TrainingGraph.TargetInput), augment);
                 plan.Run();
                 if (spec.Clip is { } clip) GradientClipping.ClipGlobalNorm(model.Parameters.Gradients.Span, clip);
                 optimizer.Update();
+                if (epoch > 0 && indices.Length == spec.Batch) stepSeconds.Add(Stopwatch.GetElapsedTime(stepStart).TotalSeconds);
                 if (double.IsNaN(firstStep)) firstStep = sinceStart();
             }
             var rate = data.Train.Count / clock.Elapsed.TotalSeconds;
@@ -103,6 +115,8 @@ public static class Benchmark
             TokensPerSample = tokens,
             TokenUnit = data.TokenUnit switch { Training.TokenUnit.Character => "chars", Training.TokenUnit.Word => "words", Training.TokenUnit.Token => "tokens", _ => null },
             TrainTokensPerSecond = tokens > 1 ? Median(rates) * tokens : null,
+            TrainMedianStepSamplesPerSecond = stepSeconds.Count > 0 ? spec.Batch / Median(stepSeconds) : null,
+            TrainMedianStepTokensPerSecond = stepSeconds.Count > 0 && tokens > 1 ? (double)spec.Batch * tokens / Median(stepSeconds) : null,
         };
     }
 

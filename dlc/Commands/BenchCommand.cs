@@ -67,6 +67,11 @@ internal static class BenchCommand
             var inferenceTokens = result.InferenceTokensPerSecond is { } inferred ? $" = {F(inferred, "N0")} {unit}/s" : "";
             var latencyOf = result.LatencyTokens is { } n ? $"for a sentence of {n} words (the median length) at batch 1" : "at batch 1 (median)";
             w.WriteLine($"  training     {F(result.TrainSamplesPerSecond, "N0")} {samples}/s{trainTokens} (median of {result.EpochSamplesPerSecond.Count} epochs)");
+            if (result.TrainMedianStepSamplesPerSecond is { } stepRate)
+            {
+                var stepTokens = result.TrainMedianStepTokensPerSecond is { } t ? $" = {F(t, "N0")} {unit}/s" : "";
+                w.WriteLine($"               {F(stepRate, "N0")} {samples}/s{stepTokens} at the median step (batch {result.Batch})");
+            }
             w.WriteLine($"  inference    {F(result.InferenceSamplesPerSecond, "N0")} {samples}/s{inferenceTokens} at batch {result.InferenceBatch}");
             w.WriteLine($"  latency      {F(result.LatencyMicroseconds, "0.0")} µs {latencyOf}");
             w.WriteLine($"  first step   {F(result.SecondsToFirstStep, "0.000")} s after process start");

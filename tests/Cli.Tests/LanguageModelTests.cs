@@ -53,6 +53,20 @@ public class LanguageModelTests : IDisposable
     }
 
     [Fact]
+    public void Bench_reports_characters_per_second_by_epoch_and_at_the_median_step()
+    {
+        var dl = Project();
+        var run = Shell.Run("bench", dl, "--epochs", "2", "--json", "--gemm", "managed").ShouldSucceed();
+        using var json = JsonDocument.Parse(run.Out);
+        var root = json.RootElement;
+        root.GetProperty("tokens_per_sample").GetInt32().ShouldBe(16);
+        var (samples, tokens) = (root.GetProperty("train_median_step_samples_per_second").GetDouble(), root.GetProperty("train_median_step_tokens_per_second").GetDouble());
+        samples.ShouldBeGreaterThan(0);
+        tokens.ShouldBe(16 * samples, 1e-6 * tokens);
+        root.GetProperty("train_tokens_per_second").GetDouble().ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
     public void Explain_attributes_the_prediction_at_a_position_to_the_characters_before_it()
     {
         var dl = Project();
