@@ -6,8 +6,9 @@ namespace Dlc.Backend.Kernels;
 /// <summary>
 /// C = alpha·A·B for the small products inside attention, where B (a head's keys or values, a few tens of KiB) sits
 /// in L1 and packing it for every block of rows would cost as much as the product. A is read in place through two
-/// strides, so the same loop multiplies by A or by Aᵀ; B is row-major; C is overwritten. The register tile is four
-/// rows of C by sixteen columns, broadcasting one element of A against two vectors of B per step of the sum.
+/// strides, so the same loop multiplies by A or by Aᵀ; B is row-major; C is overwritten. The register tile is six
+/// rows of C by sixteen columns (four, then single rows, for the rest), broadcasting one element of A against two
+/// vectors of B per step of the sum. Every element is the same chain of multiply-adds whatever tile it falls in.
 /// Callers take <see cref="IsSupported"/> first (x64 with AVX2 and FMA) and keep their general products otherwise.
 /// </summary>
 internal static unsafe class SmallProducts
@@ -25,6 +26,19 @@ internal static unsafe class SmallProducts
     {
         if (n % 8 != 0) throw new ArgumentException($"the columns of C must be a multiple of 8, got {n}", nameof(n));
         var i = 0;
+        for (; i + 6 <= m; i += 6)
+        {
+            var ai = a + (long)i * rowStride;
+            var ci = c + (long)i * ldc;
+            var j = 0;
+            for (; j + 16 <= n; j += 16) Tile6x16(k, alpha, ai, rowStride, depthStride, b + j, ldb, ci + j, ldc);
+            if (j < n)
+            {
+                Tile4x8(k, alpha, ai, rowStride, depthStride, b + j, ldb, ci + j, ldc);
+                Tile1x8(k, alpha, ai + 4L * rowStride, depthStride, b + j, ldb, ci + 4L * ldc + j);
+                Tile1x8(k, alpha, ai + 5L * rowStride, depthStride, b + j, ldb, ci + 5L * ldc + j);
+            }
+        }
         for (; i + 4 <= m; i += 4)
         {
             var ai = a + (long)i * rowStride;
@@ -39,6 +53,63 @@ internal static unsafe class SmallProducts
             var ci = c + (long)i * ldc;
             for (var j = 0; j < n; j += 8) Tile1x8(k, alpha, ai, depthStride, b + j, ldb, ci + j);
         }
+    }
+
+    /// <summary>Six rows by sixteen columns: twelve accumulators, so a short sum (a head of 32) pays its tile's stores over more work.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile6x16(int k, float alpha, float* a, int rowStride, int depthStride, float* b, int ldb, float* c, int ldc)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        float* a0 = a, a1 = a + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride, a4 = a3 + rowStride, a5 = a4 + rowStride;
+        for (var p = 0; p < k; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            b += ldb;
+            var x = Vector256.Create(*a0);
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(*a1);
+            c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(*a2);
+            c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(*a3);
+            c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(*a4);
+            c40 = Vector256.FusedMultiplyAdd(x, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(*a5);
+            c50 = Vector256.FusedMultiplyAdd(x, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            a0 += depthStride;
+            a1 += depthStride;
+            a2 += depthStride;
+            a3 += depthStride;
+            a4 += depthStride;
+            a5 += depthStride;
+        }
+        var s = Vector256.Create(alpha);
+        (c00 * s).Store(c);
+        (c01 * s).Store(c + 8);
+        c += ldc;
+        (c10 * s).Store(c);
+        (c11 * s).Store(c + 8);
+        c += ldc;
+        (c20 * s).Store(c);
+        (c21 * s).Store(c + 8);
+        c += ldc;
+        (c30 * s).Store(c);
+        (c31 * s).Store(c + 8);
+        c += ldc;
+        (c40 * s).Store(c);
+        (c41 * s).Store(c + 8);
+        c += ldc;
+        (c50 * s).Store(c);
+        (c51 * s).Store(c + 8);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -12,7 +12,8 @@ public unsafe class SmallProductsTests
     public static TheoryData<int, int, int, bool> Cases()
     {
         var data = new TheoryData<int, int, int, bool>();
-        foreach (var m in new[] { 1, 3, 4, 5, 9 })
+        // Six-row tiles, four-row tiles and single rows, alone and after one another.
+        foreach (var m in new[] { 1, 3, 4, 5, 6, 9, 10, 13 })
         {
             foreach (var (n, k) in new[] { (8, 1), (16, 7), (24, 33), (40, 5) })
             {
