@@ -50,7 +50,7 @@ internal static class BenchCommand
                 passes: CommonOptions.PassesOf(parse, passes, noPass));
             using var _ = runtime;
             var result = Benchmark.Run(runtime, spec, data, threadCount, parse.GetValue(epochs),
-                () => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds,
+                StartClock.Seconds,
                 context.Json ? null : line => context.Error.WriteLine(line), parse.GetValue(profile));
             if (context.Json)
             {

@@ -68,7 +68,7 @@ internal static class TrainCommand
             var folder = OpenFolder(parse.GetValue(output), resumeFrom, spec.Model);
             var hash = Checkpoint.HashSource(compiled.Source.Text);
             var settings = Settings(spec, parse.GetValue(threads), gemmProvider.Name, runtime.Winograd ? "auto" : "im2col", runtime.Passes.ToString());
-            var run = new RunContext(folder.Path, hash, settings, () => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds) { Resume = state };
+            var run = new RunContext(folder.Path, hash, settings, StartClock.Seconds) { Resume = state };
 
             using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.Cancel);
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
