@@ -71,35 +71,37 @@ internal static unsafe class GemmTranspose
         for (var g = 0; g < nr; g += 8)
         {
             var rows = src + (long)g * ldb;
-            for (var p = 0; p < whole; p += 8)
-            {
-                var s = rows + p;
-                var r0 = Avx.LoadVector256(s);
-                var r1 = Avx.LoadVector256(s + ldb);
-                var r2 = Avx.LoadVector256(s + 2L * ldb);
-                var r3 = Avx.LoadVector256(s + 3L * ldb);
-                var r4 = Avx.LoadVector256(s + 4L * ldb);
-                var r5 = Avx.LoadVector256(s + 5L * ldb);
-                var r6 = Avx.LoadVector256(s + 6L * ldb);
-                var r7 = Avx.LoadVector256(s + 7L * ldb);
-                Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
-                var dp = d + (long)p * nr + g;
-                Avx.Store(dp, r0);
-                Avx.Store(dp + nr, r1);
-                Avx.Store(dp + 2 * nr, r2);
-                Avx.Store(dp + 3 * nr, r3);
-                Avx.Store(dp + 4 * nr, r4);
-                Avx.Store(dp + 5 * nr, r5);
-                Avx.Store(dp + 6 * nr, r6);
-                Avx.Store(dp + 7 * nr, r7);
-            }
+            for (var p = 0; p < whole; p += 8) Block(rows + p, ldb, d + (long)p * nr + g, nr);
         }
         return whole;
     }
 
+    /// <summary>dst[j·ldd + i] = src[i·srcStride + j] for i, j &lt; 8: one 8×8 block transposed through registers (AVX).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Block(float* src, long srcStride, float* dst, long ldd)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + srcStride);
+        var r2 = Avx.LoadVector256(src + 2 * srcStride);
+        var r3 = Avx.LoadVector256(src + 3 * srcStride);
+        var r4 = Avx.LoadVector256(src + 4 * srcStride);
+        var r5 = Avx.LoadVector256(src + 5 * srcStride);
+        var r6 = Avx.LoadVector256(src + 6 * srcStride);
+        var r7 = Avx.LoadVector256(src + 7 * srcStride);
+        Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+        Avx.Store(dst, r0);
+        Avx.Store(dst + ldd, r1);
+        Avx.Store(dst + 2 * ldd, r2);
+        Avx.Store(dst + 3 * ldd, r3);
+        Avx.Store(dst + 4 * ldd, r4);
+        Avx.Store(dst + 5 * ldd, r5);
+        Avx.Store(dst + 6 * ldd, r6);
+        Avx.Store(dst + 7 * ldd, r7);
+    }
+
     /// <summary>In-register 8×8 transpose: afterwards rq holds what was lane q of r0..r7.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Transpose(ref Vector256<float> r0, ref Vector256<float> r1, ref Vector256<float> r2, ref Vector256<float> r3,
+    private static void Transpose(ref Vector256<float> r0, ref Vector256<float> r1, ref Vector256<float> r2, ref Vector256<float> r3,
         ref Vector256<float> r4, ref Vector256<float> r5, ref Vector256<float> r6, ref Vector256<float> r7)
     {
         var t0 = Avx.UnpackLow(r0, r1);

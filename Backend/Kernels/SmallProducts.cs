@@ -203,28 +203,7 @@ internal static unsafe class SmallProducts
         var (wholeRows, wholeCols) = System.Runtime.Intrinsics.X86.Avx.IsSupported ? (rows & ~7, cols & ~7) : (0, 0);
         for (var i = 0; i < wholeRows; i += 8)
         {
-            for (var j = 0; j < wholeCols; j += 8)
-            {
-                var s = src + (long)i * srcStride + j;
-                var r0 = Vector256.Load(s);
-                var r1 = Vector256.Load(s + srcStride);
-                var r2 = Vector256.Load(s + 2L * srcStride);
-                var r3 = Vector256.Load(s + 3L * srcStride);
-                var r4 = Vector256.Load(s + 4L * srcStride);
-                var r5 = Vector256.Load(s + 5L * srcStride);
-                var r6 = Vector256.Load(s + 6L * srcStride);
-                var r7 = Vector256.Load(s + 7L * srcStride);
-                Gemm.GemmTranspose.Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
-                var d = dst + (long)j * ldd + i;
-                r0.Store(d);
-                r1.Store(d + ldd);
-                r2.Store(d + 2L * ldd);
-                r3.Store(d + 3L * ldd);
-                r4.Store(d + 4L * ldd);
-                r5.Store(d + 5L * ldd);
-                r6.Store(d + 6L * ldd);
-                r7.Store(d + 7L * ldd);
-            }
+            for (var j = 0; j < wholeCols; j += 8) Gemm.GemmTranspose.Block(src + (long)i * srcStride + j, srcStride, dst + (long)j * ldd + i, ldd);
         }
         // The ragged edges: columns past the whole blocks of the block rows, then the rows after them.
         for (var i = 0; i < rows; i++)

@@ -267,13 +267,8 @@ public class PassParityTests
         // With 2,000 rows the weight gradients (k = the batch) are split over k between two threads.
         var file = ProgramCompiler.Compile(new SourceText("wide.dl", Wide));
         var gradients = TrainingGraph.Build(file.Elaborate("Wide", training: true), LossKind.CrossEntropy);
-        var symbols = new Dictionary<string, int> { ["N"] = batch };
-        using var gemm = new ManagedGemm(threads);
-        using var fusedStore = new ParameterStore(gradients.Graph.Parameters);
-        using var plainStore = new ParameterStore(gradients.Graph.Parameters);
-        using var fused = ExecutionPlan.Compile(gradients.Graph, fusedStore, new PlanOptions(symbols, gemm));
-        using var plain = ExecutionPlan.Compile(gradients.Graph, plainStore,
-            new PlanOptions(symbols, gemm) { Passes = PassSet.Parse(null, [PassSet.GemmEpilogue], out _) });
+        using var plans = new FusedAndPlain(gradients, batch, threads, PassSet.GemmEpilogue);
+        var (fused, fusedStore, plain, plainStore) = (plans.Fused, plans.FusedStore, plans.Plain, plans.PlainStore);
         fused.StepLabels.Count(l => l.Contains(" matmul+bias_grad transA ", StringComparison.Ordinal)).ShouldBe(2);
         fused.StepLabels.ShouldNotContain(l => l.Contains(" bias_grad [", StringComparison.Ordinal));
         plain.StepLabels.Count(l => l.Contains(" bias_grad [", StringComparison.Ordinal)).ShouldBe(2);
@@ -333,13 +328,8 @@ public class PassParityTests
     {
         var file = ProgramCompiler.Compile(new SourceText("reg.dl", Regression));
         var gradients = TrainingGraph.Build(file.Elaborate("Reg", training: true), LossKind.Mse);
-        var symbols = new Dictionary<string, int> { ["N"] = batch };
-        using var gemm = new ManagedGemm(threads);
-        using var fusedStore = new ParameterStore(gradients.Graph.Parameters);
-        using var plainStore = new ParameterStore(gradients.Graph.Parameters);
-        using var fused = ExecutionPlan.Compile(gradients.Graph, fusedStore, new PlanOptions(symbols, gemm));
-        using var plain = ExecutionPlan.Compile(gradients.Graph, plainStore,
-            new PlanOptions(symbols, gemm) { Passes = PassSet.Parse(null, [PassSet.LossFusion], out _) });
+        using var plans = new FusedAndPlain(gradients, batch, threads, PassSet.LossFusion);
+        var (fused, fusedStore, plain, plainStore) = (plans.Fused, plans.FusedStore, plans.Plain, plans.PlainStore);
         fused.StepLabels.ShouldNotContain(l => l.Contains(" mse [", StringComparison.Ordinal));
         plain.StepLabels.ShouldContain(l => l.Contains(" mse [", StringComparison.Ordinal));
         fused.Fusions().ShouldContain(f => f.Kind == "loss and its gradient" && f.Fired);
@@ -378,6 +368,36 @@ public class PassParityTests
         for (var i = 0; i < batch; i++) plan.Input(TrainingGraph.TargetInput)[i] = i;
         plan.Run();
         PlanReference.ShouldMatch(gradients, store, plan, batch, $"passes {passes}");
+    }
+
+    /// <summary>Two training plans of one graph on the managed GEMM, one with every pass and one without one, each with its own parameters.</summary>
+    private sealed class FusedAndPlain : IDisposable
+    {
+        private readonly ManagedGemm _gemm;
+
+        public FusedAndPlain(GradientGraph gradients, int batch, int threads, string without)
+        {
+            var symbols = new Dictionary<string, int> { ["N"] = batch };
+            _gemm = new ManagedGemm(threads);
+            FusedStore = new ParameterStore(gradients.Graph.Parameters);
+            PlainStore = new ParameterStore(gradients.Graph.Parameters);
+            Fused = ExecutionPlan.Compile(gradients.Graph, FusedStore, new PlanOptions(symbols, _gemm));
+            Plain = ExecutionPlan.Compile(gradients.Graph, PlainStore, new PlanOptions(symbols, _gemm) { Passes = PassSet.Parse(null, [without], out _) });
+        }
+
+        public ExecutionPlan Fused { get; }
+        public ExecutionPlan Plain { get; }
+        public ParameterStore FusedStore { get; }
+        public ParameterStore PlainStore { get; }
+
+        public void Dispose()
+        {
+            Fused.Dispose();
+            Plain.Dispose();
+            FusedStore.Dispose();
+            PlainStore.Dispose();
+            _gemm.Dispose();
+        }
     }
 
     /// <summary>
