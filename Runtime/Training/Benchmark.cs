@@ -59,7 +59,7 @@ public static class Benchmark
         Action<string>? progress = null, bool profile = false)
     {
         if (data.Train.HasLengths) return SequenceBenchmark.Run(model, spec, data, threads, epochs, sinceStart, progress, profile);
-        using var optimizer = new Optimizer(spec.Optimizer, model.Parameters);
+        using var optimizer = new Optimizer(spec.Optimizer, model.Parameters, model.Gemm.Threads);
         var sampler = new BatchSampler(data.Train.Count, spec.Batch, shuffle: true, dropLast: false, seed: spec.Seed);
         // A step costs what it costs in training: augmentation and clipping included.
         var augment = spec.Augment is { } a ? new ImageAugmentation(a.CropPadding, a.Flip, data.Train.SampleShape, spec.Seed) : null;

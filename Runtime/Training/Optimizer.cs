@@ -8,20 +8,35 @@ namespace Dlc.Runtime.Training;
 
 /// <summary>
 /// Updates every parameter from its gradient in one fused pass over the parameter store (torch.optim's
-/// update rules), keeping its own state (moments, velocity) in buffers laid out the same way.
+/// update rules), keeping its own state (moments, velocity) in buffers laid out the same way. With more than one
+/// thread, a large store is split over them in whole blocks of <see cref="Block"/> floats: the rules are element by
+/// element, and each block's vectors are the single thread's, so the result has the same bits for any thread count.
 /// </summary>
 public sealed class Optimizer : IDisposable
 {
+    /// <summary>Floats per unit of the split (a multiple of every vector width).</summary>
+    internal const int Block = 8192;
+
+    // Below this many parameters one thread is quicker than waking another.
+    private const int ParallelFloats = 1 << 16;
+
     private readonly ParameterStore _store;
     private readonly NativeBuffer _first;
     private readonly NativeBuffer _second;
+    private readonly SampleParallel? _parallel;
+    private readonly SampleParallel.RangeBody _blocks;
+    private float _lr;
 
-    public Optimizer(OptimizerSpec spec, ParameterStore store)
+    /// <param name="threads">Threads to split the update over (the calling thread included): the plans' own.</param>
+    public Optimizer(OptimizerSpec spec, ParameterStore store, int threads = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         Spec = spec;
         _store = store;
         _first = new NativeBuffer(store.Values.Length);
         _second = new NativeBuffer(store.Values.Length);
+        if (threads > 1 && store.TrainableLength >= ParallelFloats) _parallel = new SampleParallel(threads);
+        _blocks = (_, b0, b1) => UpdateRange(b0 * Block, Math.Min(_store.TrainableLength, b1 * Block));
     }
 
     public OptimizerSpec Spec { get; }
@@ -35,12 +50,23 @@ public sealed class Optimizer : IDisposable
     public void Update()
     {
         Step++;
-        var lr = (float)(LearningRate ?? Spec.LearningRate);
+        _lr = (float)(LearningRate ?? Spec.LearningRate);
         // Only the trainable prefix of the arena: running statistics after it are not the optimiser's.
-        var w = _store.Values.Span[.._store.TrainableLength];
-        var g = _store.Gradients.Span[.._store.TrainableLength];
-        var m = _first.Span[.._store.TrainableLength];
-        var v = _second.Span[.._store.TrainableLength];
+        var length = _store.TrainableLength;
+        if (_parallel is null) UpdateRange(0, length);
+        else _parallel.For((length + Block - 1) / Block, _blocks);
+        // A pruned weight stays zero through fine-tuning: the update may have moved it, the mask puts it back.
+        _store.ApplyMask();
+    }
+
+    /// <summary>The update of the trainable floats [start, end).</summary>
+    private void UpdateRange(int start, int end)
+    {
+        var (lr, count) = (_lr, end - start);
+        var w = _store.Values.Span.Slice(start, count);
+        var g = _store.Gradients.Span.Slice(start, count);
+        var m = _first.Span.Slice(start, count);
+        var v = _second.Span.Slice(start, count);
         switch (Spec.Kind)
         {
             case OptimizerKind.Sgd:
@@ -51,8 +77,6 @@ public sealed class Optimizer : IDisposable
                     (float)Spec.WeightDecay, (int)Step, Spec.Kind == OptimizerKind.AdamW);
                 break;
         }
-        // A pruned weight stays zero through fine-tuning: the update may have moved it, the mask puts it back.
-        _store.ApplyMask();
     }
 
     private string Prefix => Spec.Kind == OptimizerKind.Sgd ? "sgd" : "adam";
@@ -88,5 +112,6 @@ public sealed class Optimizer : IDisposable
     {
         _first.Dispose();
         _second.Dispose();
+        _parallel?.Dispose();
     }
 }

@@ -16,7 +16,7 @@ internal static class SequenceBenchmark
         Action<string>? progress, bool profile)
     {
         var train = data.Train;
-        using var optimizer = new Optimizer(spec.Optimizer, model.Parameters);
+        using var optimizer = new Optimizer(spec.Optimizer, model.Parameters, model.Gemm.Threads);
         var rows = Math.Min(spec.Batch, train.Count);
         var sampler = new BatchSampler(train.Count, rows, shuffle: true, dropLast: false, seed: spec.Seed, train.LengthOf);
         var firstStep = double.NaN;

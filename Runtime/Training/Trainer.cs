@@ -65,7 +65,7 @@ public static class Trainer
     public static TrainResult Run(ModelRuntime model, TrainSpec spec, JobData data, RunContext run, ITrainingObserver observer,
         CancellationToken cancel = default)
     {
-        using var optimizer = new Optimizer(spec.Optimizer, model.Parameters);
+        using var optimizer = new Optimizer(spec.Optimizer, model.Parameters, model.Gemm.Threads);
         var firstEpoch = 1;
         if (run.Resume is { } resume)
         {
