@@ -24,6 +24,9 @@ internal sealed unsafe class AttentionPairs
     /// </summary>
     public const int CausalBlock = 16;
 
+    /// <summary>Rows the softmax and its gradient take per pass (<see cref="SoftmaxRows"/>), so their reduction chains overlap.</summary>
+    private const int RowGroup = 8;
+
     private readonly int _heads, _queries, _keys, _d, _stride, _features;
     private readonly bool _causal;
     private readonly float _scale;
@@ -264,11 +267,10 @@ internal sealed unsafe class AttentionPairs
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SoftmaxRows(float* p, int r0, int r1, int width, int length)
     {
-        const int group = 8;
-        var shift = stackalloc float[group];
-        for (var g0 = r0; g0 < r1; g0 += group)
+        var shift = stackalloc float[RowGroup];
+        for (var g0 = r0; g0 < r1; g0 += RowGroup)
         {
-            var g1 = Math.Min(r1, g0 + group);
+            var g1 = Math.Min(r1, g0 + RowGroup);
             for (var i = g0; i < g1; i++)
             {
                 var visible = Visible(i, length);
@@ -332,8 +334,7 @@ internal sealed unsafe class AttentionPairs
         var s = Vector256.Create(scale);
         for (var i = 0; i < whole; i += 8) (Vector256.Load(r + i) * s).Store(r + i);
         if (rest > 0) StorePartial(Vector256.ConditionalSelect(FirstLanes(rest), LoadPartial(r + whole, rest, room - whole) * s, Vector256<float>.Zero), r + whole, rest, room - whole);
-        var end = rest > 0 && room - whole >= 8 ? whole + 8 : visible;
-        if (end < room) new Span<float>(r + end, room - end).Clear();
+        ClearPast(r, visible, room);
     }
 
     /// <summary>dS = P ∘ (dP − Σ dP ∘ P) · scale over the visible part of a row, in place in dP; zero beyond it.</summary>
@@ -351,11 +352,10 @@ internal sealed unsafe class AttentionPairs
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SoftmaxGradientRows(float* p, float* ds, int r0, int r1, int width, int length)
     {
-        const int group = 8;
-        var dots = stackalloc float[group];
-        for (var g0 = r0; g0 < r1; g0 += group)
+        var dots = stackalloc float[RowGroup];
+        for (var g0 = r0; g0 < r1; g0 += RowGroup)
         {
-            var g1 = Math.Min(r1, g0 + group);
+            var g1 = Math.Min(r1, g0 + RowGroup);
             for (var i = g0; i < g1; i++) dots[i - g0] = RowDot(p + (long)i * _keys, ds + (long)i * _keys, Visible(i, length), width);
             for (var i = g0; i < g1; i++) GradientRow(p + (long)i * _keys, ds + (long)i * _keys, Visible(i, length), width, dots[i - g0], _scale);
         }
@@ -394,8 +394,19 @@ internal sealed unsafe class AttentionPairs
             var tailD = Vector256.ConditionalSelect(inTail, LoadPartial(d + whole, rest, room - whole), Vector256<float>.Zero);
             StorePartial((tailD - dv) * tailP * sv, d + whole, rest, room - whole);
         }
-        var end = rest > 0 && room - whole >= 8 ? whole + 8 : visible;
-        if (end < room) new Span<float>(d + end, room - end).Clear();
+        ClearPast(d, visible, room);
+    }
+
+    /// <summary>
+    /// Zeros a row's floats after its first <paramref name="visible"/>, up to <paramref name="room"/>: all but those a
+    /// whole last vector already stored as zeros (<see cref="StorePartial"/> with room for it).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ClearPast(float* r, int visible, int room)
+    {
+        var whole = visible & ~7;
+        var end = visible > whole && room - whole >= 8 ? whole + 8 : visible;
+        if (end < room) new Span<float>(r + end, room - end).Clear();
     }
 
     /// <summary>Lanes 0 … count − 1 of a vector set.</summary>
