@@ -62,54 +62,51 @@ internal static unsafe class SmallProducts
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         float* a0 = a, a1 = a + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride, a4 = a3 + rowStride, a5 = a4 + rowStride;
-        for (var p = 0; p < k; p++)
+        // One offset into every row of A: one add a step, where six pointers took six.
+        for (long p = 0, end = (long)k * depthStride; p != end; p += depthStride)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
             b += ldb;
-            var x = Vector256.Create(*a0);
+            var x = Vector256.Create(a0[p]);
             c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
             c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(*a1);
+            x = Vector256.Create(a1[p]);
             c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
             c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(*a2);
+            x = Vector256.Create(a2[p]);
             c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
             c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(*a3);
+            x = Vector256.Create(a3[p]);
             c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
             c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            x = Vector256.Create(*a4);
+            x = Vector256.Create(a4[p]);
             c40 = Vector256.FusedMultiplyAdd(x, b0, c40);
             c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-            x = Vector256.Create(*a5);
+            x = Vector256.Create(a5[p]);
             c50 = Vector256.FusedMultiplyAdd(x, b0, c50);
             c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
-            a0 += depthStride;
-            a1 += depthStride;
-            a2 += depthStride;
-            a3 += depthStride;
-            a4 += depthStride;
-            a5 += depthStride;
         }
-        var s = Vector256.Create(alpha);
-        (c00 * s).Store(c);
-        (c01 * s).Store(c + 8);
-        c += ldc;
-        (c10 * s).Store(c);
-        (c11 * s).Store(c + 8);
-        c += ldc;
-        (c20 * s).Store(c);
-        (c21 * s).Store(c + 8);
-        c += ldc;
-        (c30 * s).Store(c);
-        (c31 * s).Store(c + 8);
-        c += ldc;
-        (c40 * s).Store(c);
-        (c41 * s).Store(c + 8);
-        c += ldc;
-        (c50 * s).Store(c);
-        (c51 * s).Store(c + 8);
+        Store(c, c00, c01, alpha);
+        Store(c + ldc, c10, c11, alpha);
+        Store(c + 2L * ldc, c20, c21, alpha);
+        Store(c + 3L * ldc, c30, c31, alpha);
+        Store(c + 4L * ldc, c40, c41, alpha);
+        Store(c + 5L * ldc, c50, c51, alpha);
+    }
+
+    /// <summary>Sixteen floats of a row of C, scaled unless alpha is 1 (all but the scores): a short sum's tile spares its multiplies.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* c, Vector256<float> v0, Vector256<float> v1, float alpha)
+    {
+        if (alpha != 1f)
+        {
+            var s = Vector256.Create(alpha);
+            v0 *= s;
+            v1 *= s;
+        }
+        v0.Store(c);
+        v1.Store(c + 8);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -118,40 +115,28 @@ internal static unsafe class SmallProducts
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         float* a0 = a, a1 = a + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride;
-        for (var p = 0; p < k; p++)
+        for (long p = 0, end = (long)k * depthStride; p != end; p += depthStride)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
             b += ldb;
-            var x = Vector256.Create(*a0);
+            var x = Vector256.Create(a0[p]);
             c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
             c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(*a1);
+            x = Vector256.Create(a1[p]);
             c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
             c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(*a2);
+            x = Vector256.Create(a2[p]);
             c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
             c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(*a3);
+            x = Vector256.Create(a3[p]);
             c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
             c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            a0 += depthStride;
-            a1 += depthStride;
-            a2 += depthStride;
-            a3 += depthStride;
         }
-        var s = Vector256.Create(alpha);
-        (c00 * s).Store(c);
-        (c01 * s).Store(c + 8);
-        c += ldc;
-        (c10 * s).Store(c);
-        (c11 * s).Store(c + 8);
-        c += ldc;
-        (c20 * s).Store(c);
-        (c21 * s).Store(c + 8);
-        c += ldc;
-        (c30 * s).Store(c);
-        (c31 * s).Store(c + 8);
+        Store(c, c00, c01, alpha);
+        Store(c + ldc, c10, c11, alpha);
+        Store(c + 2L * ldc, c20, c21, alpha);
+        Store(c + 3L * ldc, c30, c31, alpha);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -159,18 +144,14 @@ internal static unsafe class SmallProducts
     {
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
         float* a0 = a, a1 = a + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride;
-        for (var p = 0; p < k; p++)
+        for (long p = 0, end = (long)k * depthStride; p != end; p += depthStride)
         {
             var b0 = Vector256.Load(b);
             b += ldb;
-            c0 = Vector256.FusedMultiplyAdd(Vector256.Create(*a0), b0, c0);
-            c1 = Vector256.FusedMultiplyAdd(Vector256.Create(*a1), b0, c1);
-            c2 = Vector256.FusedMultiplyAdd(Vector256.Create(*a2), b0, c2);
-            c3 = Vector256.FusedMultiplyAdd(Vector256.Create(*a3), b0, c3);
-            a0 += depthStride;
-            a1 += depthStride;
-            a2 += depthStride;
-            a3 += depthStride;
+            c0 = Vector256.FusedMultiplyAdd(Vector256.Create(a0[p]), b0, c0);
+            c1 = Vector256.FusedMultiplyAdd(Vector256.Create(a1[p]), b0, c1);
+            c2 = Vector256.FusedMultiplyAdd(Vector256.Create(a2[p]), b0, c2);
+            c3 = Vector256.FusedMultiplyAdd(Vector256.Create(a3[p]), b0, c3);
         }
         var s = Vector256.Create(alpha);
         (c0 * s).Store(c);
