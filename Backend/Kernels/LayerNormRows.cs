@@ -51,16 +51,30 @@ internal static unsafe class LayerNormRows
         var i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            var (sq8, g8, gx8, centre) = (Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256.Create(mean));
+            // Two sets of sums, even and odd vectors, so each chain of additions is half as long.
+            var centre = Vector256.Create(mean);
+            var (sq0, g0, gx0) = (Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero);
+            var (sq1, g1, gx1) = (Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero);
+            for (; i <= n - 16; i += 16)
+            {
+                var (d, e) = (Vector256.Load(x + i) - centre, Vector256.Load(x + i + 8) - centre);
+                var (g, h) = (Vector256.Load(dy + i) * Vector256.Load(w + i), Vector256.Load(dy + i + 8) * Vector256.Load(w + i + 8));
+                sq0 = Vector256.FusedMultiplyAdd(d, d, sq0);
+                sq1 = Vector256.FusedMultiplyAdd(e, e, sq1);
+                g0 += g;
+                g1 += h;
+                gx0 = Vector256.FusedMultiplyAdd(g, d, gx0);
+                gx1 = Vector256.FusedMultiplyAdd(h, e, gx1);
+            }
             for (; i <= n - 8; i += 8)
             {
                 var d = Vector256.Load(x + i) - centre;
                 var g = Vector256.Load(dy + i) * Vector256.Load(w + i);
-                sq8 = Vector256.FusedMultiplyAdd(d, d, sq8);
-                g8 += g;
-                gx8 = Vector256.FusedMultiplyAdd(g, d, gx8);
+                sq0 = Vector256.FusedMultiplyAdd(d, d, sq0);
+                g0 += g;
+                gx0 = Vector256.FusedMultiplyAdd(g, d, gx0);
             }
-            (squares, sumG, sumGx) = (Vector256.Sum(sq8), Vector256.Sum(g8), Vector256.Sum(gx8));
+            (squares, sumG, sumGx) = (Vector256.Sum(sq0 + sq1), Vector256.Sum(g0 + g1), Vector256.Sum(gx0 + gx1));
         }
         for (; i < n; i++)
         {
@@ -113,24 +127,24 @@ internal static unsafe class LayerNormRows
 
     private static float InverseStd(double squares, int n, float eps) => (float)(1.0 / Math.Sqrt(squares / n + eps));
 
+    // Four running sums in each of the statistics' passes: a row of 128 is sixteen vectors, and one sum made them a chain of
+    // sixteen dependent additions (2048 rows of 128 on one thread: the forward row 229 -> 193 µs).
     private static float Sum(float* x, int n)
     {
         var i = 0;
         var sum = 0f;
         if (Vector256.IsHardwareAccelerated)
         {
-            var (s0, s1) = (Vector256<float>.Zero, Vector256<float>.Zero);
-            for (; i <= n - 16; i += 16)
+            var (s0, s1, s2, s3) = (Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero);
+            for (; i <= n - 32; i += 32)
             {
                 s0 += Vector256.Load(x + i);
                 s1 += Vector256.Load(x + i + 8);
+                s2 += Vector256.Load(x + i + 16);
+                s3 += Vector256.Load(x + i + 24);
             }
-            if (i <= n - 8)
-            {
-                s0 += Vector256.Load(x + i);
-                i += 8;
-            }
-            sum = Vector256.Sum(s0 + s1);
+            for (; i <= n - 8; i += 8) s0 += Vector256.Load(x + i);
+            sum = Vector256.Sum(s0 + s1 + (s2 + s3));
         }
         for (; i < n; i++) sum += x[i];
         return sum;
@@ -142,13 +156,23 @@ internal static unsafe class LayerNormRows
         var total = 0.0;
         if (Vector256.IsHardwareAccelerated)
         {
-            var (centre, sum) = (Vector256.Create(mean), Vector256<float>.Zero);
+            var centre = Vector256.Create(mean);
+            var (s0, s1, s2, s3) = (Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero);
+            for (; i <= n - 32; i += 32)
+            {
+                var (d0, d1, d2, d3) = (Vector256.Load(x + i) - centre, Vector256.Load(x + i + 8) - centre,
+                    Vector256.Load(x + i + 16) - centre, Vector256.Load(x + i + 24) - centre);
+                s0 = Vector256.FusedMultiplyAdd(d0, d0, s0);
+                s1 = Vector256.FusedMultiplyAdd(d1, d1, s1);
+                s2 = Vector256.FusedMultiplyAdd(d2, d2, s2);
+                s3 = Vector256.FusedMultiplyAdd(d3, d3, s3);
+            }
             for (; i <= n - 8; i += 8)
             {
                 var d = Vector256.Load(x + i) - centre;
-                sum = Vector256.FusedMultiplyAdd(d, d, sum);
+                s0 = Vector256.FusedMultiplyAdd(d, d, s0);
             }
-            total = Vector256.Sum(sum);
+            total = Vector256.Sum(s0 + s1 + (s2 + s3));
         }
         for (; i < n; i++)
         {
