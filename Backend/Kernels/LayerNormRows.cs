@@ -4,10 +4,16 @@ using System.Runtime.Intrinsics;
 namespace Dlc.Backend.Kernels;
 
 /// <summary>
-/// Layer norm's work on one row of n values, over raw pointers in 256-bit vectors with a scalar tail that does the same
+/// Layer norm's work on rows of n values, over raw pointers in 256-bit vectors with a scalar tail that does the same
 /// arithmetic. A row is a few hundred bytes that stay in L1, so each kernel makes as few passes as its sums allow: the
 /// forward row two for the statistics and one for y; both gradients one for the mean, one for the variance and the
 /// gradient's two sums (all about the mean, so nothing cancels), and one for dx and dw together.
+/// <para>
+/// Rows are taken <see cref="Group"/> at a time: first every row's statistics, then every row's last pass. A row's
+/// statistics are a chain of reductions that each wait on the last, short enough that the next rows' chains overlap
+/// with it, where a row's statistics followed by its own pass ran each chain alone (2048 rows of 128 on one thread:
+/// forward 193 → 166 µs, both gradients 339 → 278 µs).
+/// </para>
 /// <see cref="Normalization"/>'s span kernels check shapes and call these.
 /// </summary>
 internal static unsafe class LayerNormRows
@@ -20,12 +26,35 @@ internal static unsafe class LayerNormRows
         return (mean, InverseStd(SquaredDeviations(x, n, mean), n, eps));
     }
 
-    /// <summary>y = (x − mean)·invStd·w + b.</summary>
+    /// <summary>Rows a kernel takes per group: their statistics first, then their last passes.</summary>
+    internal const int Group = 8;
+
+    /// <summary>y = (x − mean)·invStd·w + b for <paramref name="rows"/> rows of n (x and y row stride n).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Forward(float* x, float* w, float* b, float* y, int n, float eps)
+    internal static void Forward(float* x, float* w, float* b, float* y, int rows, int n, float eps)
     {
-        var (mean, invStd) = Statistics(x, n, eps);
-        var shift = -mean * invStd;
+        var scales = stackalloc float[Group];
+        var shifts = stackalloc float[Group];
+        for (var r0 = 0; r0 < rows; r0 += Group)
+        {
+            var count = Math.Min(Group, rows - r0);
+            for (var r = 0; r < count; r++)
+            {
+                var (mean, invStd) = Statistics(x + (long)(r0 + r) * n, n, eps);
+                (scales[r], shifts[r]) = (invStd, -mean * invStd);
+            }
+            for (var r = 0; r < count; r++)
+            {
+                var at = (long)(r0 + r) * n;
+                Normalize(x + at, w, b, y + at, n, scales[r], shifts[r]);
+            }
+        }
+    }
+
+    /// <summary>y = (x·invStd + shift)·w + b over one row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Normalize(float* x, float* w, float* b, float* y, int n, float invStd, float shift)
+    {
         var i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
@@ -41,10 +70,34 @@ internal static unsafe class LayerNormRows
 
     /// <summary>
     /// dx = σ⁻¹·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·w (overwritten) and, unless null, dw += dy·x̂ and db += dy
-    /// (accumulated).
+    /// (accumulated), for <paramref name="rows"/> rows of n (x, dy and dx row stride n).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Gradients(float* x, float* w, float* dy, float* dx, float* dw, float* db, int n, float eps)
+    internal static void Gradients(float* x, float* w, float* dy, float* dx, float* dw, float* db, int rows, int n, float eps)
+    {
+        var terms = stackalloc GradientTerms[Group];
+        for (var r0 = 0; r0 < rows; r0 += Group)
+        {
+            var count = Math.Min(Group, rows - r0);
+            for (var r = 0; r < count; r++)
+            {
+                var at = (long)(r0 + r) * n;
+                terms[r] = Terms(x + at, w, dy + at, n, eps);
+            }
+            for (var r = 0; r < count; r++)
+            {
+                var at = (long)(r0 + r) * n;
+                ApplyGradients(x + at, w, dy + at, dx + at, dw, db, n, terms[r]);
+            }
+        }
+    }
+
+    /// <summary>A row's gradient as dx = g·InvStd + x·Slope + Shift, and x̂ = x·InvStd + XShift.</summary>
+    private readonly record struct GradientTerms(float InvStd, float Slope, float Shift, float XShift);
+
+    /// <summary>The row's mean, then its variance and the gradient's two sums in one pass, and from them its <see cref="GradientTerms"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static GradientTerms Terms(float* x, float* w, float* dy, int n, float eps)
     {
         var mean = Sum(x, n) / n;
         double squares = 0, sumG = 0, sumGx = 0;
@@ -85,14 +138,18 @@ internal static unsafe class LayerNormRows
             sumGx += g * d;
         }
         var invStd = InverseStd(squares, n, eps);
-        // dx = g·invStd + x·slope + shift, and x̂ = x·invStd + xShift.
         var slope = (float)(-sumGx / n * invStd * invStd * invStd);
-        var shift = -invStd * (float)(sumG / n) - mean * slope;
-        var xShift = -mean * invStd;
-        i = 0;
+        return new GradientTerms(invStd, slope, -invStd * (float)(sumG / n) - mean * slope, -mean * invStd);
+    }
+
+    /// <summary>One row's dx (overwritten), and dw and db (accumulated) unless null, from its <see cref="GradientTerms"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ApplyGradients(float* x, float* w, float* dy, float* dx, float* dw, float* db, int n, GradientTerms t)
+    {
+        var i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            var (s, k, c, xs) = (Vector256.Create(invStd), Vector256.Create(slope), Vector256.Create(shift), Vector256.Create(xShift));
+            var (s, k, c, xs) = (Vector256.Create(t.InvStd), Vector256.Create(t.Slope), Vector256.Create(t.Shift), Vector256.Create(t.XShift));
             for (; i <= n - 8; i += 8)
             {
                 var (xi, dyi) = (Vector256.Load(x + i), Vector256.Load(dy + i));
@@ -103,8 +160,8 @@ internal static unsafe class LayerNormRows
         }
         for (; i < n; i++)
         {
-            dx[i] = MathF.FusedMultiplyAdd(dy[i] * w[i], invStd, MathF.FusedMultiplyAdd(x[i], slope, shift));
-            if (dw != null) dw[i] = MathF.FusedMultiplyAdd(dy[i], MathF.FusedMultiplyAdd(x[i], invStd, xShift), dw[i]);
+            dx[i] = MathF.FusedMultiplyAdd(dy[i] * w[i], t.InvStd, MathF.FusedMultiplyAdd(x[i], t.Slope, t.Shift));
+            if (dw != null) dw[i] = MathF.FusedMultiplyAdd(dy[i], MathF.FusedMultiplyAdd(x[i], t.InvStd, t.XShift), dw[i]);
             if (db != null) db[i] += dy[i];
         }
     }

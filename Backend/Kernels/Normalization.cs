@@ -157,7 +157,7 @@ public static unsafe class Normalization
         Shapes.Same(cols, b.Length, nameof(b));
         fixed (float* xp = x, wp = w, bp = b, yp = y)
         {
-            for (var r = r0; r < r1; r++) LayerNormRows.Forward(xp + (long)r * cols, wp, bp, yp + (long)r * cols, cols, eps);
+            LayerNormRows.Forward(xp + (long)r0 * cols, wp, bp, yp + (long)r0 * cols, r1 - r0, cols, eps);
         }
     }
 
@@ -179,11 +179,8 @@ public static unsafe class Normalization
         Shapes.Same(cols, w.Length, nameof(w));
         fixed (float* xp = x, wp = w, dyp = dy, dxp = dx)
         {
-            for (var r = r0; r < r1; r++)
-            {
-                var at = (long)r * cols;
-                LayerNormRows.Gradients(xp + at, wp, dyp + at, dxp + at, null, null, cols, eps);
-            }
+            var at = (long)r0 * cols;
+            LayerNormRows.Gradients(xp + at, wp, dyp + at, dxp + at, null, null, r1 - r0, cols, eps);
         }
     }
 
@@ -205,11 +202,8 @@ public static unsafe class Normalization
         Shapes.Same(cols, dw.Length, nameof(dw));
         fixed (float* xp = x, wp = w, dyp = dy, dxp = dx, dwp = dw, dbp = db)
         {
-            for (var r = r0; r < r1; r++)
-            {
-                var at = (long)r * cols;
-                LayerNormRows.Gradients(xp + at, wp, dyp + at, dxp + at, dwp, db.IsEmpty ? null : dbp, cols, eps);
-            }
+            var at = (long)r0 * cols;
+            LayerNormRows.Gradients(xp + at, wp, dyp + at, dxp + at, dwp, db.IsEmpty ? null : dbp, r1 - r0, cols, eps);
         }
     }
 

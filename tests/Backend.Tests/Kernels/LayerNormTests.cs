@@ -6,7 +6,8 @@ namespace Dlc.Backend.Tests.Kernels;
 
 /// <summary>
 /// Layer norm's float kernels against the double reference: rows shorter than a vector, with and without a ragged
-/// tail, a mean far from zero (where a sum of squares would cancel), and the row ranges a plan splits over threads.
+/// tail, a mean far from zero (where a sum of squares would cancel), more rows than one group of the row kernels (with a
+/// ragged last group), and the row ranges a plan splits over threads.
 /// </summary>
 public class LayerNormTests
 {
@@ -18,6 +19,8 @@ public class LayerNormTests
     [InlineData(7, 37, 0f)]
     [InlineData(5, 128, 0f)]
     [InlineData(6, 24, 50f)]
+    [InlineData(19, 40, 0f)]
+    [InlineData(17, 128, 3f)]
     public void Forward_and_both_gradients_match_the_reference(int rows, int cols, float mean)
     {
         var x = TestData.Normal(rows * cols, 1, std: 2f, mean: mean);
