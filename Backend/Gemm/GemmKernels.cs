@@ -79,8 +79,34 @@ internal static unsafe class GemmKernels
         if (rows > 3) Store256(c + 3 * ldc, c30, c31, alpha, beta);
     }
 
+    /// <summary>How a 6×16 tile's rows leave the registers: scaled and stored, or with a fused epilogue applied on the way.</summary>
+    internal interface ITileStore
+    {
+        /// <summary>Row <paramref name="row"/> of the tile (v0, v1: its sixteen sums) into c, which points at that row.</summary>
+        static abstract void Store(float* c, int row, Vector256<float> v0, Vector256<float> v1, float alpha, float beta, in TileEpilogue e);
+    }
+
+    /// <summary>An epilogue's operands at one tile: bias at its first column, saved and residual at its first element.</summary>
+    internal readonly struct TileEpilogue(float* bias, float* saved, int savedStride, float* residual, int residualStride)
+    {
+        public readonly float* Bias = bias, Saved = saved, Residual = residual;
+        public readonly int SavedStride = savedStride, ResidualStride = residualStride;
+    }
+
+    private readonly struct PlainStore : ITileStore
+    {
+        public static void Store(float* c, int row, Vector256<float> v0, Vector256<float> v1, float alpha, float beta, in TileEpilogue e) =>
+            Store256(c, v0, v1, alpha, beta);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    private static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta) =>
+        Kernel6x16<PlainStore>(kc, a, b, c, ldc, alpha, beta, default);
+
+    /// <summary>The 6×16 tile, each row stored through <typeparamref name="TStore"/> (see <see cref="ITileStore"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Kernel6x16<TStore>(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, in TileEpilogue e)
+        where TStore : struct, ITileStore
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -109,16 +135,17 @@ internal static unsafe class GemmKernels
             a += 6;
             b += 16;
         }
-        Store256(c, c00, c01, alpha, beta);
-        Store256(c + ldc, c10, c11, alpha, beta);
-        Store256(c + 2 * ldc, c20, c21, alpha, beta);
-        Store256(c + 3 * ldc, c30, c31, alpha, beta);
-        Store256(c + 4 * ldc, c40, c41, alpha, beta);
-        Store256(c + 5 * ldc, c50, c51, alpha, beta);
+        TStore.Store(c, 0, c00, c01, alpha, beta, e);
+        TStore.Store(c + ldc, 1, c10, c11, alpha, beta, e);
+        TStore.Store(c + 2 * ldc, 2, c20, c21, alpha, beta, e);
+        TStore.Store(c + 3 * ldc, 3, c30, c31, alpha, beta, e);
+        TStore.Store(c + 4 * ldc, 4, c40, c41, alpha, beta, e);
+        TStore.Store(c + 5 * ldc, 5, c50, c51, alpha, beta, e);
     }
 
+    /// <summary>Sixteen floats of C: alpha·v + beta·C (C not read when beta is 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, float alpha, float beta)
+    internal static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, float alpha, float beta)
     {
         var va = Vector256.Create(alpha);
         if (beta == 0f)

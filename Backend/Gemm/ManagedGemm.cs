@@ -12,8 +12,9 @@ namespace Dlc.Backend.Gemm;
 /// process's worker threads (<see cref="WorkerPool.Shared"/>); each thread packs into its own reused buffer, so a call allocates nothing.
 /// A product far deeper than it is wide (a weight gradient, summed over a batch) is split over k instead,
 /// and the parts' sums are added at the end.
-/// Products with fewer rows than one micro-tile skip packing. A fused epilogue (bias, activation or its
-/// derivative) runs on each strip of micro-tiles right after their last k block is stored, while the strip is in L1.
+/// Products with fewer rows than one micro-tile skip packing. A fused epilogue (bias, activation or its derivative,
+/// residual) is applied to each full AVX2 tile of its last k block as it leaves the registers, where the kernel takes it
+/// (see <see cref="GemmEpilogueKernel.FusesInTile"/>); otherwise to each strip of micro-tiles right after it is stored.
 /// </summary>
 public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
 {
@@ -28,6 +29,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     private const int DepthSplitRatio = 4;
 
     private readonly GemmIsa _isa;
+    private readonly bool _tileEpilogues;
     private readonly int _mr, _nr, _mc, _nc;
     private readonly WorkerPool? _pool;
     private readonly Lock _sync = new();
@@ -43,11 +45,14 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     }
 
     /// <summary>Forces a micro-kernel, so tests cover all three on any machine (emulated where needed).</summary>
-    internal ManagedGemm(int threads, GemmIsa isa)
+    /// <param name="tileEpilogues">Whether epilogues may be applied in the micro-kernel's registers (see
+    /// <see cref="GemmEpilogueKernel.FusesInTile"/>); without, always on the stored strip. Tests compare the two.</param>
+    internal ManagedGemm(int threads, GemmIsa isa, bool tileEpilogues = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         Threads = threads;
         _isa = isa;
+        _tileEpilogues = tileEpilogues;
         (_mr, _nr) = GemmKernels.TileOf(isa);
         _mc = _mr * Math.Max(1, 96 / _mr);
         _nc = NcTarget / _nr * _nr;
@@ -192,6 +197,8 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                 // Later k blocks add onto what the first one wrote; the last one finishes each tile.
                 var beta = pc == k0 ? t.Beta : 1f;
                 var finish = pc + kc == k1 && !t.Epilogue.IsIdentity;
+                // Full tiles take the epilogue as they leave the registers; the edge tiles, and other kernels, after storing.
+                var fused = finish && _tileEpilogues && GemmEpilogueKernel.FusesInTile(_isa, t.Epilogue);
                 GemmPacking.PackB(t.TransB, t.B, t.Ldb, pc, jc, kc, nc, _nr, bPack);
                 for (var ic = r0; ic < r1; ic += _mc)
                 {
@@ -213,12 +220,11 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                                 finish ? t.Epilogue.ResidualAt(ic + ir, jc + jr) : null, t.Epilogue.ResidualStride);
                             if (mr == _mr && nr == _nr)
                             {
-                                GemmKernels.Run(_isa, kc, aPanel, bPanel, cTile, t.Ldc, t.Alpha, beta);
+                                if (fused) GemmEpilogueKernel.RunTile(t.Epilogue, kc, aPanel, bPanel, cTile, t.Ldc, t.Alpha, beta, ic + ir, jc + jr);
+                                else GemmKernels.Run(_isa, kc, aPanel, bPanel, cTile, t.Ldc, t.Alpha, beta);
+                                continue;
                             }
-                            else if (nr == _nr && GemmKernels.RunRows(_isa, mr, kc, aPanel, bPanel, cTile, t.Ldc, t.Alpha, beta))
-                            {
-                            }
-                            else
+                            if (nr != _nr || !GemmKernels.RunRows(_isa, mr, kc, aPanel, bPanel, cTile, t.Ldc, t.Alpha, beta))
                             {
                                 // Edge tile: full tile into scratch, then only the valid part into C.
                                 GemmKernels.Run(_isa, kc, aPanel, bPanel, tile, _nr, 1f, 0f);
@@ -229,10 +235,11 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                                         crow[j] = beta == 0f ? t.Alpha * tile[i * _nr + j] : t.Alpha * tile[i * _nr + j] + beta * crow[j];
                                 }
                             }
+                            if (fused) GemmEpilogueKernel.Apply(t.Epilogue, cTile, t.Ldc, ic + ir, mr, jc + jr, nr);
                         }
-                        // The strip of C just written (mc × nr, 6 KiB) is still in L1: one call for its 16 tiles, where a call
-                        // per tile cost more than its dozen vectors of work (4096×512×128 on two threads: bias and ReLU 8.4 → 8.1 ms).
-                        if (finish) GemmEpilogueKernel.Apply(t.Epilogue, t.C + (long)ic * t.Ldc + jc + jr, t.Ldc, ic, mc, jc + jr, nr);
+                        // Otherwise the strip of C just written (mc × nr): one call for its 16 tiles, where a call per tile
+                        // cost more than its dozen vectors of work (4096×512×128 on two threads: bias and ReLU 8.4 → 8.1 ms).
+                        if (finish && !fused) GemmEpilogueKernel.Apply(t.Epilogue, t.C + (long)ic * t.Ldc + jc + jr, t.Ldc, ic, mc, jc + jr, nr);
                     }
                 }
             }

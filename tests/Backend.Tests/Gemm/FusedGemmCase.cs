@@ -115,6 +115,22 @@ internal static class FusedGemmCase
         }
     }
 
+    /// <summary>C after the fused product with <paramref name="spec"/>, then the saved tensor (written by a kept GELU′), end to end.</summary>
+    public static unsafe float[] Run(IGemm gemm, GemmCase g, EpilogueSpec spec, float beta = GemmCase.Beta)
+    {
+        var (m, n) = (g.M, g.N);
+        var bias = spec.Bias ? TestData.Normal(n, 21, std: 2f) : [];
+        var (lds, ldr) = (n + 2, n + 3);
+        var saved = Saved(spec, m, n, lds);
+        var residual = spec.Residual ? Residual(m, n, ldr) : [];
+        var c = (float[])g.C0.Clone();
+        fixed (float* pa = g.A, pb = g.B, pc = c, pbias = bias, ps = saved, pr = residual)
+        {
+            gemm.SgemmFused(g.TransA, g.TransB, m, n, g.K, GemmCase.Alpha, pa, g.Lda, pb, g.Ldb, beta, pc, g.Ldc, spec.Of(pbias, ps, lds, pr, ldr));
+        }
+        return [.. c, .. saved];
+    }
+
     /// <summary>m rows of n values with row stride <paramref name="ldr"/>, NaN in the padding.</summary>
     public static float[] Residual(int m, int n, int ldr)
     {
