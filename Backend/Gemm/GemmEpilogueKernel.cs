@@ -205,18 +205,7 @@ internal static unsafe class GemmEpilogueKernel
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(float* c, int row, Vector256<float> v0, Vector256<float> v1, float alpha, float beta, in GemmKernels.TileEpilogue e)
         {
-            var va = Vector256.Create(alpha);
-            if (beta == 0f)
-            {
-                v0 *= va;
-                v1 *= va;
-            }
-            else
-            {
-                var vb = Vector256.Create(beta);
-                v0 = Vector256.FusedMultiplyAdd(v0, va, Vector256.Load(c) * vb);
-                v1 = Vector256.FusedMultiplyAdd(v1, va, Vector256.Load(c + 8) * vb);
-            }
+            (v0, v1) = GemmKernels.Scaled(c, v0, v1, alpha, beta);
             if (e.Bias != null)
             {
                 v0 += Vector256.Load(e.Bias);

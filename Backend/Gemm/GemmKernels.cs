@@ -145,20 +145,21 @@ internal static unsafe class GemmKernels
 
     /// <summary>Sixteen floats of C: alpha·v + beta·C (C not read when beta is 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, float alpha, float beta)
+    private static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, float alpha, float beta)
+    {
+        (v0, v1) = Scaled(c, v0, v1, alpha, beta);
+        v0.Store(c);
+        v1.Store(c + 8);
+    }
+
+    /// <summary>alpha·v + beta·C for sixteen floats of C at c, as <see cref="Store256"/> stores them (C not read when beta is 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (Vector256<float>, Vector256<float>) Scaled(float* c, Vector256<float> v0, Vector256<float> v1, float alpha, float beta)
     {
         var va = Vector256.Create(alpha);
-        if (beta == 0f)
-        {
-            (v0 * va).Store(c);
-            (v1 * va).Store(c + 8);
-        }
-        else
-        {
-            var vb = Vector256.Create(beta);
-            Vector256.FusedMultiplyAdd(v0, va, Vector256.Load(c) * vb).Store(c);
-            Vector256.FusedMultiplyAdd(v1, va, Vector256.Load(c + 8) * vb).Store(c + 8);
-        }
+        if (beta == 0f) return (v0 * va, v1 * va);
+        var vb = Vector256.Create(beta);
+        return (Vector256.FusedMultiplyAdd(v0, va, Vector256.Load(c) * vb), Vector256.FusedMultiplyAdd(v1, va, Vector256.Load(c + 8) * vb));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
