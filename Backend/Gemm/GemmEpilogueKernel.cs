@@ -31,25 +31,57 @@ internal static unsafe class GemmEpilogueKernel
         var bias = e.Bias == null ? null : e.Bias + col0;
         var saved = e.SavedAt(row0, col0);
         var lds = e.SavedStride;
-        if (e.KeepsDerivative)
+        if (e.KeepsDerivative && !e.IsDerivative)
         {
-            if (e.IsDerivative) Rows<TimesKept>(c, ldc, bias, saved, lds, rows, cols);
-            else GeluKeepingDerivative(c, ldc, bias, saved, lds, rows, cols);
+            GeluKeepingDerivative(c, ldc, bias, saved, lds, rows, cols);
             return;
         }
-        switch (e.IsDerivative, e.Activation)
+        WithOp(e, new StoredRows(c, ldc, bias, saved, lds, rows, cols));
+    }
+
+    /// <summary>Something done with an epilogue's element-wise op, once <see cref="WithOp"/> has chosen it.</summary>
+    private interface IOpAction
+    {
+        void Run<TOp>() where TOp : struct, IEpilogueOp;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> with e's element-wise op: the one mapping from an epilogue to its op, for the stored
+    /// rows and the register tile alike. GELU's forward that keeps its derivative has none (it writes two outputs).
+    /// </summary>
+    private static void WithOp<TAction>(in GemmEpilogue e, in TAction action) where TAction : struct, IOpAction
+    {
+        if (e.KeepsDerivative && e.IsDerivative)
         {
-            case (false, GemmActivation.None): Rows<Identity>(c, ldc, bias, saved, lds, rows, cols); break;
-            case (false, GemmActivation.Relu): Rows<Relu>(c, ldc, bias, saved, lds, rows, cols); break;
-            case (false, GemmActivation.Gelu): Rows<Gelu>(c, ldc, bias, saved, lds, rows, cols); break;
-            case (false, GemmActivation.Tanh): Rows<Tanh>(c, ldc, bias, saved, lds, rows, cols); break;
-            case (false, GemmActivation.Sigmoid): Rows<Sigmoid>(c, ldc, bias, saved, lds, rows, cols); break;
-            case (true, GemmActivation.Relu): Rows<ReluGrad>(c, ldc, bias, saved, lds, rows, cols); break;
-            case (true, GemmActivation.Gelu): Rows<GeluGrad>(c, ldc, bias, saved, lds, rows, cols); break;
-            case (true, GemmActivation.Tanh): Rows<TanhGrad>(c, ldc, bias, saved, lds, rows, cols); break;
-            case (true, GemmActivation.Sigmoid): Rows<SigmoidGrad>(c, ldc, bias, saved, lds, rows, cols); break;
-            default: throw new ArgumentException($"No epilogue for {e.Activation} (derivative: {e.IsDerivative}).", nameof(e));
+            action.Run<TimesKept>();
+            return;
         }
+        switch (e.IsDerivative, e.Activation, e.KeepsDerivative)
+        {
+            case (false, GemmActivation.None, false): action.Run<Identity>(); break;
+            case (false, GemmActivation.Relu, false): action.Run<Relu>(); break;
+            case (false, GemmActivation.Gelu, false): action.Run<Gelu>(); break;
+            case (false, GemmActivation.Tanh, false): action.Run<Tanh>(); break;
+            case (false, GemmActivation.Sigmoid, false): action.Run<Sigmoid>(); break;
+            case (true, GemmActivation.Relu, false): action.Run<ReluGrad>(); break;
+            case (true, GemmActivation.Gelu, false): action.Run<GeluGrad>(); break;
+            case (true, GemmActivation.Tanh, false): action.Run<TanhGrad>(); break;
+            case (true, GemmActivation.Sigmoid, false): action.Run<SigmoidGrad>(); break;
+            default: throw new ArgumentException($"No element-wise op for {e.Activation} (derivative: {e.IsDerivative}, kept: {e.KeepsDerivative}).", nameof(e));
+        }
+    }
+
+    /// <summary>The op on rows of C already stored (<see cref="Rows{TOp}"/>).</summary>
+    private readonly struct StoredRows(float* c, int ldc, float* bias, float* saved, int lds, int rows, int cols) : IOpAction
+    {
+        public void Run<TOp>() where TOp : struct, IEpilogueOp => Rows<TOp>(c, ldc, bias, saved, lds, rows, cols);
+    }
+
+    /// <summary>The op on a 6×16 tile as it leaves the registers (<see cref="TileStore{TOp}"/>).</summary>
+    private readonly struct RegisterTile(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, GemmKernels.TileEpilogue tile)
+        : IOpAction
+    {
+        public void Run<TOp>() where TOp : struct, IEpilogueOp => GemmKernels.Kernel6x16<TileStore<TOp>>(kc, a, b, c, ldc, alpha, beta, tile);
     }
 
     /// <summary>
@@ -179,24 +211,7 @@ internal static unsafe class GemmEpilogueKernel
     {
         var tile = new GemmKernels.TileEpilogue(e.Bias == null ? null : e.Bias + col0, e.SavedAt(row0, col0), e.SavedStride,
             e.ResidualAt(row0, col0), e.ResidualStride);
-        if (e.KeepsDerivative)
-        {
-            GemmKernels.Kernel6x16<TileStore<TimesKept>>(kc, a, b, c, ldc, alpha, beta, tile);
-            return;
-        }
-        switch (e.IsDerivative, e.Activation)
-        {
-            case (false, GemmActivation.None): GemmKernels.Kernel6x16<TileStore<Identity>>(kc, a, b, c, ldc, alpha, beta, tile); break;
-            case (false, GemmActivation.Relu): GemmKernels.Kernel6x16<TileStore<Relu>>(kc, a, b, c, ldc, alpha, beta, tile); break;
-            case (false, GemmActivation.Gelu): GemmKernels.Kernel6x16<TileStore<Gelu>>(kc, a, b, c, ldc, alpha, beta, tile); break;
-            case (false, GemmActivation.Tanh): GemmKernels.Kernel6x16<TileStore<Tanh>>(kc, a, b, c, ldc, alpha, beta, tile); break;
-            case (false, GemmActivation.Sigmoid): GemmKernels.Kernel6x16<TileStore<Sigmoid>>(kc, a, b, c, ldc, alpha, beta, tile); break;
-            case (true, GemmActivation.Relu): GemmKernels.Kernel6x16<TileStore<ReluGrad>>(kc, a, b, c, ldc, alpha, beta, tile); break;
-            case (true, GemmActivation.Gelu): GemmKernels.Kernel6x16<TileStore<GeluGrad>>(kc, a, b, c, ldc, alpha, beta, tile); break;
-            case (true, GemmActivation.Tanh): GemmKernels.Kernel6x16<TileStore<TanhGrad>>(kc, a, b, c, ldc, alpha, beta, tile); break;
-            case (true, GemmActivation.Sigmoid): GemmKernels.Kernel6x16<TileStore<SigmoidGrad>>(kc, a, b, c, ldc, alpha, beta, tile); break;
-            default: throw new ArgumentException($"No epilogue for {e.Activation} (derivative: {e.IsDerivative}).", nameof(e));
-        }
+        WithOp(e, new RegisterTile(kc, a, b, c, ldc, alpha, beta, tile));
     }
 
     /// <summary>A tile row through the epilogue: alpha·v + beta·C as the plain store makes it, + bias, the op, + residual.</summary>

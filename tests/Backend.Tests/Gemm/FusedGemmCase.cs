@@ -52,21 +52,12 @@ public sealed record EpilogueSpec(bool Bias, GemmActivation Activation, bool Der
 /// </summary>
 internal static class FusedGemmCase
 {
-    public static unsafe void Check(IGemm gemm, GemmCase g, EpilogueSpec spec)
+    public static void Check(IGemm gemm, GemmCase g, EpilogueSpec spec)
     {
         var (m, n) = (g.M, g.N);
-        var bias = spec.Bias ? TestData.Normal(n, 21, std: 2f) : [];
-        var lds = n + 2;
-        var saved = Saved(spec, m, n, lds);
-        // The residual has a stride of its own too (n + 3), NaN in the padding.
-        var ldr = n + 3;
-        var residual = spec.Residual ? Residual(m, n, ldr) : [];
-        var c = (float[])g.C0.Clone();
-        fixed (float* pa = g.A, pb = g.B, pc = c, pbias = bias, ps = saved, pr = residual)
-        {
-            var epilogue = spec.Of(pbias, ps, lds, pr, ldr);
-            gemm.SgemmFused(g.TransA, g.TransB, m, n, g.K, GemmCase.Alpha, pa, g.Lda, pb, g.Ldb, GemmCase.Beta, pc, g.Ldc, epilogue);
-        }
+        var operands = Operands.For(spec, m, n);
+        var (bias, saved, residual, lds, ldr) = operands;
+        var c = Multiply(gemm, g, spec, operands, GemmCase.Beta);
 
         var expected = (double[])g.Expected.Clone();
         var kept = new double[saved.Length];
@@ -116,19 +107,33 @@ internal static class FusedGemmCase
     }
 
     /// <summary>C after the fused product with <paramref name="spec"/>, then the saved tensor (written by a kept GELU′), end to end.</summary>
-    public static unsafe float[] Run(IGemm gemm, GemmCase g, EpilogueSpec spec, float beta = GemmCase.Beta)
+    public static float[] Run(IGemm gemm, GemmCase g, EpilogueSpec spec, float beta = GemmCase.Beta)
     {
-        var (m, n) = (g.M, g.N);
-        var bias = spec.Bias ? TestData.Normal(n, 21, std: 2f) : [];
-        var (lds, ldr) = (n + 2, n + 3);
-        var saved = Saved(spec, m, n, lds);
-        var residual = spec.Residual ? Residual(m, n, ldr) : [];
+        var operands = Operands.For(spec, g.M, g.N);
+        return [.. Multiply(gemm, g, spec, operands, beta), .. operands.Saved];
+    }
+
+    /// <summary>
+    /// An epilogue's operands: the bias, the saved tensor (row stride Lds = n + 2) and the residual (its own stride,
+    /// Ldr = n + 3), each NaN in its padding; empty where the epilogue has none.
+    /// </summary>
+    private sealed record Operands(float[] Bias, float[] Saved, float[] Residual, int Lds, int Ldr)
+    {
+        public static Operands For(EpilogueSpec spec, int m, int n) =>
+            new(spec.Bias ? TestData.Normal(n, 21, std: 2f) : [], FusedGemmCase.Saved(spec, m, n, n + 2),
+                spec.Residual ? FusedGemmCase.Residual(m, n, n + 3) : [], n + 2, n + 3);
+    }
+
+    /// <summary>C (a copy of the case's C0) after the fused product; a kept GELU′ is written into the operands' saved tensor.</summary>
+    private static unsafe float[] Multiply(IGemm gemm, GemmCase g, EpilogueSpec spec, Operands o, float beta)
+    {
         var c = (float[])g.C0.Clone();
-        fixed (float* pa = g.A, pb = g.B, pc = c, pbias = bias, ps = saved, pr = residual)
+        fixed (float* pa = g.A, pb = g.B, pc = c, pbias = o.Bias, ps = o.Saved, pr = o.Residual)
         {
-            gemm.SgemmFused(g.TransA, g.TransB, m, n, g.K, GemmCase.Alpha, pa, g.Lda, pb, g.Ldb, beta, pc, g.Ldc, spec.Of(pbias, ps, lds, pr, ldr));
+            gemm.SgemmFused(g.TransA, g.TransB, g.M, g.N, g.K, GemmCase.Alpha, pa, g.Lda, pb, g.Ldb, beta, pc, g.Ldc,
+                spec.Of(pbias, ps, o.Lds, pr, o.Ldr));
         }
-        return [.. c, .. saved];
+        return c;
     }
 
     /// <summary>m rows of n values with row stride <paramref name="ldr"/>, NaN in the padding.</summary>
