@@ -78,10 +78,11 @@ internal static unsafe class GemmEpilogueKernel
     }
 
     /// <summary>The op on a 6×16 tile as it leaves the registers (<see cref="TileStore{TOp}"/>).</summary>
-    private readonly struct RegisterTile(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, GemmKernels.TileEpilogue tile)
-        : IOpAction
+    private readonly struct RegisterTile(int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc, float alpha,
+        float beta, GemmKernels.TileEpilogue tile) : IOpAction
     {
-        public void Run<TOp>() where TOp : struct, IEpilogueOp => GemmKernels.Kernel6x16<TileStore<TOp>>(kc, a, b, c, ldc, alpha, beta, tile);
+        public void Run<TOp>() where TOp : struct, IEpilogueOp =>
+            GemmKernels.Kernel6x16<TileStore<TOp>>(kc, a, rowStride, depthStride, b, c, ldc, alpha, beta, tile);
     }
 
     /// <summary>
@@ -207,11 +208,13 @@ internal static unsafe class GemmEpilogueKernel
     /// the same operations in the same order as <see cref="Apply"/> on the stored tile, so the same bits, without
     /// storing C and reading it back. Only where <see cref="FusesInTile"/>.
     /// </summary>
-    internal static void RunTile(in GemmEpilogue e, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int row0, int col0)
+    /// <param name="lda">0 when a is a packed panel, else the row stride of A read in place (see <see cref="GemmKernels.RunUnpacked"/>).</param>
+    internal static void RunTile(in GemmEpilogue e, int kc, float* a, int lda, float* b, float* c, int ldc, float alpha, float beta, int row0, int col0)
     {
         var tile = new GemmKernels.TileEpilogue(e.Bias == null ? null : e.Bias + col0, e.SavedAt(row0, col0), e.SavedStride,
             e.ResidualAt(row0, col0), e.ResidualStride);
-        WithOp(e, new RegisterTile(kc, a, b, c, ldc, alpha, beta, tile));
+        var (rowStride, depthStride) = lda == 0 ? (1L, 6L) : (lda, 1L);
+        WithOp(e, new RegisterTile(kc, a, rowStride, depthStride, b, c, ldc, alpha, beta, tile));
     }
 
     /// <summary>A tile row through the epilogue: alpha·v + beta·C as the plain store makes it, + bias, the op, + residual.</summary>

@@ -101,38 +101,50 @@ internal static unsafe class GemmKernels
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta) =>
-        Kernel6x16<PlainStore>(kc, a, b, c, ldc, alpha, beta, default);
+        Kernel6x16<PlainStore>(kc, a, 1, 6, b, c, ldc, alpha, beta, default);
 
-    /// <summary>The 6×16 tile, each row stored through <typeparamref name="TStore"/> (see <see cref="ITileStore"/>).</summary>
+    /// <summary>
+    /// The AVX2 6×16 tile with A read from six of its own rows, <paramref name="lda"/> apart, instead of a packed panel.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Kernel6x16<TStore>(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, in TileEpilogue e)
+    internal static void RunUnpacked(int kc, float* a, int lda, float* b, float* c, int ldc, float alpha, float beta) =>
+        Kernel6x16<PlainStore>(kc, a, lda, 1, b, c, ldc, alpha, beta, default);
+
+    /// <summary>
+    /// The 6×16 tile, each row stored through <typeparamref name="TStore"/> (see <see cref="ITileStore"/>). Row i of A at
+    /// step p of the sum is a[i·rowStride + p·depthStride]: (1, 6) is a packed panel, (lda, 1) six rows of A itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Kernel6x16<TStore>(int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc,
+        float alpha, float beta, in TileEpilogue e)
         where TStore : struct, ITileStore
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (var p = 0; p < kc; p++)
+        float* a0 = a, a1 = a + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride, a4 = a3 + rowStride, a5 = a4 + rowStride;
+        // One offset into every row of A: one add a step.
+        for (long p = 0, end = kc * depthStride; p != end; p += depthStride)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
-            var ai = Vector256.Create(a[0]);
+            var ai = Vector256.Create(a0[p]);
             c00 = Vector256.FusedMultiplyAdd(ai, b0, c00);
             c01 = Vector256.FusedMultiplyAdd(ai, b1, c01);
-            ai = Vector256.Create(a[1]);
+            ai = Vector256.Create(a1[p]);
             c10 = Vector256.FusedMultiplyAdd(ai, b0, c10);
             c11 = Vector256.FusedMultiplyAdd(ai, b1, c11);
-            ai = Vector256.Create(a[2]);
+            ai = Vector256.Create(a2[p]);
             c20 = Vector256.FusedMultiplyAdd(ai, b0, c20);
             c21 = Vector256.FusedMultiplyAdd(ai, b1, c21);
-            ai = Vector256.Create(a[3]);
+            ai = Vector256.Create(a3[p]);
             c30 = Vector256.FusedMultiplyAdd(ai, b0, c30);
             c31 = Vector256.FusedMultiplyAdd(ai, b1, c31);
-            ai = Vector256.Create(a[4]);
+            ai = Vector256.Create(a4[p]);
             c40 = Vector256.FusedMultiplyAdd(ai, b0, c40);
             c41 = Vector256.FusedMultiplyAdd(ai, b1, c41);
-            ai = Vector256.Create(a[5]);
+            ai = Vector256.Create(a5[p]);
             c50 = Vector256.FusedMultiplyAdd(ai, b0, c50);
             c51 = Vector256.FusedMultiplyAdd(ai, b1, c51);
-            a += 6;
             b += 16;
         }
         TStore.Store(c, 0, c00, c01, alpha, beta, e);
