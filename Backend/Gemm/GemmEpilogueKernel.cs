@@ -208,12 +208,13 @@ internal static unsafe class GemmEpilogueKernel
     /// the same operations in the same order as <see cref="Apply"/> on the stored tile, so the same bits, without
     /// storing C and reading it back. Only where <see cref="FusesInTile"/>.
     /// </summary>
-    /// <param name="lda">0 when a is a packed panel, else the row stride of A read in place (see <see cref="GemmKernels.RunUnpacked"/>).</param>
-    internal static void RunTile(in GemmEpilogue e, int kc, float* a, int lda, float* b, float* c, int ldc, float alpha, float beta, int row0, int col0)
+    /// <param name="rowStride">With <paramref name="depthStride"/>, where the kernel reads A: (1, 6) for a packed panel, else A in
+    /// place (see <see cref="GemmKernels.RunInPlace"/>).</param>
+    internal static void RunTile(in GemmEpilogue e, int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc,
+        float alpha, float beta, int row0, int col0)
     {
         var tile = new GemmKernels.TileEpilogue(e.Bias == null ? null : e.Bias + col0, e.SavedAt(row0, col0), e.SavedStride,
             e.ResidualAt(row0, col0), e.ResidualStride);
-        var (rowStride, depthStride) = lda == 0 ? (1L, 6L) : (lda, 1L);
         WithOp(e, new RegisterTile(kc, a, rowStride, depthStride, b, c, ldc, alpha, beta, tile));
     }
 

@@ -104,11 +104,12 @@ internal static unsafe class GemmKernels
         Kernel6x16<PlainStore>(kc, a, 1, 6, b, c, ldc, alpha, beta, default);
 
     /// <summary>
-    /// The AVX2 6×16 tile with A read from six of its own rows, <paramref name="lda"/> apart, instead of a packed panel.
+    /// The AVX2 6×16 tile with A read in place instead of from a packed panel: row i at step p of the sum is
+    /// a[i·rowStride + p·depthStride], so (lda, 1) for A stored m×k and (1, lda) for A stored k×m (transposed).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void RunUnpacked(int kc, float* a, int lda, float* b, float* c, int ldc, float alpha, float beta) =>
-        Kernel6x16<PlainStore>(kc, a, lda, 1, b, c, ldc, alpha, beta, default);
+    internal static void RunInPlace(int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc, float alpha, float beta) =>
+        Kernel6x16<PlainStore>(kc, a, rowStride, depthStride, b, c, ldc, alpha, beta, default);
 
     /// <summary>
     /// The 6×16 tile, each row stored through <typeparamref name="TStore"/> (see <see cref="ITileStore"/>). Row i of A at

@@ -212,13 +212,15 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                 var finish = pc + kc == k1 && !t.Epilogue.IsIdentity;
                 // Full tiles take the epilogue as they leave the registers; the edge tiles, and other kernels, after storing.
                 var fused = finish && _tileEpilogues && GemmEpilogueKernel.FusesInTile(_isa, t.Epilogue);
-                var unpackedA = !t.TransA && t.Sums == null && _isa == GemmIsa.Vector256;
+                // A stored k×m (transposed) stays packed: read in place, its six values of a step sit a row of A apart
+                // from the next step's, and the tile's rows of A thrash L1 (TN 512×128×2048 ran 10% slower).
+                var inPlaceA = _isa == GemmIsa.Vector256 && !t.TransA;
                 GemmPacking.PackB(t.TransB, t.B, t.Ldb, pc, jc, kc, nc, _nr, bPack);
                 for (var ic = r0; ic < r1; ic += _mc)
                 {
                     var mc = Math.Min(_mc, r1 - ic);
                     // Whole strips of an untransposed A are read in place; only a ragged last strip is packed.
-                    var inPlace = unpackedA ? mc / _mr * _mr : 0;
+                    var inPlace = inPlaceA ? mc / _mr * _mr : 0;
                     if (inPlace < mc) GemmPacking.PackA(t.TransA, t.A, t.Lda, ic + inPlace, pc, mc - inPlace, kc, _mr, aPack + (long)inPlace * kc);
                     // The block of A just packed is in cache: its rows' sums over this k block, once (the first block of columns).
                     if (t.Sums != null && jc == c0)
@@ -238,16 +240,16 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                             if (mr == _mr && nr == _nr)
                             {
                                 if (fused)
-                                    GemmEpilogueKernel.RunTile(t.Epilogue, kc, aRows != null ? aRows : aPanel, aRows != null ? t.Lda : 0, bPanel, cTile,
-                                        t.Ldc, t.Alpha, beta, ic + ir, jc + jr);
-                                else if (aRows != null) GemmKernels.RunUnpacked(kc, aRows, t.Lda, bPanel, cTile, t.Ldc, t.Alpha, beta);
+                                    GemmEpilogueKernel.RunTile(t.Epilogue, kc, aRows != null ? aRows : aPanel, aRows != null ? t.Lda : 1,
+                                        aRows != null ? 1 : _mr, bPanel, cTile, t.Ldc, t.Alpha, beta, ic + ir, jc + jr);
+                                else if (aRows != null) GemmKernels.RunInPlace(kc, aRows, t.Lda, 1, bPanel, cTile, t.Ldc, t.Alpha, beta);
                                 else GemmKernels.Run(_isa, kc, aPanel, bPanel, cTile, t.Ldc, t.Alpha, beta);
                                 continue;
                             }
                             if (nr != _nr || !GemmKernels.RunRows(_isa, mr, kc, aPanel, bPanel, cTile, t.Ldc, t.Alpha, beta))
                             {
                                 // Edge tile: full tile into scratch, then only the valid part into C.
-                                if (aRows != null) GemmKernels.RunUnpacked(kc, aRows, t.Lda, bPanel, tile, _nr, 1f, 0f);
+                                if (aRows != null) GemmKernels.RunInPlace(kc, aRows, t.Lda, 1, bPanel, tile, _nr, 1f, 0f);
                                 else GemmKernels.Run(_isa, kc, aPanel, bPanel, tile, _nr, 1f, 0f);
                                 for (var i = 0; i < mr; i++)
                                 {
