@@ -77,12 +77,12 @@ internal static unsafe class GemmEpilogueKernel
         public void Run<TOp>() where TOp : struct, IEpilogueOp => Rows<TOp>(c, ldc, bias, saved, lds, rows, cols);
     }
 
-    /// <summary>The op on a 6×16 tile as it leaves the registers (<see cref="TileStore{TOp}"/>).</summary>
-    private readonly struct RegisterTile(int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc, float alpha,
-        float beta, GemmKernels.TileEpilogue tile) : IOpAction
+    /// <summary>The op on a strip of 6×16 tiles as they leave the registers (<see cref="TileStore{TOp}"/>).</summary>
+    private readonly struct RegisterStrip(int tiles, int kc, GemmKernels.StripA a, float* b, float* c, int ldc, float alpha, float beta,
+        GemmKernels.TileEpilogue tile) : IOpAction
     {
         public void Run<TOp>() where TOp : struct, IEpilogueOp =>
-            GemmKernels.Kernel6x16<TileStore<TOp>>(kc, a, rowStride, depthStride, b, c, ldc, alpha, beta, tile);
+            GemmKernels.Strip<TileStore<TOp>>(tiles, kc, a, b, c, ldc, alpha, beta, tile);
     }
 
     /// <summary>
@@ -204,19 +204,17 @@ internal static unsafe class GemmEpilogueKernel
             : e.Activation is GemmActivation.None or GemmActivation.Relu);
 
     /// <summary>
-    /// A full 6×16 tile of C at (row0, col0), its last block of k, with e applied to each row as it leaves the registers:
-    /// the same operations in the same order as <see cref="Apply"/> on the stored tile, so the same bits, without
-    /// storing C and reading it back. Only where <see cref="FusesInTile"/>.
+    /// Full 6×16 tiles of C down a strip from (row0, col0), their last block of k, with e applied to each row as it leaves
+    /// the registers: the same operations in the same order as <see cref="Apply"/> on the stored tiles, so the same bits,
+    /// without storing C and reading it back. Only where <see cref="FusesInTile"/>.
     /// </summary>
-    /// <param name="rowStride">With <paramref name="depthStride"/>, where the kernel reads A: (1, 6) for a packed panel, else A in
-    /// place (see <see cref="GemmKernels.RunInPlace"/>).</param>
-    internal static void RunTile(in GemmEpilogue e, int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc,
-        float alpha, float beta, int row0, int col0)
-    {
-        var tile = new GemmKernels.TileEpilogue(e.Bias == null ? null : e.Bias + col0, e.SavedAt(row0, col0), e.SavedStride,
-            e.ResidualAt(row0, col0), e.ResidualStride);
-        WithOp(e, new RegisterTile(kc, a, rowStride, depthStride, b, c, ldc, alpha, beta, tile));
-    }
+    internal static void RunStrip(in GemmEpilogue e, int tiles, int kc, in GemmKernels.StripA a, float* b, float* c, int ldc,
+        float alpha, float beta, int row0, int col0) =>
+        WithOp(e, new RegisterStrip(tiles, kc, a, b, c, ldc, alpha, beta, TileAt(e, row0, col0)));
+
+    /// <summary>The epilogue's operands at C[row0, col0], as a tile (or a strip of them) takes them.</summary>
+    internal static GemmKernels.TileEpilogue TileAt(in GemmEpilogue e, int row0, int col0) =>
+        new(e.Bias == null ? null : e.Bias + col0, e.SavedAt(row0, col0), e.SavedStride, e.ResidualAt(row0, col0), e.ResidualStride);
 
     /// <summary>A tile row through the epilogue: alpha·v + beta·C as the plain store makes it, + bias, the op, + residual.</summary>
     private readonly struct TileStore<TOp> : GemmKernels.ITileStore where TOp : struct, IEpilogueOp

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Dlc.Backend.Gemm;
 
@@ -110,6 +111,61 @@ internal static unsafe class GemmKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void RunInPlace(int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc, float alpha, float beta) =>
         Kernel6x16<PlainStore>(kc, a, rowStride, depthStride, b, c, ldc, alpha, beta, default);
+
+    /// <summary>Where a strip's A tiles are: the first at a, each next one tileStride further, read as <see cref="Kernel6x16{TStore}"/> reads a tile.</summary>
+    internal readonly struct StripA(float* first, long tileStride, long rowStride, long depthStride)
+    {
+        public readonly float* First = first;
+        public readonly long TileStride = tileStride, RowStride = rowStride, DepthStride = depthStride;
+    }
+
+    /// <summary>
+    /// <paramref name="tiles"/> full AVX2 6×16 tiles down a strip of C (c at its first row), stored plainly. The epilogue's
+    /// saved tensor and residual, when given, are only prefetched (the caller applies the epilogue to the stored strip).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void RunStrip(int tiles, int kc, in StripA a, float* b, float* c, int ldc, float alpha, float beta, in TileEpilogue e) =>
+        Strip<PlainStore>(tiles, kc, a, b, c, ldc, alpha, beta, e);
+
+    /// <summary>
+    /// Tiles down a strip, each row stored through <typeparamref name="TStore"/>; e is at the strip's first row and moves
+    /// down with the tiles. One call a strip, where a call per tile (choosing the epilogue's op each time) cost about
+    /// 200 cycles a tile: a fifth of a tile's work at a depth of 128.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Strip<TStore>(int tiles, int kc, in StripA a, float* b, float* c, int ldc, float alpha, float beta, in TileEpilogue e)
+        where TStore : struct, ITileStore
+    {
+        float* saved = e.Saved, residual = e.Residual;
+        var aTile = a.First;
+        for (var i = 0; i < tiles; i++)
+        {
+            PrefetchTile(c, ldc, 6, saved, e.SavedStride, residual, e.ResidualStride);
+            Kernel6x16<TStore>(kc, aTile, a.RowStride, a.DepthStride, b, c, ldc, alpha, beta,
+                new TileEpilogue(e.Bias, saved, e.SavedStride, residual, e.ResidualStride));
+            aTile += a.TileStride;
+            c += 6L * ldc;
+            if (saved != null) saved += 6L * e.SavedStride;
+            if (residual != null) residual += 6L * e.ResidualStride;
+        }
+    }
+
+    /// <summary>
+    /// Starts loading a micro-tile's rows of C (and of the epilogue's saved tensor and residual) while the kernel computes it. A
+    /// plan's C was last touched a layer ago; without this, each row's store waits for its line from memory, and the
+    /// epilogue's reads after it stall as well (a 4096×512 product with bias: 9.2 → 8.2 ms).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void PrefetchTile(float* c, int ldc, int rows, float* saved, int lds, float* residual, int ldr)
+    {
+        if (!Sse.IsSupported) return;
+        for (var i = 0; i < rows; i++)
+        {
+            Sse.Prefetch0(c + (long)i * ldc);
+            if (saved != null) Sse.Prefetch0(saved + (long)i * lds);
+            if (residual != null) Sse.Prefetch0(residual + (long)i * ldr);
+        }
+    }
 
     /// <summary>
     /// The 6×16 tile, each row stored through <typeparamref name="TStore"/> (see <see cref="ITileStore"/>). Row i of A at
