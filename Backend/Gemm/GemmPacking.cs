@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Dlc.Backend.Gemm;
 
@@ -12,6 +13,14 @@ namespace Dlc.Backend.Gemm;
 internal static unsafe class GemmPacking
 {
     [ThreadStatic] private static float[]? t_buffer;
+
+    /// <summary>
+    /// Rows of a transposed A the pack asks for ahead of the one it copies. Its rows are a whole row of A apart (2 KB
+    /// for a layer of 512), and the hardware's prefetchers did not bring them in time: each row's lines were waited
+    /// for. Four rows ahead made weight gradients 2 – 6% faster (TN 512×128×2048 and 384×128×2048 with the bias sums,
+    /// two threads, cold, alternating, medians of 61), and changed nothing where A is narrow (128×512×2048).
+    /// </summary>
+    private const int RowsAhead = 4;
 
     /// <summary>This thread's pack buffer, 64-byte aligned, grown on demand and kept for later calls.</summary>
     internal static float* ThreadBuffer(int floats)
@@ -79,6 +88,11 @@ internal static unsafe class GemmPacking
         for (var p = 0; p < kc; p++)
         {
             var src = a + (long)(col0 + p) * lda + row0;
+            if (p + RowsAhead < kc && Sse.IsSupported)
+            {
+                var ahead = src + RowsAhead * (long)lda;
+                for (var f = 0; f < mc; f += 16) Sse.Prefetch0(ahead + f);
+            }
             var dp = dst + p * mr;
             for (var s = 0; s < whole; s += mr, dp += strip)
             {
