@@ -109,6 +109,27 @@ internal static unsafe class GemmEpilogueKernel
     internal static void AddDepthRows(float* a, long lda, int k, int m, float* sums, bool first)
     {
         var i = 0;
+        // Four vectors of columns at a time: each lane's sum is a chain of adds over p (in order, so the same bits), and one
+        // chain at a time waited on every add. The bias sums were 3% of a weight gradient's product; this made TN
+        // 512×128×2048 and 384×128×2048 with them 1 – 3% faster (two threads, cold, alternating, medians of 61).
+        for (; i + 32 <= m; i += 32)
+        {
+            var (acc0, acc1, acc2, acc3) = first
+                ? (Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero)
+                : (Vector256.Load(sums + i), Vector256.Load(sums + i + 8), Vector256.Load(sums + i + 16), Vector256.Load(sums + i + 24));
+            var row = a + i;
+            for (var p = 0; p < k; p++, row += lda)
+            {
+                acc0 += Vector256.Load(row);
+                acc1 += Vector256.Load(row + 8);
+                acc2 += Vector256.Load(row + 16);
+                acc3 += Vector256.Load(row + 24);
+            }
+            acc0.Store(sums + i);
+            acc1.Store(sums + i + 8);
+            acc2.Store(sums + i + 16);
+            acc3.Store(sums + i + 24);
+        }
         for (; i + 8 <= m; i += 8)
         {
             var acc = first ? Vector256<float>.Zero : Vector256.Load(sums + i);
