@@ -31,8 +31,13 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     private const int OneBlockFloats = 64 * 1024;
     private const int NcTarget = 1024;
 
-    // Below this many multiply-adds a second thread costs more in wake-up than it saves.
+    // Below this many multiply-adds a second thread costs more in wake-up than it saves...
     private const long ParallelThreshold = 1L << 20;
+
+    // ...unless the worker is still spinning from the last parallel kernel, as it is between a training step's kernels:
+    // then products down to a quarter of that gain from it (the MLP's output layer, 128×256×10 three ways, in the plan's
+    // profile: 98, 46 and 29 µs on one thread → 31 – 55, 26 – 31 and 18 – 21 µs).
+    private const long SpinningParallelThreshold = 1L << 18;
 
     // k at least this many times m and n: split k, so no part packs all of an operand the others pack too.
     private const int DepthSplitRatio = 4;
@@ -117,7 +122,10 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         var splitColumns = m < n;
         // A part takes at least one k block, or at least two micro-tiles of rows or columns.
         var units = splitDepth ? (k + Kc - 1) / Kc : (splitColumns ? (n + _nr - 1) / _nr : (m + _mr - 1) / _mr) / 2;
-        var parts = _pool is null || (long)m * n * k < ParallelThreshold ? 1 : Math.Min(Threads, units);
+        var size = (long)m * n * k;
+        var parts = _pool is null || size < SpinningParallelThreshold || size < ParallelThreshold && !_pool.WorkersSpinning
+            ? 1
+            : Math.Min(Threads, units);
         if (parts <= 1)
         {
             Block(call, 0, m, 0, n, 0, k);

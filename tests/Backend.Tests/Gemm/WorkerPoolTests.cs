@@ -30,6 +30,25 @@ public class WorkerPoolTests
     }
 
     [Fact]
+    public void Workers_count_as_spinning_just_after_a_run_with_them_and_not_once_they_have_slept()
+    {
+        using var pool = new WorkerPool(1, "test");
+        pool.WorkersSpinning.ShouldBeFalse("no run yet");
+        pool.Run(new Counting(1), 1);
+        pool.WorkersSpinning.ShouldBeFalse("a run on the caller alone leaves the workers as they were");
+        // Checked straight after the run: on a busy machine this thread may be held up past the spin, so a few tries.
+        var seen = false;
+        for (var attempt = 0; attempt < 20 && !seen; attempt++)
+        {
+            pool.Run(new Counting(2), 2);
+            seen = pool.WorkersSpinning;
+        }
+        seen.ShouldBeTrue();
+        Thread.Sleep(WorkerPool.SpinTime * 20);
+        pool.WorkersSpinning.ShouldBeFalse("the workers sleep after their spin");
+    }
+
+    [Fact]
     public void Every_part_runs_once_and_is_done_when_run_returns_across_spinning_and_sleeping_workers()
     {
         using var pool = new WorkerPool(1, "test");
