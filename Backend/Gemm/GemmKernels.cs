@@ -112,7 +112,10 @@ internal static unsafe class GemmKernels
     internal static void RunInPlace(int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc, float alpha, float beta) =>
         Kernel6x16<PlainStore>(kc, a, rowStride, depthStride, b, c, ldc, alpha, beta, default);
 
-    /// <summary>Where a strip's A tiles are: the first at a, each next one tileStride further, read as <see cref="Kernel6x16{TStore}"/> reads a tile.</summary>
+    /// <summary>
+    /// Where a strip's tiles of A are: the first at <c>First</c>, each next one <c>TileStride</c> floats further, each
+    /// read with the row and depth strides <see cref="Kernel6x16{TStore}"/> takes.
+    /// </summary>
     internal readonly struct StripA(float* first, long tileStride, long rowStride, long depthStride)
     {
         public readonly float* First = first;

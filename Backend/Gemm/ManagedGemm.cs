@@ -9,8 +9,10 @@ namespace Dlc.Backend.Gemm;
 /// register-blocked micro-kernel (see GemmKernels) walks them, so A's block stays in L2 and each B strip in
 /// L1. The AVX2 kernel reads an untransposed A's whole strips of six rows in place instead: its rows are already
 /// sequential in k, and the pack was a pass of its own over A (2048×128×512 on two threads, cold, alternating:
-/// 4.08 → 3.86 ms NT with bias and residual, 4.05 → 3.82 ms NN with residual; 128×256×784 NT 1.0 → 0.88 ms). Large products are split over row blocks (or column blocks when C is wider than tall) across the
-/// process's worker threads (<see cref="WorkerPool.Shared"/>); each thread packs into its own reused buffer, so a call allocates nothing.
+/// 4.08 → 3.86 ms NT with bias and residual, 4.05 → 3.82 ms NN with residual; 128×256×784 NT 1.0 → 0.88 ms).
+/// Large products are split over row blocks (or column blocks when C is wider than tall) across the process's
+/// worker threads (<see cref="WorkerPool.Shared"/>); each thread packs into its own reused buffer, so a call
+/// allocates nothing.
 /// A product far deeper than it is wide (a weight gradient, summed over a batch) is split over k instead,
 /// and the parts' sums are added at the end.
 /// Products with fewer rows than one micro-tile skip packing. A fused epilogue (bias, activation or its derivative,
