@@ -102,15 +102,17 @@ internal static unsafe class GemmKernels
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta) =>
-        Kernel6x16<PlainStore>(kc, a, 1, 6, b, c, ldc, alpha, beta, default);
+        Kernel6x16<PlainStore>(kc, a, 1, 6, b, 16, c, ldc, alpha, beta, default);
 
     /// <summary>
     /// The AVX2 6×16 tile with A read in place instead of from a packed panel: row i at step p of the sum is
-    /// a[i·rowStride + p·depthStride], so (lda, 1) for A stored m×k and (1, lda) for A stored k×m (transposed).
+    /// a[i·rowStride + p·depthStride], so (lda, 1) for A stored m×k and (1, lda) for A stored k×m (transposed). B's
+    /// rows are ldb apart: 16 for a packed panel.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void RunInPlace(int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc, float alpha, float beta) =>
-        Kernel6x16<PlainStore>(kc, a, rowStride, depthStride, b, c, ldc, alpha, beta, default);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void RunInPlace(int kc, float* a, long rowStride, long depthStride, float* b, long ldb, float* c, int ldc,
+        float alpha, float beta) =>
+        Kernel6x16<PlainStore>(kc, a, rowStride, depthStride, b, ldb, c, ldc, alpha, beta, default);
 
     /// <summary>
     /// Where a strip's tiles of A are: the first at <c>First</c>, each next one <c>TileStride</c> floats further, each
@@ -144,7 +146,7 @@ internal static unsafe class GemmKernels
         for (var i = 0; i < tiles; i++)
         {
             PrefetchTile(c, ldc, 6, saved, e.SavedStride, residual, e.ResidualStride);
-            Kernel6x16<TStore>(kc, aTile, a.RowStride, a.DepthStride, b, c, ldc, alpha, beta,
+            Kernel6x16<TStore>(kc, aTile, a.RowStride, a.DepthStride, b, 16, c, ldc, alpha, beta,
                 new TileEpilogue(e.Bias, saved, e.SavedStride, residual, e.ResidualStride));
             aTile += a.TileStride;
             c += 6L * ldc;
@@ -173,9 +175,11 @@ internal static unsafe class GemmKernels
     /// <summary>
     /// The 6×16 tile, each row stored through <typeparamref name="TStore"/> (see <see cref="ITileStore"/>). Row i of A at
     /// step p of the sum is a[i·rowStride + p·depthStride]: (1, 6) is a packed panel, (lda, 1) six rows of A itself.
+    /// B's sixteen columns of a step are ldb floats after the last step's: 16 in a packed panel, B's row stride when it is
+    /// read in place (attention's small products).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Kernel6x16<TStore>(int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc,
+    internal static void Kernel6x16<TStore>(int kc, float* a, long rowStride, long depthStride, float* b, long ldb, float* c, int ldc,
         float alpha, float beta, in TileEpilogue e)
         where TStore : struct, ITileStore
     {
@@ -205,7 +209,7 @@ internal static unsafe class GemmKernels
             ai = Vector256.Create(a5[p]);
             c50 = Vector256.FusedMultiplyAdd(ai, b0, c50);
             c51 = Vector256.FusedMultiplyAdd(ai, b1, c51);
-            b += 16;
+            b += ldb;
         }
         TStore.Store(c, 0, c00, c01, alpha, beta, e);
         TStore.Store(c + ldc, 1, c10, c11, alpha, beta, e);
@@ -228,6 +232,7 @@ internal static unsafe class GemmKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static (Vector256<float>, Vector256<float>) Scaled(float* c, Vector256<float> v0, Vector256<float> v1, float alpha, float beta)
     {
+        if (beta == 0f && alpha == 1f) return (v0, v1);
         var va = Vector256.Create(alpha);
         if (beta == 0f) return (v0 * va, v1 * va);
         var vb = Vector256.Create(beta);

@@ -7,9 +7,11 @@ namespace Dlc.Backend.Kernels;
 /// C = alpha·A·B for the small products inside attention, where B (a head's keys or values, a few tens of KiB) sits
 /// in L1 and packing it for every block of rows would cost as much as the product. A is read in place through two
 /// strides, so the same loop multiplies by A or by Aᵀ; B is row-major; C is overwritten. The register tile is six
-/// rows of C by sixteen columns (four, then single rows, for the rest), broadcasting one element of A against two
-/// vectors of B per step of the sum. Every element is the same chain of multiply-adds whatever tile it falls in.
-/// Callers take <see cref="IsSupported"/> first (x64 with AVX2 and FMA) and keep their general products otherwise.
+/// rows of C by sixteen columns, the GEMM's own AVX2 kernel reading A and B in place
+/// (<see cref="Gemm.GemmKernels.RunInPlace"/>), then four and single rows for the rest, broadcasting one element of A
+/// against two vectors of B per step of the sum. Every element is the same chain of multiply-adds whatever tile it
+/// falls in. Callers take <see cref="IsSupported"/> first (x64 with AVX2 and FMA) and keep their general products
+/// otherwise.
 /// </summary>
 internal static unsafe class SmallProducts
 {
@@ -31,7 +33,7 @@ internal static unsafe class SmallProducts
             var ai = a + (long)i * rowStride;
             var ci = c + (long)i * ldc;
             var j = 0;
-            for (; j + 16 <= n; j += 16) Tile6x16(k, alpha, ai, rowStride, depthStride, b + j, ldb, ci + j, ldc);
+            for (; j + 16 <= n; j += 16) Gemm.GemmKernels.RunInPlace(k, ai, rowStride, depthStride, b + j, ldb, ci + j, ldc, alpha, 0f);
             if (j < n)
             {
                 Tile4x8(k, alpha, ai, rowStride, depthStride, b + j, ldb, ci + j, ldc);
@@ -53,46 +55,6 @@ internal static unsafe class SmallProducts
             var ci = c + (long)i * ldc;
             for (var j = 0; j < n; j += 8) Tile1x8(k, alpha, ai, depthStride, b + j, ldb, ci + j);
         }
-    }
-
-    /// <summary>Six rows by sixteen columns: twelve accumulators, so a short sum (a head of 32) pays its tile's stores over more work.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile6x16(int k, float alpha, float* a, int rowStride, int depthStride, float* b, int ldb, float* c, int ldc)
-    {
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        float* a0 = a, a1 = a + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride, a4 = a3 + rowStride, a5 = a4 + rowStride;
-        // One offset into every row of A: one add a step, where six pointers took six.
-        for (long p = 0, end = (long)k * depthStride; p != end; p += depthStride)
-        {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + 8);
-            b += ldb;
-            var x = Vector256.Create(a0[p]);
-            c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
-            c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a1[p]);
-            c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
-            c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a2[p]);
-            c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
-            c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a3[p]);
-            c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
-            c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            x = Vector256.Create(a4[p]);
-            c40 = Vector256.FusedMultiplyAdd(x, b0, c40);
-            c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-            x = Vector256.Create(a5[p]);
-            c50 = Vector256.FusedMultiplyAdd(x, b0, c50);
-            c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
-        }
-        Store(c, c00, c01, alpha);
-        Store(c + ldc, c10, c11, alpha);
-        Store(c + 2L * ldc, c20, c21, alpha);
-        Store(c + 3L * ldc, c30, c31, alpha);
-        Store(c + 4L * ldc, c40, c41, alpha);
-        Store(c + 5L * ldc, c50, c51, alpha);
     }
 
     /// <summary>Sixteen floats of a row of C, scaled unless alpha is 1 (all but the scores): a short sum's tile spares its multiplies.</summary>
