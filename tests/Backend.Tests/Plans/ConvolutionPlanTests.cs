@@ -76,7 +76,10 @@ public class ConvolutionPlanTests
         var statistics = graph.Parameters.Where(p => !p.Trainable).ToDictionary(p => p.Name, p => store.Value(p.Name).ToArray());
         plan.Run();
 
-        PlanReference.ShouldMatch(gradients, store, plan, batch, $"{threads} threads");
+        // The Cnn's last batch norm follows the transposed convolution's and the last convolution's biases through
+        // per-sample layers only: their gradients nearly cancel.
+        PlanReference.ShouldMatch(gradients, store, plan, batch, $"{threads} threads",
+            cancelling: new HashSet<string> { "Cnn.convTranspose2d.bias", "Cnn.conv2d2.bias" });
         // The step moved each batch norm's running statistics by momentum 0.1 towards the batch's, and counted it.
         foreach (var (name, before) in statistics)
         {

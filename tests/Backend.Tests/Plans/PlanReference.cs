@@ -11,8 +11,15 @@ namespace Dlc.Backend.Tests.Plans;
 internal static class PlanReference
 {
     /// <summary>The loss and every parameter gradient of a training step, with every input of the graph as the plan has it.</summary>
+    /// <param name="cancelling">
+    /// Parameters whose gradient is a near-cancelling sum: a bias a training batch norm follows through per-sample layers
+    /// only. Batch norm's input gradient sums to zero over the batch, so such a bias's gradient is what is left of terms
+    /// the size of the step's other gradients, and its float error is theirs. These are compared at the scale of the
+    /// step's largest gradient (in the Cnn of ConvolutionPlanTests, 1.5e-5 off on 0.008 with Intel MKL's AVX-512 tanh,
+    /// whose results are within 1 ulp as its AVX2 ones are).
+    /// </param>
     public static void ShouldMatch(GradientGraph gradients, ParameterStore store, ExecutionPlan plan, int batch, string what,
-        IReadOnlyDictionary<string, int>? symbols = null)
+        IReadOnlyDictionary<string, int>? symbols = null, IReadOnlySet<string>? cancelling = null)
     {
         var graph = gradients.Graph;
         var feeds = graph.Inputs.ToDictionary(n => n.Name!, n => plan.Input(n.Name!).ToArray().Select(v => (double)v).ToArray());
@@ -20,12 +27,15 @@ internal static class PlanReference
         var expected = ReferenceInterpreter.Run(graph, symbols ?? new Dictionary<string, int> { ["N"] = batch }, feeds);
 
         ((double)plan.Scalar(TrainingGraph.LossOutput)).ShouldBe(expected[gradients.Loss][0], 1e-5);
-        foreach (var p in graph.Parameters.Where(p => p.Trainable))
+        var trainable = graph.Parameters.Where(p => p.Trainable).ToList();
+        var largest = trainable.Max(p => expected[gradients.ParameterGradients[p.Name]].Max(Math.Abs));
+        foreach (var p in trainable)
         {
             var actual = store.Gradient(p.Name).ToArray();
             var reference = expected[gradients.ParameterGradients[p.Name]];
+            var scaleOf = cancelling?.Contains(p.Name) == true ? (Func<double, double>)(_ => largest) : Math.Abs;
             for (var i = 0; i < actual.Length; i++)
-                ((double)actual[i]).ShouldBe(reference[i], 1e-5 + 1e-4 * Math.Abs(reference[i]), $"{p.Name}[{i}] with {what}");
+                ((double)actual[i]).ShouldBe(reference[i], 1e-5 + 1e-4 * scaleOf(reference[i]), $"{p.Name}[{i}] with {what}");
         }
     }
 
