@@ -9,9 +9,26 @@ namespace Dlc.Backend.Kernels;
 /// step. Shape: w, g and each state buffer are [N], updated in place. As in torch, scalar arithmetic on the
 /// hyperparameters (bias corrections, step size, 1 − lr·wd) runs in double and the results enter the float
 /// element-wise work rounded to float; where torch fuses a multiply-add (add with alpha, lerp) so do these.
+/// One difference: state (momentum, Adam's moments) that decays below float's smallest normal number is stored as zero.
+/// A weight whose gradient stays zero (a pixel that is always blank, a dead unit) has its momentum shrink by β each step
+/// into the subnormal range, where lerp's rounding holds it for good; every operation on a subnormal then costs an Intel
+/// core a microcode assist. Adam over 269K floats with a fifth of them there took 5.1 ms a step instead of 0.2, and the
+/// MLP's update 0.5 – 1.1 ms instead of 0.18. A subnormal moment moves its weight by less than 1e-30 of the learning
+/// rate, which no weight above 1e-23 can show.
 /// </summary>
 public static class Optimizers
 {
+    /// <summary>float's smallest normal number, 2⁻¹²⁶.</summary>
+    private const float SmallestNormal = 1.17549435e-38f;
+
+    /// <summary>x with its subnormal lanes set to zero (see the class remarks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Flushed(Vector256<float> x) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(Vector256.Abs(x), Vector256.Create(SmallestNormal)), x, Vector256<float>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Flushed(float x) => MathF.Abs(x) >= SmallestNormal ? x : 0f;
+
     /// <summary>
     /// torch.optim.SGD. With momentum, velocity holds the momentum buffer: on the first step it becomes the
     /// (decayed) gradient itself, later buf = momentum·buf + (1 − dampening)·d. velocity may be empty when
@@ -44,7 +61,7 @@ public static class Optimizers
                 {
                     var buf = firstStep
                         ? d
-                        : Vector256.FusedMultiplyAdd(d, Vector256.Create(keep), Vector256.LoadUnsafe(ref vr, idx) * Vector256.Create(mu));
+                        : Flushed(Vector256.FusedMultiplyAdd(d, Vector256.Create(keep), Vector256.LoadUnsafe(ref vr, idx) * Vector256.Create(mu)));
                     buf.StoreUnsafe(ref vr, idx);
                     d = nesterov ? Vector256.FusedMultiplyAdd(buf, Vector256.Create(mu), d) : buf;
                 }
@@ -57,7 +74,7 @@ public static class Optimizers
             if (decay) d = MathF.FusedMultiplyAdd(w[i], wd, d);
             if (useMomentum)
             {
-                var buf = firstStep ? d : MathF.FusedMultiplyAdd(d, keep, velocity[i] * mu);
+                var buf = firstStep ? d : Flushed(MathF.FusedMultiplyAdd(d, keep, velocity[i] * mu));
                 velocity[i] = buf;
                 d = nesterov ? MathF.FusedMultiplyAdd(buf, mu, d) : buf;
             }
@@ -96,10 +113,10 @@ public static class Optimizers
                 if (p.Decoupled) wv *= Vector256.Create(p.Shrink);
                 var mv = Vector256.LoadUnsafe(ref mr, idx);
                 // torch's lerp: start + w·(end − start) for w < 0.5, else end − (end − start)·(1 − w), fused.
-                mv = p.SmallWeight
+                mv = Flushed(p.SmallWeight
                     ? Vector256.FusedMultiplyAdd(Vector256.Create(p.Lerp), gv - mv, mv)
-                    : Vector256.FusedMultiplyAdd(Vector256.Create(p.LerpMinusOne), gv - mv, gv);
-                var vv = Vector256.LoadUnsafe(ref vr, idx) * Vector256.Create(p.Beta2) + Vector256.Create(p.OneMinusBeta2) * gv * gv;
+                    : Vector256.FusedMultiplyAdd(Vector256.Create(p.LerpMinusOne), gv - mv, gv));
+                var vv = Flushed(Vector256.LoadUnsafe(ref vr, idx) * Vector256.Create(p.Beta2) + Vector256.Create(p.OneMinusBeta2) * gv * gv);
                 mv.StoreUnsafe(ref mr, idx);
                 vv.StoreUnsafe(ref vr, idx);
                 var denom = Vector256.Sqrt(vv) / Vector256.Create(p.Bc2Sqrt) + Vector256.Create(p.Eps);
@@ -111,8 +128,8 @@ public static class Optimizers
             float wi = w[i], gi = g[i];
             if (p.Coupled) gi = MathF.FusedMultiplyAdd(wi, p.Wd, gi);
             if (p.Decoupled) wi *= p.Shrink;
-            var mi = p.SmallWeight ? MathF.FusedMultiplyAdd(p.Lerp, gi - m[i], m[i]) : MathF.FusedMultiplyAdd(p.LerpMinusOne, gi - m[i], gi);
-            var vi = v[i] * p.Beta2 + p.OneMinusBeta2 * gi * gi;
+            var mi = Flushed(p.SmallWeight ? MathF.FusedMultiplyAdd(p.Lerp, gi - m[i], m[i]) : MathF.FusedMultiplyAdd(p.LerpMinusOne, gi - m[i], gi));
+            var vi = Flushed(v[i] * p.Beta2 + p.OneMinusBeta2 * gi * gi);
             m[i] = mi;
             v[i] = vi;
             var denom = MathF.Sqrt(vi) / p.Bc2Sqrt + p.Eps;

@@ -102,6 +102,32 @@ public class OptimizerTests
         Close.All(w, rw, 1e-6, 1e-6, "adamw");
     }
 
+    /// <summary>
+    /// Momentum whose gradient stays zero decays into float's subnormal range, where lerp's rounding would hold it for
+    /// good (and each step would cost an Intel core microcode assists): the kernels store it as zero instead. Sizes 19
+    /// and 3 cover the vector loop and the scalar tail.
+    /// </summary>
+    [Theory]
+    [InlineData(19)]
+    [InlineData(3)]
+    public void Momentum_that_decays_below_the_smallest_normal_float_becomes_zero(int n)
+    {
+        var (w, g) = (new float[n], new float[n]);
+        var (m, v, velocity) = (new float[n], new float[n], new float[n]);
+        Array.Fill(m, 1e-3f);
+        Array.Fill(v, 1e-30f);
+        Array.Fill(velocity, 1e-3f);
+        // 0.9^850 · 1e-3 ≈ 1e-42 and 0.999^850 · 1e-30 ≈ 4e-31: m crosses into the subnormal range, v stays normal.
+        for (var step = 1; step <= 850; step++)
+        {
+            Optimizers.Adam(w, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0, step, false);
+            Optimizers.Sgd(w, g, velocity, 1e-3, 0.9, 0, false, 0, firstStep: false);
+        }
+        m.ShouldAllBe(x => x == 0f);
+        velocity.ShouldAllBe(x => x == 0f);
+        v.ShouldAllBe(x => x > 1e-31f && x < 1e-30f);
+    }
+
     [Fact]
     public void Nesterov_without_momentum_is_refused_as_in_torch()
     {
