@@ -299,7 +299,6 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         var aRow = t.TransA ? GemmPacking.ThreadBuffer(t.K) : null;
         for (var i = 0; i < t.M; i++)
         {
-            var cRow = new Span<float>(t.C + (long)i * t.Ldc, t.N);
             float* ai;
             if (t.TransA)
             {
@@ -310,19 +309,8 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
             {
                 ai = t.A + (long)i * t.Lda;
             }
-            if (t.TransB)
-            {
-                var aSpan = new ReadOnlySpan<float>(ai, t.K);
-                for (var j = 0; j < t.N; j++)
-                {
-                    var dot = TensorPrimitives.Dot(aSpan, new ReadOnlySpan<float>(t.B + (long)j * t.Ldb, t.K));
-                    cRow[j] = t.Beta == 0f ? t.Alpha * dot : t.Alpha * dot + t.Beta * cRow[j];
-                }
-            }
-            else
-            {
-                GemmRowKernel.Run(ai, t.K, t.B, t.Ldb, t.N, t.C + (long)i * t.Ldc, t.Alpha, t.Beta);
-            }
+            if (t.TransB) GemmRowKernel.RunDots(ai, t.K, t.B, t.Ldb, t.N, t.C + (long)i * t.Ldc, t.Alpha, t.Beta);
+            else GemmRowKernel.Run(ai, t.K, t.B, t.Ldb, t.N, t.C + (long)i * t.Ldc, t.Alpha, t.Beta);
             GemmEpilogueKernel.Apply(t.Epilogue, t.C + (long)i * t.Ldc, t.Ldc, i, 1, 0, t.N);
         }
     }
