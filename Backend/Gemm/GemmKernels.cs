@@ -80,11 +80,14 @@ internal static unsafe class GemmKernels
         if (rows > 3) Store256(c + 3 * ldc, c30, c31, alpha, beta);
     }
 
-    /// <summary>How a 6×16 tile's rows leave the registers: scaled and stored, or with a fused epilogue applied on the way.</summary>
+    /// <summary>How a tile's rows leave the registers: scaled and stored, or with a fused epilogue applied on the way.</summary>
     internal interface ITileStore
     {
-        /// <summary>Row <paramref name="row"/> of the tile (v0, v1: its sixteen sums) into c, which points at that row.</summary>
+        /// <summary>Row <paramref name="row"/> of a 6×16 tile (v0, v1: its sixteen sums) into c, which points at that row.</summary>
         static abstract void Store(float* c, int row, Vector256<float> v0, Vector256<float> v1, float alpha, float beta, in TileEpilogue e);
+
+        /// <summary>Row <paramref name="row"/> of an 8×32 tile (v0, v1: its thirty-two sums) into c, which points at that row.</summary>
+        static abstract void Store(float* c, int row, Vector512<float> v0, Vector512<float> v1, float alpha, float beta, in TileEpilogue e);
     }
 
     /// <summary>An epilogue's operands at one tile: bias at its first column, saved and residual at its first element.</summary>
@@ -98,6 +101,9 @@ internal static unsafe class GemmKernels
     {
         public static void Store(float* c, int row, Vector256<float> v0, Vector256<float> v1, float alpha, float beta, in TileEpilogue e) =>
             Store256(c, v0, v1, alpha, beta);
+
+        public static void Store(float* c, int row, Vector512<float> v0, Vector512<float> v1, float alpha, float beta, in TileEpilogue e) =>
+            Store512(c, v0, v1, alpha, beta);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -115,6 +121,17 @@ internal static unsafe class GemmKernels
         Kernel6x16<PlainStore>(kc, a, rowStride, depthStride, b, ldb, c, ldc, alpha, beta, default);
 
     /// <summary>
+    /// A full tile of the given kernel (AVX2 or AVX-512) from a packed panel of B, with A read through strides as
+    /// <see cref="Kernel6x16{TStore}"/> reads it: a packed panel, or the tile's rows of A in place.
+    /// </summary>
+    internal static void RunStrided(GemmIsa isa, int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc,
+        float alpha, float beta)
+    {
+        if (isa == GemmIsa.Vector512) Kernel8x32<PlainStore>(kc, a, rowStride, depthStride, b, c, ldc, alpha, beta, default);
+        else Kernel6x16<PlainStore>(kc, a, rowStride, depthStride, b, 16, c, ldc, alpha, beta, default);
+    }
+
+    /// <summary>
     /// Where a strip's tiles of A are: the first at <c>First</c>, each next one <c>TileStride</c> floats further, each
     /// read with the row and depth strides <see cref="Kernel6x16{TStore}"/> takes.
     /// </summary>
@@ -125,27 +142,37 @@ internal static unsafe class GemmKernels
     }
 
     /// <summary>
-    /// <paramref name="tiles"/> full AVX2 6×16 tiles down a strip of C (c at its first row), stored plainly. The epilogue's
-    /// saved tensor and residual, when given, are only prefetched (the caller applies the epilogue to the stored strip).
+    /// <paramref name="tiles"/> full tiles of the given kernel (AVX2 6×16 or AVX-512 8×32) down a strip of C (c at its first
+    /// row), stored plainly. The epilogue's saved tensor and residual, when given, are only prefetched (the caller applies
+    /// the epilogue to the stored strip).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void RunStrip(int tiles, int kc, in StripA a, float* b, float* c, int ldc, float alpha, float beta, in TileEpilogue e) =>
-        Strip<PlainStore>(tiles, kc, a, b, c, ldc, alpha, beta, e);
+    internal static void RunStrip(GemmIsa isa, int tiles, int kc, in StripA a, float* b, float* c, int ldc, float alpha, float beta,
+        in TileEpilogue e) =>
+        Strip<PlainStore>(isa, tiles, kc, a, b, c, ldc, alpha, beta, e);
 
     /// <summary>
     /// Tiles down a strip, each row stored through <typeparamref name="TStore"/>; e is at the strip's first row and moves
     /// down with the tiles. One call a strip, where a call per tile (choosing the epilogue's op each time) cost about
     /// 200 cycles a tile: a fifth of a tile's work at a depth of 128.
     /// </summary>
+    internal static void Strip<TStore>(GemmIsa isa, int tiles, int kc, in StripA a, float* b, float* c, int ldc, float alpha, float beta,
+        in TileEpilogue e)
+        where TStore : struct, ITileStore
+    {
+        if (isa == GemmIsa.Vector512) Strip512<TStore>(tiles, kc, a, b, c, ldc, alpha, beta, e);
+        else Strip256<TStore>(tiles, kc, a, b, c, ldc, alpha, beta, e);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Strip<TStore>(int tiles, int kc, in StripA a, float* b, float* c, int ldc, float alpha, float beta, in TileEpilogue e)
+    private static void Strip256<TStore>(int tiles, int kc, in StripA a, float* b, float* c, int ldc, float alpha, float beta, in TileEpilogue e)
         where TStore : struct, ITileStore
     {
         float* saved = e.Saved, residual = e.Residual;
         var aTile = a.First;
         for (var i = 0; i < tiles; i++)
         {
-            PrefetchTile(c, ldc, 6, saved, e.SavedStride, residual, e.ResidualStride);
+            PrefetchTile(c, ldc, 6, 16, saved, e.SavedStride, residual, e.ResidualStride);
             Kernel6x16<TStore>(kc, aTile, a.RowStride, a.DepthStride, b, 16, c, ldc, alpha, beta,
                 new TileEpilogue(e.Bias, saved, e.SavedStride, residual, e.ResidualStride));
             aTile += a.TileStride;
@@ -155,20 +182,42 @@ internal static unsafe class GemmKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Strip512<TStore>(int tiles, int kc, in StripA a, float* b, float* c, int ldc, float alpha, float beta, in TileEpilogue e)
+        where TStore : struct, ITileStore
+    {
+        float* saved = e.Saved, residual = e.Residual;
+        var aTile = a.First;
+        for (var i = 0; i < tiles; i++)
+        {
+            PrefetchTile(c, ldc, 8, 32, saved, e.SavedStride, residual, e.ResidualStride);
+            Kernel8x32<TStore>(kc, aTile, a.RowStride, a.DepthStride, b, c, ldc, alpha, beta,
+                new TileEpilogue(e.Bias, saved, e.SavedStride, residual, e.ResidualStride));
+            aTile += a.TileStride;
+            c += 8L * ldc;
+            if (saved != null) saved += 8L * e.SavedStride;
+            if (residual != null) residual += 8L * e.ResidualStride;
+        }
+    }
+
     /// <summary>
     /// Starts loading a micro-tile's rows of C (and of the epilogue's saved tensor and residual) while the kernel computes it. A
     /// plan's C was last touched a layer ago; without this, each row's store waits for its line from memory, and the
-    /// epilogue's reads after it stall as well (a 4096×512 product with bias: 9.2 → 8.2 ms).
+    /// epilogue's reads after it stall as well (a 4096×512 product with bias: 9.2 → 8.2 ms). A row of 32 floats spans
+    /// two cache lines.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void PrefetchTile(float* c, int ldc, int rows, float* saved, int lds, float* residual, int ldr)
+    internal static void PrefetchTile(float* c, int ldc, int rows, int columns, float* saved, int lds, float* residual, int ldr)
     {
         if (!Sse.IsSupported) return;
         for (var i = 0; i < rows; i++)
         {
-            Sse.Prefetch0(c + (long)i * ldc);
-            if (saved != null) Sse.Prefetch0(saved + (long)i * lds);
-            if (residual != null) Sse.Prefetch0(residual + (long)i * ldr);
+            for (var j = 0; j < columns; j += 16)
+            {
+                Sse.Prefetch0(c + (long)i * ldc + j);
+                if (saved != null) Sse.Prefetch0(saved + (long)i * lds + j);
+                if (residual != null) Sse.Prefetch0(residual + (long)i * ldr + j);
+            }
         }
     }
 
@@ -240,55 +289,74 @@ internal static unsafe class GemmKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    private static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta) =>
+        Kernel8x32<PlainStore>(kc, a, 1, 8, b, c, ldc, alpha, beta, default);
+
+    /// <summary>
+    /// The AVX-512 8×32 tile from a packed panel of B, each row stored through <typeparamref name="TStore"/>. Row i of A at
+    /// step p is a[i·rowStride + p·depthStride], as in <see cref="Kernel6x16{TStore}"/>: (1, 8) is a packed panel, (lda, 1)
+    /// eight rows of A itself. Each broadcast of A is folded into its FMA's memory operand.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Kernel8x32<TStore>(int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc,
+        float alpha, float beta, in TileEpilogue e)
+        where TStore : struct, ITileStore
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
-        for (var p = 0; p < kc; p++)
+        float* a0 = a, a1 = a + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride, a4 = a3 + rowStride, a5 = a4 + rowStride;
+        float* a6 = a5 + rowStride, a7 = a6 + rowStride;
+        for (long p = 0, end = kc * depthStride; p != end; p += depthStride)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
-            var ai = Vector512.Create(a[0]);
+            var ai = Vector512.Create(a0[p]);
             c00 = Vector512.FusedMultiplyAdd(ai, b0, c00);
             c01 = Vector512.FusedMultiplyAdd(ai, b1, c01);
-            ai = Vector512.Create(a[1]);
+            ai = Vector512.Create(a1[p]);
             c10 = Vector512.FusedMultiplyAdd(ai, b0, c10);
             c11 = Vector512.FusedMultiplyAdd(ai, b1, c11);
-            ai = Vector512.Create(a[2]);
+            ai = Vector512.Create(a2[p]);
             c20 = Vector512.FusedMultiplyAdd(ai, b0, c20);
             c21 = Vector512.FusedMultiplyAdd(ai, b1, c21);
-            ai = Vector512.Create(a[3]);
+            ai = Vector512.Create(a3[p]);
             c30 = Vector512.FusedMultiplyAdd(ai, b0, c30);
             c31 = Vector512.FusedMultiplyAdd(ai, b1, c31);
-            ai = Vector512.Create(a[4]);
+            ai = Vector512.Create(a4[p]);
             c40 = Vector512.FusedMultiplyAdd(ai, b0, c40);
             c41 = Vector512.FusedMultiplyAdd(ai, b1, c41);
-            ai = Vector512.Create(a[5]);
+            ai = Vector512.Create(a5[p]);
             c50 = Vector512.FusedMultiplyAdd(ai, b0, c50);
             c51 = Vector512.FusedMultiplyAdd(ai, b1, c51);
-            ai = Vector512.Create(a[6]);
+            ai = Vector512.Create(a6[p]);
             c60 = Vector512.FusedMultiplyAdd(ai, b0, c60);
             c61 = Vector512.FusedMultiplyAdd(ai, b1, c61);
-            ai = Vector512.Create(a[7]);
+            ai = Vector512.Create(a7[p]);
             c70 = Vector512.FusedMultiplyAdd(ai, b0, c70);
             c71 = Vector512.FusedMultiplyAdd(ai, b1, c71);
-            a += 8;
             b += 32;
         }
-        Store512(c, c00, c01, alpha, beta);
-        Store512(c + ldc, c10, c11, alpha, beta);
-        Store512(c + 2 * ldc, c20, c21, alpha, beta);
-        Store512(c + 3 * ldc, c30, c31, alpha, beta);
-        Store512(c + 4 * ldc, c40, c41, alpha, beta);
-        Store512(c + 5 * ldc, c50, c51, alpha, beta);
-        Store512(c + 6 * ldc, c60, c61, alpha, beta);
-        Store512(c + 7 * ldc, c70, c71, alpha, beta);
+        TStore.Store(c, 0, c00, c01, alpha, beta, e);
+        TStore.Store(c + ldc, 1, c10, c11, alpha, beta, e);
+        TStore.Store(c + 2 * ldc, 2, c20, c21, alpha, beta, e);
+        TStore.Store(c + 3 * ldc, 3, c30, c31, alpha, beta, e);
+        TStore.Store(c + 4 * ldc, 4, c40, c41, alpha, beta, e);
+        TStore.Store(c + 5 * ldc, 5, c50, c51, alpha, beta, e);
+        TStore.Store(c + 6 * ldc, 6, c60, c61, alpha, beta, e);
+        TStore.Store(c + 7 * ldc, 7, c70, c71, alpha, beta, e);
     }
 
+    /// <summary>Thirty-two floats of C: alpha·v + beta·C (C not read when beta is 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, float alpha, float beta)
     {
+        if (beta == 0f && alpha == 1f)
+        {
+            v0.Store(c);
+            v1.Store(c + 16);
+            return;
+        }
         var va = Vector512.Create(alpha);
         if (beta == 0f)
         {

@@ -7,21 +7,22 @@ namespace Dlc.Backend.Gemm;
 /// <summary>
 /// GEMM in managed SIMD code: op(B) is packed into panels of kc×nc, op(A) into blocks of mc×kc, and a
 /// register-blocked micro-kernel (see GemmKernels) walks them, so A's block stays in L2 and each B strip in
-/// L1. The AVX2 kernel reads an untransposed A's whole strips of six rows in place instead: its rows are already
-/// sequential in k, and the pack was a pass of its own over A (2048×128×512 on two threads, cold, alternating:
-/// 4.08 → 3.86 ms NT with bias and residual, 4.05 → 3.82 ms NN with residual; 128×256×784 NT 1.0 → 0.88 ms).
+/// L1. The AVX2 and AVX-512 kernels read an untransposed A's whole strips of six (eight) rows in place instead: its rows
+/// are already sequential in k, and the pack was a pass of its own over A (AVX2, 2048×128×512 on two threads, cold,
+/// alternating: 4.08 → 3.86 ms NT with bias and residual, 4.05 → 3.82 ms NN with residual; 128×256×784 NT 1.0 → 0.88 ms;
+/// AVX-512, two threads: 128×256×784 NT with bias and ReLU 267 → 235 µs, 1000×256×784 2.08 → 1.97 ms).
 /// Large products are split over row blocks (or column blocks when C is wider than tall) across the process's
 /// worker threads (<see cref="WorkerPool.Shared"/>); each thread packs into its own reused buffer, so a call
 /// allocates nothing.
 /// A product far deeper than it is wide (a weight gradient, summed over a batch) is split over k instead,
 /// and the parts' sums are added at the end.
 /// Products with fewer rows than one micro-tile skip packing. A fused epilogue (bias, activation or its derivative,
-/// residual) is applied to each full AVX2 tile of its last k block as it leaves the registers, where the kernel takes it
+/// residual) is applied to each full tile of its last k block as it leaves the registers, where the kernel takes it
 /// (see <see cref="GemmEpilogueKernel.FusesInTile"/>); otherwise to each strip of micro-tiles right after it is stored.
 /// </summary>
 public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
 {
-    // kc×nr floats of B (16 KB for the AVX2 tile) plus mr×kc of A fit L1; mc×kc of A (96 KB) fits L2.
+    // kc×nr floats of B (16 KB for the AVX2 tile, 32 KB for AVX-512's) plus mr×kc of A fit L1; mc×kc of A (96 KB) fits L2.
     private const int Kc = 256;
 
     // A depth up to this is one block when its packed B (depth × columns) is at most OneBlockFloats: each tile is then
@@ -223,7 +224,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                 var fused = finish && _tileEpilogues && GemmEpilogueKernel.FusesInTile(_isa, t.Epilogue);
                 // A stored k×m (transposed) stays packed: read in place, its six values of a step sit a row of A apart
                 // from the next step's, and the tile's rows of A thrash L1 (TN 512×128×2048 ran 10% slower).
-                var inPlaceA = _isa == GemmIsa.Vector256 && !t.TransA;
+                var inPlaceA = _isa != GemmIsa.Scalar && !t.TransA;
                 GemmPacking.PackB(t.TransB, t.B, t.Ldb, pc, jc, kc, nc, _nr, bPack);
                 for (var ic = r0; ic < r1; ic += _mc)
                 {
@@ -238,18 +239,18 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                     {
                         var nr = Math.Min(_nr, nc - jr);
                         var bPanel = bPack + (long)jr * kc;
-                        // The AVX2 kernel takes a strip's full tiles in one call; edge tiles, and other kernels, one at a time.
+                        // The SIMD kernels take a strip's full tiles in one call; edge tiles, and the scalar kernel, one at a time.
                         var first = 0;
-                        if (_isa == GemmIsa.Vector256 && nr == _nr && mc >= _mr)
+                        if (_isa != GemmIsa.Scalar && nr == _nr && mc >= _mr)
                         {
                             var tiles = mc / _mr;
                             var strip = inPlace > 0
                                 ? new GemmKernels.StripA(t.A + (long)ic * t.Lda + pc, (long)_mr * t.Lda, t.Lda, 1)
                                 : new GemmKernels.StripA(aPack, (long)_mr * kc, 1, _mr);
                             var cStrip = t.C + (long)ic * t.Ldc + jc + jr;
-                            if (fused) GemmEpilogueKernel.RunStrip(t.Epilogue, tiles, kc, strip, bPanel, cStrip, t.Ldc, t.Alpha, beta, ic, jc + jr);
+                            if (fused) GemmEpilogueKernel.RunStrip(_isa, t.Epilogue, tiles, kc, strip, bPanel, cStrip, t.Ldc, t.Alpha, beta, ic, jc + jr);
                             else
-                                GemmKernels.RunStrip(tiles, kc, strip, bPanel, cStrip, t.Ldc, t.Alpha, beta,
+                                GemmKernels.RunStrip(_isa, tiles, kc, strip, bPanel, cStrip, t.Ldc, t.Alpha, beta,
                                     finish ? GemmEpilogueKernel.TileAt(t.Epilogue, ic, jc + jr) : default);
                             first = tiles * _mr;
                         }
@@ -259,7 +260,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                             var cTile = t.C + (long)(ic + ir) * t.Ldc + jc + jr;
                             var aPanel = aPack + (long)ir * kc;
                             var aRows = ir < inPlace ? t.A + (long)(ic + ir) * t.Lda + pc : null;
-                            GemmKernels.PrefetchTile(cTile, t.Ldc, mr, finish ? t.Epilogue.SavedAt(ic + ir, jc + jr) : null, t.Epilogue.SavedStride,
+                            GemmKernels.PrefetchTile(cTile, t.Ldc, mr, nr, finish ? t.Epilogue.SavedAt(ic + ir, jc + jr) : null, t.Epilogue.SavedStride,
                                 finish ? t.Epilogue.ResidualAt(ic + ir, jc + jr) : null, t.Epilogue.ResidualStride);
                             if (mr == _mr && nr == _nr)
                             {
@@ -269,7 +270,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                             if (nr != _nr || !GemmKernels.RunRows(_isa, mr, kc, aPanel, bPanel, cTile, t.Ldc, t.Alpha, beta))
                             {
                                 // Edge tile: full tile into scratch, then only the valid part into C.
-                                if (aRows != null) GemmKernels.RunInPlace(kc, aRows, t.Lda, 1, bPanel, _nr, tile, _nr, 1f, 0f);
+                                if (aRows != null) GemmKernels.RunStrided(_isa, kc, aRows, t.Lda, 1, bPanel, tile, _nr, 1f, 0f);
                                 else GemmKernels.Run(_isa, kc, aPanel, bPanel, tile, _nr, 1f, 0f);
                                 for (var i = 0; i < mr; i++)
                                 {
