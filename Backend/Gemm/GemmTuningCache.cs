@@ -7,7 +7,7 @@ namespace Dlc.Backend.Gemm;
 
 /// <summary>
 /// The tuner's decisions on disk, so a machine measures each shape once: a small JSON file
-/// <c>{"version": 1, "machines": {"&lt;signature&gt;": {"NT 128x256x784": "managed", ...}}}</c> in the user's
+/// <c>{"version": 2, "machines": {"&lt;signature&gt;": {"NT 128x256x784": "managed", ...}}}</c> in the user's
 /// cache folder. The signature names the CPU model, a hash of its feature flags and the thread count, so a
 /// home folder shared between machines keeps their answers apart. The file is only an optimisation: a
 /// missing, unreadable or corrupt one reads as empty (and is replaced on the next write), and a folder that
@@ -17,7 +17,9 @@ namespace Dlc.Backend.Gemm;
 public sealed class GemmTuningCache
 {
     internal const string FileName = "gemm-tuning.json";
-    private const int Version = 1;
+    // 2: plans chosen by bursts of runs (see PlanTrial). Version 1's trial of single runs filed MKL for plans it runs far
+    // slower (the MLP at batch 1: 190 µs against 13), so its decisions are measured again.
+    private const int Version = 2;
 
     private readonly string? _path;
 
