@@ -16,7 +16,7 @@ public class GemmFusedTests
     private static readonly (int M, int N, int K)[] Shapes =
     [
         (1, 1, 1), (1, 784, 256), (7, 1, 13), (5, 9, 0), (65, 129, 257), (13, 17, 300), (40, 1100, 9), (300, 40, 100),
-        (128, 256, 784), (20, 30, 2600), (33, 300, 400),
+        (128, 256, 784), (20, 30, 2600), (33, 300, 400), (401, 70, 90),
     ];
 
     private const long SlowProviderLimit = 3_000_000;
