@@ -23,9 +23,12 @@ public class ConvolutionTests
         [2, 6, 6, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6],
         [2, 5, 4, 3, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1],
         [1, 3, 11, 5, 5, 5, 3, 3, 1, 0, 2, 2, 0, 1, 2, 1],
-        // At most 16 taps (a grey image's 3×3, a 2×2 over two channels): loops over the unrolled rows, no product.
+        // At most 16 taps (a grey image's 3×3, a 2×2 over two channels, a 1×1 and a 4×4 of one channel): loops over the
+        // unrolled rows, no product, four vectors of positions and four taps at a time, and what is left over.
         [3, 1, 7, 6, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1],
         [2, 2, 5, 9, 4, 2, 2, 1, 2, 0, 1, 1, 0, 1, 1, 1],
+        [2, 1, 9, 9, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1],
+        [1, 1, 10, 10, 2, 4, 4, 1, 1, 0, 0, 0, 0, 1, 1, 1],
     ];
 
     public static TheoryData<int> ShapeIndices() => [.. Enumerable.Range(0, Shapes.Length)];
