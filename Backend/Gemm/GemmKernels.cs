@@ -127,7 +127,7 @@ internal static unsafe class GemmKernels
     internal static void RunStrided(GemmIsa isa, int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc,
         float alpha, float beta)
     {
-        if (isa == GemmIsa.Vector512) Kernel8x32<PlainStore>(kc, a, rowStride, depthStride, b, c, ldc, alpha, beta, default);
+        if (isa == GemmIsa.Vector512) Kernel8x32<PlainStore>(kc, a, rowStride, depthStride, b, 32, c, ldc, alpha, beta, default);
         else Kernel6x16<PlainStore>(kc, a, rowStride, depthStride, b, 16, c, ldc, alpha, beta, default);
     }
 
@@ -191,7 +191,7 @@ internal static unsafe class GemmKernels
         for (var i = 0; i < tiles; i++)
         {
             PrefetchTile(c, ldc, 8, 32, saved, e.SavedStride, residual, e.ResidualStride);
-            Kernel8x32<TStore>(kc, aTile, a.RowStride, a.DepthStride, b, c, ldc, alpha, beta,
+            Kernel8x32<TStore>(kc, aTile, a.RowStride, a.DepthStride, b, 32, c, ldc, alpha, beta,
                 new TileEpilogue(e.Bias, saved, e.SavedStride, residual, e.ResidualStride));
             aTile += a.TileStride;
             c += 8L * ldc;
@@ -290,15 +290,25 @@ internal static unsafe class GemmKernels
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta) =>
-        Kernel8x32<PlainStore>(kc, a, 1, 8, b, c, ldc, alpha, beta, default);
+        Kernel8x32<PlainStore>(kc, a, 1, 8, b, 32, c, ldc, alpha, beta, default);
 
     /// <summary>
-    /// The AVX-512 8×32 tile from a packed panel of B, each row stored through <typeparamref name="TStore"/>. Row i of A at
-    /// step p is a[i·rowStride + p·depthStride], as in <see cref="Kernel6x16{TStore}"/>: (1, 8) is a packed panel, (lda, 1)
-    /// eight rows of A itself. Each broadcast of A is folded into its FMA's memory operand.
+    /// The AVX-512 8×32 tile with A and B read in place, for attention's small products (as <see cref="RunInPlace"/> reads
+    /// them for the AVX2 tile): each element the same chain of multiply-adds.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void RunInPlace512(int kc, float* a, long rowStride, long depthStride, float* b, long ldb, float* c, int ldc,
+        float alpha, float beta) =>
+        Kernel8x32<PlainStore>(kc, a, rowStride, depthStride, b, ldb, c, ldc, alpha, beta, default);
+
+    /// <summary>
+    /// The AVX-512 8×32 tile, each row stored through <typeparamref name="TStore"/>. Row i of A at step p is
+    /// a[i·rowStride + p·depthStride], as in <see cref="Kernel6x16{TStore}"/>: (1, 8) is a packed panel, (lda, 1) eight rows
+    /// of A itself. B's 32 columns of a step are ldb floats after the last step's: 32 in a packed panel. Each broadcast of
+    /// A is folded into its FMA's memory operand.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Kernel8x32<TStore>(int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc,
+    internal static void Kernel8x32<TStore>(int kc, float* a, long rowStride, long depthStride, float* b, long ldb, float* c, int ldc,
         float alpha, float beta, in TileEpilogue e)
         where TStore : struct, ITileStore
     {
@@ -335,7 +345,7 @@ internal static unsafe class GemmKernels
             ai = Vector512.Create(a7[p]);
             c70 = Vector512.FusedMultiplyAdd(ai, b0, c70);
             c71 = Vector512.FusedMultiplyAdd(ai, b1, c71);
-            b += 32;
+            b += ldb;
         }
         TStore.Store(c, 0, c00, c01, alpha, beta, e);
         TStore.Store(c + ldc, 1, c10, c11, alpha, beta, e);

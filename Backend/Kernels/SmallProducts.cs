@@ -9,7 +9,9 @@ namespace Dlc.Backend.Kernels;
 /// strides, so the same loop multiplies by A or by Aᵀ; B is row-major; C is overwritten. The register tile is six
 /// rows of C by sixteen columns, the GEMM's own AVX2 kernel reading A and B in place
 /// (<see cref="Gemm.GemmKernels.RunInPlace"/>), then four and single rows for the rest, broadcasting one element of A
-/// against two vectors of B per step of the sum. Every element is the same chain of multiply-adds whatever tile it
+/// against two vectors of B per step of the sum. With AVX-512 and C's columns a multiple of 32, eight rows at a time go
+/// through the GEMM's 8×32 tile first (<see cref="Gemm.GemmKernels.RunInPlace512"/>): the encoder layer's attention,
+/// forward and backward, 2.7 – 2.9 → 2.1 – 2.2 ms a step (medians of 20, alternating in one process). Every element is the same chain of multiply-adds whatever tile it
 /// falls in. Callers take <see cref="IsSupported"/> first (x64 with AVX2 and FMA) and keep their general products
 /// otherwise.
 /// </summary>
@@ -28,6 +30,15 @@ internal static unsafe class SmallProducts
     {
         if (n % 8 != 0) throw new ArgumentException($"the columns of C must be a multiple of 8, got {n}", nameof(n));
         var i = 0;
+        if (Vector512.IsHardwareAccelerated && n % 32 == 0)
+        {
+            for (; i + 8 <= m; i += 8)
+            {
+                var ai = a + (long)i * rowStride;
+                var ci = c + (long)i * ldc;
+                for (var j = 0; j < n; j += 32) Gemm.GemmKernels.RunInPlace512(k, ai, rowStride, depthStride, b + j, ldb, ci + j, ldc, alpha, 0f);
+            }
+        }
         for (; i + 6 <= m; i += 6)
         {
             var ai = a + (long)i * rowStride;

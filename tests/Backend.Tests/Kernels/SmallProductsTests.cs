@@ -12,10 +12,11 @@ public unsafe class SmallProductsTests
     public static TheoryData<int, int, int, bool> Cases()
     {
         var data = new TheoryData<int, int, int, bool>();
-        // Six-row tiles, four-row tiles and single rows, alone and after one another.
-        foreach (var m in new[] { 1, 3, 4, 5, 6, 9, 10, 13 })
+        // Six-row tiles, four-row tiles and single rows, alone and after one another; with AVX-512 and 32 or 64 columns,
+        // eight-row tiles before them.
+        foreach (var m in new[] { 1, 3, 4, 5, 6, 8, 9, 10, 13, 17 })
         {
-            foreach (var (n, k) in new[] { (8, 1), (16, 7), (24, 33), (40, 5) })
+            foreach (var (n, k) in new[] { (8, 1), (16, 7), (24, 33), (40, 5), (32, 9), (64, 20) })
             {
                 foreach (var transposed in new[] { false, true }) data.Add(m, n, k, transposed);
             }
