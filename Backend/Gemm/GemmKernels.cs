@@ -156,47 +156,24 @@ internal static unsafe class GemmKernels
     /// down with the tiles. One call a strip, where a call per tile (choosing the epilogue's op each time) cost about
     /// 200 cycles a tile: a fifth of a tile's work at a depth of 128.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Strip<TStore>(GemmIsa isa, int tiles, int kc, in StripA a, float* b, float* c, int ldc, float alpha, float beta,
         in TileEpilogue e)
         where TStore : struct, ITileStore
     {
-        if (isa == GemmIsa.Vector512) Strip512<TStore>(tiles, kc, a, b, c, ldc, alpha, beta, e);
-        else Strip256<TStore>(tiles, kc, a, b, c, ldc, alpha, beta, e);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Strip256<TStore>(int tiles, int kc, in StripA a, float* b, float* c, int ldc, float alpha, float beta, in TileEpilogue e)
-        where TStore : struct, ITileStore
-    {
+        var (rows, columns) = TileOf(isa);
         float* saved = e.Saved, residual = e.Residual;
         var aTile = a.First;
         for (var i = 0; i < tiles; i++)
         {
-            PrefetchTile(c, ldc, 6, 16, saved, e.SavedStride, residual, e.ResidualStride);
-            Kernel6x16<TStore>(kc, aTile, a.RowStride, a.DepthStride, b, 16, c, ldc, alpha, beta,
-                new TileEpilogue(e.Bias, saved, e.SavedStride, residual, e.ResidualStride));
+            PrefetchTile(c, ldc, rows, columns, saved, e.SavedStride, residual, e.ResidualStride);
+            var tile = new TileEpilogue(e.Bias, saved, e.SavedStride, residual, e.ResidualStride);
+            if (isa == GemmIsa.Vector512) Kernel8x32<TStore>(kc, aTile, a.RowStride, a.DepthStride, b, 32, c, ldc, alpha, beta, tile);
+            else Kernel6x16<TStore>(kc, aTile, a.RowStride, a.DepthStride, b, 16, c, ldc, alpha, beta, tile);
             aTile += a.TileStride;
-            c += 6L * ldc;
-            if (saved != null) saved += 6L * e.SavedStride;
-            if (residual != null) residual += 6L * e.ResidualStride;
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Strip512<TStore>(int tiles, int kc, in StripA a, float* b, float* c, int ldc, float alpha, float beta, in TileEpilogue e)
-        where TStore : struct, ITileStore
-    {
-        float* saved = e.Saved, residual = e.Residual;
-        var aTile = a.First;
-        for (var i = 0; i < tiles; i++)
-        {
-            PrefetchTile(c, ldc, 8, 32, saved, e.SavedStride, residual, e.ResidualStride);
-            Kernel8x32<TStore>(kc, aTile, a.RowStride, a.DepthStride, b, 32, c, ldc, alpha, beta,
-                new TileEpilogue(e.Bias, saved, e.SavedStride, residual, e.ResidualStride));
-            aTile += a.TileStride;
-            c += 8L * ldc;
-            if (saved != null) saved += 8L * e.SavedStride;
-            if (residual != null) residual += 8L * e.ResidualStride;
+            c += (long)rows * ldc;
+            if (saved != null) saved += (long)rows * e.SavedStride;
+            if (residual != null) residual += (long)rows * e.ResidualStride;
         }
     }
 
