@@ -111,24 +111,17 @@ internal static unsafe class GemmKernels
         Kernel6x16<PlainStore>(kc, a, 1, 6, b, 16, c, ldc, alpha, beta, default);
 
     /// <summary>
-    /// The AVX2 6×16 tile with A read in place instead of from a packed panel: row i at step p of the sum is
-    /// a[i·rowStride + p·depthStride], so (lda, 1) for A stored m×k and (1, lda) for A stored k×m (transposed). B's
-    /// rows are ldb apart: 16 for a packed panel.
+    /// A full tile of the given kernel (AVX2 6×16 or AVX-512 8×32) with A read in place instead of from a packed panel: row
+    /// i at step p of the sum is a[i·rowStride + p·depthStride], so (lda, 1) for A stored m×k and (1, lda) for A stored k×m
+    /// (transposed). B's rows are ldb apart: the tile's width for a packed panel, B's row stride when it is read in place
+    /// (attention's small products). Each element is the same chain of multiply-adds in either kernel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void RunInPlace(int kc, float* a, long rowStride, long depthStride, float* b, long ldb, float* c, int ldc,
-        float alpha, float beta) =>
-        Kernel6x16<PlainStore>(kc, a, rowStride, depthStride, b, ldb, c, ldc, alpha, beta, default);
-
-    /// <summary>
-    /// A full tile of the given kernel (AVX2 or AVX-512) from a packed panel of B, with A read through strides as
-    /// <see cref="Kernel6x16{TStore}"/> reads it: a packed panel, or the tile's rows of A in place.
-    /// </summary>
-    internal static void RunStrided(GemmIsa isa, int kc, float* a, long rowStride, long depthStride, float* b, float* c, int ldc,
+    internal static void RunInPlace(GemmIsa isa, int kc, float* a, long rowStride, long depthStride, float* b, long ldb, float* c, int ldc,
         float alpha, float beta)
     {
-        if (isa == GemmIsa.Vector512) Kernel8x32<PlainStore>(kc, a, rowStride, depthStride, b, 32, c, ldc, alpha, beta, default);
-        else Kernel6x16<PlainStore>(kc, a, rowStride, depthStride, b, 16, c, ldc, alpha, beta, default);
+        if (isa == GemmIsa.Vector512) Kernel8x32<PlainStore>(kc, a, rowStride, depthStride, b, ldb, c, ldc, alpha, beta, default);
+        else Kernel6x16<PlainStore>(kc, a, rowStride, depthStride, b, ldb, c, ldc, alpha, beta, default);
     }
 
     /// <summary>
@@ -268,15 +261,6 @@ internal static unsafe class GemmKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta) =>
         Kernel8x32<PlainStore>(kc, a, 1, 8, b, 32, c, ldc, alpha, beta, default);
-
-    /// <summary>
-    /// The AVX-512 8×32 tile with A and B read in place, for attention's small products (as <see cref="RunInPlace"/> reads
-    /// them for the AVX2 tile): each element the same chain of multiply-adds.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void RunInPlace512(int kc, float* a, long rowStride, long depthStride, float* b, long ldb, float* c, int ldc,
-        float alpha, float beta) =>
-        Kernel8x32<PlainStore>(kc, a, rowStride, depthStride, b, ldb, c, ldc, alpha, beta, default);
 
     /// <summary>
     /// The AVX-512 8×32 tile, each row stored through <typeparamref name="TStore"/>. Row i of A at step p is

@@ -353,7 +353,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                 if (nr != _nr || !GemmKernels.RunRows(_isa, mr, kc, aPanel, bPanel, cTile, t.Ldc, t.Alpha, beta))
                 {
                     // Edge tile: full tile into scratch, then only the valid part into C.
-                    if (aRows != null) GemmKernels.RunStrided(_isa, kc, aRows, t.Lda, 1, bPanel, tile, _nr, 1f, 0f);
+                    if (aRows != null) GemmKernels.RunInPlace(_isa, kc, aRows, t.Lda, 1, bPanel, _nr, tile, _nr, 1f, 0f);
                     else GemmKernels.Run(_isa, kc, aPanel, bPanel, tile, _nr, 1f, 0f);
                     for (var i = 0; i < mr; i++)
                     {

@@ -10,7 +10,7 @@ namespace Dlc.Backend.Kernels;
 /// rows of C by sixteen columns, the GEMM's own AVX2 kernel reading A and B in place
 /// (<see cref="Gemm.GemmKernels.RunInPlace"/>), then four and single rows for the rest, broadcasting one element of A
 /// against two vectors of B per step of the sum. With AVX-512 and C's columns a multiple of 32, eight rows at a time go
-/// through the GEMM's 8×32 tile first (<see cref="Gemm.GemmKernels.RunInPlace512"/>): the encoder layer's attention,
+/// through the GEMM's 8×32 tile first (<see cref="Gemm.GemmKernels.RunInPlace"/>): the encoder layer's attention,
 /// forward and backward, 2.7 – 2.9 → 2.1 – 2.2 ms a step (medians of 20, alternating in one process). Every element is the same chain of multiply-adds whatever tile it
 /// falls in. Callers take <see cref="IsSupported"/> first (x64 with AVX2 and FMA) and keep their general products
 /// otherwise.
@@ -36,7 +36,7 @@ internal static unsafe class SmallProducts
             {
                 var ai = a + (long)i * rowStride;
                 var ci = c + (long)i * ldc;
-                for (var j = 0; j < n; j += 32) Gemm.GemmKernels.RunInPlace512(k, ai, rowStride, depthStride, b + j, ldb, ci + j, ldc, alpha, 0f);
+                for (var j = 0; j < n; j += 32) Gemm.GemmKernels.RunInPlace(Gemm.GemmIsa.Vector512, k, ai, rowStride, depthStride, b + j, ldb, ci + j, ldc, alpha, 0f);
             }
         }
         for (; i + 6 <= m; i += 6)
@@ -44,7 +44,7 @@ internal static unsafe class SmallProducts
             var ai = a + (long)i * rowStride;
             var ci = c + (long)i * ldc;
             var j = 0;
-            for (; j + 16 <= n; j += 16) Gemm.GemmKernels.RunInPlace(k, ai, rowStride, depthStride, b + j, ldb, ci + j, ldc, alpha, 0f);
+            for (; j + 16 <= n; j += 16) Gemm.GemmKernels.RunInPlace(Gemm.GemmIsa.Vector256, k, ai, rowStride, depthStride, b + j, ldb, ci + j, ldc, alpha, 0f);
             if (j < n)
             {
                 Tile4x8(k, alpha, ai, rowStride, depthStride, b + j, ldb, ci + j, ldc);
