@@ -13,8 +13,9 @@ namespace Dlc.Backend.Gemm;
 /// AVX-512, two threads: 128×256×784 NT with bias and ReLU 267 → 235 µs, 1000×256×784 2.08 → 1.97 ms).
 /// Large products are split over row blocks (or column blocks when C is wider than tall) across the process's
 /// worker threads (<see cref="WorkerPool.Shared"/>); each thread packs into its own reused buffer, so a call
-/// allocates nothing. Where a thread can pack all of op(B) at once, the threads claim rows a chunk at a time instead of
-/// a fixed share each, so a core the machine holds up for a while takes fewer.
+/// allocates nothing. Where A is read in place, the threads claim rows a chunk at a time instead of a fixed share each
+/// (block of columns after block, each as wide as a thread can pack all of its depth), so a core the machine holds up
+/// for a while takes fewer.
 /// A product far deeper than it is wide (a weight gradient, summed over a batch) is split over k instead,
 /// and the parts' sums are added at the end.
 /// Products with fewer rows than one micro-tile skip packing. A fused epilogue (bias, activation or its derivative,
@@ -43,8 +44,9 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     // profile: 98, 46 and 29 µs on one thread → 31 – 55, 26 – 31 and 18 – 21 µs).
     private const long SpinningParallelThreshold = 1L << 18;
 
-    // The most of op(B) a thread packs whole when it claims rows: each chunk of rows reads all of it, so it stays within
-    // half a core's L2 (1 MB on a Xeon with AVX-512, 256 KB where AVX2 cores may have 512 KB).
+    // The most of op(B) a thread packs at once when it claims rows (a block of columns, all of its depth): each chunk of
+    // rows reads all of it, so it stays within half a core's L2 (1 MB on a Xeon with AVX-512, 256 KB where AVX2 cores may
+    // have 512 KB).
     private const long ClaimedPackFloats512 = 256 * 1024;
     private const long ClaimedPackFloats256 = 64 * 1024;
 
@@ -59,8 +61,10 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     private Call _call;
     private bool _splitColumns, _splitDepth, _claimRows;
 
-    // The next row a thread claims when rows are claimed (see Block), and how many it takes.
+    // The next claim when rows are claimed (see Block), the width of the blocks of columns they come in, and the rows a
+    // claim takes.
     private int _nextRow;
+    private int _claimColumns;
     private readonly int _rowsPerClaim;
 
     // The sums of the parts of a product split over k, but the first (which writes C): (parts − 1)·m·n floats.
@@ -149,13 +153,18 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         {
             _splitColumns = splitColumns;
             _splitDepth = splitDepth;
-            // Rows split over threads are claimed a chunk at a time where all of op(B) fits a thread's pack (an
-            // untransposed A, read in place, and enough rows for a few chunks a thread). A fixed half each waited for the
-            // slower core: on a 2-vCPU virtual machine one often runs a fifth slower than the other for a while. AVX-512,
-            // two threads, alternating medians over 4 runs: 1000×256×784 NT with bias and ReLU 2.02 – 2.10 → 1.75 – 2.03 ms
-            // and 1000×256×256 0.67 – 0.76 → 0.55 – 0.73 ms, and within 3% (either way) when neither core was held up.
-            _claimRows = !splitDepth && !splitColumns && !transA && _isa != GemmIsa.Scalar
-                && (long)k * ((n + _nr - 1) / _nr * _nr) <= (_isa == GemmIsa.Vector512 ? ClaimedPackFloats512 : ClaimedPackFloats256)
+            // Rows split over threads are claimed a chunk at a time (an untransposed A, read in place, and enough rows for a
+            // few chunks a thread), block of columns after block of columns, a block as wide as a thread's pack holds all
+            // of its depth. A fixed half each waited for the slower core: on a 2-vCPU virtual machine one often runs a fifth
+            // slower than the other for a while. AVX-512, two threads, alternating medians: 1000×256×784 NT with bias and
+            // ReLU 2.02 – 2.10 → 1.75 – 2.03 ms and 1000×256×256 0.67 – 0.76 → 0.55 – 0.73 ms over 4 runs (one block);
+            // 2048×1024×512 NN 216 – 259 → 238 – 270 GFLOP/s and 1024² NT 195 – 247 → 236 – 252 over 3 (two and four
+            // blocks). When neither core was held up they were within 3% either way, and 1024² NN, which reads A once a
+            // block, 2 – 3% slower (275 – 285 → 264 – 283).
+            var budget = _isa == GemmIsa.Vector512 ? ClaimedPackFloats512 : ClaimedPackFloats256;
+            var nPadded = (n + _nr - 1) / _nr * _nr;
+            _claimColumns = (int)Math.Min(nPadded, budget / Math.Max(1, k) / _nr * _nr);
+            _claimRows = !splitDepth && !splitColumns && !transA && _isa != GemmIsa.Scalar && _claimColumns > 0
                 && m >= 4 * parts * _rowsPerClaim;
             _nextRow = 0;
             if (!splitDepth)
@@ -239,9 +248,9 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     /// <param name="partOfDepth">A part of a product split over k: its blocks stay Kc deep (see <see cref="OneBlockDepth"/>).</param>
     /// <param name="claimRows">
-    /// Rows are claimed from <see cref="_nextRow"/> a chunk at a time (see <see cref="_rowsPerClaim"/>) instead of [r0, r1):
-    /// all of op(B)[k0..k1, c0..c1] is packed first, so a chunk runs through every block of columns and depth on the thread
-    /// that claimed it.
+    /// Chunks of rows (see <see cref="_rowsPerClaim"/>) are claimed from <see cref="_nextRow"/> instead of [r0, r1), in
+    /// blocks of <see cref="_claimColumns"/> columns: a thread packs all of a block's op(B), every k block, so a chunk runs
+    /// through the block's whole depth on the thread that claimed it.
     /// </param>
     private void Block(in Call t, int r0, int r1, int c0, int c1, int k0, int k1, bool partOfDepth = false, bool claimRows = false)
     {
@@ -249,7 +258,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         var depth = k1 - k0;
         var blockDepth = !partOfDepth && depth <= OneBlockDepth && (long)depth * ncMax <= OneBlockFloats ? depth : BalancedDepth(depth);
         var kcMax = Math.Min(blockDepth, depth);
-        var bFloats = claimRows ? depth * ((c1 - c0 + _nr - 1) / _nr * _nr) : kcMax * ncMax;
+        var bFloats = claimRows ? depth * _claimColumns : kcMax * ncMax;
         var aPack = GemmPacking.ThreadBuffer(_mc * kcMax + bFloats);
         var bPack = aPack + _mc * kcMax;
         var tile = stackalloc float[_mr * _nr];
@@ -267,25 +276,38 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
             }
             return;
         }
-        // Block after block of columns, each block of depth after the last, as the loops below read them.
-        var panel = bPack;
-        for (var jc = c0; jc < c1; jc += _nc)
+        // Claims run block of columns after block of columns (_claimColumns wide), chunk of rows after chunk of rows within
+        // each; a thread packs a block's op(B), all of its depth, when its first claim there comes.
+        var chunks = (r1 - r0 + _rowsPerClaim - 1) / _rowsPerClaim;
+        var packed = -1;
+        for (var claim = Interlocked.Increment(ref _nextRow) - 1; ; claim = Interlocked.Increment(ref _nextRow) - 1)
         {
-            var nc = Math.Min(_nc, c1 - jc);
-            for (var pc = k0; pc < k1; pc += blockDepth)
+            var block = claim / chunks;
+            var jb = c0 + block * _claimColumns;
+            if (jb >= c1) break;
+            var jEnd = Math.Min(c1, jb + _claimColumns);
+            float* panel;
+            if (block != packed)
             {
-                var kc = Math.Min(blockDepth, k1 - pc);
-                GemmPacking.PackB(t.TransB, t.B, t.Ldb, pc, jc, kc, nc, _nr, panel);
-                panel += (long)kc * ((nc + _nr - 1) / _nr * _nr);
+                panel = bPack;
+                for (var jc = jb; jc < jEnd; jc += _nc)
+                {
+                    var nc = Math.Min(_nc, jEnd - jc);
+                    for (var pc = k0; pc < k1; pc += blockDepth)
+                    {
+                        var kc = Math.Min(blockDepth, k1 - pc);
+                        GemmPacking.PackB(t.TransB, t.B, t.Ldb, pc, jc, kc, nc, _nr, panel);
+                        panel += (long)kc * ((nc + _nr - 1) / _nr * _nr);
+                    }
+                }
+                packed = block;
             }
-        }
-        for (var ic = Interlocked.Add(ref _nextRow, _rowsPerClaim) - _rowsPerClaim; ic < r1; ic = Interlocked.Add(ref _nextRow, _rowsPerClaim) - _rowsPerClaim)
-        {
+            var ic = r0 + claim % chunks * _rowsPerClaim;
             var rows = Math.Min(_rowsPerClaim, r1 - ic);
             panel = bPack;
-            for (var jc = c0; jc < c1; jc += _nc)
+            for (var jc = jb; jc < jEnd; jc += _nc)
             {
-                var nc = Math.Min(_nc, c1 - jc);
+                var nc = Math.Min(_nc, jEnd - jc);
                 for (var pc = k0; pc < k1; pc += blockDepth)
                 {
                     var kc = Math.Min(blockDepth, k1 - pc);

@@ -77,6 +77,22 @@ public class GemmProviderTests
         GemmCase.Get(m, 40, 300, false, transB).CheckPacked(gemm);
     }
 
+    /// <summary>
+    /// Two threads claiming rows where a thread's pack holds only part of op(B)'s columns (256K floats with AVX-512, 64K
+    /// with AVX2): block after block of columns, each packed by a thread when its first claim there comes. The AVX-512
+    /// case runs only where the CPU has it (emulated it would take minutes).
+    /// </summary>
+    [Theory]
+    [InlineData(256, 400, 300, 250)]
+    [InlineData(512, 400, 300, 1000)]
+    public void Rows_claimed_block_of_columns_after_block_match_the_reference(int bits, int m, int n, int k)
+    {
+        var isa = bits == 512 ? GemmIsa.Vector512 : GemmIsa.Vector256;
+        if (isa == GemmIsa.Vector512 && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return;
+        using var gemm = new ManagedGemm(2, isa);
+        foreach (var tb in new[] { false, true }) GemmCase.Get(m, n, k, false, tb).Check(gemm);
+    }
+
     public static TheoryData<string> ProviderNames() => ["mkl", "managed-1", "managed-2", "managed-scalar"];
 
     [Theory]
