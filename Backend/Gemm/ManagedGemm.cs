@@ -50,6 +50,9 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     private const long ClaimedPackFloats512 = 256 * 1024;
     private const long ClaimedPackFloats256 = 64 * 1024;
 
+    // Claims read A once a block of columns: past this many blocks (AVX2's 1024² would take 16) the fixed halves stay.
+    private const int MaxClaimBlocks = 4;
+
     // k at least this many times m and n: split k, so no part packs all of an operand the others pack too.
     private const int DepthSplitRatio = 4;
 
@@ -165,7 +168,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
             var nPadded = (n + _nr - 1) / _nr * _nr;
             _claimColumns = (int)Math.Min(nPadded, budget / Math.Max(1, k) / _nr * _nr);
             _claimRows = !splitDepth && !splitColumns && !transA && _isa != GemmIsa.Scalar && _claimColumns > 0
-                && m >= 4 * parts * _rowsPerClaim;
+                && (long)_claimColumns * MaxClaimBlocks >= nPadded && m >= 4 * parts * _rowsPerClaim;
             _nextRow = 0;
             if (!splitDepth)
             {
