@@ -318,6 +318,41 @@ internal static unsafe class GemmKernels
         TStore.Store(c + 7 * ldc, 7, c70, c71, alpha, beta, e);
     }
 
+    /// <summary>
+    /// An AVX-512 tile of eight rows by sixteen columns, one vector a row, for products at most sixteen columns wide: the
+    /// 8×32 tile spent more than two thirds of its multiply-adds on padding for ten columns (a classifier's output layer).
+    /// Row i of A at step p is a[i·rowStride + p]; B is a packed panel sixteen wide; the sums go to c (row stride ldc)
+    /// unscaled.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Kernel8x16(int kc, float* a, long rowStride, float* b, float* c, int ldc)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        float* a0 = a, a1 = a + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride, a4 = a3 + rowStride, a5 = a4 + rowStride;
+        float* a6 = a5 + rowStride, a7 = a6 + rowStride;
+        for (var p = 0; p < kc; p++)
+        {
+            var bp = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[p]), bp, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[p]), bp, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[p]), bp, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[p]), bp, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[p]), bp, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a5[p]), bp, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[p]), bp, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a7[p]), bp, c7);
+            b += 16;
+        }
+        c0.Store(c);
+        c1.Store(c + ldc);
+        c2.Store(c + 2 * ldc);
+        c3.Store(c + 3 * ldc);
+        c4.Store(c + 4 * ldc);
+        c5.Store(c + 5 * ldc);
+        c6.Store(c + 6 * ldc);
+        c7.Store(c + 7 * ldc);
+    }
+
     /// <summary>Thirty-two floats of C: alpha·v + beta·C (C not read when beta is 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, float alpha, float beta)
