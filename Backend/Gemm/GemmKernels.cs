@@ -324,13 +324,41 @@ internal static unsafe class GemmKernels
     /// Row i of A at step p is a[i·rowStride + p]; B is a packed panel sixteen wide; the sums go to c (row stride ldc)
     /// unscaled.
     /// </summary>
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Kernel8x16(int kc, float* a, long rowStride, float* b, float* c, int ldc)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         float* a0 = a, a1 = a + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride, a4 = a3 + rowStride, a5 = a4 + rowStride;
         float* a6 = a5 + rowStride, a7 = a6 + rowStride;
-        for (var p = 0; p < kc; p++)
+        // Steps in pairs, each into its own eight sums (added at the end): eight chains alone kept the FMA units waiting
+        // (NT 1000×10×256 on one thread 98 → 91 µs, alternating medians).
+        var p = 0;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
+        for (; p + 2 <= kc; p += 2)
+        {
+            var bp = Vector512.Load(b);
+            var bq = Vector512.Load(b + 16);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[p]), bp, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[p]), bp, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[p]), bp, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[p]), bp, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[p]), bp, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a5[p]), bp, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[p]), bp, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a7[p]), bp, c7);
+            d0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[p + 1]), bq, d0);
+            d1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[p + 1]), bq, d1);
+            d2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[p + 1]), bq, d2);
+            d3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[p + 1]), bq, d3);
+            d4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[p + 1]), bq, d4);
+            d5 = Vector512.FusedMultiplyAdd(Vector512.Create(a5[p + 1]), bq, d5);
+            d6 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[p + 1]), bq, d6);
+            d7 = Vector512.FusedMultiplyAdd(Vector512.Create(a7[p + 1]), bq, d7);
+            b += 32;
+        }
+        (c0, c1, c2, c3, c4, c5, c6, c7) = (c0 + d0, c1 + d1, c2 + d2, c3 + d3, c4 + d4, c5 + d5, c6 + d6, c7 + d7);
+        for (; p < kc; p++)
         {
             var bp = Vector512.Load(b);
             c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[p]), bp, c0);
