@@ -144,7 +144,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         // 15 µs, NT 1000×10×256 125 – 144 → 94 – 100 µs, NN 128×10×256 18 → 11 µs (two threads, alternating medians).
         if (_isa == GemmIsa.Vector512 && n <= NarrowColumns && !transA && sums == null)
         {
-            if (_pool is null || m < 4 * _mr || size < SpinningParallelThreshold || size < ParallelThreshold && !_pool.WorkersSpinning)
+            if (_pool is null || m < 4 * _mr || !WorthSplitting(size))
             {
                 Narrow(call, 0, m);
                 return;
@@ -155,7 +155,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                 _narrow = true;
                 try
                 {
-                    _pool.Run(this, 2);
+                    _pool.Run(this, Math.Min(Threads, m / (2 * _mr)));
                 }
                 finally
                 {
@@ -171,9 +171,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         var splitColumns = m < n;
         // A part takes at least one k block, or at least two micro-tiles of rows or columns.
         var units = splitDepth ? (k + Kc - 1) / Kc : (splitColumns ? (n + _nr - 1) / _nr : (m + _mr - 1) / _mr) / 2;
-        var parts = _pool is null || size < SpinningParallelThreshold || size < ParallelThreshold && !_pool.WorkersSpinning
-            ? 1
-            : Math.Min(Threads, units);
+        var parts = _pool is null || !WorthSplitting(size) ? 1 : Math.Min(Threads, units);
         if (parts <= 1)
         {
             Block(call, 0, m, 0, n, 0, k);
@@ -229,10 +227,9 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     {
         if (_narrow)
         {
-            // Whole tiles of rows each; the second part takes the rest.
-            var half = (_call.M / 2 + _mr - 1) / _mr * _mr;
-            if (part == 0) Narrow(_call, 0, Math.Min(half, _call.M));
-            else if (half < _call.M) Narrow(_call, half, _call.M);
+            // Whole tiles of rows each; the last part takes the ragged rest.
+            var share = ((_call.M + _mr - 1) / _mr + parts - 1) / parts * _mr;
+            if (part * share < _call.M) Narrow(_call, part * share, Math.Min(_call.M, (part + 1) * share));
             return;
         }
         if (_splitDepth)
@@ -266,6 +263,10 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         if (_splitColumns) Block(start == 0 ? _call : _call.WithoutSums(), 0, _call.M, start, stop, 0, _call.K);
         else Block(_call, start, stop, 0, _call.N, 0, _call.K);
     }
+
+    /// <summary>Whether a product of this many multiply-adds gains from the worker: large enough, or the worker still spinning.</summary>
+    private bool WorthSplitting(long size) =>
+        size >= ParallelThreshold || size >= SpinningParallelThreshold && _pool!.WorkersSpinning;
 
     /// <summary>
     /// The depth of each k block when a depth takes more than one: as even as blocks of at most Kc make it. 784 runs as
@@ -415,12 +416,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                     // Edge tile: full tile into scratch, then only the valid part into C.
                     if (aRows != null) GemmKernels.RunInPlace(_isa, kc, aRows, t.Lda, 1, bPanel, _nr, tile, _nr, 1f, 0f);
                     else GemmKernels.Run(_isa, kc, aPanel, bPanel, tile, _nr, 1f, 0f);
-                    for (var i = 0; i < mr; i++)
-                    {
-                        var crow = cTile + (long)i * t.Ldc;
-                        for (var j = 0; j < nr; j++)
-                            crow[j] = beta == 0f ? t.Alpha * tile[i * _nr + j] : t.Alpha * tile[i * _nr + j] + beta * crow[j];
-                    }
+                    StoreScratch(tile, _nr, cTile, t.Ldc, mr, nr, t.Alpha, beta);
                 }
                 if (fused) GemmEpilogueKernel.Apply(t.Epilogue, cTile, t.Ldc, ic + ir, mr, jc + jr, nr);
             }
@@ -457,13 +453,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                 stride = k;
             }
             GemmKernels.Kernel8x16(k, a, stride, panel, tile, NarrowColumns);
-            for (var i = 0; i < rows; i++)
-            {
-                var crow = t.C + (long)(ic + i) * t.Ldc;
-                var trow = tile + i * NarrowColumns;
-                for (var j = 0; j < t.N; j++)
-                    crow[j] = t.Beta == 0f ? t.Alpha * trow[j] : t.Alpha * trow[j] + t.Beta * crow[j];
-            }
+            StoreScratch(tile, NarrowColumns, t.C + (long)ic * t.Ldc, t.Ldc, rows, t.N, t.Alpha, t.Beta);
             GemmEpilogueKernel.Apply(t.Epilogue, t.C + (long)ic * t.Ldc, t.Ldc, ic, rows, 0, t.N);
         }
     }
@@ -491,6 +481,18 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
             if (t.TransB) GemmRowKernel.RunDots(ai, t.K, t.B, t.Ldb, t.N, t.C + (long)i * t.Ldc, t.Alpha, t.Beta);
             else GemmRowKernel.Run(ai, t.K, t.B, t.Ldb, t.N, t.C + (long)i * t.Ldc, t.Alpha, t.Beta);
             GemmEpilogueKernel.Apply(t.Epilogue, t.C + (long)i * t.Ldc, t.Ldc, i, 1, 0, t.N);
+        }
+    }
+
+    /// <summary>The valid rows × cols of a tile computed into scratch (row stride ld), scaled into C: alpha·tile + beta·C.</summary>
+    private static void StoreScratch(float* tile, int ld, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        for (var i = 0; i < rows; i++)
+        {
+            var crow = c + (long)i * ldc;
+            var trow = tile + (long)i * ld;
+            for (var j = 0; j < cols; j++)
+                crow[j] = beta == 0f ? alpha * trow[j] : alpha * trow[j] + beta * crow[j];
         }
     }
 
@@ -562,12 +564,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                             }
                             if (nr == _nr && GemmKernels.RunRows(_isa, mr, kc, aPanel, bPanel, cTile, ldc, alpha, kBeta)) continue;
                             GemmKernels.Run(_isa, kc, aPanel, bPanel, tile, _nr, 1f, 0f);
-                            for (var i = 0; i < mr; i++)
-                            {
-                                var crow = cTile + (long)i * ldc;
-                                for (var j = 0; j < nr; j++)
-                                    crow[j] = kBeta == 0f ? alpha * tile[i * _nr + j] : alpha * tile[i * _nr + j] + kBeta * crow[j];
-                            }
+                            StoreScratch(tile, _nr, cTile, ldc, mr, nr, alpha, kBeta);
                         }
                     }
                 }
