@@ -4,8 +4,9 @@ namespace Dlc.Backend.Tests.Gemm;
 
 /// <summary>
 /// The fork-join pool: every part of every run runs exactly once and has finished when Run returns, whether the
-/// worker was spinning or asleep when the run started and whether it finished before or after the caller; a run
-/// started from inside a part runs inline; a failing part's exception reaches the caller.
+/// worker was spinning, asleep or just woken without work when the run started and whether it finished before or after
+/// the caller; a wake-up without work leaves the workers spinning for a while; a run started from inside a part runs
+/// inline; a failing part's exception reaches the caller.
 /// </summary>
 public class WorkerPoolTests
 {
@@ -36,9 +37,11 @@ public class WorkerPoolTests
         pool.WorkersSpinning.ShouldBeFalse("no run yet");
         pool.Run(new Counting(1), 1);
         pool.WorkersSpinning.ShouldBeFalse("a run on the caller alone leaves the workers as they were");
-        // Checked straight after the run: on a busy machine this thread may be held up past the spin, so a few tries.
+        // A run that has to wake the worker may find it asleep again by the time the caller is back (both wake-ups take
+        // longer than the spin on a busy machine): runs one after another, until one starts and ends within a spin.
         var seen = false;
-        for (var attempt = 0; attempt < 20 && !seen; attempt++)
+        var until = System.Diagnostics.Stopwatch.GetTimestamp() + 5 * System.Diagnostics.Stopwatch.Frequency;
+        while (!seen && System.Diagnostics.Stopwatch.GetTimestamp() < until)
         {
             pool.Run(new Counting(2), 2);
             seen = pool.WorkersSpinning;
@@ -46,6 +49,27 @@ public class WorkerPoolTests
         seen.ShouldBeTrue();
         Thread.Sleep(WorkerPool.SpinTime * 20);
         pool.WorkersSpinning.ShouldBeFalse("the workers sleep after their spin");
+    }
+
+    [Fact]
+    public void Wake_leaves_the_workers_spinning_without_work_until_their_spin_ends()
+    {
+        using var pool = new WorkerPool(1, "test");
+        pool.WorkersSpinning.ShouldBeFalse("a new worker sleeps");
+        // The wake-up takes about 0.2 ms here, and the spin 0.1 ms after it: waking again until it is seen.
+        var seen = false;
+        var until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency;
+        while (!seen && System.Diagnostics.Stopwatch.GetTimestamp() < until)
+        {
+            pool.Wake();
+            seen = pool.WorkersSpinning;
+        }
+        seen.ShouldBeTrue();
+        Thread.Sleep(WorkerPool.SpinTime * 20);
+        pool.WorkersSpinning.ShouldBeFalse("the workers sleep after their spin");
+        var body = new Counting(2);
+        pool.Run(body, 2);
+        body.Runs.ShouldBe([1, 1]);
     }
 
     [Fact]
@@ -60,6 +84,8 @@ public class WorkerPoolTests
             var (slow, pause) = (rng.Next(2), rng.Next(4) switch { 0 => 0, 1 => 20, 2 => 150, _ => 400 });
             body.PauseMicroseconds = part => part == slow ? pause : 0;
             if (run % 500 == 499) Thread.Sleep(2);
+            // A wake-up without work may come just before a run, or while the worker is still up from the last one.
+            if (run % 7 == 3) pool.Wake();
             pool.Run(body, 2);
             body.Running.ShouldBe(0, $"run {run}");
             body.Runs.ShouldBe([1, 1], $"run {run}");
