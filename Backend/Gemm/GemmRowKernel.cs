@@ -71,6 +71,39 @@ internal static unsafe class GemmRowKernel
     internal static void RunDots(float* a, int k, float* b, int ldb, int n, float* c, float alpha, float beta)
     {
         var j = 0;
+        if (Vector512.IsHardwareAccelerated && k >= 16)
+        {
+            // One 16-wide vector of each of four rows a step, one chain each: B streams from L2 at 88 – 110 GB/s against
+            // the 8-wide kernel's 65 – 90 (256×784 on one core, hot in L2: 8.9 → 7.3 µs; 256×256 3.5 → 3.2 µs). Two
+            // chains of two rows ran at half that.
+            var wide = k / 16 * 16;
+            for (; j + 4 <= n; j += 4)
+            {
+                float* b0 = b + (long)j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                for (var p = 0; p < wide; p += 16)
+                {
+                    var x = Vector512.Load(a + p);
+                    s0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b0 + p), s0);
+                    s1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b1 + p), s1);
+                    s2 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b2 + p), s2);
+                    s3 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b3 + p), s3);
+                }
+                StoreDot(c + j, Vector512.Sum(s0), a, b0, wide, k, alpha, beta);
+                StoreDot(c + j + 1, Vector512.Sum(s1), a, b1, wide, k, alpha, beta);
+                StoreDot(c + j + 2, Vector512.Sum(s2), a, b2, wide, k, alpha, beta);
+                StoreDot(c + j + 3, Vector512.Sum(s3), a, b3, wide, k, alpha, beta);
+            }
+            // The last columns one at a time, still vectorised: a scalar chain of 256 steps took about 0.35 µs a column.
+            for (; j < n; j++)
+            {
+                var bj = b + (long)j * ldb;
+                var sum = Vector512<float>.Zero;
+                for (var p = 0; p < wide; p += 16) sum = Vector512.FusedMultiplyAdd(Vector512.Load(a + p), Vector512.Load(bj + p), sum);
+                StoreDot(c + j, Vector512.Sum(sum), a, bj, wide, k, alpha, beta);
+            }
+            return;
+        }
         var vectors = Vector256.IsHardwareAccelerated ? k / 16 * 16 : 0;
         for (; j + 4 <= n && vectors > 0; j += 4)
         {

@@ -94,6 +94,21 @@ public class GemmProviderTests
         foreach (var tb in new[] { false, true }) GemmCase.Get(m, n, k, false, tb).Check(gemm);
     }
 
+    /// <summary>
+    /// Products with fewer rows than a tile, B large enough (8.4M floats) that two threads split them by columns whether or
+    /// not the worker is awake: one row and three, an odd width (a part ends inside the last 16 columns), all transposes.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 4099, 2050)]
+    [InlineData(3, 1401, 2000)]
+    public void Few_rows_split_by_columns_over_two_threads_match_the_reference(int m, int n, int k)
+    {
+        using var gemm = new ManagedGemm(2);
+        foreach (var ta in new[] { false, true })
+        foreach (var tb in new[] { false, true })
+            GemmCase.Get(m, n, k, ta, tb).Check(gemm);
+    }
+
     public static TheoryData<string> ProviderNames() => ["mkl", "managed-1", "managed-2", "managed-scalar"];
 
     [Theory]
