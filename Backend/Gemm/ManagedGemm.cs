@@ -544,6 +544,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     }
 
     /// <summary>The valid rows × cols of a tile computed into scratch (row stride ld), scaled into C: alpha·tile + beta·C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StoreScratch(float* tile, int ld, float* c, int ldc, int rows, int cols, float alpha, float beta)
     {
         for (var i = 0; i < rows; i++)
