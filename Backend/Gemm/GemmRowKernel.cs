@@ -91,18 +91,7 @@ internal static unsafe class GemmRowKernel
                     s2 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b2 + p), s2);
                     s3 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b3 + p), s3);
                 }
-                var sums = Sum4(s0, s1, s2, s3);
-                if (wide == k)
-                {
-                    var scaled = sums * Vector128.Create(alpha);
-                    if (beta != 0f) scaled += Vector128.Load(c + j) * Vector128.Create(beta);
-                    scaled.Store(c + j);
-                    continue;
-                }
-                StoreDot(c + j, sums.GetElement(0), a, b0, wide, k, alpha, beta);
-                StoreDot(c + j + 1, sums.GetElement(1), a, b1, wide, k, alpha, beta);
-                StoreDot(c + j + 2, sums.GetElement(2), a, b2, wide, k, alpha, beta);
-                StoreDot(c + j + 3, sums.GetElement(3), a, b3, wide, k, alpha, beta);
+                StoreFour(c + j, Sum4(s0, s1, s2, s3), a, b0, ldb, wide, k, alpha, beta);
             }
             // The last columns one at a time, still vectorised: a scalar chain of 256 steps took about 0.35 µs a column.
             for (; j < n; j++)
@@ -133,12 +122,41 @@ internal static unsafe class GemmRowKernel
                 s3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b3 + p), s3);
                 t3 = Vector256.FusedMultiplyAdd(y, Vector256.Load(b3 + p + 8), t3);
             }
-            StoreDot(c + j, Vector256.Sum(s0 + t0), a, b0, vectors, k, alpha, beta);
-            StoreDot(c + j + 1, Vector256.Sum(s1 + t1), a, b1, vectors, k, alpha, beta);
-            StoreDot(c + j + 2, Vector256.Sum(s2 + t2), a, b2, vectors, k, alpha, beta);
-            StoreDot(c + j + 3, Vector256.Sum(s3 + t3), a, b3, vectors, k, alpha, beta);
+            StoreFour(c + j, Sum4(s0 + t0, s1 + t1, s2 + t2, s3 + t3), a, b0, ldb, vectors, k, alpha, beta);
         }
-        for (; j < n; j++) StoreDot(c + j, 0f, a, b + (long)j * ldb, 0, k, alpha, beta);
+        for (; j < n; j++)
+        {
+            var bj = b + (long)j * ldb;
+            var sum = Vector256<float>.Zero;
+            for (var p = 0; p < vectors; p += 8) sum = Vector256.FusedMultiplyAdd(Vector256.Load(a + p), Vector256.Load(bj + p), sum);
+            StoreDot(c + j, Vector256.Sum(sum), a, bj, vectors, k, alpha, beta);
+        }
+    }
+
+    /// <summary>
+    /// Four columns' dot products into c[0..4) (c = alpha·dot + beta·c): <paramref name="sums"/> holds each one's first
+    /// <paramref name="from"/> terms (rows of B <paramref name="ldb"/> apart from b0); one vector store when that is all of k.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreFour(float* c, Vector128<float> sums, float* a, float* b0, long ldb, int from, int k, float alpha, float beta)
+    {
+        if (from == k)
+        {
+            var scaled = sums * Vector128.Create(alpha);
+            if (beta != 0f) scaled += Vector128.Load(c) * Vector128.Create(beta);
+            scaled.Store(c);
+            return;
+        }
+        for (var i = 0; i < 4; i++) StoreDot(c + i, sums.GetElement(i), a, b0 + i * ldb, from, k, alpha, beta);
+    }
+
+    /// <summary>The sums of four 8-wide vectors' lanes, as one vector (horizontal adds, then the two halves).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Sum4(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3)
+    {
+        if (!Avx.IsSupported) return Vector128.Create(Vector256.Sum(v0), Vector256.Sum(v1), Vector256.Sum(v2), Vector256.Sum(v3));
+        var h = Avx.HorizontalAdd(Avx.HorizontalAdd(v0, v1), Avx.HorizontalAdd(v2, v3));
+        return h.GetLower() + h.GetUpper();
     }
 
     /// <summary>
