@@ -38,7 +38,7 @@ internal sealed class WorkerPool : IDisposable
     /// <summary>How long an idle worker (or a caller waiting for the workers) spins before it blocks.</summary>
     internal static readonly TimeSpan SpinTime = TimeSpan.FromMicroseconds(100);
 
-    private static readonly long SpinTicks = Math.Max(1, (long)(SpinTime.TotalSeconds * Stopwatch.Frequency));
+    internal static readonly long SpinTicks = Math.Max(1, (long)(SpinTime.TotalSeconds * Stopwatch.Frequency));
     private static readonly Dictionary<int, WorkerPool> Pools = [];
 
     // Spins read the clock (about 23 ns here) once every this many + 1 pauses.
