@@ -79,7 +79,12 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     private readonly WorkerPool? _pool;
     private readonly Lock _sync = new();
     private Call _call;
-    private bool _splitColumns, _splitDepth, _claimRows, _narrow, _fewRows;
+    private bool _splitColumns, _splitDepth, _claimRows;
+
+    // How the parts of the current parallel call divide it: blocks of rows, columns or depth (the flags above), a
+    // few-rows product's columns, or a narrow product's tiles of rows.
+    private enum Parts { Blocks, FewRows, Narrow }
+    private Parts _parts;
 
     // The next claim when rows are claimed (see Block), the width of the blocks of columns they come in, and the rows a
     // claim takes.
@@ -157,19 +162,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                 FewRows(call, 0, n);
                 return;
             }
-            lock (_sync)
-            {
-                _call = call;
-                _fewRows = true;
-                try
-                {
-                    _pool!.Run(this, columnParts);
-                }
-                finally
-                {
-                    _fewRows = false;
-                }
-            }
+            RunParts(call, Parts.FewRows, columnParts);
             return;
         }
         // A product at most 16 columns wide on the 8×16 tile: NT 128×10×256 with bias (a classifier's output layer) 22 →
@@ -181,19 +174,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                 Narrow(call, 0, m);
                 return;
             }
-            lock (_sync)
-            {
-                _call = call;
-                _narrow = true;
-                try
-                {
-                    _pool.Run(this, Math.Min(Threads, m / (2 * _mr)));
-                }
-                finally
-                {
-                    _narrow = false;
-                }
-            }
+            RunParts(call, Parts.Narrow, Math.Min(Threads, m / (2 * _mr)));
             return;
         }
         // Each thread packs what it multiplies: splitting rows makes every thread pack all of op(B) (k·n),
@@ -257,13 +238,13 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
 
     void WorkerPool.IBody.Run(int part, int parts)
     {
-        if (_fewRows)
+        if (_parts == Parts.FewRows)
         {
             var (c0, c1) = FewRowsShare(part, parts, _call.N);
             if (c0 < c1) FewRows(_call, c0, c1);
             return;
         }
-        if (_narrow)
+        if (_parts == Parts.Narrow)
         {
             // Whole tiles of rows each; the last part takes the ragged rest.
             var share = ((_call.M + _mr - 1) / _mr + parts - 1) / parts * _mr;
@@ -300,6 +281,24 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         // Every column part packs all of A: the first one sums its rows. Row parts sum their own rows.
         if (_splitColumns) Block(start == 0 ? _call : _call.WithoutSums(), 0, _call.M, start, stop, 0, _call.K);
         else Block(_call, start, stop, 0, _call.N, 0, _call.K);
+    }
+
+    /// <summary>A few-rows or narrow product's parts over the pool (see <see cref="Parts"/>).</summary>
+    private void RunParts(in Call call, Parts parts, int count)
+    {
+        lock (_sync)
+        {
+            _call = call;
+            _parts = parts;
+            try
+            {
+                _pool!.Run(this, count);
+            }
+            finally
+            {
+                _parts = Parts.Blocks;
+            }
+        }
     }
 
     /// <summary>
