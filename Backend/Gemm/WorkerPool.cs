@@ -153,8 +153,9 @@ internal sealed class WorkerPool : IDisposable
                 ref var slot = ref _slots[w];
                 slot.Body = body;
                 slot.Parts = parts;
-                // The fence orders the run's number before the read of Sleeping (the worker's side does the reverse).
-                Interlocked.Exchange(ref slot.Run, slot.Run + 1);
+                // The fence orders the run's number before the read of Sleeping (the worker's side does the reverse). Numbers
+                // are only compared for equality, so they may wrap.
+                Interlocked.Exchange(ref slot.Run, unchecked(slot.Run + 1));
                 if (Volatile.Read(ref slot.Sleeping) != 0) _start[w].Set();
             }
             var outer = t_inside;
