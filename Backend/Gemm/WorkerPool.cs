@@ -74,6 +74,7 @@ internal sealed class WorkerPool : IDisposable
     private readonly Slot[] _slots;
     private readonly Done[] _finished;
     private int _callerSleeping;
+    private int _idleWakeUps;
     private ExceptionDispatchInfo? _error;
     private volatile bool _stopping;
 
@@ -108,6 +109,9 @@ internal sealed class WorkerPool : IDisposable
     }
 
     internal int Workers => _threads.Length;
+
+    /// <summary>How many times a worker has been woken with no part to run (by <see cref="Wake"/>, or by a run it had seen).</summary>
+    internal int IdleWakeUps => Volatile.Read(ref _idleWakeUps);
 
     /// <summary>
     /// Whether every worker is awake, spinning for its next part, so a run now starts at once rather than waking them
@@ -215,7 +219,11 @@ internal sealed class WorkerPool : IDisposable
             }
             // Announced before the last look: a run either sees it and sets the event, or is seen here.
             if (!asleep) Interlocked.Exchange(ref slot.Sleeping, 1);
-            if (Volatile.Read(ref slot.Run) == seen) _start[index].Wait();
+            if (Volatile.Read(ref slot.Run) == seen)
+            {
+                _start[index].Wait();
+                if (Volatile.Read(ref slot.Run) == seen) Interlocked.Increment(ref _idleWakeUps);
+            }
             _start[index].Reset();
             Volatile.Write(ref slot.Sleeping, 0);
             asleep = false;
