@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -23,7 +22,7 @@ namespace Dlc.Backend.Gemm;
 /// residual) is applied to each full tile of its last k block as it leaves the registers, where the kernel takes it
 /// (see <see cref="GemmEpilogueKernel.FusesInTile"/>); otherwise to each strip of micro-tiles right after it is stored.
 /// </summary>
-public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
+public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
 {
     // kc×nr floats of B (16 KB for the AVX2 tile, 32 KB for AVX-512's) plus mr×kc of A fit L1; mc×kc of A (96 KB) fits L2.
     private const int Kc = 256;
@@ -45,28 +44,6 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     // profile: 98, 46 and 29 µs on one thread → 31 – 55, 26 – 31 and 18 – 21 µs).
     private const long SpinningParallelThreshold = 1L << 18;
 
-    // The most of op(B) a thread packs at once when it claims rows (a block of columns, all of its depth): each chunk of
-    // rows reads all of it, so it stays within half a core's L2 (1 MB on a Xeon with AVX-512, 256 KB where AVX2 cores may
-    // have 512 KB).
-    private const long ClaimedPackFloats512 = 256 * 1024;
-    private const long ClaimedPackFloats256 = 64 * 1024;
-
-    // Claims read A once a block of columns: past this many blocks (AVX2's 1024² would take 16) the fixed halves stay.
-    private const int MaxClaimBlocks = 4;
-
-    // Products with fewer rows than a tile (a batch of one) are memory-bound: split by columns, a multiple of this many a
-    // thread, when they read at least FewRowsSpinningThreshold floats of B and the workers are spinning, or at least
-    // FewRowsThreshold in any case (a wake-up, about 0.2 ms, pays off only at about twice that of streaming B).
-    private const int FewRowsColumnStep = 16;
-    private const long FewRowsSpinningThreshold = 1L << 15;
-    private const long FewRowsThreshold = 1L << 23;
-
-    // How long products that would split have to keep coming before they wake the workers (see FewRowsParts), and when the
-    // current stream of them began and its last one came (Stopwatch ticks).
-    private static readonly TimeSpan WakeAfter = TimeSpan.FromMicroseconds(50);
-    private static readonly long WakeAfterTicks = (long)(WakeAfter.TotalSeconds * Stopwatch.Frequency);
-    private long _fewRowsSince, _fewRowsLast = long.MinValue / 2;
-
     // Products at most this many columns wide run on the AVX-512 kernel's 8×16 tile (see Narrow).
     private const int NarrowColumns = 16;
 
@@ -85,20 +62,6 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     // few-rows product's columns, or a narrow product's tiles of rows.
     private enum Parts { Blocks, FewRows, Narrow }
     private Parts _parts;
-
-    // The next claim when rows are claimed (see Block), the width of the blocks of columns they come in, and the rows a
-    // claim takes.
-    private int _nextRow;
-
-    // Two threads claiming one block of columns: the caller from the first chunk up, the worker from the last one down,
-    // both ends in one word (front in the low half, back past the last unclaimed in the high). Each keeps about the same
-    // end of the rows from one product to the next, so the next layer finds its rows of A in its own core's cache, and the
-    // narrow path's fixed halves match them (batch-1000 MLP inference plan, four in-process A/B runs, best of each: 1962 –
-    // 2029 → 1923 – 2005 µs; medians better in three of the four).
-    private bool _frontBack;
-    private long _ends;
-    private int _claimColumns;
-    private readonly int _rowsPerClaim;
 
     // The sums of the parts of a product split over k, but the first (which writes C): (parts − 1)·m·n floats.
     private NativeBuffer? _partSums;
@@ -251,15 +214,15 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     {
         if (_parts == Parts.FewRows)
         {
-            var (c0, c1) = FewRowsShare(part, parts, _call.N);
+            // The same columns on the same thread every call, so each core keeps its share of B in its own cache (see FewRows).
+            var (c0, c1) = Share(part, parts, _call.N, FewRowsColumnStep);
             if (c0 < c1) FewRows(_call, c0, c1);
             return;
         }
         if (_parts == Parts.Narrow)
         {
-            // Whole tiles of rows each; the last part takes the ragged rest.
-            var share = ((_call.M + _mr - 1) / _mr + parts - 1) / parts * _mr;
-            if (part * share < _call.M) Narrow(_call, part * share, Math.Min(_call.M, (part + 1) * share));
+            var (r0, r1) = Share(part, parts, _call.M, _mr);
+            if (r0 < r1) Narrow(_call, r0, r1);
             return;
         }
         if (_splitDepth)
@@ -283,11 +246,7 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
             Block(_call, 0, _call.M, 0, _call.N, 0, _call.K, claimRows: true, part: part);
             return;
         }
-        // Parts are whole micro-tiles wide, so only the last one has a ragged edge.
-        var (extent, step) = _splitColumns ? (_call.N, _nr) : (_call.M, _mr);
-        var perPart = ((extent + step - 1) / step + parts - 1) / parts * step;
-        var start = part * perPart;
-        var stop = Math.Min(extent, start + perPart);
+        var (start, stop) = _splitColumns ? Share(part, parts, _call.N, _nr) : Share(part, parts, _call.M, _mr);
         if (start >= stop) return;
         // Every column part packs all of A: the first one sums its rows. Row parts sum their own rows.
         if (_splitColumns) Block(start == 0 ? _call : _call.WithoutSums(), 0, _call.M, start, stop, 0, _call.K);
@@ -313,33 +272,13 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
     }
 
     /// <summary>
-    /// The threads a product with fewer rows than a tile is split over by columns. One when the workers would need waking
-    /// for it. Such products that keep coming, with no gap longer than a worker's spin, for <see cref="WakeAfter"/> wake
-    /// the workers for the ones that follow (a batch-1 plan run in a loop). A lone request does not: the wake-up cost its
-    /// own run more than the split gave back (one run of the MLP at batch 1 every millisecond: 15.8 µs median without,
-    /// 38.4 µs waking the worker each time).
+    /// Part <paramref name="part"/> of <paramref name="parts"/> of [0, extent) in whole steps (micro-tiles, or a few-rows
+    /// product's groups of columns), so only the last part has a ragged edge; empty when the steps run out first.
     /// </summary>
-    private int FewRowsParts(int n, long size)
+    private static (int Start, int Stop) Share(int part, int parts, int extent, int step)
     {
-        if (_pool is null || n < 2 * FewRowsColumnStep || size < FewRowsSpinningThreshold) return 1;
-        var parts = Math.Min(Threads, n / FewRowsColumnStep);
-        if (size >= FewRowsThreshold || _pool.WorkersSpinning) return parts;
-        var now = Stopwatch.GetTimestamp();
-        if (now - _fewRowsLast > WorkerPool.SpinTicks) _fewRowsSince = now;
-        _fewRowsLast = now;
-        if (now - _fewRowsSince >= WakeAfterTicks) _pool.Wake();
-        return 1;
-    }
-
-    /// <summary>
-    /// Columns [c0, c1) of a few-rows product that part <paramref name="part"/> of <paramref name="parts"/> takes: the same
-    /// ones every call, so each core keeps its share of B in its own cache. Even shares: giving the caller, which starts at
-    /// once, a hand-off's worth more (about 48 KB of B) measured slower, 9.9 – 10.3 → 10.3 – 10.6 µs a batch-1 MLP run.
-    /// </summary>
-    private static (int C0, int C1) FewRowsShare(int part, int parts, int n)
-    {
-        var columns = ((n + FewRowsColumnStep - 1) / FewRowsColumnStep + parts - 1) / parts * FewRowsColumnStep;
-        return (Math.Min(n, part * columns), Math.Min(n, (part + 1) * columns));
+        var perPart = ((extent + step - 1) / step + parts - 1) / parts * step;
+        return (Math.Min(extent, part * perPart), Math.Min(extent, (part + 1) * perPart));
     }
 
     /// <summary>Whether a product of this many multiply-adds gains from the worker: large enough, or the worker still spinning.</summary>
@@ -434,62 +373,6 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
                 }
             }
         }
-    }
-
-    /// <summary>The next chunk this part claims (see Block): from its end of the rows when two threads claim front and back.</summary>
-    private int NextClaim(int part)
-    {
-        if (!_frontBack) return Interlocked.Increment(ref _nextRow) - 1;
-        while (true)
-        {
-            var ends = Volatile.Read(ref _ends);
-            int front = (int)ends, back = (int)(ends >> 32);
-            if (front >= back) return int.MaxValue;
-            var next = part == 0 ? ends + 1 : ends - (1L << 32);
-            if (Interlocked.CompareExchange(ref _ends, next, ends) == ends) return part == 0 ? front : back - 1;
-        }
-    }
-
-    /// <summary>
-    /// The chunks the threads claim rows in (see Block): whole claims of <see cref="_rowsPerClaim"/> rows, and the rows of
-    /// about a claim a thread in chunks of two tiles (the last ones, or where two threads claiming from both ends meet, see
-    /// ChunkRows), so the threads finish within a small chunk of each other. With
-    /// 1000 rows in chunks of 48 alone, one thread took 11 chunks and the other 10, and then waited for it (AVX-512, two
-    /// threads, alternating, three runs: 1000×256×784 NT with bias and ReLU, best of each 1374 – 1624 → 1343 – 1610 µs;
-    /// 1000×256×256 448 – 450 → 436 – 437 µs).
-    /// </summary>
-    private (int Chunks, int Whole) ClaimChunks(int rows)
-    {
-        var whole = Math.Max(0, rows - Threads * _rowsPerClaim) / _rowsPerClaim;
-        var tail = rows - whole * _rowsPerClaim;
-        var small = 2 * _mr;
-        return (whole + (tail + small - 1) / small, whole);
-    }
-
-    /// <summary>
-    /// The first row (from the claimed range's start) and row count of chunk <paramref name="chunk"/> (see ClaimChunks): the
-    /// two-tile chunks after the whole ones, or between the two halves of them when two threads claim from both ends.
-    /// </summary>
-    private (int First, int Rows) ChunkRows(int chunk, int whole, int rows)
-    {
-        if (_frontBack)
-        {
-            // Whole chunks at both ends, the small ones where the two threads meet.
-            var front = (whole + 1) / 2;
-            var small = (rows - whole * _rowsPerClaim + 2 * _mr - 1) / (2 * _mr);
-            if (chunk < front) return (chunk * _rowsPerClaim, _rowsPerClaim);
-            var middle = front * _rowsPerClaim;
-            var tailRows = rows - whole * _rowsPerClaim;
-            if (chunk < front + small)
-            {
-                var at = middle + (chunk - front) * 2 * _mr;
-                return (at, Math.Min(2 * _mr, middle + tailRows - at));
-            }
-            return (middle + tailRows + (chunk - front - small) * _rowsPerClaim, _rowsPerClaim);
-        }
-        if (chunk < whole) return (chunk * _rowsPerClaim, _rowsPerClaim);
-        var first = whole * _rowsPerClaim + (chunk - whole) * 2 * _mr;
-        return (first, Math.Min(2 * _mr, rows - first));
     }
 
     /// <summary>
@@ -593,36 +476,6 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
         }
     }
 
-    /// <summary>
-    /// Columns [c0, c1) of a product with fewer rows than a micro-tile (e.g. a single sample): packing B would cost as much
-    /// as the product, so each C row is built straight from B's rows (GemmRowKernel) or, for transposed B, from dot
-    /// products. Such a product only streams B, so it is split by columns over the threads (see FewRowsParts) when B is
-    /// large enough: a batch-1 MLP run (784-256-256-10) 12.4 – 18.1 → 7.5 – 8.9 µs, each core keeping its half of the
-    /// weights in its own L2.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FewRows(in Call t, int c0, int c1)
-    {
-        var aRow = t.TransA ? GemmPacking.ThreadBuffer(t.K) : null;
-        for (var i = 0; i < t.M; i++)
-        {
-            float* ai;
-            if (t.TransA)
-            {
-                for (var p = 0; p < t.K; p++) aRow[p] = t.A[(long)p * t.Lda + i];
-                ai = aRow;
-            }
-            else
-            {
-                ai = t.A + (long)i * t.Lda;
-            }
-            var ci = t.C + (long)i * t.Ldc + c0;
-            if (t.TransB) GemmRowKernel.RunDots(ai, t.K, t.B + (long)c0 * t.Ldb, t.Ldb, c1 - c0, ci, t.Alpha, t.Beta);
-            else GemmRowKernel.Run(ai, t.K, t.B + c0, t.Ldb, c1 - c0, ci, t.Alpha, t.Beta);
-            GemmEpilogueKernel.Apply(t.Epilogue, ci, t.Ldc, i, 1, c0, c1 - c0);
-        }
-    }
-
     /// <summary>The valid rows × cols of a tile computed into scratch (row stride ld), scaled into C: alpha·tile + beta·C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StoreScratch(float* tile, int ld, float* c, int ldc, int rows, int cols, float alpha, float beta)
@@ -643,72 +496,6 @@ public sealed unsafe class ManagedGemm : IGemm, IDisposable, WorkerPool.IBody
             var row = new Span<float>(c + (long)i * ldc, n);
             if (beta == 0f) row.Clear();
             else if (beta != 1f) TensorPrimitives.Multiply(row, beta, row);
-        }
-    }
-
-    /// <summary>
-    /// op(B) [k×n] packed once into the panels <see cref="SgemmPacked"/> reads, for a right-hand side that many
-    /// products share (a recurrent layer's w_hh, multiplied at every step): the packing then costs once per
-    /// sequence rather than once per step. <paramref name="packed"/> holds <see cref="PackedSize"/> floats.
-    /// </summary>
-    internal void PackB(bool transB, int k, int n, float* b, int ldb, float* packed)
-    {
-        for (var jc = 0; jc < n; jc += _nc)
-        {
-            var nc = Math.Min(_nc, n - jc);
-            var ncPadded = (nc + _nr - 1) / _nr * _nr;
-            for (var pc = 0; pc < k; pc += Kc)
-                GemmPacking.PackB(transB, b, ldb, pc, jc, Math.Min(Kc, k - pc), nc, _nr, packed + (long)jc * k + (long)pc * ncPadded);
-        }
-    }
-
-    /// <summary>Floats of op(B) [k×n] packed by <see cref="PackB"/>.</summary>
-    internal int PackedSize(int k, int n) => (n + _nr - 1) / _nr * _nr * k;
-
-    // Panels are stored block column after block column (nc wide), each k deep, one kc block after another.
-
-    /// <summary>C[m×n] = alpha·A·B + beta·C on this thread, with B packed by <see cref="PackB"/> (A not transposed).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal void SgemmPacked(int m, int n, int k, float alpha, float* a, int lda, float* packed, float beta, float* c, int ldc)
-    {
-        if (m == 0 || n == 0) return;
-        var kcMax = Math.Min(Kc, k);
-        var aPack = GemmPacking.ThreadBuffer(_mc * kcMax);
-        var tile = stackalloc float[_mr * _nr];
-        for (var jc = 0; jc < n; jc += _nc)
-        {
-            var nc = Math.Min(_nc, n - jc);
-            var ncPadded = (nc + _nr - 1) / _nr * _nr;
-            for (var pc = 0; pc < k; pc += Kc)
-            {
-                var kc = Math.Min(Kc, k - pc);
-                var kBeta = pc == 0 ? beta : 1f;
-                var bPack = packed + (long)jc * k + (long)pc * ncPadded;
-                for (var ic = 0; ic < m; ic += _mc)
-                {
-                    var mc = Math.Min(_mc, m - ic);
-                    GemmPacking.PackA(false, a, lda, ic, pc, mc, kc, _mr, aPack);
-                    for (var jr = 0; jr < nc; jr += _nr)
-                    {
-                        var nr = Math.Min(_nr, nc - jr);
-                        for (var ir = 0; ir < mc; ir += _mr)
-                        {
-                            var mr = Math.Min(_mr, mc - ir);
-                            var cTile = c + (long)(ic + ir) * ldc + jc + jr;
-                            var aPanel = aPack + (long)ir * kc;
-                            var bPanel = bPack + (long)jr * kc;
-                            if (mr == _mr && nr == _nr)
-                            {
-                                GemmKernels.Run(_isa, kc, aPanel, bPanel, cTile, ldc, alpha, kBeta);
-                                continue;
-                            }
-                            if (nr == _nr && GemmKernels.RunRows(_isa, mr, kc, aPanel, bPanel, cTile, ldc, alpha, kBeta)) continue;
-                            GemmKernels.Run(_isa, kc, aPanel, bPanel, tile, _nr, 1f, 0f);
-                            StoreScratch(tile, _nr, cTile, ldc, mr, nr, alpha, kBeta);
-                        }
-                    }
-                }
-            }
         }
     }
 
