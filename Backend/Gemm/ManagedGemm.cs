@@ -313,6 +313,9 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
         var ncMax = Math.Min(_nc, (c1 - c0 + _nr - 1) / _nr * _nr);
         var depth = k1 - k0;
         var blockDepth = !partOfDepth && depth <= OneBlockDepth && (long)depth * ncMax <= OneBlockFloats ? depth : BalancedDepth(depth);
+        // A claimed chunk of rows runs through all of its depth in one block where it is at most ClaimedBlockDepth: its
+        // block of op(B) is packed whole anyway, and each tile of C is then stored once rather than once a block.
+        if (claimRows && depth <= ClaimedBlockDepth) blockDepth = depth;
         var kcMax = Math.Min(blockDepth, depth);
         var bFloats = claimRows ? depth * _claimColumns : kcMax * ncMax;
         var aPack = GemmPacking.ThreadBuffer(_mc * kcMax + bFloats);
