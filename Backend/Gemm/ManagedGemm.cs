@@ -59,8 +59,8 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
     private bool _splitColumns, _splitDepth, _claimRows;
 
     // How the parts of the current parallel call divide it: blocks of rows, columns or depth (the flags above), a
-    // few-rows product's columns, or a narrow product's tiles of rows.
-    private enum Parts { Blocks, FewRows, Narrow }
+    // few-rows product's columns, a narrow product's tiles of rows, or a chain of two few-rows products (see SgemmChain).
+    private enum Parts { Blocks, FewRows, Narrow, Chain }
     private Parts _parts;
 
     // The sums of the parts of a product split over k, but the first (which writes C): (parts − 1)·m·n floats.
@@ -217,6 +217,11 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
             // The same columns on the same thread every call, so each core keeps its share of B in its own cache (see FewRows).
             var (c0, c1) = Share(part, parts, _call.N, FewRowsColumnStep);
             if (c0 < c1) FewRows(_call, c0, c1);
+            return;
+        }
+        if (_parts == Parts.Chain)
+        {
+            ChainPart(part, parts);
             return;
         }
         if (_parts == Parts.Narrow)
