@@ -66,6 +66,9 @@ public sealed partial class ExecutionPlan
         // A forward product that keeps GELU's derivative writes it, at its own step, into its pre-activation's buffer.
         foreach (var group in _gemmGroups.Values.Where(g => g.KeepsDerivative && !g.Derivative))
             Touch(_buffers[group.Saved].Buffer, group.MatMul, false, $"%{group.Saved} gelu′");
+        // A product chained after another writes its result at the first one's step.
+        foreach (var (second, first) in _chainedFirst)
+            Touch(_buffers[second].Buffer, first, false, $"%{second} matmul");
         return lives;
     }
 

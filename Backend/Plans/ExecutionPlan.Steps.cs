@@ -72,6 +72,10 @@ public sealed partial class ExecutionPlan
             absorbed[g.Id] = product.Id;
         }
 
+        // Two dense layers of a batch-1 run, one hand-off (see ChainProducts); before the elementwise chains, so an op
+        // between two products that a chain would take later still keeps them apart.
+        ChainProducts(live, options);
+
         if (!options.Passes.Has(PassSet.ElementwiseFusion)) return;
         foreach (var chain in ElementwiseFusion.Find(_graph, live, id => _buffers[id].Buffer == _parameters.Gradients, absorbed))
         {
@@ -95,10 +99,13 @@ public sealed partial class ExecutionPlan
         var (groups, absorbed, lossOfGradient) = (_gemmGroups, _absorbedBy, _lossOfGradient);
         foreach (var node in _graph.Nodes)
         {
-            if (!live[node.Id] || absorbed.ContainsKey(node.Id)) continue;
+            // A product chained after another runs in that one's step.
+            if (!live[node.Id] || absorbed.ContainsKey(node.Id) || _chainedFirst.ContainsKey(node.Id)) continue;
             var group = groups.GetValueOrDefault(node.Id);
             var owned = _owned.Count;
+            var chained = _chainedSecond.TryGetValue(node.Id, out var second) ? _graph[second] : null;
             var step = _chains.TryGetValue(node.Id, out var chain) ? ElementwiseChain(chain)
+                : chained is not null ? ChainStep(node, chained, (ManagedGemm)ChainProvider(node, options))
                 : node.Op == Op.MatMul ? MatMul(node, options.Gemm, group)
                 : lossOfGradient.TryGetValue(node.Id, out var lossNode) ? LossWithGradient(node, lossNode)
                 : Step(node, options);
@@ -107,7 +114,8 @@ public sealed partial class ExecutionPlan
             if (step is not null)
             {
                 _stepNodes.Add(node.Id);
-                yield return (Label(node, group), step);
+                var label = Label(node, group);
+                yield return (chained is null ? label : $"{label}, then {Label(chained, groups.GetValueOrDefault(chained.Id))}", step);
             }
         }
 

@@ -36,6 +36,7 @@ public sealed partial class ExecutionPlan
                 findings.Add(new FusionFinding(kind, producer, consumer.Id, fired, fired ? null : WhyNot(producer, consumer, kind), nodes));
             }
         }
+        findings.AddRange(ChainFindings());
         return findings;
 
         string WhyNot(int producer, Node consumer, string kind)

@@ -17,6 +17,7 @@ public sealed record PassInfo(string Name, PassKind Kind, string Summary);
 public sealed class PassSet
 {
     public const string GemmEpilogue = "gemm-epilogue";
+    public const string GemmChain = "gemm-chain";
     public const string ReluFusion = "relu-fusion";
     public const string LossFusion = "loss-fusion";
     public const string NormFusion = "norm-fusion";
@@ -27,6 +28,7 @@ public sealed class PassSet
     public static IReadOnlyList<PassInfo> PlanPasses { get; } =
     [
         new(GemmEpilogue, PassKind.Plan, "a matrix product also adds the bias, applies the activation (or its derivative) and adds a residual as it stores; a weight gradient's product sums dY for the bias gradient as it packs it"),
+        new(GemmChain, PassKind.Plan, "two dense layers of a batch of one (fewer rows than a micro-tile) go to the threads in one hand-off: each computes its columns of the first and, from them, its share of the second's sums"),
         new(ReluFusion, PassKind.Plan, "a convolution or batch norm applies the ReLU after it; a pooling gradient applies the ReLU's mask"),
         new(LossFusion, PassKind.Plan, "softmax cross-entropy (or the mean squared error) and its gradient come from one pass over the scores (the predictions)"),
         new(NormFusion, PassKind.Plan, "layer norm's input, weight and bias gradients come from one pass over the rows"),

@@ -49,10 +49,11 @@ internal static class CompileCommand
         };
         var passes = CommonOptions.Passes();
         var noPass = CommonOptions.NoPass();
+        var threads = CommonOptions.Threads();
         var output = new Option<string?>("--out") { Description = "write to this file instead of stdout; with --emit dot, a .svg or .png is drawn by Graphviz's `dot`" };
         var command = new Command("compile", "show what the compiler makes of a model: syntax tree, IR, Graphviz graph, compiled plan")
         {
-            file, model, emit, train, report, batch, length, passes, noPass, output,
+            file, model, emit, train, report, batch, length, passes, noPass, threads, output,
         };
         command.SetAction(parse =>
         {
@@ -90,8 +91,9 @@ internal static class CompileCommand
                 default:
                 {
                     var size = parse.GetValue(batch) ?? spec?.Batch ?? 128;
-                    // The plan's steps and buffers do not depend on the GEMM provider; the managed one needs no timing trial.
-                    var gemm = GemmProviders.Create(GemmProviders.ManagedName, 1, out _);
+                    // The plan's steps and buffers do not depend on the GEMM provider, but on its threads (a batch of one
+                    // chains products only where they split over threads); the managed one needs no timing trial.
+                    var gemm = GemmProviders.Create(GemmProviders.ManagedName, parse.GetValue(threads), out _);
                     // Symbols past the batch (a sequence's T) take --length, else the record's sequence, else 64.
                     var sequence = parse.GetValue(length) ?? (spec?.Data.Sequence is > 0 and var s ? s : 64);
                     var lengths = chosen.Inputs.SelectMany(i => i.Shape.Dims.Skip(1)).Select(d => d.Symbol).OfType<string>()
