@@ -46,11 +46,13 @@ public sealed unsafe partial class ManagedGemm
     /// weights in its own L2. The shares are even: giving the caller, which starts at once, a hand-off's worth more
     /// columns (about 48 KB of B) measured slower, 9.9 – 10.3 → 10.3 – 10.6 µs a batch-1 MLP run.
     /// </summary>
+    /// <param name="r0">The first row (a product split by rows, see DotRows).</param>
+    /// <param name="r1">The row past the last (by default all of them).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FewRows(in Call t, int c0, int c1)
+    private static void FewRows(in Call t, int c0, int c1, int r0 = 0, int r1 = int.MaxValue)
     {
         var aRow = t.TransA ? GemmPacking.ThreadBuffer(t.K) : null;
-        for (var i = 0; i < t.M; i++)
+        for (var i = r0; i < Math.Min(r1, t.M); i++)
         {
             float* ai;
             if (t.TransA)

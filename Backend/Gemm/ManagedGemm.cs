@@ -44,8 +44,14 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
     // profile: 98, 46 and 29 µs on one thread → 31 – 55, 26 – 31 and 18 – 21 µs).
     private const long SpinningParallelThreshold = 1L << 18;
 
-    // Products at most this many columns wide run on the AVX-512 kernel's 8×16 tile (see Narrow).
+    // Products at most this many columns wide run on the AVX-512 kernel's 8×16 tile (see Narrow)...
     private const int NarrowColumns = 16;
+
+    // ...but with B transposed and at most this many, as dot products row by row (GemmRowKernel.RunDots), which waste no
+    // lanes on missing columns. One thread, alternating medians, AVX-512 (AVX2): NT 1000×4×256 66 → 25 µs (117 → 55),
+    // 1000×8×256 66 → 46 µs (122 → 77), 1000×2×256 114 → 66 µs, 128×4×256 9.8 → 3.1 µs (9.7 → 3.6), 128×8×784 31 → 17 µs
+    // (AVX2); at ten columns they are level (80 against 84 µs) and at sixteen the tile is ahead (68 against 89 µs).
+    private const int DotColumns = 8;
 
     // k at least this many times m and n: split k, so no part packs all of an operand the others pack too.
     private const int DepthSplitRatio = 4;
@@ -59,8 +65,9 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
     private bool _splitColumns, _splitDepth, _claimRows;
 
     // How the parts of the current parallel call divide it: blocks of rows, columns or depth (the flags above), a
-    // few-rows product's columns, a narrow product's tiles of rows, or a chain of two few-rows products (see SgemmChain).
-    private enum Parts { Blocks, FewRows, Narrow, Chain }
+    // few-rows product's columns, a narrow product's tiles of rows or rows of dot products, or a chain of two few-rows
+    // products (see SgemmChain).
+    private enum Parts { Blocks, FewRows, Narrow, DotRows, Chain }
     private Parts _parts;
 
     // The sums of the parts of a product split over k, but the first (which writes C): (parts − 1)·m·n floats.
@@ -134,6 +141,15 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
                 return;
             }
             RunParts(call, Parts.FewRows, columnParts);
+            return;
+        }
+        // At most DotColumns columns of a B stored transposed (a regression or binary head, a DQN's action values): dot
+        // products row by row, split by rows (see DotColumns).
+        if (transB && !transA && n <= DotColumns && sums == null && _isa != GemmIsa.Scalar)
+        {
+            var rowParts = _pool is null || m < 2 * _mr || !WorthSplitting(size) ? 1 : Math.Min(Threads, m / _mr);
+            if (rowParts <= 1) FewRows(call, 0, n);
+            else RunParts(call, Parts.DotRows, rowParts);
             return;
         }
         // A product at most 16 columns wide on the 8×16 tile: NT 128×10×256 with bias (a classifier's output layer) 22 →
@@ -224,10 +240,13 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
             ChainPart(part, parts);
             return;
         }
-        if (_parts == Parts.Narrow)
+        if (_parts is Parts.Narrow or Parts.DotRows)
         {
+            // The front rows on the caller, the back ones on the worker, as rows claimed from both ends put them (see NextClaim).
             var (r0, r1) = Share(part, parts, _call.M, _mr);
-            if (r0 < r1) Narrow(_call, r0, r1);
+            if (r0 >= r1) return;
+            if (_parts == Parts.Narrow) Narrow(_call, r0, r1);
+            else FewRows(_call, 0, _call.N, r0, r1);
             return;
         }
         if (_splitDepth)

@@ -16,12 +16,14 @@ public class GemmProviderTests
     // in a partial vector, four columns at a time and one over (2×9×37); rows claimed a chunk at a time by two threads, one
     // from each end, whole chunks at both ends and two-tile chunks where they meet, the last of those ragged (401×70×90,
     // 777×64×40); at most 16 columns on AVX-512's narrow tile, on two threads and one, a ragged last tile of rows
-    // (1000×10×256, 37×16×5).
+    // (1000×10×256, 37×16×5); at most 8 columns of a transposed B as dot products row by row, on one thread and split by
+    // rows over two (300×3×70, 2000×8×100).
     private static readonly (int M, int N, int K)[] Shapes =
     [
         (128, 784, 256), (128, 256, 784), (1, 784, 256), (1, 256, 784), (7, 1, 13), (1, 1, 1),
         (65, 129, 257), (3, 5, 2), (13, 17, 300), (40, 1100, 9), (6, 16, 1), (97, 33, 64), (300, 40, 100), (15, 48, 70), (16, 100, 256),
         (20, 30, 2600), (21, 40, 520), (33, 300, 400), (2, 9, 37), (401, 70, 90), (777, 64, 40), (1000, 10, 256), (37, 16, 5),
+        (300, 3, 70), (2000, 8, 100),
     ];
 
     // The emulated 512-bit and the scalar kernels are slow here; small and medium shapes cover their edges.
