@@ -134,6 +134,60 @@ internal static unsafe class GemmRowKernel
     }
 
     /// <summary>
+    /// Up to four rows of C at once from as many rows of op(A) (lda apart) and a B stored transposed, with AVX-512:
+    /// each vector of four B rows is read once for all of them, sixteen FMA chains a step, so B streams once per four
+    /// rows rather than once per row. Rows past <paramref name="rows"/> repeat the last one: their sums are computed and
+    /// not stored. Needs k ≥ 16 (see <see cref="RunDots"/> otherwise).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void RunDots4(float* a, long lda, int rows, int k, float* b, int ldb, int n, float* c, long ldc, float alpha, float beta)
+    {
+        float* a0 = a, a1 = rows > 1 ? a0 + lda : a0, a2 = rows > 2 ? a1 + lda : a1, a3 = rows > 3 ? a2 + lda : a2;
+        var wide = k / 16 * 16;
+        var j = 0;
+        for (; j + 4 <= n; j += 4)
+        {
+            float* b0 = b + (long)j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+            Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
+            Vector512<float> s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
+            for (var p = 0; p < wide; p += 16)
+            {
+                var y0 = Vector512.Load(b0 + p);
+                var y1 = Vector512.Load(b1 + p);
+                var y2 = Vector512.Load(b2 + p);
+                var y3 = Vector512.Load(b3 + p);
+                var x = Vector512.Load(a0 + p);
+                s00 = Vector512.FusedMultiplyAdd(x, y0, s00);
+                s01 = Vector512.FusedMultiplyAdd(x, y1, s01);
+                s02 = Vector512.FusedMultiplyAdd(x, y2, s02);
+                s03 = Vector512.FusedMultiplyAdd(x, y3, s03);
+                x = Vector512.Load(a1 + p);
+                s10 = Vector512.FusedMultiplyAdd(x, y0, s10);
+                s11 = Vector512.FusedMultiplyAdd(x, y1, s11);
+                s12 = Vector512.FusedMultiplyAdd(x, y2, s12);
+                s13 = Vector512.FusedMultiplyAdd(x, y3, s13);
+                x = Vector512.Load(a2 + p);
+                s20 = Vector512.FusedMultiplyAdd(x, y0, s20);
+                s21 = Vector512.FusedMultiplyAdd(x, y1, s21);
+                s22 = Vector512.FusedMultiplyAdd(x, y2, s22);
+                s23 = Vector512.FusedMultiplyAdd(x, y3, s23);
+                x = Vector512.Load(a3 + p);
+                s30 = Vector512.FusedMultiplyAdd(x, y0, s30);
+                s31 = Vector512.FusedMultiplyAdd(x, y1, s31);
+                s32 = Vector512.FusedMultiplyAdd(x, y2, s32);
+                s33 = Vector512.FusedMultiplyAdd(x, y3, s33);
+            }
+            StoreFour(c + j, Sum4(s00, s01, s02, s03), a0, b0, ldb, wide, k, alpha, beta);
+            if (rows > 1) StoreFour(c + ldc + j, Sum4(s10, s11, s12, s13), a1, b0, ldb, wide, k, alpha, beta);
+            if (rows > 2) StoreFour(c + 2 * ldc + j, Sum4(s20, s21, s22, s23), a2, b0, ldb, wide, k, alpha, beta);
+            if (rows > 3) StoreFour(c + 3 * ldc + j, Sum4(s30, s31, s32, s33), a3, b0, ldb, wide, k, alpha, beta);
+        }
+        if (j == n) return;
+        // The last columns, each row on its own.
+        for (var i = 0; i < rows; i++) RunDots(a + i * lda, k, b + (long)j * ldb, ldb, n - j, c + i * ldc + j, alpha, beta);
+    }
+
+    /// <summary>
     /// Four columns' dot products into c[0..4) (c = alpha·dot + beta·c): <paramref name="sums"/> holds each one's first
     /// <paramref name="from"/> terms (rows of B <paramref name="ldb"/> apart from b0); one vector store when that is all of k.
     /// </summary>
