@@ -63,6 +63,78 @@ internal static unsafe class GemmRowKernel
     }
 
     /// <summary>
+    /// Up to four rows of C at once from as many rows of A (lda apart) and an untransposed B, with AVX-512: each row of
+    /// B, 64 columns at a time, is read once for all of them (sixteen accumulators), so B streams once per four rows
+    /// rather than once per row. Rows past <paramref name="rows"/> repeat the last one and are not stored.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Run4(float* a, long lda, int rows, int k, float* b, int ldb, int n, float* c, long ldc, float alpha, float beta)
+    {
+        float* a0 = a, a1 = rows > 1 ? a0 + lda : a0, a2 = rows > 2 ? a1 + lda : a1, a3 = rows > 3 ? a2 + lda : a2;
+        var j = 0;
+        for (; j + 64 <= n; j += 64)
+        {
+            Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+            Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+            var bp = b + j;
+            for (var p = 0; p < k; p++, bp += ldb)
+            {
+                var y0 = Vector512.Load(bp);
+                var y1 = Vector512.Load(bp + 16);
+                var y2 = Vector512.Load(bp + 32);
+                var y3 = Vector512.Load(bp + 48);
+                var x = Vector512.Create(a0[p]);
+                c00 = Vector512.FusedMultiplyAdd(x, y0, c00);
+                c01 = Vector512.FusedMultiplyAdd(x, y1, c01);
+                c02 = Vector512.FusedMultiplyAdd(x, y2, c02);
+                c03 = Vector512.FusedMultiplyAdd(x, y3, c03);
+                x = Vector512.Create(a1[p]);
+                c10 = Vector512.FusedMultiplyAdd(x, y0, c10);
+                c11 = Vector512.FusedMultiplyAdd(x, y1, c11);
+                c12 = Vector512.FusedMultiplyAdd(x, y2, c12);
+                c13 = Vector512.FusedMultiplyAdd(x, y3, c13);
+                x = Vector512.Create(a2[p]);
+                c20 = Vector512.FusedMultiplyAdd(x, y0, c20);
+                c21 = Vector512.FusedMultiplyAdd(x, y1, c21);
+                c22 = Vector512.FusedMultiplyAdd(x, y2, c22);
+                c23 = Vector512.FusedMultiplyAdd(x, y3, c23);
+                x = Vector512.Create(a3[p]);
+                c30 = Vector512.FusedMultiplyAdd(x, y0, c30);
+                c31 = Vector512.FusedMultiplyAdd(x, y1, c31);
+                c32 = Vector512.FusedMultiplyAdd(x, y2, c32);
+                c33 = Vector512.FusedMultiplyAdd(x, y3, c33);
+            }
+            StoreRow(c + j, c00, c01, c02, c03, alpha, beta);
+            if (rows > 1) StoreRow(c + ldc + j, c10, c11, c12, c13, alpha, beta);
+            if (rows > 2) StoreRow(c + 2 * ldc + j, c20, c21, c22, c23, alpha, beta);
+            if (rows > 3) StoreRow(c + 3 * ldc + j, c30, c31, c32, c33, alpha, beta);
+        }
+        if (j == n) return;
+        // The last columns, each row on its own.
+        for (var i = 0; i < rows; i++) Run(a + i * lda, k, b + j, ldb, n - j, c + i * ldc + j, alpha, beta);
+    }
+
+    /// <summary>Sixty-four floats of C: alpha·v + beta·C (C not read when beta is 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, float alpha, float beta)
+    {
+        var scale = Vector512.Create(alpha);
+        if (beta == 0f)
+        {
+            (v0 * scale).Store(c);
+            (v1 * scale).Store(c + 16);
+            (v2 * scale).Store(c + 32);
+            (v3 * scale).Store(c + 48);
+            return;
+        }
+        var keep = Vector512.Create(beta);
+        Vector512.FusedMultiplyAdd(Vector512.Load(c), keep, v0 * scale).Store(c);
+        Vector512.FusedMultiplyAdd(Vector512.Load(c + 16), keep, v1 * scale).Store(c + 16);
+        Vector512.FusedMultiplyAdd(Vector512.Load(c + 32), keep, v2 * scale).Store(c + 32);
+        Vector512.FusedMultiplyAdd(Vector512.Load(c + 48), keep, v3 * scale).Store(c + 48);
+    }
+
+    /// <summary>
     /// One row of C from one row of op(A) and a B stored transposed (n rows of k): c[j] = alpha·(a · B row j) + beta·c[j].
     /// Four rows of B at a time, two vectors of each a step: eight FMA chains, and each vector of a read once for four
     /// columns. Its own kernel rather than TensorPrimitives.Dot a column, which runs unoptimised for the first hundred or

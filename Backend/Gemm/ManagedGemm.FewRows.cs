@@ -20,16 +20,18 @@ public sealed unsafe partial class ManagedGemm
     private static readonly long WakeAfterTicks = (long)(WakeAfter.TotalSeconds * Stopwatch.Frequency);
     private long _fewRowsSince, _fewRowsLast = long.MinValue / 2;
 
-    // With AVX-512 and B transposed, products of fewer rows than this (and at least 16 deep) take the few-rows path too,
-    // four rows at a time (GemmRowKernel.RunDots4): B is read in place, once a four rows, where the blocked path packs all
-    // of it first. MLP inference plan (784-256-256-10), two threads, alternating medians: batch 8 47.9 → 20.8 µs, 12
-    // 75.4 → 29.6, 16 64.9 → 38.7, 32 97.4 → 74.0, 64 184 → 160; at 128 they were level (391 against 397 µs) and at 256
-    // the blocked path ahead (566 against 605). Its training step: batch 16 200 → 172 µs, 32 335 → 304, 64 level (379, 384).
-    private const int DotsRowsLimit = 64;
+    // With AVX-512, products of fewer rows than this (A not transposed; with B transposed, at least 16 deep) take the
+    // few-rows path too, four rows at a time (GemmRowKernel.RunDots4, Run4): B is read in place, once a four rows, where
+    // the blocked path packs all of it first. MLP inference plan (784-256-256-10, all products with B transposed), two
+    // threads, alternating medians: batch 8 47.9 → 20.8 µs, 12 75.4 → 29.6, 16 64.9 → 38.7, 32 97.4 → 74.0, 64 184 → 160;
+    // at 128 they were level (391 against 397 µs) and at 256 the blocked path ahead (566 against 605). Its training step
+    // with the forward products so: batch 16 200 → 172 µs, 32 335 → 304, 64 level; then with the input gradients' (B
+    // untransposed) too: batch 8 121 → 107 µs, 16 178 → 163, 32 198 → 194, 48 313 → 297.
+    private const int InPlaceRowsLimit = 64;
 
-    /// <summary>Whether a product of m rows takes the few-rows path as rows of dot products, four at a time (see DotsRowsLimit).</summary>
-    private bool DotsRows(bool transA, bool transB, int m, int k) =>
-        transB && !transA && m < DotsRowsLimit && k >= 16 && _isa == GemmIsa.Vector512;
+    /// <summary>Whether a product of m rows takes the few-rows path, four rows at a time (see InPlaceRowsLimit).</summary>
+    private bool InPlaceRows(bool transA, bool transB, int m, int k) =>
+        !transA && m < InPlaceRowsLimit && (!transB || k >= 16) && _isa == GemmIsa.Vector512;
 
     /// <summary>
     /// The threads a product with fewer rows than a tile is split over by columns. One when the workers would need waking
@@ -72,6 +74,17 @@ public sealed unsafe partial class ManagedGemm
                 var rows = Math.Min(4, r1 - i);
                 var ci = t.C + (long)i * t.Ldc + c0;
                 GemmRowKernel.RunDots4(t.A + (long)i * t.Lda, t.Lda, rows, t.K, t.B + (long)c0 * t.Ldb, t.Ldb, c1 - c0, ci, t.Ldc, t.Alpha, t.Beta);
+                GemmEpilogueKernel.Apply(t.Epilogue, ci, t.Ldc, i, rows, c0, c1 - c0);
+            }
+            return;
+        }
+        if (!t.TransB && !t.TransA && r1 - r0 > 1 && Avx512F.IsSupported)
+        {
+            for (var i = r0; i < r1; i += 4)
+            {
+                var rows = Math.Min(4, r1 - i);
+                var ci = t.C + (long)i * t.Ldc + c0;
+                GemmRowKernel.Run4(t.A + (long)i * t.Lda, t.Lda, rows, t.K, t.B + c0, t.Ldb, c1 - c0, ci, t.Ldc, t.Alpha, t.Beta);
                 GemmEpilogueKernel.Apply(t.Epilogue, ci, t.Ldc, i, rows, c0, c1 - c0);
             }
             return;

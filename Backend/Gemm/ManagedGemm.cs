@@ -18,7 +18,7 @@ namespace Dlc.Backend.Gemm;
 /// for a while takes fewer.
 /// A product far deeper than it is wide (a weight gradient, summed over a batch) is split over k instead,
 /// and the parts' sums are added at the end.
-/// Products with fewer rows than one micro-tile skip packing (with AVX-512 and B transposed, fewer than 64: DotsRows). A fused epilogue (bias, activation or its derivative,
+/// Products with fewer rows than one micro-tile skip packing (with AVX-512 and A not transposed, fewer than 64: InPlaceRows). A fused epilogue (bias, activation or its derivative,
 /// residual) is applied to each full tile of its last k block as it leaves the registers, where the kernel takes it
 /// (see <see cref="GemmEpilogueKernel.FusesInTile"/>); otherwise to each strip of micro-tiles right after it is stored.
 /// </summary>
@@ -132,7 +132,7 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
         }
         var call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue, sums);
         var size = (long)m * n * k;
-        if (m < _mr || DotsRows(transA, transB, m, k) && sums == null)
+        if (m < _mr || InPlaceRows(transA, transB, m, k) && sums == null)
         {
             var columnParts = FewRowsParts(n, size);
             if (columnParts <= 1)
