@@ -47,10 +47,11 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
     // Products at most this many columns wide run on the AVX-512 kernel's 8×16 tile (see Narrow)...
     private const int NarrowColumns = 16;
 
-    // ...but with B transposed and at most this many, as dot products row by row (GemmRowKernel.RunDots), which waste no
-    // lanes on missing columns. One thread, alternating medians, AVX-512 (AVX2): NT 1000×4×256 66 → 25 µs (117 → 55),
-    // 1000×8×256 66 → 46 µs (122 → 77), 1000×2×256 114 → 66 µs, 128×4×256 9.8 → 3.1 µs (9.7 → 3.6), 128×8×784 31 → 17 µs
-    // (AVX2); at ten columns they are level (80 against 84 µs) and at sixteen the tile is ahead (68 against 89 µs).
+    // ...but with B transposed, as dot products row by row, which waste no lanes on missing columns: four rows at a time
+    // with AVX-512 (GemmRowKernel.RunDots4; two threads, alternating medians: NT 1000×10×256 with bias 63.1 → 53.9 µs,
+    // 128×10×256 18.7 → 14.5, 1000×16×256 60.2 → 43.2, 4000×12×128 92.8 → 69.3), one at a time with AVX2 up to this many
+    // columns (one thread, alternating medians: NT 1000×4×256 117 → 55 µs, 1000×8×256 122 → 77, 128×8×784 31 → 17; at
+    // ten columns the 6×16 tile was ahead, 67 against 75 µs).
     private const int DotColumns = 8;
 
     // k at least this many times m and n: split k, so no part packs all of an operand the others pack too.
@@ -143,17 +144,18 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
             RunParts(call, Parts.FewRows, columnParts);
             return;
         }
-        // At most DotColumns columns of a B stored transposed (a regression or binary head, a DQN's action values): dot
-        // products row by row, split by rows (see DotColumns).
-        if (transB && !transA && n <= DotColumns && sums == null && _isa != GemmIsa.Scalar)
+        // At most 16 columns (AVX2: DotColumns) of a B stored transposed (a classifier's or a regression head, a DQN's action
+        // values): dot products row by row, split by rows (see DotColumns).
+        if (transB && !transA && n <= (_isa == GemmIsa.Vector512 ? NarrowColumns : DotColumns) && sums == null && _isa != GemmIsa.Scalar)
         {
             var rowParts = _pool is null || m < 2 * _mr || !WorthSplitting(size) ? 1 : Math.Min(Threads, m / _mr);
             if (rowParts <= 1) FewRows(call, 0, n);
             else RunParts(call, Parts.DotRows, rowParts);
             return;
         }
-        // A product at most 16 columns wide on the 8×16 tile: NT 128×10×256 with bias (a classifier's output layer) 22 →
-        // 15 µs, NT 1000×10×256 125 – 144 → 94 – 100 µs, NN 128×10×256 18 → 11 µs (two threads, alternating medians).
+        // A product at most 16 columns wide with B untransposed on the 8×16 tile: NN 128×10×256 18 → 11 µs (two threads,
+        // alternating medians; with B transposed, as the dot products above are now, it took NT 128×10×256 with bias from
+        // 22 to 15 µs).
         if (_isa == GemmIsa.Vector512 && n <= NarrowColumns && !transA && sums == null)
         {
             if (_pool is null || m < 4 * _mr || !WorthSplitting(size))

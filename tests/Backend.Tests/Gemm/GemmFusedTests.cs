@@ -14,11 +14,11 @@ public class GemmFusedTests
     // sizes with ragged micro-tiles, k past one k block (the epilogue must wait for the last), n past one
     // column panel, a product large enough for two threads, one split over k between them, rows claimed by two threads
     // through a depth past one k block in one pass (400×64×300), dot products row by row split over two threads
-    // (1500×7×100), and the MLP's first layer.
+    // (1500×7×100, 700×12×130), and the MLP's first layer.
     private static readonly (int M, int N, int K)[] Shapes =
     [
         (1, 1, 1), (1, 784, 256), (7, 1, 13), (5, 9, 0), (65, 129, 257), (13, 17, 300), (40, 1100, 9), (300, 40, 100),
-        (128, 256, 784), (20, 30, 2600), (33, 300, 400), (401, 70, 90), (37, 10, 300), (400, 64, 300), (1500, 7, 100),
+        (128, 256, 784), (20, 30, 2600), (33, 300, 400), (401, 70, 90), (37, 10, 300), (400, 64, 300), (1500, 7, 100), (700, 12, 130),
     ];
 
     private const long SlowProviderLimit = 3_000_000;
