@@ -55,7 +55,8 @@ public sealed unsafe partial class ManagedGemm
     /// <summary>
     /// Columns [c0, c1) of a product with fewer rows than a micro-tile (e.g. a single sample): packing B would cost as much
     /// as the product, so each C row is built straight from B's rows (GemmRowKernel) or, for transposed B, from dot
-    /// products. Such a product only streams B, so it is split by columns over the threads (see FewRowsParts) when B is
+    /// products; with AVX-512 four rows at a time (see InPlaceRowsLimit), a vector of B read once for the four. Such a
+    /// product only streams B, so it is split by columns over the threads (see FewRowsParts) when B is
     /// large enough: a batch-1 MLP run (784-256-256-10) 12.4 – 18.1 → 7.5 – 8.9 µs, each core keeping its half of the
     /// weights in its own L2. The shares are even: giving the caller, which starts at once, a hand-off's worth more
     /// columns (about 48 KB of B) measured slower, 9.9 – 10.3 → 10.3 – 10.6 µs a batch-1 MLP run.
@@ -66,25 +67,15 @@ public sealed unsafe partial class ManagedGemm
     private static void FewRows(in Call t, int c0, int c1, int r0 = 0, int r1 = int.MaxValue)
     {
         r1 = Math.Min(r1, t.M);
-        if (t.TransB && !t.TransA && t.K >= 16 && r1 - r0 > 1 && Avx512F.IsSupported)
+        if (!t.TransA && r1 - r0 > 1 && (!t.TransB || t.K >= 16) && Avx512F.IsSupported)
         {
             // Four rows at a time: each vector of B read once for all four.
             for (var i = r0; i < r1; i += 4)
             {
                 var rows = Math.Min(4, r1 - i);
-                var ci = t.C + (long)i * t.Ldc + c0;
-                GemmRowKernel.RunDots4(t.A + (long)i * t.Lda, t.Lda, rows, t.K, t.B + (long)c0 * t.Ldb, t.Ldb, c1 - c0, ci, t.Ldc, t.Alpha, t.Beta);
-                GemmEpilogueKernel.Apply(t.Epilogue, ci, t.Ldc, i, rows, c0, c1 - c0);
-            }
-            return;
-        }
-        if (!t.TransB && !t.TransA && r1 - r0 > 1 && Avx512F.IsSupported)
-        {
-            for (var i = r0; i < r1; i += 4)
-            {
-                var rows = Math.Min(4, r1 - i);
-                var ci = t.C + (long)i * t.Ldc + c0;
-                GemmRowKernel.Run4(t.A + (long)i * t.Lda, t.Lda, rows, t.K, t.B + c0, t.Ldb, c1 - c0, ci, t.Ldc, t.Alpha, t.Beta);
+                float* ai = t.A + (long)i * t.Lda, ci = t.C + (long)i * t.Ldc + c0;
+                if (t.TransB) GemmRowKernel.RunDots4(ai, t.Lda, rows, t.K, t.B + (long)c0 * t.Ldb, t.Ldb, c1 - c0, ci, t.Ldc, t.Alpha, t.Beta);
+                else GemmRowKernel.Run4(ai, t.Lda, rows, t.K, t.B + c0, t.Ldb, c1 - c0, ci, t.Ldc, t.Alpha, t.Beta);
                 GemmEpilogueKernel.Apply(t.Epilogue, ci, t.Ldc, i, rows, c0, c1 - c0);
             }
             return;
