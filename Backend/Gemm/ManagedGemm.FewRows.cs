@@ -20,8 +20,8 @@ public sealed unsafe partial class ManagedGemm
     private static readonly long WakeAfterTicks = (long)(WakeAfter.TotalSeconds * Stopwatch.Frequency);
     private long _fewRowsSince, _fewRowsLast = long.MinValue / 2;
 
-    // With AVX-512, products of fewer rows than this (A not transposed; with B transposed, at least 16 deep) take the
-    // few-rows path too, four rows at a time (GemmRowKernel.RunDots4, Run4): B is read in place, once a four rows, where
+    // With AVX-512, products of fewer rows than this (A not transposed, see TransposedRowsLimit otherwise; with B
+    // transposed, at least 16 deep) take the few-rows path too, four rows at a time (GemmRowKernel.RunDots4, Run4): B is read in place, once a four rows, where
     // the blocked path packs all of it first. MLP inference plan (784-256-256-10, all products with B transposed), two
     // threads, alternating medians: batch 8 47.9 → 20.8 µs, 12 75.4 → 29.6, 16 64.9 → 38.7, 32 97.4 → 74.0, 64 184 → 160;
     // at 128 they were level (391 against 397 µs) and at 256 the blocked path ahead (566 against 605). Its training step
@@ -31,7 +31,13 @@ public sealed unsafe partial class ManagedGemm
 
     /// <summary>Whether a product of m rows takes the few-rows path, four rows at a time (see InPlaceRowsLimit).</summary>
     private bool InPlaceRows(bool transA, bool transB, int m, int k) =>
-        !transA && m < InPlaceRowsLimit && (!transB || k >= 16) && _isa == GemmIsa.Vector512;
+        m < (transA ? TransposedRowsLimit : InPlaceRowsLimit) && (!transB || !transA && k >= 16) && _isa == GemmIsa.Vector512;
+
+    // With A transposed (a weight gradient dYᵀ·X of a layer with few outputs) only below this: the blocked path runs a
+    // whole 8-row tile for a ragged edge, which these rows avoid, but at 32 rows it was ahead. Two threads, alternating
+    // medians: TN 10×256×128 12.8 → 8.0 µs, 10×784×128 31.7 → 17.9, 12×256×32 7.1 → 3.0, 20×256×128 15.5 → 13.2; level
+    // at 16 and 24 rows, 16.1 → 20.6 µs at 32.
+    private const int TransposedRowsLimit = 24;
 
     /// <summary>
     /// The threads a product with fewer rows than a tile is split over by columns. One when the workers would need waking
@@ -67,15 +73,25 @@ public sealed unsafe partial class ManagedGemm
     private static void FewRows(in Call t, int c0, int c1, int r0 = 0, int r1 = int.MaxValue)
     {
         r1 = Math.Min(r1, t.M);
-        if (!t.TransA && r1 - r0 > 1 && (!t.TransB || t.K >= 16) && Avx512F.IsSupported)
+        if (r1 - r0 > 1 && (t.TransB ? !t.TransA && t.K >= 16 : true) && Avx512F.IsSupported)
         {
-            // Four rows at a time: each vector of B read once for all four.
+            // Four rows at a time: each vector of B read once for all four. A transposed (a weight gradient's dYᵀ) has its
+            // four rows gathered first, 4·k floats against the group's 4·k·n multiply-adds.
+            var gathered = t.TransA ? GemmPacking.ThreadBuffer(4 * t.K) : null;
             for (var i = r0; i < r1; i += 4)
             {
                 var rows = Math.Min(4, r1 - i);
                 float* ai = t.A + (long)i * t.Lda, ci = t.C + (long)i * t.Ldc + c0;
-                if (t.TransB) GemmRowKernel.RunDots4(ai, t.Lda, rows, t.K, t.B + (long)c0 * t.Ldb, t.Ldb, c1 - c0, ci, t.Ldc, t.Alpha, t.Beta);
-                else GemmRowKernel.Run4(ai, t.Lda, rows, t.K, t.B + c0, t.Ldb, c1 - c0, ci, t.Ldc, t.Alpha, t.Beta);
+                long lda = t.Lda;
+                if (t.TransA)
+                {
+                    for (var p = 0; p < t.K; p++)
+                    for (var r = 0; r < rows; r++) gathered[r * t.K + p] = t.A[(long)p * t.Lda + i + r];
+                    ai = gathered;
+                    lda = t.K;
+                }
+                if (t.TransB) GemmRowKernel.RunDots4(ai, lda, rows, t.K, t.B + (long)c0 * t.Ldb, t.Ldb, c1 - c0, ci, t.Ldc, t.Alpha, t.Beta);
+                else GemmRowKernel.Run4(ai, lda, rows, t.K, t.B + c0, t.Ldb, c1 - c0, ci, t.Ldc, t.Alpha, t.Beta);
                 GemmEpilogueKernel.Apply(t.Epilogue, ci, t.Ldc, i, rows, c0, c1 - c0);
             }
             return;

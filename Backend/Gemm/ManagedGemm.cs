@@ -120,7 +120,7 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
         if (m == 0 || n == 0) return;
         // The sums of op(A)'s rows come from A as it is packed, which reads A stored k×m row by row; otherwise first.
         var sums = epilogue.SumsOfA;
-        if (sums != null && (!transA || m < _mr || k == 0 || alpha == 0f))
+        if (sums != null && (!transA || m < _mr || k == 0 || alpha == 0f || InPlaceRows(transA, transB, m, k)))
         {
             GemmEpilogueKernel.SumsOfA(transA, a, lda, m, k, sums);
             sums = null;

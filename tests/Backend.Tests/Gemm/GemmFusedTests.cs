@@ -166,8 +166,9 @@ public class GemmFusedTests
         var gemm = Provider(provider);
         if (gemm is null) return;
         // Fewer rows than a micro-tile, split over rows, over columns (m < n), over k (k ≥ 4·max(m, n)), k = 0,
-        // and k past one k block so the sums run over several packed blocks.
-        foreach (var (m, n, k) in new[] { (3, 20, 40), (300, 40, 100), (40, 300, 90), (60, 20, 2600), (9, 9, 0), (70, 33, 700) })
+        // k past one k block so the sums run over several packed blocks, and a classifier head's weight gradient (10 rows
+        // of a transposed A, in place four at a time).
+        foreach (var (m, n, k) in new[] { (3, 20, 40), (300, 40, 100), (40, 300, 90), (60, 20, 2600), (9, 9, 0), (70, 33, 700), (10, 256, 128) })
         {
             var c = GemmCase.Get(m, n, k, transA, transB: false);
             var product = (float[])c.C0.Clone();
