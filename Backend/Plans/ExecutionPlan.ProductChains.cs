@@ -46,8 +46,8 @@ public sealed partial class ExecutionPlan
     /// <summary>The chained pairs (see <see cref="ChainProducts"/>), and the candidates not chained with the reason.</summary>
     private IEnumerable<FusionFinding> ChainFindings() =>
         _chainedFirst.Select(p => new FusionFinding(ChainKind, p.Value, p.Key, true, null, [p.Value, p.Key]))
-            .Concat(_unchained.Select(p => new FusionFinding(ChainKind, ProductBehind(_graph[p.Key].Inputs[0]), p.Key, false, p.Value,
-                [ProductBehind(_graph[p.Key].Inputs[0]), p.Key])));
+            .Concat(_unchained.Select(p => (First: ProductBehind(_graph[p.Key].Inputs[0]), Second: p.Key, Reason: p.Value))
+                .Select(u => new FusionFinding(ChainKind, u.First, u.Second, false, u.Reason, [u.First, u.Second])));
 
     /// <summary>The product whose step writes this value: the product itself, or the one its bias add or activation runs in.</summary>
     private int ProductBehind(int value)
@@ -68,7 +68,8 @@ public sealed partial class ExecutionPlan
         if (managed.Threads < 2) return "the products run on one thread: a chain gains only from splitting them over threads";
         if (!managed.Chains(m)) return $"{m} rows fill a micro-tile: the products are packed and blocked, not split by columns";
         if (!ReferenceEquals(options.Gemm.Choose(false, second.Attributes.TransB, m, n2, n1), provider)) return "the two products run on different providers";
-        if (_chainedFirst.ContainsKey(first.Id) || _chainedSecond.ContainsKey(first.Id)) return $"{Describe(first)} is already chained to another product";
+        // A product that ends a chain runs in the chain's step, so it cannot start another.
+        if (_chainedFirst.ContainsKey(first.Id)) return $"{Describe(first)} is already chained to another product";
         if (uses[value] != 1 || outputs.Contains(value)) return $"{Describe(_graph[value])}'s result is read elsewhere too";
         if (_biasGradientOf.ContainsKey(first.Id) || _biasGradientOf.ContainsKey(second.Id)) return "a product also sums a bias gradient";
         var groups = new[] { _gemmGroups.GetValueOrDefault(first.Id), _gemmGroups.GetValueOrDefault(second.Id) };
@@ -98,15 +99,7 @@ public sealed partial class ExecutionPlan
         bool tb1 = first.Attributes.TransB, tb2 = second.Attributes.TransB;
         int m = sa.Rows, k = sa.Cols, n1 = tb1 ? sb1.Rows : sb1.Cols, n2 = tb2 ? sb2.Rows : sb2.Cols;
         var (g1, g2) = (_gemmGroups.GetValueOrDefault(first.Id), _gemmGroups.GetValueOrDefault(second.Id));
-        return () => gemm.SgemmChain(m, k, a.Pointer, sa.Cols, tb1, n1, b1.Pointer, sb1.Cols, c1.Pointer, ForwardEpilogue(g1, n1),
-            tb2, n2, b2.Pointer, sb2.Cols, c2.Pointer, ForwardEpilogue(g2, n2));
-    }
-
-    /// <summary>A forward group's bias, activation and residual as the GEMM's epilogue (none without a group).</summary>
-    private unsafe GemmEpilogue ForwardEpilogue(GemmFusion? group, int n)
-    {
-        if (group is null) return GemmEpilogue.None;
-        var epilogue = GemmEpilogue.Forward(group.Bias >= 0 ? _buffers[group.Bias].Pointer : null, group.Activation);
-        return group.Residual >= 0 ? epilogue.WithResidual(_buffers[group.Residual].Pointer, n) : epilogue;
+        return () => gemm.SgemmChain(m, k, a.Pointer, sa.Cols, tb1, n1, b1.Pointer, sb1.Cols, c1.Pointer, Epilogue(g1, n1),
+            tb2, n2, b2.Pointer, sb2.Cols, c2.Pointer, Epilogue(g2, n2));
     }
 }

@@ -220,22 +220,29 @@ public sealed partial class ExecutionPlan
         var hasSums = _biasGradientOf.TryGetValue(node.Id, out var biasGradient);
         var sums = hasSums ? _buffers[biasGradient] : default;
         if (group is null && !hasSums) return () => gemm.Sgemm(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n);
-        if (group is null) return () => gemm.SgemmFused(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n, GemmEpilogue.None.WithSumsOfA(sums.Pointer));
-        var bias = group.Bias >= 0 ? _buffers[group.Bias] : default;
-        var saved = group.Saved >= 0 ? _buffers[group.Saved] : default;
-        var residual = group.Residual >= 0 ? _buffers[group.Residual] : default;
-        var (activation, derivative, hasBias, keeps, hasResidual) = (group.Activation, group.Derivative, group.Bias >= 0, group.KeepsDerivative, group.Residual >= 0);
         return () =>
         {
-            var epilogue = (derivative, keeps) switch
-            {
-                (true, false) => GemmEpilogue.DerivativeOf(activation, saved.Pointer, n),
-                (true, true) => GemmEpilogue.TimesKeptDerivative(activation, saved.Pointer, n),
-                (false, false) => GemmEpilogue.Forward(hasBias ? bias.Pointer : null, activation),
-                (false, true) => GemmEpilogue.ForwardKeepingDerivative(hasBias ? bias.Pointer : null, activation, saved.Pointer, n),
-            };
-            if (hasResidual) epilogue = epilogue.WithResidual(residual.Pointer, n);
+            var epilogue = Epilogue(group, n);
             gemm.SgemmFused(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n, hasSums ? epilogue.WithSumsOfA(sums.Pointer) : epilogue);
         };
+    }
+
+    /// <summary>
+    /// A group's point-wise work as the GEMM's epilogue (none without a group): bias and activation, or the activation's
+    /// derivative, GELU′ kept or multiplied by, and a residual added last; C's rows are n wide.
+    /// </summary>
+    private unsafe GemmEpilogue Epilogue(GemmFusion? group, int n)
+    {
+        if (group is null) return GemmEpilogue.None;
+        var bias = group.Bias >= 0 ? _buffers[group.Bias].Pointer : null;
+        var saved = group.Saved >= 0 ? _buffers[group.Saved].Pointer : null;
+        var epilogue = (group.Derivative, group.KeepsDerivative) switch
+        {
+            (true, false) => GemmEpilogue.DerivativeOf(group.Activation, saved, n),
+            (true, true) => GemmEpilogue.TimesKeptDerivative(group.Activation, saved, n),
+            (false, false) => GemmEpilogue.Forward(bias, group.Activation),
+            (false, true) => GemmEpilogue.ForwardKeepingDerivative(bias, group.Activation, saved, n),
+        };
+        return group.Residual >= 0 ? epilogue.WithResidual(_buffers[group.Residual].Pointer, n) : epilogue;
     }
 }
