@@ -120,7 +120,8 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
         if (m == 0 || n == 0) return;
         // The sums of op(A)'s rows come from A as it is packed, which reads A stored k×m row by row; otherwise first.
         var sums = epilogue.SumsOfA;
-        if (sums != null && (!transA || m < _mr || k == 0 || alpha == 0f || InPlaceRows(transA, transB, m, k)))
+        var fewRows = m < _mr || InPlaceRows(transA, transB, m, k);
+        if (sums != null && (!transA || fewRows || k == 0 || alpha == 0f))
         {
             GemmEpilogueKernel.SumsOfA(transA, a, lda, m, k, sums);
             sums = null;
@@ -133,7 +134,7 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
         }
         var call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue, sums);
         var size = (long)m * n * k;
-        if (m < _mr || InPlaceRows(transA, transB, m, k) && sums == null)
+        if (fewRows)
         {
             var columnParts = FewRowsParts(n, size);
             if (columnParts <= 1)
