@@ -221,7 +221,26 @@ internal static unsafe class GemmRowKernel
             ? DotGroups<TwoRows>(a0, a1, a2, a3, rows, k, b, ldb, n, c, ldc, alpha, beta)
             : DotGroups<FourRows>(a0, a1, a2, a3, rows, k, b, ldb, n, c, ldc, alpha, beta);
         if (j == n) return;
-        // The last columns, each row on its own.
+        if (j > 0)
+        {
+            // The last one to three columns as a group of four ending at n, overlapping the group before it; only its new
+            // columns are stored. Each row's dot products alone took a third of the time for a classifier's 10 columns
+            // (two threads, alternating medians: NT 1000×10×256 with bias 79.7 / 71.7 → 63.3 / 56.0 µs, 128×10×256 11.8 →
+            // 10.0, 1000×6×256 61.7 → 48.4).
+            var last = n - 4;
+            var sums = stackalloc float[16];
+            if (rows <= 2) DotGroups<TwoRows>(a0, a1, a2, a3, rows, k, b + (long)last * ldb, ldb, 4, sums, 4, 1f, 0f);
+            else DotGroups<FourRows>(a0, a1, a2, a3, rows, k, b + (long)last * ldb, ldb, 4, sums, 4, 1f, 0f);
+            for (var i = 0; i < rows; i++)
+            for (var q = j; q < n; q++)
+            {
+                var ci = c + i * ldc + q;
+                var dot = alpha * sums[i * 4 + q - last];
+                *ci = beta == 0f ? dot : dot + beta * *ci;
+            }
+            return;
+        }
+        // Fewer than four columns: each row on its own.
         for (var i = 0; i < rows; i++) RunDots(a + i * lda, k, b + (long)j * ldb, ldb, n - j, c + i * ldc + j, alpha, beta);
     }
 
