@@ -33,6 +33,22 @@ public unsafe interface IGemm
     }
 
     /// <summary>
+    /// op(B) packed once for products of exactly this shape that read this B many times while it does not change (a
+    /// model's weights during an evaluation), or null where the provider would not read such a copy: then it packs B as
+    /// it goes, or reads it in place. Pass the copy to <see cref="SgemmFused(bool, bool, int, int, int, float, float*, int, float*, int, float, float*, int, in GemmEpilogue, PackedB?)"/>.
+    /// </summary>
+    PackedB? Prepack(bool transA, bool transB, int m, int n, int k, float* b, int ldb) => null;
+
+    /// <summary>
+    /// <see cref="SgemmFused(bool, bool, int, int, int, float, float*, int, float*, int, float, float*, int, in GemmEpilogue)"/>
+    /// reading op(B) from <paramref name="packed"/> (made by this provider's <see cref="Prepack"/> from this B) where it
+    /// would pack it; B must hold what it held when it was packed.
+    /// </summary>
+    void SgemmFused(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
+        float beta, float* c, int ldc, in GemmEpilogue epilogue, PackedB? packed) =>
+        SgemmFused(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
+
+    /// <summary>
     /// The provider to run products of this shape on. A plan asks once per GEMM call site when it is compiled
     /// and keeps the answer, so no call pays for a lookup; fixed providers answer themselves, the "auto"
     /// provider (<see cref="GemmTuner"/>) the one that measured fastest at that shape on this machine.

@@ -112,8 +112,15 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
 
     /// <summary>The product with the epilogue applied to each micro-tile of C as soon as its last k block is stored.</summary>
     public void SgemmFused(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
-        float beta, float* c, int ldc, in GemmEpilogue epilogue)
+        float beta, float* c, int ldc, in GemmEpilogue epilogue) =>
+        SgemmFused(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue, null);
+
+    /// <summary>The product reading op(B) from <paramref name="packed"/> where it would pack all of it (see <see cref="Prepack"/>).</summary>
+    public void SgemmFused(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
+        float beta, float* c, int ldc, in GemmEpilogue epilogue, PackedB? packed)
     {
+        if (packed != null && !packed.Of(this, transB, n, k, b, ldb))
+            throw new ArgumentException("The packed copy is of another B, shape or provider.", nameof(packed));
         GemmArgs.Validate(transA, transB, m, n, k, lda, ldb, ldc);
         GemmArgs.ValidatePointers(transA, transB, m, n, k, a, b, c);
         epilogue.Validate(m, n);
@@ -132,7 +139,7 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
             GemmEpilogueKernel.Apply(epilogue, c, ldc, 0, m, 0, n);
             return;
         }
-        var call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue, sums);
+        var call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue, sums, packed is null ? null : packed.Pointer);
         var size = (long)m * n * k;
         if (fewRows)
         {
@@ -192,9 +199,8 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
             // 2048×1024×512 NN 216 – 259 → 238 – 270 GFLOP/s and 1024² NT 195 – 247 → 236 – 252 over 3 (two and four
             // blocks). When neither core was held up they were within 3% either way, and 1024² NN, which reads A once a
             // block, 2 – 3% slower (275 – 285 → 264 – 283).
-            var budget = _isa == GemmIsa.Vector512 ? ClaimedPackFloats512 : ClaimedPackFloats256;
             var nPadded = (n + _nr - 1) / _nr * _nr;
-            _claimColumns = (int)Math.Min(nPadded, budget / Math.Max(1, k) / _nr * _nr);
+            _claimColumns = ClaimColumns(n, k);
             _claimRows = !splitDepth && !splitColumns && !transA && _isa != GemmIsa.Scalar && _claimColumns > 0
                 && (long)_claimColumns * MaxClaimBlocks >= nPadded && m >= 4 * parts * _rowsPerClaim;
             _nextRow = 0;
@@ -366,6 +372,12 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
         // each; a thread packs a block's op(B), all of its depth, when its first claim there comes.
         var (chunks, wholeChunks) = ClaimChunks(r1 - r0);
         var packed = -1;
+        // One block of all of op(B) is what Prepack packed.
+        if (t.PackedB != null && ReadsPackedWhole(t.N, t.K) && (c0, c1, k0, k1) == (0, t.N, 0, t.K))
+        {
+            bPack = t.PackedB;
+            packed = 0;
+        }
         for (var claim = NextClaim(part); ; claim = NextClaim(part))
         {
             if (_frontBack && claim >= chunks) break;
@@ -533,13 +545,15 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
     public void Dispose() => _partSums?.Dispose();
 
     /// <summary>One product's arguments; <see cref="Sums"/> (m floats) receives op(A)'s rows summed over the part's k range, or is null.</summary>
+    /// <remarks><see cref="PackedB"/>: all of op(B) packed by <see cref="Prepack"/>, or null.</remarks>
     private readonly struct Call(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
-        float* b, int ldb, float beta, float* c, int ldc, GemmEpilogue epilogue, float* sums = null)
+        float* b, int ldb, float beta, float* c, int ldc, GemmEpilogue epilogue, float* sums = null, float* packedB = null)
     {
         public readonly GemmEpilogue Epilogue = epilogue;
         public readonly float* Sums = sums;
+        public readonly float* PackedB = packedB;
 
-        public Call WithoutSums() => new(TransA, TransB, M, N, K, Alpha, A, Lda, B, Ldb, Beta, C, Ldc, Epilogue);
+        public Call WithoutSums() => new(TransA, TransB, M, N, K, Alpha, A, Lda, B, Ldb, Beta, C, Ldc, Epilogue, null, PackedB);
 
         public readonly bool TransA = transA, TransB = transB;
         public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;

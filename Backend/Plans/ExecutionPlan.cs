@@ -148,6 +148,7 @@ public sealed partial class ExecutionPlan : IDisposable
 
     public void Dispose()
     {
+        UnpackWeights();
         foreach (var buffer in _owned) buffer.Dispose();
         _owned.Clear();
         _samples.Dispose();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dlc.Backend.Plans;
 using Dlc.Compiler.Jobs;
 using Dlc.Runtime.Data;
 
@@ -93,14 +94,20 @@ public static class Benchmark
         // language model's batch is capped at 16,384 positions: 1000 sequences of 128 would need gigabytes.
         var tokens = data.TokenUnit is null ? 1 : data.Train.TargetSize;
         var inferenceBatch = Math.Min(tokens > 1 ? Math.Max(1, 16384 / tokens) : 1000, source.Count);
-        var inference = model.InferencePlan(inferenceBatch);
-        var all = Enumerable.Range(0, inferenceBatch).ToArray();
-        var scratchTarget = new float[inferenceBatch * source.TargetSize];
-        model.Gather(source, all, inference, scratchTarget);
-        var inferenceTimes = Time(inference.Run, warmup: 20, runs: 200);
-        var latencyPlan = model.InferencePlan(1);
-        model.Gather(source, all.AsSpan(0, 1), latencyPlan, scratchTarget.AsSpan(0, source.TargetSize));
-        var latencyTimes = Time(latencyPlan.Run, warmup: 2000, runs: 20000);
+        ExecutionPlan inference, latencyPlan;
+        List<double> inferenceTimes, latencyTimes;
+        // Inference reads the weights packed once, as eval's does.
+        using (model.WeightsFixed())
+        {
+            inference = model.InferencePlan(inferenceBatch);
+            var all = Enumerable.Range(0, inferenceBatch).ToArray();
+            var scratchTarget = new float[inferenceBatch * source.TargetSize];
+            model.Gather(source, all, inference, scratchTarget);
+            inferenceTimes = Time(inference.Run, warmup: 20, runs: 200);
+            latencyPlan = model.InferencePlan(1);
+            model.Gather(source, all.AsSpan(0, 1), latencyPlan, scratchTarget.AsSpan(0, source.TargetSize));
+            latencyTimes = Time(latencyPlan.Run, warmup: 2000, runs: 20000);
+        }
 
         var steps = profile
             ? model.TrainingPlan(spec.Batch).Profile(200).Select(s => new StepTime(s.Step, s.Seconds * 1e6)).ToArray()

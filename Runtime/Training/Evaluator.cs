@@ -51,6 +51,7 @@ public static class Evaluator
         long correct = 0, inTopK = 0, positions = 0;
         long[]? confusion = null;
         var forecast = scale is null ? null : new ForecastSums();
+        using var fixedWeights = model.WeightsFixed();
         for (var start = 0; start < order.Length; start += rows)
         {
             var indices = order.AsSpan(start, Math.Min(rows, order.Length - start));

@@ -18,6 +18,10 @@ public sealed class ModelRuntime : IDisposable
     private readonly Dictionary<(bool Train, bool Loss, int Batch, int Steps), ExecutionPlan> _plans = [];
     private readonly Rng _dropout;
 
+    // The inference plans whose weights are packed for the open WeightsFixed scopes, and how many are open.
+    private readonly List<ExecutionPlan> _packedPlans = [];
+    private int _fixedScopes;
+
     /// <param name="winograd">Whether plans run 3×3 stride-1 convolutions by Winograd's algorithm where it applies (else im2col).</param>
     /// <param name="labelSmoothing">ε of `crossEntropy { labelSmoothing = ε }` in the training graph; the evaluation graph scores plain cross-entropy.</param>
     public ModelRuntime(CompiledFile file, string model, LossKind loss, IGemm gemm, ulong seed, bool winograd = true, double labelSmoothing = 0)
@@ -94,7 +98,43 @@ public sealed class ModelRuntime : IDisposable
     /// <summary>A forward pass in evaluation mode, with the loss when <paramref name="withLoss"/>.</summary>
     public ExecutionPlan InferencePlan(int batch, bool withLoss = false, int steps = 0) => Plan(false, withLoss, batch, steps);
 
+    /// <summary>
+    /// A scope in which the parameters do not change (an evaluation, a benchmark's timed inference): each inference plan
+    /// used in it packs the weights its products read once, at its first use (see <see cref="ExecutionPlan.PackWeights"/>),
+    /// and the copies go when the outermost scope ends.
+    /// </summary>
+    public IDisposable WeightsFixed()
+    {
+        _fixedScopes++;
+        return new FixedWeights(this);
+    }
+
+    private sealed class FixedWeights(ModelRuntime runtime) : IDisposable
+    {
+        private bool _ended;
+
+        public void Dispose()
+        {
+            if (_ended) return;
+            _ended = true;
+            if (--runtime._fixedScopes > 0) return;
+            foreach (var plan in runtime._packedPlans) plan.UnpackWeights();
+            runtime._packedPlans.Clear();
+        }
+    }
+
     private ExecutionPlan Plan(bool train, bool loss, int batch, int steps)
+    {
+        var plan = CompiledPlan(train, loss, batch, steps);
+        if (!train && _fixedScopes > 0 && !plan.WeightsPacked)
+        {
+            plan.PackWeights();
+            _packedPlans.Add(plan);
+        }
+        return plan;
+    }
+
+    private ExecutionPlan CompiledPlan(bool train, bool loss, int batch, int steps)
     {
         if (_plans.TryGetValue((train, loss, batch, steps), out var plan)) return plan;
         var graph = train ? Gradients.Graph : loss ? EvaluationGraph : Eval.Graph;

@@ -80,6 +80,7 @@ internal static class SequenceBenchmark
         long words = 0;
         // The labels are gathered with the words and not read: a forward pass has no loss.
         var labels = new float[batch * SequenceBatches.Steps(Enumerable.Range(0, data.Count).Max(data.LengthOf))];
+        using var fixedWeights = model.WeightsFixed();
         for (var pass = 0; pass < 2; pass++)
         {
             var clock = Stopwatch.StartNew();
