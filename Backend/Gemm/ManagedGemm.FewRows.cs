@@ -92,8 +92,9 @@ public sealed unsafe partial class ManagedGemm
                 }
                 if (t.TransB) GemmRowKernel.RunDots4(ai, lda, rows, t.K, t.B + (long)c0 * t.Ldb, t.Ldb, c1 - c0, ci, t.Ldc, t.Alpha, t.Beta);
                 else GemmRowKernel.Run4(ai, lda, rows, t.K, t.B + c0, t.Ldb, c1 - c0, ci, t.Ldc, t.Alpha, t.Beta);
-                GemmEpilogueKernel.Apply(t.Epilogue, ci, t.Ldc, i, rows, c0, c1 - c0);
             }
+            // The epilogue once for all the rows rather than once for every four.
+            GemmEpilogueKernel.Apply(t.Epilogue, t.C + (long)r0 * t.Ldc + c0, t.Ldc, r0, r1 - r0, c0, c1 - c0);
             return;
         }
         var aRow = t.TransA ? GemmPacking.ThreadBuffer(t.K) : null;
