@@ -146,17 +146,6 @@ internal static unsafe class GemmEpilogueKernel
         }
     }
 
-    /// <summary>
-    /// The first <paramref name="count"/> lanes (1 – 7) of eight, for a row's ragged end: loaded and stored masked, it goes
-    /// through the same vector code as the rest, lanes past the end reading zeros and writing nothing. A copy through a
-    /// zeroed buffer stalled each of its vector loads on the scalar stores before it. With that, and the few-rows path's
-    /// epilogue applied once rather than every four rows (two threads, alternating medians): NT 1000×10×256 with bias 60.5 /
-    /// 61.5 / 57.6 → 47.0 / 46.9 / 46.5 µs, 128×10×256 14.8 / 10.8 / 14.8 → 8.6 / 8.1 / 11.4 µs.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> TailMask(int count) =>
-        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows<TOp>(float* c, int ldc, float* bias, float* saved, int lds, int rows, int cols)
         where TOp : struct, IEpilogueOp
@@ -177,9 +166,14 @@ internal static unsafe class GemmEpilogueKernel
             }
             if (whole == cols) continue;
             var n = cols - whole;
+            // Loaded and stored masked, the ragged end goes through the same vector code, lanes past it reading zeros and
+            // writing nothing. A copy through a zeroed buffer stalled each vector load on the scalar stores before it: with
+            // it, and the few-rows path applying the epilogue every four rows, NT 1000×10×256 with bias took 60.5 / 61.5 /
+            // 57.6 µs, against 47.0 / 46.9 / 46.5 (two threads, alternating medians); 128×10×256 14.8 / 10.8 / 14.8 against
+            // 8.6 / 8.1 / 11.4 µs.
             if (Avx.IsSupported)
             {
-                var mask = TailMask(n);
+                var mask = EvenOdd.FirstLanes(n);
                 var v = Avx.MaskLoad(ci + whole, mask);
                 if (bias != null) v += Avx.MaskLoad(bias + whole, mask);
                 Avx.MaskStore(ci + whole, mask, TOp.Apply(v, TOp.ReadsSaved ? Avx.MaskLoad(si + whole, mask) : default));
@@ -219,7 +213,8 @@ internal static unsafe class GemmEpilogueKernel
             var n = cols - whole;
             if (Avx.IsSupported)
             {
-                var mask = TailMask(n);
+                // Masked, as in Rows.
+                var mask = EvenOdd.FirstLanes(n);
                 var v = Avx.MaskLoad(ci + whole, mask);
                 if (bias != null) v += Avx.MaskLoad(bias + whole, mask);
                 Avx.MaskStore(ci + whole, mask, Activations.Gelu8(v, out var masked));

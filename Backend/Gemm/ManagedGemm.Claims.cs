@@ -60,9 +60,8 @@ public sealed unsafe partial class ManagedGemm
     public PackedB? Prepack(bool transA, bool transB, int m, int n, int k, float* b, int ldb)
     {
         GemmArgs.Validate(transA, transB, m, n, k, Math.Max(1, transA ? m : k), ldb, Math.Max(1, n));
-        var claimed = _pool is not null && !transA && _isa != GemmIsa.Scalar && n > NarrowColumns && m >= n
-            && k < DepthSplitRatio * m && (long)m * n * k >= ParallelThreshold && !InPlaceRows(transA, transB, m, k)
-            && m >= 4 * Math.Min(Threads, (m + _mr - 1) / _mr / 2) * _rowsPerClaim;
+        // Past the few-rows and narrow paths, to the blocked one with rows claimed (see SgemmFused).
+        var claimed = n > NarrowColumns && m >= _mr && !InPlaceRows(transA, transB, m, k) && BlockSplit(transA, m, n, k).ClaimRows;
         if (!claimed || !ReadsPackedWhole(n, k)) return null;
         if (b == null) throw new ArgumentNullException(nameof(b));
         var packed = new PackedB(this, transB, n, k, b, ldb, (n + _nr - 1) / _nr * _nr * k);

@@ -174,14 +174,7 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
             RunParts(call, Parts.Narrow, Math.Min(Threads, m / (2 * _mr)));
             return;
         }
-        // Each thread packs what it multiplies: splitting rows makes every thread pack all of op(B) (k·n),
-        // splitting columns makes every thread pack all of op(A) (m·k), so the smaller one is duplicated;
-        // splitting k duplicates nothing but needs the parts' sums added.
-        var splitDepth = k >= DepthSplitRatio * Math.Max(m, n);
-        var splitColumns = m < n;
-        // A part takes at least one k block, or at least two micro-tiles of rows or columns.
-        var units = splitDepth ? (k + Kc - 1) / Kc : (splitColumns ? (n + _nr - 1) / _nr : (m + _mr - 1) / _mr) / 2;
-        var parts = _pool is null || !WorthSplitting(size) ? 1 : Math.Min(Threads, units);
+        var (splitDepth, splitColumns, parts, claimRows) = BlockSplit(transA, m, n, k);
         if (parts <= 1)
         {
             Block(call, 0, m, 0, n, 0, k);
@@ -191,18 +184,9 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
         {
             _splitColumns = splitColumns;
             _splitDepth = splitDepth;
-            // Rows split over threads are claimed a chunk at a time (an untransposed A, read in place, and enough rows for a
-            // few chunks a thread), block of columns after block of columns, a block as wide as a thread's pack holds all
-            // of its depth. A fixed half each waited for the slower core: on a 2-vCPU virtual machine one often runs a fifth
-            // slower than the other for a while. AVX-512, two threads, alternating medians: 1000×256×784 NT with bias and
-            // ReLU 2.02 – 2.10 → 1.75 – 2.03 ms and 1000×256×256 0.67 – 0.76 → 0.55 – 0.73 ms over 4 runs (one block);
-            // 2048×1024×512 NN 216 – 259 → 238 – 270 GFLOP/s and 1024² NT 195 – 247 → 236 – 252 over 3 (two and four
-            // blocks). When neither core was held up they were within 3% either way, and 1024² NN, which reads A once a
-            // block, 2 – 3% slower (275 – 285 → 264 – 283).
             var nPadded = (n + _nr - 1) / _nr * _nr;
             _claimColumns = ClaimColumns(n, k);
-            _claimRows = !splitDepth && !splitColumns && !transA && _isa != GemmIsa.Scalar && _claimColumns > 0
-                && (long)_claimColumns * MaxClaimBlocks >= nPadded && m >= 4 * parts * _rowsPerClaim;
+            _claimRows = claimRows;
             _nextRow = 0;
             var chunkCount = ClaimChunks(m).Chunks;
             _frontBack = _claimRows && parts == 2 && _claimColumns >= nPadded;
@@ -312,6 +296,33 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
     {
         var perPart = ((extent + step - 1) / step + parts - 1) / parts * step;
         return (Math.Min(extent, part * perPart), Math.Min(extent, (part + 1) * perPart));
+    }
+
+    /// <summary>
+    /// How the blocked path splits a product over the threads (see Block). Each thread packs what it multiplies: splitting
+    /// rows makes every thread pack all of op(B) (k·n), splitting columns makes every thread pack all of op(A) (m·k), so
+    /// the smaller one is duplicated; splitting k duplicates nothing but needs the parts' sums added. A part takes at
+    /// least one k block, or at least two micro-tiles of rows or columns.
+    /// <para>
+    /// Rows split over threads are claimed a chunk at a time (an untransposed A, read in place, and enough rows for a few
+    /// chunks a thread), block of columns after block of columns, a block as wide as a thread's pack holds all of its
+    /// depth. A fixed half each waited for the slower core: on a 2-vCPU virtual machine one often runs a fifth slower than
+    /// the other for a while. AVX-512, two threads, alternating medians: 1000×256×784 NT with bias and ReLU 2.02 – 2.10 →
+    /// 1.75 – 2.03 ms and 1000×256×256 0.67 – 0.76 → 0.55 – 0.73 ms over 4 runs (one block); 2048×1024×512 NN 216 – 259 →
+    /// 238 – 270 GFLOP/s and 1024² NT 195 – 247 → 236 – 252 over 3 (two and four blocks). When neither core was held up
+    /// they were within 3% either way, and 1024² NN, which reads A once a block, 2 – 3% slower (275 – 285 → 264 – 283).
+    /// </para>
+    /// </summary>
+    private (bool SplitDepth, bool SplitColumns, int Parts, bool ClaimRows) BlockSplit(bool transA, int m, int n, int k)
+    {
+        var splitDepth = k >= DepthSplitRatio * Math.Max(m, n);
+        var splitColumns = m < n;
+        var units = splitDepth ? (k + Kc - 1) / Kc : (splitColumns ? (n + _nr - 1) / _nr : (m + _mr - 1) / _mr) / 2;
+        var parts = _pool is null || !WorthSplitting((long)m * n * k) ? 1 : Math.Min(Threads, units);
+        var claimColumns = ClaimColumns(n, k);
+        var claimRows = parts > 1 && !splitDepth && !splitColumns && !transA && _isa != GemmIsa.Scalar && claimColumns > 0
+            && (long)claimColumns * MaxClaimBlocks >= (n + _nr - 1) / _nr * _nr && m >= 4 * parts * _rowsPerClaim;
+        return (splitDepth, splitColumns, parts, claimRows);
     }
 
     /// <summary>Whether a product of this many multiply-adds gains from the worker: large enough, or the worker still spinning.</summary>

@@ -56,17 +56,11 @@ public class ProviderCurvesTests
             data.FillUniform(x, -1, 1);
             var target = plan.Input(TrainingGraph.TargetInput);
             // The class: which of the first ten inputs is largest.
-            for (var i = 0; i < Batch; i++)
-            {
-                var row = x.Slice(i * 96, 10);
-                target[i] = row.IndexOf(TensorMax(row));
-            }
+            for (var i = 0; i < Batch; i++) target[i] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax<float>(x.Slice(i * 96, 10));
             plan.Run();
             losses[step] = plan.Scalar(TrainingGraph.LossOutput);
             optimizer.Update();
         }
         return losses;
     }
-
-    private static float TensorMax(ReadOnlySpan<float> values) => System.Numerics.Tensors.TensorPrimitives.Max(values);
 }
