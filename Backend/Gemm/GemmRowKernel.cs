@@ -11,7 +11,7 @@ namespace Dlc.Backend.Gemm;
 /// of 8 columns each stay in registers over the whole k loop, so C is written once and each B row segment
 /// is read once; eight chains also cover the FMA latency.
 /// </summary>
-internal static unsafe class GemmRowKernel
+internal static unsafe partial class GemmRowKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Run(float* a, int k, float* b, int ldb, int n, float* c, float alpha, float beta)

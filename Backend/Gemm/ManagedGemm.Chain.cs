@@ -18,20 +18,24 @@ public sealed unsafe partial class ManagedGemm
     /// its depth, from the values it has just computed and its own share of B₂, and the caller adds the parts' sums and
     /// applies the second epilogue. One hand-off instead of two, and no part of C₁ crosses between the cores. Otherwise
     /// one product after the other. A is not transposed, C₁ is m×n₁ and C₂ m×n₂, both dense; neither epilogue sums A.
+    /// Each product reads its packed copy of B where one is given (see <see cref="Prepack"/>): at batch 1, op(B) stored k×n,
+    /// whose rows each part reads only where its A's entries are not zero, and the second product's A is the first's ReLU.
     /// </summary>
     internal void SgemmChain(int m, int k, float* a, int lda, bool transB1, int n1, float* b1, int ldb1, float* c1, in GemmEpilogue first,
-        bool transB2, int n2, float* b2, int ldb2, float* c2, in GemmEpilogue second)
+        bool transB2, int n2, float* b2, int ldb2, float* c2, in GemmEpilogue second, PackedB? packed1 = null, PackedB? packed2 = null)
     {
         GemmArgs.Validate(false, transB1, m, n1, k, lda, ldb1, n1);
         GemmArgs.Validate(false, transB2, m, n2, n1, n1, ldb2, n2);
         GemmArgs.ValidatePointers(false, transB1, m, n1, k, a, b1, c1);
         GemmArgs.ValidatePointers(false, transB2, m, n2, n1, c1, b2, c2);
+        CheckCopy(packed1, false, transB1, m, n1, k, b1, ldb1);
+        CheckCopy(packed2, false, transB2, m, n2, n1, b2, ldb2);
         if (first.SumsOfA != null || second.SumsOfA != null) throw new ArgumentException("a chained product's epilogue cannot sum A's rows");
         var parts = Chains(m) && n2 > 0 && k > 0 ? FewRowsParts(n1, (long)m * n1 * k) : 1;
         if (parts <= 1)
         {
-            SgemmFused(false, transB1, m, n1, k, 1f, a, lda, b1, ldb1, 0f, c1, n1, first);
-            SgemmFused(false, transB2, m, n2, n1, 1f, c1, n1, b2, ldb2, 0f, c2, n2, second);
+            SgemmFused(false, transB1, m, n1, k, 1f, a, lda, b1, ldb1, 0f, c1, n1, first, packed1);
+            SgemmFused(false, transB2, m, n2, n1, 1f, c1, n1, b2, ldb2, 0f, c2, n2, second, packed2);
             return;
         }
         first.Validate(m, n1);
@@ -44,8 +48,9 @@ public sealed unsafe partial class ManagedGemm
                 _partSums?.Dispose();
                 _partSums = new NativeBuffer(checked((int)((parts - 1) * partFloats)));
             }
-            _call = new Call(false, transB1, m, n1, k, 1f, a, lda, b1, ldb1, 0f, c1, n1, first);
-            _second = new Call(false, transB2, m, n2, n1, 1f, c1, n1, b2, ldb2, 0f, c2, n2, second);
+            // The parts read only copies stored k×n (see ReadsRowsCopy).
+            _call = new Call(false, transB1, m, n1, k, 1f, a, lda, b1, ldb1, 0f, c1, n1, first, null, packed1 is { Rows: true } ? packed1.Pointer : null);
+            _second = new Call(false, transB2, m, n2, n1, 1f, c1, n1, b2, ldb2, 0f, c2, n2, second, null, packed2 is { Rows: true } ? packed2.Pointer : null);
             _parts = Parts.Chain;
             try
             {
@@ -77,7 +82,9 @@ public sealed unsafe partial class ManagedGemm
             return;
         }
         FewRows(_call, c0, c1);
+        // Rows c0 … c1 of op(B₂): columns of B₂ stored transposed, whose copy stored k×n (if any) has them as rows.
         var b = s.TransB ? s.B + c0 : s.B + (long)c0 * s.Ldb;
-        FewRows(new Call(false, s.TransB, s.M, s.N, c1 - c0, 1f, s.A + c0, s.Lda, b, s.Ldb, 0f, sums, s.N, GemmEpilogue.None), 0, s.N);
+        var rows = s.PackedB == null ? null : s.PackedB + (long)c0 * s.N;
+        FewRows(new Call(false, s.TransB, s.M, s.N, c1 - c0, 1f, s.A + c0, s.Lda, b, s.Ldb, 0f, sums, s.N, GemmEpilogue.None, null, rows), 0, s.N);
     }
 }

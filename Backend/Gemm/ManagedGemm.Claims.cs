@@ -51,15 +51,17 @@ public sealed unsafe partial class ManagedGemm
 
     /// <summary>
     /// op(B) packed once as the claiming threads would each pack it on every call, for products of this shape whose rows
-    /// are claimed and whose B is one block (see <see cref="ReadsPackedWhole"/>); null for any other (a product read in
-    /// place, split another way, or too wide or deep to pack whole), which packs as it goes. Both threads then read the
-    /// one copy: the batch-1000 MLP inference plan's two wide products each packed all of their weights on both threads
-    /// every run (in-process A/B, alternating, medians of five runs: 2842 / 2849 / 2950 / 3004 / 2806 → 2719 / 2742 / 2806 /
-    /// 2912 / 2722 µs, in a slow stretch of the machine's).
+    /// are claimed and whose B is one block (see <see cref="ReadsPackedWhole"/>); for a single row with B transposed, op(B)
+    /// stored k×n, whose rows the product reads only where A's entries are not zero (see <see cref="ReadsRowsCopy"/>); null
+    /// for any other (a product read in place, split another way, or too wide or deep to pack whole), which packs as it
+    /// goes. Both threads then read the one copy: the batch-1000 MLP inference plan's two wide products each packed all
+    /// of their weights on both threads every run (in-process A/B, alternating, medians of five runs: 2842 / 2849 / 2950 /
+    /// 3004 / 2806 → 2719 / 2742 / 2806 / 2912 / 2722 µs, in a slow stretch of the machine's).
     /// </summary>
     public PackedB? Prepack(bool transA, bool transB, int m, int n, int k, float* b, int ldb)
     {
         GemmArgs.Validate(transA, transB, m, n, k, Math.Max(1, transA ? m : k), ldb, Math.Max(1, n));
+        if (ReadsRowsCopy(transA, transB, m, n, k)) return RowsCopy(n, k, b, ldb);
         // Past the few-rows and narrow paths, to the blocked one with rows claimed (see SgemmFused).
         var claimed = n > NarrowColumns && m >= _mr && !InPlaceRows(transA, transB, m, k) && BlockSplit(transA, m, n, k).ClaimRows;
         if (!claimed || !ReadsPackedWhole(n, k)) return null;

@@ -119,8 +119,7 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
     public void SgemmFused(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
         float beta, float* c, int ldc, in GemmEpilogue epilogue, PackedB? packed)
     {
-        if (packed != null && !packed.Of(this, transB, n, k, b, ldb))
-            throw new ArgumentException("The packed copy is of another B, shape or provider.", nameof(packed));
+        CheckCopy(packed, transA, transB, m, n, k, b, ldb);
         GemmArgs.Validate(transA, transB, m, n, k, lda, ldb, ldc);
         GemmArgs.ValidatePointers(transA, transB, m, n, k, a, b, c);
         epilogue.Validate(m, n);
@@ -139,7 +138,9 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
             GemmEpilogueKernel.Apply(epilogue, c, ldc, 0, m, 0, n);
             return;
         }
-        var call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue, sums, packed is null ? null : packed.Pointer);
+        // Each path reads the copy laid out for it: rows for a single row's product (few rows), panels for the blocked path.
+        var copy = packed is null || packed.Rows != fewRows ? null : packed.Pointer;
+        var call = new Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue, sums, copy);
         var size = (long)m * n * k;
         if (fewRows)
         {
@@ -217,6 +218,15 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
             }
             GemmEpilogueKernel.Apply(epilogue, c, ldc, 0, m, 0, n);
         }
+    }
+
+    /// <summary>Throws unless <paramref name="packed"/> (when given) is this provider's copy of this B, laid out for this product.</summary>
+    private void CheckCopy(PackedB? packed, bool transA, bool transB, int m, int n, int k, float* b, int ldb)
+    {
+        if (packed is null) return;
+        if (!packed.Of(this, transB, n, k, b, ldb)) throw new ArgumentException("The packed copy is of another B, shape or provider.", nameof(packed));
+        if (packed.Rows != ReadsRowsCopy(transA, transB, m, n, k))
+            throw new ArgumentException($"The packed copy is laid out for products of {(packed.Rows ? "one row" : "many rows")}, not {m}.", nameof(packed));
     }
 
     void WorkerPool.IBody.Run(int part, int parts)
@@ -556,7 +566,10 @@ public sealed unsafe partial class ManagedGemm : IGemm, IDisposable, WorkerPool.
     public void Dispose() => _partSums?.Dispose();
 
     /// <summary>One product's arguments; <see cref="Sums"/> (m floats) receives op(A)'s rows summed over the part's k range, or is null.</summary>
-    /// <remarks><see cref="PackedB"/>: all of op(B) packed by <see cref="Prepack"/>, or null.</remarks>
+    /// <remarks>
+    /// <see cref="PackedB"/>: all of op(B) packed by <see cref="Prepack"/> in panels (the blocked path) or, for a single
+    /// row, stored k×n (the few-rows path, see ReadsRowsCopy); or null.
+    /// </remarks>
     private readonly struct Call(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
         float* b, int ldb, float beta, float* c, int ldc, GemmEpilogue epilogue, float* sums = null, float* packedB = null)
     {

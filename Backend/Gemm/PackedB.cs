@@ -9,8 +9,9 @@ public sealed unsafe class PackedB : IDisposable
 {
     private readonly NativeBuffer _buffer;
 
-    internal PackedB(IGemm provider, bool transB, int n, int k, float* source, int ldb, int floats)
+    internal PackedB(IGemm provider, bool transB, int n, int k, float* source, int ldb, int floats, bool rows = false)
     {
+        Rows = rows;
         Provider = provider;
         TransB = transB;
         N = n;
@@ -26,6 +27,9 @@ public sealed unsafe class PackedB : IDisposable
     internal int K { get; }
     internal float* Source { get; }
     internal int Ldb { get; }
+
+    /// <summary>Whether the copy is op(B) stored k×n row by row, for a single row's product (see ManagedGemm.ReadsRowsCopy).</summary>
+    internal bool Rows { get; }
     internal float* Pointer => _buffer.Pointer;
 
     /// <summary>Bytes the copy takes.</summary>

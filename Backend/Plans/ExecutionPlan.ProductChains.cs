@@ -99,7 +99,8 @@ public sealed partial class ExecutionPlan
         bool tb1 = first.Attributes.TransB, tb2 = second.Attributes.TransB;
         int m = sa.Rows, k = sa.Cols, n1 = tb1 ? sb1.Rows : sb1.Cols, n2 = tb2 ? sb2.Rows : sb2.Cols;
         var (g1, g2) = (_gemmGroups.GetValueOrDefault(first.Id), _gemmGroups.GetValueOrDefault(second.Id));
+        var (w1, w2) = (Weights(gemm, false, tb1, m, n1, k, b1, sb1.Cols), Weights(gemm, false, tb2, m, n2, n1, b2, sb2.Cols));
         return () => gemm.SgemmChain(m, k, a.Pointer, sa.Cols, tb1, n1, b1.Pointer, sb1.Cols, c1.Pointer, Epilogue(g1, n1),
-            tb2, n2, b2.Pointer, sb2.Cols, c2.Pointer, Epilogue(g2, n2));
+            tb2, n2, b2.Pointer, sb2.Cols, c2.Pointer, Epilogue(g2, n2), w1?.Packed, w2?.Packed);
     }
 }

@@ -219,10 +219,7 @@ public sealed partial class ExecutionPlan
         // A weight gradient's product may also sum dY over the batch for its bias gradient.
         var hasSums = _biasGradientOf.TryGetValue(node.Id, out var biasGradient);
         var sums = hasSums ? _buffers[biasGradient] : default;
-        // A product reading a parameter as B may read a packed copy of it (see PackWeights).
-        WeightProduct? weights = null;
-        if (b.Buffer == _parameters.Values)
-            _weightProducts.Add(weights = new WeightProduct(gemm, ta, tb, m, n, k, b, ldb));
+        var weights = Weights(gemm, ta, tb, m, n, k, b, ldb);
         if (group is null && !hasSums && weights is null)
             return () => gemm.Sgemm(ta, tb, m, n, k, 1f, a.Pointer, lda, b.Pointer, ldb, 0f, c.Pointer, n);
         return () =>

@@ -64,9 +64,13 @@ public unsafe class PrepackTests
         using var two = new ManagedGemm(2);
         using var one = new ManagedGemm(1);
         using var operands = new Operands(1000, 128, 2048, transB: true);
-        // A batch of one reads B in place; one thread packs block by block; a transposed A is packed; 2048 deep is past
-        // one pass; a B as deep as it is tall (a weight gradient) is split over k.
-        two.Prepack(false, true, 1, 128, 256, operands.B, 256).ShouldBeNull();
+        // A batch of one reads B in place (with AVX-512 it has a copy stored k×n only with B transposed and 64 columns or
+        // more, see SkipZerosTests); one thread packs block by block; a transposed A is packed; 2048 deep is past one
+        // pass; a B as deep as it is tall (a weight gradient) is split over k.
+        two.Prepack(false, false, 1, 128, 256, operands.B, 128).ShouldBeNull();
+        two.Prepack(false, true, 1, 48, 256, operands.B, 256).ShouldBeNull();
+        using (var rows = two.Prepack(false, true, 1, 128, 256, operands.B, 256))
+            (rows is not null).ShouldBe(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated);
         one.Prepack(false, true, 1000, 128, 256, operands.B, 256).ShouldBeNull();
         two.Prepack(true, true, 1000, 128, 256, operands.B, 256).ShouldBeNull();
         two.Prepack(false, true, 1000, 128, 2048, operands.B, 2048).ShouldBeNull();

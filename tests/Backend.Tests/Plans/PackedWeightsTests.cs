@@ -47,4 +47,38 @@ public class PackedWeightsTests
         plan.WeightsPacked.ShouldBeFalse();
         Outputs().ShouldNotBe(expected);
     }
+
+    /// <summary>
+    /// At batch 1 the hidden layers (chained in one hand-off) get copies stored k×n, read where their inputs have zeros:
+    /// the same outputs to float rounding (the sums run in another order), from the copies until they are released.
+    /// </summary>
+    [Fact]
+    public void A_batch_one_plan_reads_copies_of_its_weights_where_its_inputs_have_zeros()
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return;
+        var graph = ProgramCompiler.Compile(new SourceText("mlp.dl", Source)).Elaborate("Mlp", training: false).Graph;
+        using var gemm = new ManagedGemm(2);
+        using var store = new ParameterStore(graph.Parameters);
+        store.Initialize(new Rng(3));
+        using var plan = ExecutionPlan.Compile(graph, store, new PlanOptions(new Dictionary<string, int> { ["N"] = 1 }, gemm));
+        var x = plan.Input("x");
+        new Rng(5).FillUniform(x, -1, 1);
+        // Half the inputs zero, as an image's background is.
+        for (var i = 0; i < x.Length; i += 2) x[i] = 0f;
+        float[] Outputs()
+        {
+            plan.Run();
+            return plan.Output(ModelGraph.OutputName).ToArray();
+        }
+        var expected = Outputs();
+
+        plan.PackWeights().ShouldBe((256 * 200 + 256 * 256) * sizeof(float));
+        var packed = Outputs();
+        for (var i = 0; i < expected.Length; i++) MathF.Abs(packed[i] - expected[i]).ShouldBeLessThan(1e-5f, $"output {i}");
+
+        foreach (var weights in graph.Parameters.Where(p => p.Shape.Rank == 2 && p.Shape[0] == 256)) store.Value(weights.Name).Clear();
+        Outputs().ShouldBe(packed);
+        plan.UnpackWeights();
+        Outputs().ShouldNotBe(packed);
+    }
 }
