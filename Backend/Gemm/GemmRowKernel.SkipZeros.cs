@@ -30,8 +30,8 @@ internal static unsafe partial class GemmRowKernel
     internal static void RunRows(float* a, int k, float* b, long ldb, int n, float* c, float alpha, float beta)
     {
         var j = 0;
-        for (; j + RowBlock <= n; j += RowBlock) Rows128(a, k, b + j, ldb, c + j, alpha, beta);
-        if (j < n) RowsNarrow(a, k, b + j, ldb, n - j, c + j, alpha, beta);
+        for (; j + RowBlock <= n; j += RowBlock) Rows<AllColumns>(a, k, b + j, ldb, RowBlock, c + j, alpha, beta);
+        if (j < n) Rows<FirstColumns>(a, k, b + j, ldb, n - j, c + j, alpha, beta);
     }
 
     /// <summary>
@@ -45,50 +45,35 @@ internal static unsafe partial class GemmRowKernel
         return 8 * nonzero <= 7 * k;
     }
 
-    /// <summary><see cref="RunRows"/> for 128 columns: one accumulator a vector, eight loads and FMAs a nonzero entry.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows128(float* a, int k, float* b, long ldb, float* c, float alpha, float beta)
+    /// <summary>Whether <see cref="Rows{T}"/> masks its loads and stores to the first n columns: a type argument, so each gets its own code.</summary>
+    private interface IColumnMask
     {
-        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-        for (var p0 = 0; p0 < k; p0 += 16)
-        {
-            for (var bits = NonzeroLanes(a, p0, k); bits != 0; bits &= bits - 1)
-            {
-                var p = p0 + BitOperations.TrailingZeroCount(bits);
-                var x = Vector512.Create(a[p]);
-                var row = b + p * ldb;
-                c0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row), c0);
-                c1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row + 16), c1);
-                c2 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row + 32), c2);
-                c3 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row + 48), c3);
-                c4 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row + 64), c4);
-                c5 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row + 80), c5);
-                c6 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row + 96), c6);
-                c7 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row + 112), c7);
-            }
-        }
-        var all = Vector512<float>.AllBitsSet;
-        StoreMasked(c, c0, all, alpha, beta);
-        StoreMasked(c + 16, c1, all, alpha, beta);
-        StoreMasked(c + 32, c2, all, alpha, beta);
-        StoreMasked(c + 48, c3, all, alpha, beta);
-        StoreMasked(c + 64, c4, all, alpha, beta);
-        StoreMasked(c + 80, c5, all, alpha, beta);
-        StoreMasked(c + 96, c6, all, alpha, beta);
-        StoreMasked(c + 112, c7, all, alpha, beta);
+        static abstract bool Masked { get; }
+    }
+
+    /// <summary>All 128 columns: plain loads.</summary>
+    private struct AllColumns : IColumnMask
+    {
+        public static bool Masked => false;
+    }
+
+    /// <summary>Fewer than 128 columns: each vector's loads masked to the columns it has.</summary>
+    private struct FirstColumns : IColumnMask
+    {
+        public static bool Masked => true;
     }
 
     /// <summary>
-    /// <see cref="RunRows"/> for fewer than 128 columns: as <see cref="Rows128"/>, each vector's loads masked to the columns
-    /// it has (none for the vectors past n, whose sums are not stored), so nothing past a row's n floats is read.
+    /// <see cref="RunRows"/> for up to 128 columns: one accumulator a vector, eight loads and FMAs a nonzero entry. With
+    /// <see cref="FirstColumns"/> the loads are masked to the n columns there are (none for the vectors past n, whose sums
+    /// are not stored), so nothing past a row's n floats is read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowsNarrow(float* a, int k, float* b, long ldb, int n, float* c, float alpha, float beta)
+    private static void Rows<T>(float* a, int k, float* b, long ldb, int n, float* c, float alpha, float beta) where T : struct, IColumnMask
     {
         Vector512<float> m0 = Lanes(n), m1 = Lanes(n - 16), m2 = Lanes(n - 32), m3 = Lanes(n - 48);
         Vector512<float> m4 = Lanes(n - 64), m5 = Lanes(n - 80), m6 = Lanes(n - 96), m7 = Lanes(n - 112);
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-        var zero = Vector512<float>.Zero;
         for (var p0 = 0; p0 < k; p0 += 16)
         {
             for (var bits = NonzeroLanes(a, p0, k); bits != 0; bits &= bits - 1)
@@ -96,14 +81,14 @@ internal static unsafe partial class GemmRowKernel
                 var p = p0 + BitOperations.TrailingZeroCount(bits);
                 var x = Vector512.Create(a[p]);
                 var row = b + p * ldb;
-                c0 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(row, m0, zero), c0);
-                c1 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(row + 16, m1, zero), c1);
-                c2 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(row + 32, m2, zero), c2);
-                c3 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(row + 48, m3, zero), c3);
-                c4 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(row + 64, m4, zero), c4);
-                c5 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(row + 80, m5, zero), c5);
-                c6 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(row + 96, m6, zero), c6);
-                c7 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(row + 112, m7, zero), c7);
+                c0 = Vector512.FusedMultiplyAdd(x, Load<T>(row, m0), c0);
+                c1 = Vector512.FusedMultiplyAdd(x, Load<T>(row + 16, m1), c1);
+                c2 = Vector512.FusedMultiplyAdd(x, Load<T>(row + 32, m2), c2);
+                c3 = Vector512.FusedMultiplyAdd(x, Load<T>(row + 48, m3), c3);
+                c4 = Vector512.FusedMultiplyAdd(x, Load<T>(row + 64, m4), c4);
+                c5 = Vector512.FusedMultiplyAdd(x, Load<T>(row + 80, m5), c5);
+                c6 = Vector512.FusedMultiplyAdd(x, Load<T>(row + 96, m6), c6);
+                c7 = Vector512.FusedMultiplyAdd(x, Load<T>(row + 112, m7), c7);
             }
         }
         StoreMasked(c, c0, m0, alpha, beta);
@@ -115,6 +100,11 @@ internal static unsafe partial class GemmRowKernel
         StoreMasked(c + 96, c6, m6, alpha, beta);
         StoreMasked(c + 112, c7, m7, alpha, beta);
     }
+
+    /// <summary>A vector of 16 floats at p, masked to <paramref name="mask"/> when <typeparamref name="T"/> masks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Load<T>(float* p, Vector512<float> mask) where T : struct, IColumnMask =>
+        T.Masked ? Avx512F.MaskLoad(p, mask, Vector512<float>.Zero) : Vector512.Load(p);
 
     /// <summary>The lanes of a[p0, min(p0 + 16, k)) that are not zero, as the low bits of the result (a NaN is not zero).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
