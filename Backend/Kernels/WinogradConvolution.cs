@@ -29,6 +29,14 @@ internal sealed unsafe class WinogradConvolution
     // carry this much slack so the last, partly filled vector of a row may run past its end.
     private const int Lanes = 8;
 
+    // SplitRow's lanes: a line's sixteen positions, and where its even and odd ones go in the lower half.
+    private static readonly Vector512<int> LineLanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+    private static readonly Vector512<int> OddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    // Merge's lanes: eight even entries (lanes 0 – 7) and eight odd ones (8 – 15) put back in turn.
+    private static readonly Vector512<int> PairLanes = Vector512.Create(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+
     private readonly Conv2dGeometry _g;
     private readonly IGemm _gemm;
     private readonly SampleParallel? _parallel;
@@ -312,7 +320,8 @@ internal sealed unsafe class WinogradConvolution
 
     /// <summary>
     /// A channel plane, zero-padded, split into its even and odd columns (every row of both half-planes
-    /// written). With AVX2 each row is laid into a zero-bordered line and split sixteen floats at a time.
+    /// written), sixteen floats at a time: with AVX-512 read from the row under a mask, with AVX2 from the row laid
+    /// into a zero-bordered line first.
     /// </summary>
     private void SplitPadded(float* source, float* even, float* odd)
     {
@@ -355,6 +364,22 @@ internal sealed unsafe class WinogradConvolution
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void SplitRow(float* row, int width, int left, float* line, float* e, float* o, int half)
     {
+        if (Avx512F.IsSupported)
+        {
+            // Sixteen floats of the line at a time straight from the row, the lanes outside it masked to zero: no zeroed
+            // line to copy into first (clearing, copying and splitting the lines took about half of a 14×14 output
+            // gradient's transform). With Merge likewise, fashion_cnn_small.dl's training step (batch 128, two threads),
+            // in-process A/B, medians of ten: 31.5 / 25.6 / 28.4 → 28.8 / 22.3 / 25.0 ms.
+            for (var t = 0; t < half; t += Lanes)
+            {
+                var first = 2 * t - left;
+                var inside = Vector512.LessThan((Vector512.Create(first) + LineLanes).AsUInt32(), Vector512.Create((uint)width));
+                var v = Avx512F.MaskLoad(row + first, inside.AsSingle(), Vector512<float>.Zero);
+                Avx512F.PermuteVar16x32(v, EvenLanes).GetLower().Store(e + t);
+                Avx512F.PermuteVar16x32(v, OddLanes).GetLower().Store(o + t);
+            }
+            return;
+        }
         new Span<float>(line, 2 * half + 2 * Lanes).Clear();
         new ReadOnlySpan<float>(row, width).CopyTo(new Span<float>(line + left, width));
         for (var t = 0; t < half; t += Lanes)
@@ -416,6 +441,18 @@ internal sealed unsafe class WinogradConvolution
             }
             var e = even + (long)r * half;
             var o = odd + (long)r * half;
+            if (Avx512F.IsSupported)
+            {
+                // Sixteen floats of the line at a time straight into the row, the lanes outside it masked off.
+                for (var t = 0; t < half; t += Lanes)
+                {
+                    var first = 2 * t - left;
+                    var inside = Vector512.LessThan((Vector512.Create(first) + LineLanes).AsUInt32(), Vector512.Create((uint)width));
+                    var pairs = Avx512F.PermuteVar16x32(Vector512.Create(Vector256.Load(e + t), Vector256.Load(o + t)), PairLanes);
+                    Avx512F.MaskStore(row + first, inside.AsSingle(), pairs);
+                }
+                continue;
+            }
             if (vectors)
             {
                 // Entries past a row's tiles are zero (gradients) or never copied (outputs).
