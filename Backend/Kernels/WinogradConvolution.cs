@@ -171,7 +171,7 @@ internal sealed unsafe class WinogradConvolution
         {
             var s = Math.Min(_l.Samples, end - n0);
             var t = s * _l.Tiles;
-            for (var i = 0; i < s; i++) TransformOutputGrads(_x, n0 + i, dm + i * _l.Tiles, even, odd);
+            TransformOutputGrads(_x, n0, s, dm, even, odd);
             for (var xi = 0; xi < Points; xi++)
                 _gemm.Sgemm(true, false, c, t, k, 1f, _filters + (long)xi * k * c, c, dm + (long)xi * k * ld, ld, 0f, dv + (long)xi * c * ld, ld);
             for (var i = 0; i < s; i++) ScatterInputGrads(dv + i * _l.Tiles, n0 + i, even, odd);
@@ -188,11 +188,8 @@ internal sealed unsafe class WinogradConvolution
         {
             var s = Math.Min(_l.Samples, end - n0);
             var t = s * _l.Tiles;
-            for (var i = 0; i < s; i++)
-            {
-                TransformInputs(n0 + i, v + i * _l.Tiles, even, odd);
-                TransformOutputGrads(_y, n0 + i, dm + i * _l.Tiles, even, odd);
-            }
+            for (var i = 0; i < s; i++) TransformInputs(n0 + i, v + i * _l.Tiles, even, odd);
+            TransformOutputGrads(_y, n0, s, dm, even, odd);
             for (var xi = 0; xi < Points; xi++)
                 _gemm.Sgemm(false, true, k, c, t, 1f, dm + (long)xi * k * ld, ld, v + (long)xi * c * ld, ld, 1f, du + (long)xi * k * c, c);
         }
@@ -468,18 +465,26 @@ internal sealed unsafe class WinogradConvolution
         }
     }
 
-    /// <summary>dM[ξ, k, tile] = (A dY Aᵀ)[ξ] for every 2×2 tile of dy[n, k], eight tiles at a time (zero beyond the output's edge).</summary>
+    /// <summary>
+    /// dM[ξ, k, tile] = (A dY Aᵀ)[ξ] for every 2×2 tile of dy[n, k] of samples n0 … n0 + samples − 1, side by side, eight
+    /// tiles at a time (zero beyond the output's edge).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void TransformOutputGrads(float* dy, int n, float* dm, float* even, float* odd)
+    private void TransformOutputGrads(float* dy, int n0, int samples, float* dm, float* even, float* odd)
     {
         var g = _g;
         var (half, tilesW, ld) = (_l.Half, _l.TilesW, _l.Ld);
         var (oh, ow) = (g.OutHeight, g.OutWidth);
         var point = (long)g.OutChannels * ld;
         var line = stackalloc float[2 * half + 2 * Lanes];
+        // Channel by channel, each channel's samples one after another: a channel's rows of dM in each of the 16 planes
+        // are then written whole, rather than a sample's part at a time with the lines at the parts' seams fetched again
+        // once the next sample comes to them. fashion_cnn_small.dl's training step (batch 128, two threads), in-process
+        // A/B, medians of ten, three runs: 29.3 / 37.1 / 30.3 → 28.3 / 36.2 / 29.0 ms.
         for (var k = 0; k < g.OutChannels; k++)
+        for (var i = 0; i < samples; i++)
         {
-            var plane = dy + ((long)n * g.OutChannels + k) * oh * ow;
+            var plane = dy + ((long)(n0 + i) * g.OutChannels + k) * oh * ow;
             for (var r = 0; r < 2 * _l.TilesH; r++)
             {
                 var e = even + (long)r * half;
@@ -502,7 +507,7 @@ internal sealed unsafe class WinogradConvolution
                     o[t] = 2 * t + 1 < ow ? row[2 * t + 1] : 0f;
                 }
             }
-            var col = dm + (long)k * ld;
+            var col = dm + (long)k * ld + i * _l.Tiles;
             for (var th = 0; th < _l.TilesH; th++)
                 for (var tw = 0; tw < tilesW; tw += Lanes)
                 {
