@@ -45,7 +45,10 @@ internal static unsafe partial class GemmRowKernel
         return 8 * nonzero <= 7 * k;
     }
 
-    /// <summary>Whether <see cref="Rows{T}"/> masks its loads and stores to the first n columns: a type argument, so each gets its own code.</summary>
+    /// <summary>
+    /// Whether <see cref="Rows{T}"/> masks its loads and stores to the first n columns: a type argument, so each gets its
+    /// own code.
+    /// </summary>
     private interface IColumnMask
     {
         static abstract bool Masked { get; }

@@ -19,7 +19,8 @@ public sealed unsafe partial class ManagedGemm
     /// applies the second epilogue. One hand-off instead of two, and no part of C₁ crosses between the cores. Otherwise
     /// one product after the other. A is not transposed, C₁ is m×n₁ and C₂ m×n₂, both dense; neither epilogue sums A.
     /// Each product reads its packed copy of B where one is given (see <see cref="Prepack"/>): at batch 1, op(B) stored k×n,
-    /// whose rows each part reads only where its A's entries are not zero, and the second product's A is the first's ReLU.
+    /// whose rows each part reads only for its A's nonzero entries (the second product's A is the first's output, about
+    /// half of it zero after a ReLU).
     /// </summary>
     internal void SgemmChain(int m, int k, float* a, int lda, bool transB1, int n1, float* b1, int ldb1, float* c1, in GemmEpilogue first,
         bool transB2, int n2, float* b2, int ldb2, float* c2, in GemmEpilogue second, PackedB? packed1 = null, PackedB? packed2 = null)
@@ -49,8 +50,10 @@ public sealed unsafe partial class ManagedGemm
                 _partSums = new NativeBuffer(checked((int)((parts - 1) * partFloats)));
             }
             // The parts read only copies stored k×n (see ReadsRowsCopy).
-            _call = new Call(false, transB1, m, n1, k, 1f, a, lda, b1, ldb1, 0f, c1, n1, first, null, packed1 is { Rows: true } ? packed1.Pointer : null);
-            _second = new Call(false, transB2, m, n2, n1, 1f, c1, n1, b2, ldb2, 0f, c2, n2, second, null, packed2 is { Rows: true } ? packed2.Pointer : null);
+            var rows1 = packed1 is { Rows: true } ? packed1.Pointer : null;
+            var rows2 = packed2 is { Rows: true } ? packed2.Pointer : null;
+            _call = new Call(false, transB1, m, n1, k, 1f, a, lda, b1, ldb1, 0f, c1, n1, first, null, rows1);
+            _second = new Call(false, transB2, m, n2, n1, 1f, c1, n1, b2, ldb2, 0f, c2, n2, second, null, rows2);
             _parts = Parts.Chain;
             try
             {

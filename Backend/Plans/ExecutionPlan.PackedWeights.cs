@@ -15,7 +15,8 @@ public sealed partial class ExecutionPlan
     /// Packs the weights the plan's products read as B, once, where their provider multiplies from a packed copy
     /// (<see cref="IGemm.Prepack"/>: with the managed kernels, products whose rows two threads claim, such as a dense
     /// layer at batch 1000, and a dense layer at batch 1, which reads only the rows of its weights its nonzero inputs
-    /// pick), so the runs until <see cref="UnpackWeights"/> read the copies instead of packing the weights again each time. The parameters must not change in between: for an evaluation or a timed inference, not training.
+    /// pick), so the runs until <see cref="UnpackWeights"/> read the copies instead of packing the weights again each
+    /// time. The parameters must not change in between: for an evaluation or a timed inference, not training.
     /// Returns the bytes the copies take (0 where no product reads one).
     /// </summary>
     public long PackWeights()

@@ -85,8 +85,8 @@ public unsafe class SkipZerosTests
     }
 
     /// <summary>
-    /// A dense layer at batch 1 with B transposed, on one thread and split over two, reading its copy of op(B) where a has zeros and B where it has none: the copy's values once B is cleared
-    /// after packing, B's otherwise.
+    /// A dense layer at batch 1 with B transposed, on one thread and split over two, reading its copy of op(B) where a
+    /// has zeros and B where it has none: the copy's values once B is cleared after packing, B's otherwise.
     /// </summary>
     [Theory]
     [InlineData(1)]
@@ -178,8 +178,10 @@ public unsafe class SkipZerosTests
             using var rows = gemm.Prepack(false, true, 1, n, k, pb, k)!;
             using var panels = gemm.Prepack(false, true, 1000, n, k, pb, k)!;
             var (pa1, pb1, pc1) = ((IntPtr)pa, (IntPtr)pb, (IntPtr)pc);
-            Should.Throw<ArgumentException>(() => gemm.SgemmFused(false, true, 8, n, k, 1f, (float*)pa1, k, (float*)pb1, k, 0f, (float*)pc1, n, GemmEpilogue.None, rows));
-            Should.Throw<ArgumentException>(() => gemm.SgemmFused(false, true, 1, n, k, 1f, (float*)pa1, k, (float*)pb1, k, 0f, (float*)pc1, n, GemmEpilogue.None, panels));
+            void Run(int m, PackedB copy) =>
+                gemm.SgemmFused(false, true, m, n, k, 1f, (float*)pa1, k, (float*)pb1, k, 0f, (float*)pc1, n, GemmEpilogue.None, copy);
+            Should.Throw<ArgumentException>(() => Run(8, rows));
+            Should.Throw<ArgumentException>(() => Run(1, panels));
 
             // A single row too narrow for a copy of its own leaves a many-rows copy unread rather than misread, even with
             // the zeros that would have it read a copy of its own.
