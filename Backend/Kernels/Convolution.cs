@@ -108,6 +108,25 @@ public sealed unsafe class Conv2dKernel
         Run(_inputGrad);
     }
 
+    /// <summary>
+    /// dx and dw for one dy (both overwritten), as <see cref="InputGrad"/> and <see cref="WeightGrad"/> give them: by
+    /// Winograd's algorithm in one pass over the samples (each group's dy transformed once for both), else one after the
+    /// other.
+    /// </summary>
+    public void Gradients(float* x, float* dy, float* w, float* dx, float* dw)
+    {
+        if (_winograd is not null)
+        {
+            _winograd.Gradients(x, dy, w, dx, dw);
+            return;
+        }
+        InputGrad(dy, w, dx);
+        WeightGrad(x, dy, dw);
+    }
+
+    /// <summary>Whether a kernel of this geometry computes <see cref="Gradients"/> in one pass (by Winograd's algorithm).</summary>
+    public static bool SharesGradientWork(Conv2dGeometry g, bool winograd) => winograd && WinogradConvolution.Applies(g);
+
     /// <summary>dw = Σ over the batch of dy · colᵀ (overwritten).</summary>
     public void WeightGrad(float* x, float* dy, float* dw)
     {

@@ -42,8 +42,8 @@ internal sealed unsafe class WinogradConvolution
     private readonly SampleParallel? _parallel;
     private readonly Layout _l;
     private readonly float* _scratch, _filters, _staging, _partials;
-    private readonly SampleParallel.RangeBody _forward, _inputGrad, _weightGrad;
-    private float* _x, _bias, _y;
+    private readonly SampleParallel.RangeBody _forward, _inputGrad, _weightGrad, _gradients;
+    private float* _x, _bias, _y, _dy;
     private bool _relu;
 
     /// <summary>Whether a geometry is one this kernel computes: 3×3 taps, stride 1, no dilation, one group, and enough channels to pay for the transforms.</summary>
@@ -68,7 +68,7 @@ internal sealed unsafe class WinogradConvolution
         _staging = scratch + _l.Filters;
         _scratch = scratch + 2 * _l.Filters;
         _partials = partials;
-        (_forward, _inputGrad, _weightGrad) = (ForwardRange, InputGradRange, WeightGradRange);
+        (_forward, _inputGrad, _weightGrad, _gradients) = (ForwardRange, InputGradRange, WeightGradRange, GradientsRange);
     }
 
     /// <summary>
@@ -140,6 +140,28 @@ internal sealed unsafe class WinogradConvolution
         FilterGradient(_filters, dw, _g.OutChannels, _g.Channels);
     }
 
+    /// <summary>
+    /// dx and dw (both overwritten) for one dy: <see cref="InputGrad"/> and <see cref="WeightGrad"/> in one pass over the
+    /// samples, each group's output gradients transformed once for both products (see <see cref="GradientsRange"/>).
+    /// </summary>
+    public void Gradients(float* x, float* dy, float* w, float* dx, float* dw)
+    {
+        // The transformed filters stay in _filters for the input gradient's products; the first part sums its filter
+        // gradient in the staging area, free once the filters are transformed.
+        TransformFilters(w, _filters, _staging, _g.OutChannels, _g.Channels);
+        _x = x;
+        _dy = dy;
+        _y = dx;
+        var parts = Math.Min(Threads, _g.Batch);
+        new Span<float>(_staging, _l.Filters).Clear();
+        for (var part = 1; part < parts; part++) new Span<float>(_partials + (long)(part - 1) * _l.Filters, _l.Filters).Clear();
+        Run(_gradients);
+        var total = new Span<float>(_staging, _l.Filters);
+        for (var part = 1; part < parts; part++)
+            System.Numerics.Tensors.TensorPrimitives.Add(total, new ReadOnlySpan<float>(_partials + (long)(part - 1) * _l.Filters, _l.Filters), total);
+        FilterGradient(_staging, dw, _g.OutChannels, _g.Channels);
+    }
+
     private void Run(SampleParallel.RangeBody body)
     {
         if (_parallel is null) body(0, 0, _g.Batch);
@@ -175,6 +197,31 @@ internal sealed unsafe class WinogradConvolution
             for (var xi = 0; xi < Points; xi++)
                 _gemm.Sgemm(true, false, c, t, k, 1f, _filters + (long)xi * k * c, c, dm + (long)xi * k * ld, ld, 0f, dv + (long)xi * c * ld, ld);
             for (var i = 0; i < s; i++) ScatterInputGrads(dv + i * _l.Tiles, n0 + i, even, odd);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="InputGradRange"/> and <see cref="WeightGradRange"/> for one group of samples after another: dM once, the
+    /// input gradient's products into the inputs' scratch and scattered into dx, then the inputs transformed into the same
+    /// scratch for the filter gradient's products.
+    /// </summary>
+    private void GradientsRange(int part, int start, int end)
+    {
+        var (c, k, ld) = (_g.Channels, _g.OutChannels, _l.Ld);
+        var (vi, mi, ei, oi) = Scratch(part);
+        float* v = (float*)vi, dm = (float*)mi, even = (float*)ei, odd = (float*)oi;
+        var du = part == 0 ? _staging : _partials + (long)(part - 1) * _l.Filters;
+        for (var n0 = start; n0 < end; n0 += _l.Samples)
+        {
+            var s = Math.Min(_l.Samples, end - n0);
+            var t = s * _l.Tiles;
+            TransformOutputGrads(_dy, n0, s, dm, even, odd);
+            for (var xi = 0; xi < Points; xi++)
+                _gemm.Sgemm(true, false, c, t, k, 1f, _filters + (long)xi * k * c, c, dm + (long)xi * k * ld, ld, 0f, v + (long)xi * c * ld, ld);
+            for (var i = 0; i < s; i++) ScatterInputGrads(v + i * _l.Tiles, n0 + i, even, odd);
+            for (var i = 0; i < s; i++) TransformInputs(n0 + i, v + i * _l.Tiles, even, odd);
+            for (var xi = 0; xi < Points; xi++)
+                _gemm.Sgemm(false, true, k, c, t, 1f, dm + (long)xi * k * ld, ld, v + (long)xi * c * ld, ld, 1f, du + (long)xi * k * c, c);
         }
     }
 

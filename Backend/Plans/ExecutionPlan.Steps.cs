@@ -63,6 +63,18 @@ public sealed partial class ExecutionPlan
             absorbed[bias.Id] = g.Id;
         }
 
+        // A convolution's input and weight gradients of the same dy and x come from one pass over the samples, at the input
+        // gradient's place, where Winograd's algorithm computes them: each group of samples' dy is transformed once for both.
+        foreach (var g in _graph.Nodes.Where(n => live[n.Id] && n.Op == Op.Conv2dInputGrad && options.Passes.Has(PassSet.ConvGradFusion)))
+        {
+            if (ConvWeightGradientOf(g, live) is not { } weight || absorbed.ContainsKey(weight.Id)) continue;
+            if (!Kernels.Conv2dKernel.SharesGradientWork(ConvGradientGeometry(g), _winograd)) continue;
+            var weightId = weight.Id;
+            if (_graph.Nodes.Any(n => live[n.Id] && n.Inputs.Contains(weightId) && n.Id < g.Id)) continue;
+            _convWeightGradOf[g.Id] = weightId;
+            absorbed[weightId] = g.Id;
+        }
+
         // A dense layer's bias gradient sums the dY that its weight gradient dYᵀ·X reads as A: the product sums it as it packs.
         foreach (var g in _graph.Nodes.Where(n => live[n.Id] && n.Op == Op.BiasGrad && !absorbed.ContainsKey(n.Id) && options.Passes.Has(PassSet.GemmEpilogue)))
         {
@@ -136,7 +148,7 @@ public sealed partial class ExecutionPlan
         var name = OpTable.Info(node.Op).Name;
         if (_chains.TryGetValue(node.Id, out var chain)) name = string.Join("+", chain.Members.Select(m => OpTable.Info(_graph[m].Op).Name)) + "+" + name;
         if (_reluFused.Contains(node.Id)) name += node.Op == Op.MaxPoolGrad ? "+drelu" : "+relu";
-        if (_layerNormWeightOf.ContainsKey(node.Id)) name += "+weight_grad";
+        if (_layerNormWeightOf.ContainsKey(node.Id) || _convWeightGradOf.ContainsKey(node.Id)) name += "+weight_grad";
         if (_layerNormBiasOf.ContainsKey(node.Id)) name += "+bias_grad";
         if (_biasGradientOf.ContainsKey(node.Id)) name += "+bias_grad";
         if (group is not null)

@@ -27,6 +27,14 @@ public sealed partial class ExecutionPlan
                 var (hasBias, relu) = (node.Inputs.Count > 2, _reluFused.Contains(node.Id));
                 return () => kernel.Forward(x.Pointer, w.Pointer, hasBias ? bias.Pointer : null, y.Pointer, relu);
             }
+            case Op.Conv2dInputGrad when _convWeightGradOf.TryGetValue(node.Id, out var weightNode):
+            {
+                // Inputs (dy, w, x); the weight gradient's step (x, dy, w) runs here too (see DecideFusions).
+                var g = ConvGradientGeometry(node);
+                var kernel = ConvKernel(g, provider, true, false, g.Patch, g.Positions, g.OutPerGroup);
+                var (dy, w, x, dw) = (In(0), In(1), In(2), _buffers[weightNode]);
+                return () => kernel.Gradients(x.Pointer, dy.Pointer, w.Pointer, y.Pointer, dw.Pointer);
+            }
             case Op.Conv2dInputGrad:
             {
                 // Inputs (dy, w, x): x lends its shape only.
@@ -126,6 +134,16 @@ public sealed partial class ExecutionPlan
         var perSample = buffer.Length / Math.Max(1, batch);
         return buffer.Span.Slice(start * perSample, (end - start) * perSample);
     }
+
+    /// <summary>The convolution a Conv2dInputGrad node (inputs dy, w, x) is the input gradient of.</summary>
+    private Conv2dGeometry ConvGradientGeometry(Node inputGrad) =>
+        Conv2dGeometry.Convolution(_shapes[inputGrad.Inputs[2]], _shapes[inputGrad.Inputs[1]], _shapes[inputGrad.Inputs[0]], inputGrad.Attributes);
+
+    /// <summary>The live weight gradient (inputs x, dy, w) of the same convolution and dy as an input gradient, or null.</summary>
+    private Node? ConvWeightGradientOf(Node inputGrad, bool[] live) =>
+        _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.Conv2dWeightGrad && n.Inputs[0] == inputGrad.Inputs[2]
+            && n.Inputs[1] == inputGrad.Inputs[0] && n.Inputs[2] == inputGrad.Inputs[1]
+            && Conv2dGeometry.Convolution(_shapes[n.Inputs[0]], _shapes[n.Inputs[2]], _shapes[n.Inputs[1]], n.Attributes) == ConvGradientGeometry(inputGrad));
 
     /// <summary>
     /// A convolution kernel with its scratch allocated once with the plan. With one thread its per-sample

@@ -51,6 +51,9 @@ public sealed partial class ExecutionPlan : IDisposable
 
     // Layer norm's input-gradient step → the weight-gradient node of the same x and dy it computes too.
     private readonly Dictionary<int, int> _layerNormWeightOf = [];
+
+    // A convolution's input gradient → its weight gradient of the same dy, computed in the input gradient's step.
+    private readonly Dictionary<int, int> _convWeightGradOf = [];
     private readonly Dictionary<int, int> _layerNormBiasOf = [];
 
     // A weight gradient's product (dYᵀ·X) → the bias gradient (Σ dY over the batch) it computes as it packs dY.

@@ -44,6 +44,10 @@ public sealed partial class ExecutionPlan
             var p = _graph[producer];
             if (PassOf(kind) is { } pass && !_passes.Has(pass)) return $"the `{pass}` pass is off";
             if (kind is BiasGradientKind or LayerNormBiasKind) return $"{Describe(consumer)} is read before {Describe(p)} runs";
+            if (kind == ConvGradientsKind)
+                return Kernels.Conv2dKernel.SharesGradientWork(ConvGradientGeometry(p), _winograd)
+                    ? $"{Describe(consumer)} is read before {Describe(p)} runs"
+                    : "the convolution runs by im2col, whose two gradients share no work (only a 3×3 stride-1 one by Winograd's algorithm does)";
             if (kind.StartsWith("conv2d", StringComparison.Ordinal) && consumer.Op != Op.Relu) return "a convolution's output pass applies only a ReLU";
             if (outputs.TryGetValue(producer, out var output)) return $"{Describe(p)} is an output of the graph (`{output}`), so it must be kept";
             if (uses[producer] > 1)
@@ -60,6 +64,7 @@ public sealed partial class ExecutionPlan
 
     private const string BiasGradientKind = "bias gradient in the weight gradient's product";
     private const string LayerNormBiasKind = "layer norm's bias gradient with its input gradient";
+    private const string ConvGradientsKind = "a convolution's weight and input gradients";
 
     /// <summary>The pass that makes a kind of fusion (null for pairs no fused kernel exists for).</summary>
     private static string? PassOf(string kind) =>
@@ -68,6 +73,7 @@ public sealed partial class ExecutionPlan
         : kind is "relu in batch norm" or "relu in the convolution" or "relu_grad in the max-pool gradient" ? PassSet.ReluFusion
         : kind == "loss and its gradient" ? PassSet.LossFusion
         : kind is "layer norm's weight and input gradients" or LayerNormBiasKind ? PassSet.NormFusion
+        : kind == ConvGradientsKind ? PassSet.ConvGradFusion
         : null;
 
     private string Describe(Node node) => $"%{node.Id} {OpTable.Info(node.Op).Name}";
@@ -115,6 +121,10 @@ public sealed partial class ExecutionPlan
                 var inputGradient = _graph.Nodes.FirstOrDefault(n => _live[n.Id] && n.Op == Op.LayerNormInputGrad
                     && n.Inputs[0] == c.Inputs[0] && n.Inputs[2] == c.Inputs[1]);
                 if (inputGradient is not null) yield return (inputGradient.Id, "layer norm's weight and input gradients");
+                break;
+            case Op.Conv2dWeightGrad:
+                var convInputGradient = _graph.Nodes.FirstOrDefault(n => _live[n.Id] && n.Op == Op.Conv2dInputGrad && ConvWeightGradientOf(n, _live)?.Id == c.Id);
+                if (convInputGradient is not null) yield return (convInputGradient.Id, ConvGradientsKind);
                 break;
             case Op.SoftmaxCrossEntropy:
                 var gradient = _graph.Nodes.FirstOrDefault(n => _live[n.Id] && n.Op == Op.SoftmaxCrossEntropyGrad && n.Inputs[0] == c.Inputs[0]);

@@ -21,6 +21,7 @@ public sealed class PassSet
     public const string ReluFusion = "relu-fusion";
     public const string LossFusion = "loss-fusion";
     public const string NormFusion = "norm-fusion";
+    public const string ConvGradFusion = "conv-grad-fusion";
     public const string ElementwiseFusion = "elementwise-fusion";
     public const string MemorySharing = "share-memory";
 
@@ -32,6 +33,7 @@ public sealed class PassSet
         new(ReluFusion, PassKind.Plan, "a convolution or batch norm applies the ReLU after it; a pooling gradient applies the ReLU's mask"),
         new(LossFusion, PassKind.Plan, "softmax cross-entropy (or the mean squared error) and its gradient come from one pass over the scores (the predictions)"),
         new(NormFusion, PassKind.Plan, "layer norm's input, weight and bias gradients come from one pass over the rows"),
+        new(ConvGradFusion, PassKind.Plan, "a 3×3 stride-1 convolution's input and weight gradients come from one pass over the samples, each sample's output gradient transformed once (Winograd) for both"),
         new(ElementwiseFusion, PassKind.Plan, "a chain of elementwise ops of one shape runs as one step, block by block, reading and writing the tensor once"),
         new(MemorySharing, PassKind.Plan, "values whose lives do not overlap share one arena, placed by liveness"),
     ];

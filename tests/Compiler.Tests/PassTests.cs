@@ -196,7 +196,7 @@ public class PassTests
         some.Has(ConstantFolding.Name).ShouldBeFalse();
         some.ToString().ShouldBe("cse,relu-fusion");
         PassSet.Parse(null, ["gemm-epilogue", "dead-code,cse"], out _).ToString()
-            .ShouldBe("constant-folding,conv-bn-fold,gemm-chain,relu-fusion,loss-fusion,norm-fusion,elementwise-fusion,share-memory");
+            .ShouldBe("constant-folding,conv-bn-fold,gemm-chain,relu-fusion,loss-fusion,norm-fusion,conv-grad-fusion,elementwise-fusion,share-memory");
         PassSet.Parse("cse,fold", [], out error);
         error.ShouldNotBeNull().ShouldContain("there is no pass `fold`");
     }

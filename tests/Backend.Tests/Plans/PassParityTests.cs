@@ -232,6 +232,47 @@ public class PassParityTests
         PlanReference.ShouldMatch(gradients, fusedStore, fused, batch, $"batch {batch}");
     }
 
+    // conv A's input is the model's (no input gradient), B's stride 2 runs by im2col, C's 3×3 stride-1 by Winograd's
+    // algorithm: 16 tiles of 7×7 a sample, 16 samples a product, so 40 samples make several products on each thread.
+    private const string Convs = """
+        model Convs (x: Tensor[N, 8, 16, 16]) : Tensor[N, 3] =
+            x |> conv2d 8 (kernel = 3, padding = 1) |> relu
+              |> conv2d 8 (kernel = 3, stride = 2) |> relu
+              |> conv2d 8 (kernel = 3, padding = 1) |> relu |> flatten |> dense 3
+
+        train Convs { data = fashionMnist; loss = crossEntropy }
+        """;
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Convolution_gradients_from_one_pass_give_the_same_numbers_bit_for_bit(int threads)
+    {
+        var file = ProgramCompiler.Compile(new SourceText("convs.dl", Convs));
+        var gradients = TrainingGraph.Build(file.Elaborate("Convs", training: true), LossKind.CrossEntropy);
+        const int batch = 40;
+        var symbols = new Dictionary<string, int> { ["N"] = batch };
+        var gemm = GemmProviders.Create("managed", threads, out _);
+        using var plainStore = new ParameterStore(gradients.Graph.Parameters);
+        using var fusedStore = new ParameterStore(gradients.Graph.Parameters);
+        plainStore.Initialize(new Rng(14));
+        fusedStore.Initialize(new Rng(14));
+        using var plain = ExecutionPlan.Compile(gradients.Graph, plainStore,
+            new PlanOptions(symbols, gemm) { Passes = PassSet.Parse(null, [PassSet.ConvGradFusion], out _) });
+        using var fused = ExecutionPlan.Compile(gradients.Graph, fusedStore, new PlanOptions(symbols, gemm));
+        // C's two gradients in one step; B's apart.
+        fused.StepLabels.Count(l => l.Contains(" conv2d_input_grad+weight_grad ", StringComparison.Ordinal)).ShouldBe(1);
+        fused.StepLabels.Count(l => l.Contains(" conv2d_weight_grad ", StringComparison.Ordinal)).ShouldBe(2);
+        fused.StepCount.ShouldBe(plain.StepCount - 1);
+        var kind = "a convolution's weight and input gradients";
+        fused.Fusions().Count(f => f.Kind == kind && f.Fired).ShouldBe(1);
+        fused.Fusions().ShouldContain(f => f.Kind == kind && !f.Fired && f.Reason!.Contains("im2col"));
+        plain.Fusions().Count(f => f.Kind == kind && !f.Fired && f.Reason!.Contains(PassSet.ConvGradFusion)).ShouldBe(2);
+
+        StepTogether((plain, plainStore), (fused, fusedStore), batch, steps: 2, seed: 40);
+        PlanReference.ShouldMatch(gradients, fusedStore, fused, batch, $"{threads} threads");
+    }
+
     private const string Wide = """
         model Wide (x: Tensor[N, 9]) : Tensor[N, 40] =
             x |> dense 16 |> relu |> dense 40
