@@ -43,7 +43,7 @@ internal sealed unsafe class WinogradConvolution
     private readonly Layout _l;
     private readonly float* _scratch, _filters, _staging, _partials;
     private readonly SampleParallel.RangeBody _forward, _inputGrad, _weightGrad, _gradients;
-    private float* _x, _bias, _y, _dy;
+    private float* _x, _bias, _y, _dy, _firstSums;
     private bool _relu;
 
     /// <summary>Whether a geometry is one this kernel computes: 3×3 taps, stride 1, no dilation, one group, and enough channels to pay for the transforms.</summary>
@@ -130,14 +130,7 @@ internal sealed unsafe class WinogradConvolution
     {
         _x = x;
         _y = dy;
-        var parts = Math.Min(Threads, _g.Batch);
-        new Span<float>(_filters, _l.Filters).Clear();
-        for (var part = 1; part < parts; part++) new Span<float>(_partials + (long)(part - 1) * _l.Filters, _l.Filters).Clear();
-        Run(_weightGrad);
-        var total = new Span<float>(_filters, _l.Filters);
-        for (var part = 1; part < parts; part++)
-            System.Numerics.Tensors.TensorPrimitives.Add(total, new ReadOnlySpan<float>(_partials + (long)(part - 1) * _l.Filters, _l.Filters), total);
-        FilterGradient(_filters, dw, _g.OutChannels, _g.Channels);
+        RunSummingFilterGradients(_weightGrad, _filters, dw);
     }
 
     /// <summary>
@@ -152,15 +145,29 @@ internal sealed unsafe class WinogradConvolution
         _x = x;
         _dy = dy;
         _y = dx;
+        RunSummingFilterGradients(_gradients, _staging, dw);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>, whose parts sum their samples' filter gradients in the transform domain (see
+    /// <see cref="FilterSums"/>): the first part's into <paramref name="first"/>, the others' into the partials. Then
+    /// dw = their total, brought back by Gᵀ dU G.
+    /// </summary>
+    private void RunSummingFilterGradients(SampleParallel.RangeBody body, float* first, float* dw)
+    {
+        _firstSums = first;
         var parts = Math.Min(Threads, _g.Batch);
-        new Span<float>(_staging, _l.Filters).Clear();
+        new Span<float>(first, _l.Filters).Clear();
         for (var part = 1; part < parts; part++) new Span<float>(_partials + (long)(part - 1) * _l.Filters, _l.Filters).Clear();
-        Run(_gradients);
-        var total = new Span<float>(_staging, _l.Filters);
+        Run(body);
+        var total = new Span<float>(first, _l.Filters);
         for (var part = 1; part < parts; part++)
             System.Numerics.Tensors.TensorPrimitives.Add(total, new ReadOnlySpan<float>(_partials + (long)(part - 1) * _l.Filters, _l.Filters), total);
-        FilterGradient(_staging, dw, _g.OutChannels, _g.Channels);
+        FilterGradient(first, dw, _g.OutChannels, _g.Channels);
     }
+
+    /// <summary>Where part <paramref name="part"/> sums its filter gradients (see <see cref="RunSummingFilterGradients"/>).</summary>
+    private float* FilterSums(int part) => part == 0 ? _firstSums : _partials + (long)(part - 1) * _l.Filters;
 
     private void Run(SampleParallel.RangeBody body)
     {
@@ -210,7 +217,7 @@ internal sealed unsafe class WinogradConvolution
         var (c, k, ld) = (_g.Channels, _g.OutChannels, _l.Ld);
         var (vi, mi, ei, oi) = Scratch(part);
         float* v = (float*)vi, dm = (float*)mi, even = (float*)ei, odd = (float*)oi;
-        var du = part == 0 ? _staging : _partials + (long)(part - 1) * _l.Filters;
+        var du = FilterSums(part);
         for (var n0 = start; n0 < end; n0 += _l.Samples)
         {
             var s = Math.Min(_l.Samples, end - n0);
@@ -230,7 +237,7 @@ internal sealed unsafe class WinogradConvolution
         var (c, k, ld) = (_g.Channels, _g.OutChannels, _l.Ld);
         var (vi, mi, ei, oi) = Scratch(part);
         float* v = (float*)vi, dm = (float*)mi, even = (float*)ei, odd = (float*)oi;
-        var du = part == 0 ? _filters : _partials + (long)(part - 1) * _l.Filters;
+        var du = FilterSums(part);
         for (var n0 = start; n0 < end; n0 += _l.Samples)
         {
             var s = Math.Min(_l.Samples, end - n0);
