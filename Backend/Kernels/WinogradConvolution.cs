@@ -193,7 +193,6 @@ internal sealed unsafe class WinogradConvolution
 
     private void InputGradRange(int part, int start, int end)
     {
-        var (c, k, ld) = (_g.Channels, _g.OutChannels, _l.Ld);
         var (vi, mi, ei, oi) = Scratch(part);
         float* dv = (float*)vi, dm = (float*)mi, even = (float*)ei, odd = (float*)oi;
         for (var n0 = start; n0 < end; n0 += _l.Samples)
@@ -201,8 +200,7 @@ internal sealed unsafe class WinogradConvolution
             var s = Math.Min(_l.Samples, end - n0);
             var t = s * _l.Tiles;
             TransformOutputGrads(_x, n0, s, dm, even, odd);
-            for (var xi = 0; xi < Points; xi++)
-                _gemm.Sgemm(true, false, c, t, k, 1f, _filters + (long)xi * k * c, c, dm + (long)xi * k * ld, ld, 0f, dv + (long)xi * c * ld, ld);
+            InputGradProducts(dm, dv, t);
             for (var i = 0; i < s; i++) ScatterInputGrads(dv + i * _l.Tiles, n0 + i, even, odd);
         }
     }
@@ -214,7 +212,6 @@ internal sealed unsafe class WinogradConvolution
     /// </summary>
     private void GradientsRange(int part, int start, int end)
     {
-        var (c, k, ld) = (_g.Channels, _g.OutChannels, _l.Ld);
         var (vi, mi, ei, oi) = Scratch(part);
         float* v = (float*)vi, dm = (float*)mi, even = (float*)ei, odd = (float*)oi;
         var du = FilterSums(part);
@@ -223,18 +220,15 @@ internal sealed unsafe class WinogradConvolution
             var s = Math.Min(_l.Samples, end - n0);
             var t = s * _l.Tiles;
             TransformOutputGrads(_dy, n0, s, dm, even, odd);
-            for (var xi = 0; xi < Points; xi++)
-                _gemm.Sgemm(true, false, c, t, k, 1f, _filters + (long)xi * k * c, c, dm + (long)xi * k * ld, ld, 0f, v + (long)xi * c * ld, ld);
+            InputGradProducts(dm, v, t);
             for (var i = 0; i < s; i++) ScatterInputGrads(v + i * _l.Tiles, n0 + i, even, odd);
             for (var i = 0; i < s; i++) TransformInputs(n0 + i, v + i * _l.Tiles, even, odd);
-            for (var xi = 0; xi < Points; xi++)
-                _gemm.Sgemm(false, true, k, c, t, 1f, dm + (long)xi * k * ld, ld, v + (long)xi * c * ld, ld, 1f, du + (long)xi * k * c, c);
+            FilterGradProducts(dm, v, t, du);
         }
     }
 
     private void WeightGradRange(int part, int start, int end)
     {
-        var (c, k, ld) = (_g.Channels, _g.OutChannels, _l.Ld);
         var (vi, mi, ei, oi) = Scratch(part);
         float* v = (float*)vi, dm = (float*)mi, even = (float*)ei, odd = (float*)oi;
         var du = FilterSums(part);
@@ -244,9 +238,24 @@ internal sealed unsafe class WinogradConvolution
             var t = s * _l.Tiles;
             for (var i = 0; i < s; i++) TransformInputs(n0 + i, v + i * _l.Tiles, even, odd);
             TransformOutputGrads(_y, n0, s, dm, even, odd);
-            for (var xi = 0; xi < Points; xi++)
-                _gemm.Sgemm(false, true, k, c, t, 1f, dm + (long)xi * k * ld, ld, v + (long)xi * c * ld, ld, 1f, du + (long)xi * k * c, c);
+            FilterGradProducts(dm, v, t, du);
         }
+    }
+
+    /// <summary>dV[ξ] = U[ξ]ᵀ · dM[ξ] for the 16 points, over t tiles (U the transformed filters).</summary>
+    private void InputGradProducts(float* dm, float* dv, int t)
+    {
+        var (c, k, ld) = (_g.Channels, _g.OutChannels, _l.Ld);
+        for (var xi = 0; xi < Points; xi++)
+            _gemm.Sgemm(true, false, c, t, k, 1f, _filters + (long)xi * k * c, c, dm + (long)xi * k * ld, ld, 0f, dv + (long)xi * c * ld, ld);
+    }
+
+    /// <summary>dU[ξ] += dM[ξ] · V[ξ]ᵀ for the 16 points, over t tiles.</summary>
+    private void FilterGradProducts(float* dm, float* v, int t, float* du)
+    {
+        var (c, k, ld) = (_g.Channels, _g.OutChannels, _l.Ld);
+        for (var xi = 0; xi < Points; xi++)
+            _gemm.Sgemm(false, true, k, c, t, 1f, dm + (long)xi * k * ld, ld, v + (long)xi * c * ld, ld, 1f, du + (long)xi * k * c, c);
     }
 
     /// <summary>
