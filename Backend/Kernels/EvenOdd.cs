@@ -7,10 +7,46 @@ namespace Dlc.Backend.Kernels;
 /// <summary>
 /// Splitting 16 consecutive floats into their even and odd elements and putting them back, with AVX2
 /// shuffles: the stride-2 access of 2×2 pooling windows and of Winograd's tiles becomes two contiguous
-/// vectors. Callers check <see cref="Avx2.IsSupported"/> first.
+/// vectors. Callers check <see cref="Avx2.IsSupported"/> first (<see cref="Avx512F.IsSupported"/> for the 32-float forms).
 /// </summary>
 internal static unsafe class EvenOdd
 {
+    private static readonly Vector512<int> Indices = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    private static readonly Vector512<int> Evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    private static readonly Vector512<int> Odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    private static readonly Vector512<int> FirstPairs = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    private static readonly Vector512<int> SecondPairs = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+
+    /// <summary>Lanes below <paramref name="count"/> of sixteen set (none for a count of 0 or less).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FirstLanes16(int count) => Vector512.LessThan(Indices, Vector512.Create(count)).AsSingle();
+
+    /// <summary>The even and odd elements of 2·lanes consecutive floats (lanes ≤ 16; zeros past them), each in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector512<float> Even, Vector512<float> Odd) Split16(float* at, int lanes)
+    {
+        var zero = Vector512<float>.Zero;
+        var (lo, hi) = lanes == 16
+            ? (Vector512.Load(at), Vector512.Load(at + 16))
+            : (Avx512F.MaskLoad(at, FirstLanes16(2 * lanes), zero), Avx512F.MaskLoad(at + 16, FirstLanes16(2 * lanes - 16), zero));
+        return (Avx512F.PermuteVar16x32x2(lo, Evens, hi), Avx512F.PermuteVar16x32x2(lo, Odds, hi));
+    }
+
+    /// <summary>Stores a[0] b[0] a[1] b[1] … up to lane <paramref name="lanes"/> (≤ 16).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Interleave16(float* at, Vector512<float> a, Vector512<float> b, int lanes)
+    {
+        var (first, second) = (Avx512F.PermuteVar16x32x2(a, FirstPairs, b), Avx512F.PermuteVar16x32x2(a, SecondPairs, b));
+        if (lanes == 16)
+        {
+            first.Store(at);
+            second.Store(at + 16);
+            return;
+        }
+        Avx512F.MaskStore(at, FirstLanes16(2 * lanes), first);
+        Avx512F.MaskStore(at + 16, FirstLanes16(2 * lanes - 16), second);
+    }
+
     /// <summary>Lanes below <paramref name="count"/> set.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> FirstLanes(int count) =>

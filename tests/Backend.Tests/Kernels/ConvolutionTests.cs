@@ -118,10 +118,12 @@ public class ConvolutionTests
     [Theory]
     [InlineData(6, 8, false)]
     [InlineData(7, 5, false)]
-    [InlineData(6, 34, false)] // rows of 17 windows: eight at a time, the last eight overlapping
+    [InlineData(6, 34, false)] // rows of 17 windows: eight (or sixteen) at a time, the last group overlapping
     [InlineData(5, 17, false)]
     [InlineData(6, 34, true)]
     [InlineData(7, 5, true)]
+    [InlineData(6, 28, false)] // 14 windows: one group of sixteen with AVX-512, lanes past the row masked off
+    [InlineData(4, 66, true)] // 33 windows: sixteen at a time, the last sixteen overlapping
     public void Plain_two_by_two_pooling_matches_the_reference_with_ties_and_a_nan(int height, int width, bool positiveOnly)
     {
         // [2, 3, H, W] pooled 2×2 with stride 2: the common case has a path of its own.
