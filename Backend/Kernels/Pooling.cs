@@ -93,30 +93,21 @@ public static class Pooling
                         for (var j = 0; j < outW; j++) Window(image, target, top + 2 * j, py + o + j, pdy + o + j, backward, positiveOnly, g);
                         continue;
                     }
-                    if (wide)
-                    {
-                        // Sixteen windows at a time, as the eight below.
-                        var group = Math.Min(16, outW);
-                        for (var j = 0; ; j += 16)
-                        {
-                            var at = Math.Min(j, outW - group);
-                            var done = backward
-                                ? SixteenBackward(image + top + 2 * at, w, pdy + o + at, target + top + 2 * at, positiveOnly, group)
-                                : SixteenForward(image + top + 2 * at, w, py + o + at, group);
-                            if (!done)
-                                for (var k = at; k < at + group; k++) Window(image, target, top + 2 * k, py + o + k, pdy + o + k, backward, positiveOnly, g);
-                            if (at == outW - group) break;
-                        }
-                        continue;
-                    }
-                    // Rows shorter than eight windows run as one group with the lanes past the row masked off.
-                    var lanes = Math.Min(8, outW);
-                    for (var j = 0; ; j += 8)
+                    // Eight windows at a time (sixteen with AVX-512); a row shorter than a group runs as one group with the
+                    // lanes past the row masked off.
+                    var step = wide ? 16 : 8;
+                    var lanes = Math.Min(step, outW);
+                    for (var j = 0; ; j += step)
                     {
                         var at = Math.Min(j, outW - lanes);
-                        var done = backward
-                            ? EightBackward(image + top + 2 * at, w, pdy + o + at, target + top + 2 * at, positiveOnly, lanes)
-                            : EightForward(image + top + 2 * at, w, py + o + at, lanes);
+                        float* windows = image + top + 2 * at, grads = pdy + o + at, from = target + top + 2 * at, to = py + o + at;
+                        var done = (backward, wide) switch
+                        {
+                            (true, true) => SixteenBackward(windows, w, grads, from, positiveOnly, lanes),
+                            (true, false) => EightBackward(windows, w, grads, from, positiveOnly, lanes),
+                            (false, true) => SixteenForward(windows, w, to, lanes),
+                            (false, false) => EightForward(windows, w, to, lanes),
+                        };
                         if (!done)
                             for (var k = at; k < at + lanes; k++) Window(image, target, top + 2 * k, py + o + k, pdy + o + k, backward, positiveOnly, g);
                         if (at == outW - lanes) break;
