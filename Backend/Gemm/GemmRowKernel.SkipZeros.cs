@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Dlc.Backend.Kernels;
 
 namespace Dlc.Backend.Gemm;
 
@@ -74,8 +75,10 @@ internal static unsafe partial class GemmRowKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows<T>(float* a, int k, float* b, long ldb, int n, float* c, float alpha, float beta) where T : struct, IColumnMask
     {
-        Vector512<float> m0 = Lanes(n), m1 = Lanes(n - 16), m2 = Lanes(n - 32), m3 = Lanes(n - 48);
-        Vector512<float> m4 = Lanes(n - 64), m5 = Lanes(n - 80), m6 = Lanes(n - 96), m7 = Lanes(n - 112);
+        Vector512<float> m0 = EvenOdd.FirstLanes16(n), m1 = EvenOdd.FirstLanes16(n - 16);
+        Vector512<float> m2 = EvenOdd.FirstLanes16(n - 32), m3 = EvenOdd.FirstLanes16(n - 48);
+        Vector512<float> m4 = EvenOdd.FirstLanes16(n - 64), m5 = EvenOdd.FirstLanes16(n - 80);
+        Vector512<float> m6 = EvenOdd.FirstLanes16(n - 96), m7 = EvenOdd.FirstLanes16(n - 112);
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         for (var p0 = 0; p0 < k; p0 += 16)
         {
@@ -113,14 +116,9 @@ internal static unsafe partial class GemmRowKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint NonzeroLanes(float* a, int p0, int k)
     {
-        var x = p0 + 16 <= k ? Vector512.Load(a + p0) : Avx512F.MaskLoad(a + p0, Lanes(k - p0), Vector512<float>.Zero);
+        var x = p0 + 16 <= k ? Vector512.Load(a + p0) : Avx512F.MaskLoad(a + p0, EvenOdd.FirstLanes16(k - p0), Vector512<float>.Zero);
         return (uint)(~Vector512.Equals(x, Vector512<float>.Zero)).ExtractMostSignificantBits();
     }
-
-    /// <summary>A mask of the first <paramref name="count"/> lanes of 16 (none when count ≤ 0, all when ≥ 16).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Lanes(int count) =>
-        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
 
     /// <summary>The lanes of c in <paramref name="mask"/> = alpha·v + beta·c (c not read when beta is 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
