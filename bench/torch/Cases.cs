@@ -24,7 +24,7 @@ sealed class Report
         Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"result {c} {value:F2} {unit}"));
 }
 
-static class Cases
+static partial class Cases
 {
     static double Median(IEnumerable<double> xs)
     {

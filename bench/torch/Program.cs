@@ -2,8 +2,9 @@
 // for bench/compare. Each case mirrors one example (see Cases.cs):
 //   mlp      examples/fashion_mlp.dl          cnn      examples/fashion_cnn_small.dl
 //   lstm     examples/brown_charlm.dl         gpt      examples/brown_gpt.dl
-//   encoder  examples/encoder_layer_bench.dl  (and matmul, coldstart: the engine's GEMM and start-up)
-// Usage: PeerBench [all | coldstart matmul mlp cnn lstm gpt encoder ...] [--quick] [--threads N] [--seed N]
+//   encoder  examples/encoder_layer_bench.dl  resnet   examples/fashion_resnet.dl (ResnetCase.cs)
+//   (and matmul, coldstart: the engine's GEMM and start-up)
+// Usage: PeerBench [all | coldstart matmul mlp cnn lstm gpt encoder resnet ...] [--quick] [--threads N] [--seed N]
 //                  [--data DIR] [--text FILE] [--clip X] [--cold-runs N]
 // Each case prints its headline throughput as a line `result CASE VALUE UNIT`. Exit code 2 for a bad command line,
 // 1 for missing or malformed data.
@@ -56,7 +57,7 @@ for (int i = 0; i < args.Length; i++)
 var o = new Options(quick, threads, seed, dataDir, textPath, quick ? 2 : coldRuns, clip);
 
 if (cases.SequenceEqual(new[] { "coldstart-child" })) { Cases.ColdStartChild(o); return 0; }   // started by case coldstart
-string[] order = { "coldstart", "matmul", "mlp", "cnn", "lstm", "gpt", "encoder" };
+string[] order = { "coldstart", "matmul", "mlp", "cnn", "lstm", "gpt", "encoder", "resnet" };
 if (cases.Count == 0 || cases.Contains("all")) cases = order.ToList();
 var unknown = cases.Except(order).ToList();
 if (unknown.Count > 0)
@@ -97,6 +98,7 @@ foreach (var c in order.Where(cases.Contains))
             case "lstm": Cases.Lstm(o, report); break;
             case "gpt": Cases.Gpt2(o, report); break;
             case "encoder": Cases.Encoder(o, report); break;
+            case "resnet": Cases.Resnet(o, report); break;
         }
     }
     catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
