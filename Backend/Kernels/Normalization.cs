@@ -38,28 +38,31 @@ public static unsafe class Normalization
         Span<float> runningVar, Span<float> y, ChannelLayout l, float eps, float momentum, bool training, int c0, int c1, bool relu = false)
     {
         Check(l, x.Length, y.Length, w.Length);
-        for (var c = c0; c < c1; c++)
+        fixed (float* px = x, py = y)
         {
-            float mean, invStd;
-            if (training)
+            for (var c = c0; c < c1; c++)
             {
-                var (m, variance) = Statistics(x, l, c);
-                (mean, invStd) = ((float)m, (float)(1.0 / Math.Sqrt(variance + eps)));
-                var n = l.PerChannel;
-                var unbiased = n > 1 ? variance * n / (n - 1) : variance;
-                runningMean[c] = (float)((1 - momentum) * runningMean[c] + momentum * m);
-                runningVar[c] = (float)((1 - momentum) * runningVar[c] + momentum * unbiased);
-            }
-            else
-            {
-                (mean, invStd) = (runningMean[c], 1f / MathF.Sqrt(runningVar[c] + eps));
-            }
-            var scale = w[c] * invStd;
-            var shift = b[c] - mean * scale;
-            for (var i = 0; i < l.Batch; i++)
-            {
-                var at = (i * l.Channels + c) * l.Positions;
-                Affine(x.Slice(at, l.Positions), scale, shift, y.Slice(at, l.Positions), relu);
+                float mean, invStd;
+                if (training)
+                {
+                    var (m, variance) = Statistics(px, l, c);
+                    (mean, invStd) = ((float)m, (float)(1.0 / Math.Sqrt(variance + eps)));
+                    var n = l.PerChannel;
+                    var unbiased = n > 1 ? variance * n / (n - 1) : variance;
+                    runningMean[c] = (float)((1 - momentum) * runningMean[c] + momentum * m);
+                    runningVar[c] = (float)((1 - momentum) * runningVar[c] + momentum * unbiased);
+                }
+                else
+                {
+                    (mean, invStd) = (runningMean[c], 1f / MathF.Sqrt(runningVar[c] + eps));
+                }
+                var scale = w[c] * invStd;
+                var shift = b[c] - mean * scale;
+                for (var i = 0; i < l.Batch; i++)
+                {
+                    var at = (long)(i * l.Channels + c) * l.Positions;
+                    BatchNormPlanes.Affine(px + at, l.Positions, scale, shift, py + at, relu);
+                }
             }
         }
     }
@@ -69,36 +72,7 @@ public static unsafe class Normalization
         ReadOnlySpan<float> dy, Span<float> dx, ChannelLayout l, float eps, bool training, int c0, int c1)
     {
         Check(l, x.Length, dx.Length, w.Length);
-        Shapes.Same(x.Length, dy.Length, nameof(dy));
-        for (var c = c0; c < c1; c++)
-        {
-            if (!training)
-            {
-                var factor = w[c] / MathF.Sqrt(runningVar[c] + eps);
-                for (var i = 0; i < l.Batch; i++)
-                {
-                    var at = (i * l.Channels + c) * l.Positions;
-                    TensorPrimitives.Multiply(dy.Slice(at, l.Positions), factor, dx.Slice(at, l.Positions));
-                }
-                continue;
-            }
-            var (m, variance) = Statistics(x, l, c);
-            var invStd = 1.0 / Math.Sqrt(variance + eps);
-            var (sumDy, sumDyX) = GradientSums(x, dy, l, c);
-            var n = (double)l.PerChannel;
-            var sumDyCentred = sumDyX - m * sumDy;
-            // dx = w·σ⁻¹·(dy − Σdy/n − (x − mean)·σ⁻²·Σdy(x − mean)/n) = a·dy + k·x + d
-            var a = w[c] * invStd;
-            var k = -a * invStd * invStd * sumDyCentred / n;
-            var d = -a * sumDy / n - k * m;
-            for (var i = 0; i < l.Batch; i++)
-            {
-                var at = (i * l.Channels + c) * l.Positions;
-                var target = dx.Slice(at, l.Positions);
-                Affine(x.Slice(at, l.Positions), (float)k, (float)d, target);
-                TensorPrimitives.MultiplyAdd(dy.Slice(at, l.Positions), (float)a, target, target);
-            }
-        }
+        BatchNormGradients(x, w, default, runningVar, dy, dx, default, default, l, eps, training, c0, c1);
     }
 
     /// <summary>dw[c] = Σ dy · (x − mean) / √(var + eps) for channels [c0, c1), with the statistics <see cref="BatchNorm"/> used.</summary>
@@ -106,11 +80,66 @@ public static unsafe class Normalization
         ReadOnlySpan<float> dy, Span<float> dw, ChannelLayout l, float eps, bool training, int c0, int c1)
     {
         Check(l, x.Length, dy.Length, dw.Length);
-        for (var c = c0; c < c1; c++)
+        BatchNormGradients(x, default, runningMean, runningVar, dy, default, dw, default, l, eps, training, c0, c1);
+    }
+
+    /// <summary>
+    /// The gradients of <see cref="BatchNorm"/> for channels [c0, c1), each left out when its span is empty: dx
+    /// (<see cref="BatchNormInputGrad"/>), dw (<see cref="BatchNormWeightGrad"/>) and db = Σ dy. One pass over a channel's
+    /// x and dy gives Σ x, Σ dy and Σ dy·x for all three; in training a second over x the variance about the mean, and a
+    /// third writes dx. (Apart, the input and weight gradients each took the statistics' two passes and the sums' two,
+    /// and the bias gradient a fifth.)
+    /// </summary>
+    public static void BatchNormGradients(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> runningMean,
+        ReadOnlySpan<float> runningVar, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dw, Span<float> db, ChannelLayout l, float eps,
+        bool training, int c0, int c1)
+    {
+        Shapes.Same(l.Size, x.Length, "x");
+        Shapes.Same(x.Length, dy.Length, nameof(dy));
+        if (!dx.IsEmpty) Shapes.Same(x.Length, dx.Length, nameof(dx));
+        var (wantsDx, wantsDw, wantsDb) = (!dx.IsEmpty, !dw.IsEmpty, !db.IsEmpty);
+        var n = (double)l.PerChannel;
+        fixed (float* px = x, pdy = dy, pdx = dx)
         {
-            var (m, variance) = training ? Statistics(x, l, c) : (runningMean[c], runningVar[c]);
-            var (sumDy, sumDyX) = GradientSums(x, dy, l, c);
-            dw[c] = (float)((sumDyX - m * sumDy) / Math.Sqrt(variance + eps));
+            for (var c = c0; c < c1; c++)
+            {
+                // Evaluation's dx is dy scaled: no sums needed.
+                double sumX = 0, sumDy = 0, sumDyX = 0;
+                if (training || wantsDw || wantsDb)
+                {
+                    for (var i = 0; i < l.Batch; i++)
+                    {
+                        var at = (long)(i * l.Channels + c) * l.Positions;
+                        var (sx, sdy, sdyx) = BatchNormPlanes.Sums(px + at, pdy + at, l.Positions);
+                        (sumX, sumDy, sumDyX) = (sumX + sx, sumDy + sdy, sumDyX + sdyx);
+                    }
+                }
+                double mean, variance;
+                if (training)
+                {
+                    mean = sumX / n;
+                    variance = SquaredDeviations(px, l, c, (float)mean) / n;
+                }
+                else
+                {
+                    (mean, variance) = (wantsDw ? runningMean[c] : 0, runningVar[c]);
+                }
+                var invStd = 1.0 / Math.Sqrt(variance + eps);
+                var sumDyCentred = sumDyX - mean * sumDy;
+                if (wantsDw) dw[c] = (float)(sumDyCentred * invStd);
+                if (wantsDb) db[c] = (float)sumDy;
+                if (!wantsDx) continue;
+                // dx = w·σ⁻¹·(dy − Σdy/n − (x − mean)·σ⁻²·Σdy(x − mean)/n) = a·dy + k·x + d; in evaluation a·dy.
+                var a = training ? w[c] * invStd : w[c] / MathF.Sqrt(runningVar[c] + eps);
+                var k = -a * invStd * invStd * sumDyCentred / n;
+                var d = -a * sumDy / n - k * mean;
+                for (var i = 0; i < l.Batch; i++)
+                {
+                    var at = (long)(i * l.Channels + c) * l.Positions;
+                    if (training) BatchNormPlanes.InputGradient(px + at, pdy + at, l.Positions, (float)a, (float)k, (float)d, pdx + at);
+                    else BatchNormPlanes.Affine(pdy + at, l.Positions, (float)a, 0f, pdx + at, relu: false);
+                }
+            }
         }
     }
 
@@ -228,69 +257,20 @@ public static unsafe class Normalization
     }
 
     /// <summary>The mean and biased variance of channel c over the batch and positions, two passes in double.</summary>
-    private static (double Mean, double Variance) Statistics(ReadOnlySpan<float> x, ChannelLayout l, int c)
+    private static (double Mean, double Variance) Statistics(float* x, ChannelLayout l, int c)
     {
         double sum = 0;
-        for (var i = 0; i < l.Batch; i++) sum += TensorPrimitives.Sum(x.Slice((i * l.Channels + c) * l.Positions, l.Positions));
+        for (var i = 0; i < l.Batch; i++) sum += BatchNormPlanes.Sum(x + (long)(i * l.Channels + c) * l.Positions, l.Positions);
         var mean = sum / l.PerChannel;
+        return (mean, SquaredDeviations(x, l, c, (float)mean) / l.PerChannel);
+    }
+
+    /// <summary>Σ (x − mean)² over channel c.</summary>
+    private static double SquaredDeviations(float* x, ChannelLayout l, int c, float mean)
+    {
         double squares = 0;
-        for (var i = 0; i < l.Batch; i++) squares += SquaredDeviations(x.Slice((i * l.Channels + c) * l.Positions, l.Positions), (float)mean);
-        return (mean, squares / l.PerChannel);
-    }
-
-    /// <summary>Σ dy and Σ dy·x over channel c.</summary>
-    private static (double SumDy, double SumDyX) GradientSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ChannelLayout l, int c)
-    {
-        double sumDy = 0, sumDyX = 0;
-        for (var i = 0; i < l.Batch; i++)
-        {
-            var at = (i * l.Channels + c) * l.Positions;
-            sumDy += TensorPrimitives.Sum(dy.Slice(at, l.Positions));
-            sumDyX += TensorPrimitives.Dot(dy.Slice(at, l.Positions), x.Slice(at, l.Positions));
-        }
-        return (sumDy, sumDyX);
-    }
-
-    /// <summary>y = x · scale + shift, or max(0, x · scale + shift) with <paramref name="relu"/>.</summary>
-    private static void Affine(ReadOnlySpan<float> x, float scale, float shift, Span<float> y, bool relu = false)
-    {
-        var i = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
-        {
-            var (vs, vb) = (new Vector<float>(scale), new Vector<float>(shift));
-            var count = x.Length - x.Length % Vector<float>.Count;
-            var xs = MemoryMarshal.Cast<float, Vector<float>>(x[..count]);
-            var ys = MemoryMarshal.Cast<float, Vector<float>>(y[..count]);
-            if (relu) for (var v = 0; v < xs.Length; v++) ys[v] = Vector.Max(xs[v] * vs + vb, Vector<float>.Zero);
-            else for (var v = 0; v < xs.Length; v++) ys[v] = xs[v] * vs + vb;
-            i = count;
-        }
-        for (; i < x.Length; i++) y[i] = relu ? MathF.Max(x[i] * scale + shift, 0f) : x[i] * scale + shift;
-    }
-
-    /// <summary>Σ (x − mean)² in float vectors, returned in double.</summary>
-    private static double SquaredDeviations(ReadOnlySpan<float> x, float mean)
-    {
-        var i = 0;
-        var total = 0.0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
-        {
-            var values = MemoryMarshal.Cast<float, Vector<float>>(x);
-            var (centre, sum) = (new Vector<float>(mean), Vector<float>.Zero);
-            foreach (var v in values)
-            {
-                var d = v - centre;
-                sum += d * d;
-            }
-            total = Vector.Sum(sum);
-            i = values.Length * Vector<float>.Count;
-        }
-        for (; i < x.Length; i++)
-        {
-            var d = x[i] - mean;
-            total += d * d;
-        }
-        return total;
+        for (var i = 0; i < l.Batch; i++) squares += BatchNormPlanes.SquaredDeviations(x + (long)(i * l.Channels + c) * l.Positions, l.Positions, mean);
+        return squares;
     }
 
     private static void Check(ChannelLayout l, int x, int y, int channels)

@@ -55,13 +55,13 @@ public sealed partial class ExecutionPlan
             foreach (var input in node.Inputs.Where(i => root < 0 || i != root && _absorbedBy.GetValueOrDefault(i, -1) != root))
                 Touch(_buffers[input].Buffer, Math.Max(node.Id, root), false, what);
         }
-        // Layer norm's weight (and bias) gradient is written by its input gradient's step; so is a convolution's.
-        foreach (var (inputGrad, weightGrad) in _layerNormWeightOf)
-            Touch(_buffers[weightGrad].Buffer, inputGrad, false, $"%{weightGrad} layer_norm_weight_grad");
+        // A norm's weight (and bias) gradient is written by its input gradient's step; so is a convolution's.
+        foreach (var (inputGrad, weightGrad) in _normWeightOf)
+            Touch(_buffers[weightGrad].Buffer, inputGrad, false, $"%{weightGrad} {Compiler.Ir.OpTable.Info(_graph[weightGrad].Op).Name}");
         foreach (var (inputGrad, weightGrad) in _convWeightGradOf)
             Touch(_buffers[weightGrad].Buffer, inputGrad, false, $"%{weightGrad} conv2d_weight_grad");
-        foreach (var (inputGrad, biasGrad) in _layerNormBiasOf)
-            Touch(_buffers[biasGrad].Buffer, inputGrad, false, $"%{biasGrad} bias_grad");
+        foreach (var (inputGrad, biasGrad) in _normBiasOf)
+            Touch(_buffers[biasGrad].Buffer, inputGrad, false, $"%{biasGrad} {Compiler.Ir.OpTable.Info(_graph[biasGrad].Op).Name}");
         // A bias gradient is written by its weight gradient's product.
         foreach (var (product, biasGradient) in _biasGradientOf)
             Touch(_buffers[biasGradient].Buffer, product, false, $"%{biasGradient} bias_grad");

@@ -33,6 +33,14 @@ public sealed partial class ExecutionPlan
                     if (training) count.Span[0] += 1;
                 };
             }
+            case Op.BatchNormInputGrad when _normWeightOf.TryGetValue(node.Id, out var weightNode):
+            {
+                var (l, x, w, variance, dy) = (ChannelLayout.Of(_shapes[node.Inputs[0]]), In(0), In(1), In(2), In(3));
+                var (mean, dw) = (_buffers[_graph[weightNode].Inputs[1]], _buffers[weightNode]);
+                var db = _normBiasOf.TryGetValue(node.Id, out var biasNode) ? _buffers[biasNode] : (BufferRef?)null;
+                return OverChannels(l, (c0, c1) => Normalization.BatchNormGradients(x.Span, w.Span, mean.Span, variance.Span, dy.Span, y.Span,
+                    dw.Span, db is { } bias ? bias.Span : default, l, eps, training, c0, c1));
+            }
             case Op.BatchNormInputGrad:
             {
                 var (l, x, w, variance, dy) = (ChannelLayout.Of(_shapes[node.Inputs[0]]), In(0), In(1), In(2), In(3));
@@ -49,11 +57,11 @@ public sealed partial class ExecutionPlan
                 var (x, w, b) = (In(0), In(1), In(2));
                 return OverRows(rows, cols, (r0, r1) => Normalization.LayerNorm(x.Span, w.Span, b.Span, y.Span, rows, cols, eps, r0, r1));
             }
-            case Op.LayerNormInputGrad when _layerNormWeightOf.TryGetValue(node.Id, out var weightNode):
+            case Op.LayerNormInputGrad when _normWeightOf.TryGetValue(node.Id, out var weightNode):
             {
                 var (rows, cols) = Matrix(node.Inputs[0]);
                 var (x, w, dy) = (In(0), In(1), In(2));
-                if (!_layerNormBiasOf.TryGetValue(node.Id, out var biasNode))
+                if (!_normBiasOf.TryGetValue(node.Id, out var biasNode))
                     return OverRowsSumming(rows, cols, [_buffers[weightNode]],
                         (sums, r0, r1) => Normalization.LayerNormGradients(x.Span, w.Span, dy.Span, y.Span, sums, rows, cols, eps, r0, r1));
                 return OverRowsSumming(rows, cols, [_buffers[weightNode], _buffers[biasNode]],

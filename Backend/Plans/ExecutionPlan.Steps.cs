@@ -53,13 +53,32 @@ public sealed partial class ExecutionPlan
             var weight = _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.LayerNormWeightGrad && !absorbed.ContainsKey(n.Id)
                 && n.Inputs[0] == g.Inputs[0] && n.Inputs[1] == g.Inputs[2] && n.Attributes.Value == g.Attributes.Value);
             if (weight is null || _graph.Nodes.Any(n => n.Inputs.Contains(weight.Id) && n.Id < g.Id)) continue;
-            _layerNormWeightOf[g.Id] = weight.Id;
+            _normWeightOf[g.Id] = weight.Id;
             absorbed[weight.Id] = g.Id;
             // The bias's gradient, Σ dy over the rows, comes from the same pass.
             var bias = _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.BiasGrad && !absorbed.ContainsKey(n.Id) && n.Inputs[0] == g.Inputs[2]
                 && _shapes[n.Id].SequenceEqual(_shapes[weight.Id]));
             if (bias is null || _graph.Nodes.Any(n => live[n.Id] && n.Inputs.Contains(bias.Id) && n.Id < g.Id)) continue;
-            _layerNormBiasOf[g.Id] = bias.Id;
+            _normBiasOf[g.Id] = bias.Id;
+            absorbed[bias.Id] = g.Id;
+        }
+
+        // Batch norm's input, weight and bias gradients of the same x and dy come from one pass of sums over each channel, at
+        // the input gradient's place (BatchNormGradients).
+        foreach (var g in _graph.Nodes.Where(n => live[n.Id] && n.Op == Op.BatchNormInputGrad && options.Passes.Has(PassSet.NormFusion)))
+        {
+            var (x, dy) = (g.Inputs[0], g.Inputs[3]);
+            var weight = _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.BatchNormWeightGrad && !absorbed.ContainsKey(n.Id)
+                && n.Inputs[0] == x && n.Inputs[2] == g.Inputs[2] && n.Inputs[3] == dy
+                && n.Attributes.Value == g.Attributes.Value && n.Attributes.Training == g.Attributes.Training);
+            if (weight is null || _graph.Nodes.Any(n => n.Inputs.Contains(weight.Id) && n.Id < g.Id)) continue;
+            _normWeightOf[g.Id] = weight.Id;
+            absorbed[weight.Id] = g.Id;
+            // The shift's gradient, Σ dy over the batch and positions, comes from the same sums.
+            var bias = _graph.Nodes.FirstOrDefault(n => live[n.Id] && n.Op == Op.Conv2dBiasGrad && !absorbed.ContainsKey(n.Id) && n.Inputs[0] == dy
+                && _shapes[n.Id].SequenceEqual(_shapes[weight.Id]));
+            if (bias is null || _graph.Nodes.Any(n => live[n.Id] && n.Inputs.Contains(bias.Id) && n.Id < g.Id)) continue;
+            _normBiasOf[g.Id] = bias.Id;
             absorbed[bias.Id] = g.Id;
         }
 
@@ -148,8 +167,8 @@ public sealed partial class ExecutionPlan
         var name = OpTable.Info(node.Op).Name;
         if (_chains.TryGetValue(node.Id, out var chain)) name = string.Join("+", chain.Members.Select(m => OpTable.Info(_graph[m].Op).Name)) + "+" + name;
         if (_reluFused.Contains(node.Id)) name += node.Op == Op.MaxPoolGrad ? "+drelu" : "+relu";
-        if (_layerNormWeightOf.ContainsKey(node.Id) || _convWeightGradOf.ContainsKey(node.Id)) name += "+weight_grad";
-        if (_layerNormBiasOf.ContainsKey(node.Id)) name += "+bias_grad";
+        if (_normWeightOf.ContainsKey(node.Id) || _convWeightGradOf.ContainsKey(node.Id)) name += "+weight_grad";
+        if (_normBiasOf.ContainsKey(node.Id)) name += "+bias_grad";
         if (_biasGradientOf.ContainsKey(node.Id)) name += "+bias_grad";
         if (group is not null)
         {

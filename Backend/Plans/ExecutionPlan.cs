@@ -49,12 +49,13 @@ public sealed partial class ExecutionPlan : IDisposable
     private Dictionary<int, GemmFusion> _gemmGroups = [];
     private readonly Dictionary<int, int> _lossOfGradient = [];
 
-    // Layer norm's input-gradient step → the weight-gradient node of the same x and dy it computes too.
-    private readonly Dictionary<int, int> _layerNormWeightOf = [];
+    // Layer norm's or batch norm's input-gradient step → the weight-gradient node of the same x and dy it computes too, and
+    // the bias gradient (Σ dy) it computes with them.
+    private readonly Dictionary<int, int> _normWeightOf = [];
+    private readonly Dictionary<int, int> _normBiasOf = [];
 
     // A convolution's input gradient → its weight gradient of the same dy, computed in the input gradient's step.
     private readonly Dictionary<int, int> _convWeightGradOf = [];
-    private readonly Dictionary<int, int> _layerNormBiasOf = [];
 
     // A weight gradient's product (dYᵀ·X) → the bias gradient (Σ dY over the batch) it computes as it packs dY.
     private readonly Dictionary<int, int> _biasGradientOf = [];

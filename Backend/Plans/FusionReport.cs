@@ -43,7 +43,7 @@ public sealed partial class ExecutionPlan
         {
             var p = _graph[producer];
             if (PassOf(kind) is { } pass && !_passes.Has(pass)) return $"the `{pass}` pass is off";
-            if (kind is BiasGradientKind or LayerNormBiasKind) return $"{Describe(consumer)} is read before {Describe(p)} runs";
+            if (kind is BiasGradientKind or LayerNormBiasKind or BatchNormBiasKind) return $"{Describe(consumer)} is read before {Describe(p)} runs";
             if (kind == ConvGradientsKind)
                 return Kernels.Conv2dKernel.SharesGradientWork(ConvGradientGeometry(p), _winograd)
                     ? $"{Describe(consumer)} is read before {Describe(p)} runs"
@@ -64,6 +64,8 @@ public sealed partial class ExecutionPlan
 
     private const string BiasGradientKind = "bias gradient in the weight gradient's product";
     private const string LayerNormBiasKind = "layer norm's bias gradient with its input gradient";
+    private const string BatchNormWeightKind = "batch norm's weight and input gradients";
+    private const string BatchNormBiasKind = "batch norm's bias gradient with its input gradient";
     private const string ConvGradientsKind = "a convolution's weight and input gradients";
 
     /// <summary>The pass that makes a kind of fusion (null for pairs no fused kernel exists for).</summary>
@@ -72,7 +74,7 @@ public sealed partial class ExecutionPlan
         : kind.Contains("product", StringComparison.Ordinal) ? PassSet.GemmEpilogue
         : kind is "relu in batch norm" or "relu in the convolution" or "relu_grad in the max-pool gradient" ? PassSet.ReluFusion
         : kind == "loss and its gradient" ? PassSet.LossFusion
-        : kind is "layer norm's weight and input gradients" or LayerNormBiasKind ? PassSet.NormFusion
+        : kind is "layer norm's weight and input gradients" or LayerNormBiasKind or BatchNormWeightKind or BatchNormBiasKind ? PassSet.NormFusion
         : kind == ConvGradientsKind ? PassSet.ConvGradFusion
         : null;
 
@@ -116,6 +118,15 @@ public sealed partial class ExecutionPlan
                 break;
             case Op.BiasGrad when _graph.Nodes.FirstOrDefault(n => _live[n.Id] && n.Op == Op.LayerNormInputGrad && n.Inputs[2] == c.Inputs[0]) is { } norm:
                 yield return (norm.Id, LayerNormBiasKind);
+                break;
+            case Op.Conv2dBiasGrad when _graph.Nodes.FirstOrDefault(n => _live[n.Id] && n.Op == Op.BatchNormInputGrad && n.Inputs[3] == c.Inputs[0]
+                                                                     && _shapes[n.Inputs[1]].SequenceEqual(_shapes[c.Id])) is { } batchNorm:
+                yield return (batchNorm.Id, BatchNormBiasKind);
+                break;
+            case Op.BatchNormWeightGrad:
+                var batchNormInput = _graph.Nodes.FirstOrDefault(n => _live[n.Id] && n.Op == Op.BatchNormInputGrad
+                    && n.Inputs[0] == c.Inputs[0] && n.Inputs[3] == c.Inputs[3]);
+                if (batchNormInput is not null) yield return (batchNormInput.Id, BatchNormWeightKind);
                 break;
             case Op.LayerNormWeightGrad:
                 var inputGradient = _graph.Nodes.FirstOrDefault(n => _live[n.Id] && n.Op == Op.LayerNormInputGrad

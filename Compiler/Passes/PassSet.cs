@@ -32,7 +32,7 @@ public sealed class PassSet
         new(GemmChain, PassKind.Plan, "two dense layers of a batch of one (fewer rows than a micro-tile) go to the threads in one hand-off: each computes its columns of the first and, from them, its share of the second's sums"),
         new(ReluFusion, PassKind.Plan, "a convolution or batch norm applies the ReLU after it; a pooling gradient applies the ReLU's mask"),
         new(LossFusion, PassKind.Plan, "softmax cross-entropy (or the mean squared error) and its gradient come from one pass over the scores (the predictions)"),
-        new(NormFusion, PassKind.Plan, "layer norm's input, weight and bias gradients come from one pass over the rows"),
+        new(NormFusion, PassKind.Plan, "layer norm's input, weight and bias gradients come from one pass over the rows, batch norm's from one pass of sums over each channel"),
         new(ConvGradFusion, PassKind.Plan, "a 3×3 stride-1 convolution's input and weight gradients come from one pass over the samples, each sample's output gradient transformed once (Winograd) for both"),
         new(ElementwiseFusion, PassKind.Plan, "a chain of elementwise ops of one shape runs as one step, block by block, reading and writing the tensor once"),
         new(MemorySharing, PassKind.Plan, "values whose lives do not overlap share one arena, placed by liveness"),

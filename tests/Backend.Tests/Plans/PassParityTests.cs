@@ -232,6 +232,56 @@ public class PassParityTests
         PlanReference.ShouldMatch(gradients, fusedStore, fused, batch, $"batch {batch}");
     }
 
+    // 7×7 planes (three vectors of sixteen and one value past them) and a 2-D batch norm of one value a plane; ReLUs keep
+    // each batch norm's shift gradient from cancelling over the batch.
+    private const string BatchNormed = """
+        model BatchNormed (x: Tensor[N, 3, 7, 7]) : Tensor[N, 3] =
+            x |> conv2d 8 (kernel = 3, padding = 1, bias = false) |> batchNorm |> relu
+              |> conv2d 6 (kernel = 3, padding = 1, bias = false) |> batchNorm |> relu
+              |> globalAvgPool |> batchNorm |> dense 3
+
+        train BatchNormed { data = fashionMnist; loss = crossEntropy }
+        """;
+
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(true, 2)]
+    [InlineData(false, 2)]
+    public void Batch_norm_gradients_from_one_pass_match_the_reference_interpreter(bool training, int threads)
+    {
+        // In evaluation (gradients through a trained model, as `explain` takes them) the running statistics normalise.
+        const int batch = 6;
+        var file = ProgramCompiler.Compile(new SourceText("batchnormed.dl", BatchNormed));
+        var gradients = TrainingGraph.Build(file.Elaborate("BatchNormed", training), LossKind.CrossEntropy);
+        var symbols = new Dictionary<string, int> { ["N"] = batch };
+        var gemm = GemmProviders.Create("managed", threads, out _);
+        using var plainStore = new ParameterStore(gradients.Graph.Parameters);
+        using var fusedStore = new ParameterStore(gradients.Graph.Parameters);
+        using var plain = ExecutionPlan.Compile(gradients.Graph, plainStore,
+            new PlanOptions(symbols, gemm) { Passes = PassSet.Parse(null, [PassSet.NormFusion], out _) });
+        using var fused = ExecutionPlan.Compile(gradients.Graph, fusedStore, new PlanOptions(symbols, gemm));
+        fused.StepLabels.Count(l => l.Contains(" batch_norm_input_grad+weight_grad+bias_grad ", StringComparison.Ordinal)).ShouldBe(3);
+        fused.StepLabels.ShouldNotContain(l => l.Contains(" batch_norm_weight_grad ", StringComparison.Ordinal));
+        plain.StepLabels.Count(l => l.Contains(" batch_norm_weight_grad ", StringComparison.Ordinal)).ShouldBe(3);
+        fused.StepCount.ShouldBe(plain.StepCount - 6);
+        fused.Fusions().Count(f => f.Kind == "batch norm's weight and input gradients" && f.Fired).ShouldBe(3);
+        fused.Fusions().Count(f => f.Kind == "batch norm's bias gradient with its input gradient" && f.Fired).ShouldBe(3);
+        plain.Fusions().Count(f => f.Kind == "batch norm's weight and input gradients" && !f.Fired && f.Reason!.Contains("norm-fusion")).ShouldBe(3);
+
+        foreach (var (plan, store) in new[] { (plain, plainStore), (fused, fusedStore) })
+        {
+            store.Initialize(new Rng(15));
+            foreach (var p in gradients.Graph.Parameters.Where(p => p.Name.EndsWith("running_mean", StringComparison.Ordinal)))
+                new Rng(16).FillUniform(store.Value(p.Name), -0.5f, 0.5f);
+            foreach (var p in gradients.Graph.Parameters.Where(p => p.Name.EndsWith("running_var", StringComparison.Ordinal)))
+                new Rng(17).FillUniform(store.Value(p.Name), 0.5f, 2f);
+            new Rng(18).FillUniform(plan.Input("x"), -1, 1);
+            for (var i = 0; i < batch; i++) plan.Input(TrainingGraph.TargetInput)[i] = i % 3;
+            plan.Run();
+            PlanReference.ShouldMatch(gradients, store, plan, batch, $"{(plan == fused ? "fused" : "apart")}, training {training}, {threads} threads");
+        }
+    }
+
     // conv A's input is the model's (no input gradient), B's stride 2 runs by im2col, C's 3×3 stride-1 by Winograd's
     // algorithm: 16 tiles of 7×7 a sample, 16 samples a product, so 40 samples make several products on each thread.
     private const string Convs = """
