@@ -144,6 +144,7 @@ internal sealed unsafe partial class WinogradConvolution
     /// written), sixteen floats at a time: with AVX-512 read from the row under a mask, with AVX2 from the row laid
     /// into a zero-bordered line first.
     /// </summary>
+    [SkipLocalsInit]
     private void SplitPadded(float* source, float* even, float* odd)
     {
         var g = _g;
@@ -246,6 +247,7 @@ internal sealed unsafe partial class WinogradConvolution
     }
 
     /// <summary>plane[h, w] = (even or odd)[h + top, (w + left) / 2] for an H×W plane: the half-planes put back together.</summary>
+    [SkipLocalsInit]
     private void Merge(float* even, float* odd, float* plane, int height, int width, int top, int left)
     {
         var half = _l.Half;
@@ -293,7 +295,7 @@ internal sealed unsafe partial class WinogradConvolution
     /// dM[ξ, k, tile] = (A dY Aᵀ)[ξ] for every 2×2 tile of dy[n, k] of samples n0 … n0 + samples − 1, side by side, eight
     /// tiles at a time (zero beyond the output's edge).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     private void TransformOutputGrads(float* dy, int n0, int samples, float* dm, float* even, float* odd)
     {
         var g = _g;
