@@ -109,9 +109,79 @@ internal static unsafe partial class GemmRowKernel
             if (rows > 2) StoreRow(c + 2 * ldc + j, c20, c21, c22, c23, alpha, beta);
             if (rows > 3) StoreRow(c + 3 * ldc + j, c30, c31, c32, c33, alpha, beta);
         }
-        if (j == n) return;
-        // The last columns, each row on its own.
-        for (var i = 0; i < rows; i++) Run(a + i * lda, k, b + j, ldb, n - j, c + i * ldc + j, alpha, beta);
+        if (j < n) Run4Tail(a0, a1, a2, a3, rows, k, b + j, ldb, n - j, c + j, ldc, alpha, beta);
+    }
+
+    /// <summary>
+    /// <see cref="Run4"/>'s last columns (fewer than 64): the same four rows by four vectors, the vectors past the columns
+    /// loaded and stored under masks. Run row by row instead, 8 columns had one FMA chain and the rest a scalar chain
+    /// each, strided through B: the last 12 of 588 columns took a third of a stride-2 convolution's product (16 → 32
+    /// channels, 3×3, one core).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run4Tail(float* a0, float* a1, float* a2, float* a3, int rows, int k, float* b, int ldb, int n, float* c, long ldc,
+        float alpha, float beta)
+    {
+        Vector512<float> m0 = Kernels.EvenOdd.FirstLanes16(n), m1 = Kernels.EvenOdd.FirstLanes16(n - 16);
+        Vector512<float> m2 = Kernels.EvenOdd.FirstLanes16(n - 32), m3 = Kernels.EvenOdd.FirstLanes16(n - 48);
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+        var zero = Vector512<float>.Zero;
+        var bp = b;
+        for (var p = 0; p < k; p++, bp += ldb)
+        {
+            var y0 = Avx512F.MaskLoad(bp, m0, zero);
+            var y1 = Avx512F.MaskLoad(bp + 16, m1, zero);
+            var y2 = Avx512F.MaskLoad(bp + 32, m2, zero);
+            var y3 = Avx512F.MaskLoad(bp + 48, m3, zero);
+            var x = Vector512.Create(a0[p]);
+            c00 = Vector512.FusedMultiplyAdd(x, y0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x, y1, c01);
+            c02 = Vector512.FusedMultiplyAdd(x, y2, c02);
+            c03 = Vector512.FusedMultiplyAdd(x, y3, c03);
+            x = Vector512.Create(a1[p]);
+            c10 = Vector512.FusedMultiplyAdd(x, y0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x, y1, c11);
+            c12 = Vector512.FusedMultiplyAdd(x, y2, c12);
+            c13 = Vector512.FusedMultiplyAdd(x, y3, c13);
+            x = Vector512.Create(a2[p]);
+            c20 = Vector512.FusedMultiplyAdd(x, y0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x, y1, c21);
+            c22 = Vector512.FusedMultiplyAdd(x, y2, c22);
+            c23 = Vector512.FusedMultiplyAdd(x, y3, c23);
+            x = Vector512.Create(a3[p]);
+            c30 = Vector512.FusedMultiplyAdd(x, y0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x, y1, c31);
+            c32 = Vector512.FusedMultiplyAdd(x, y2, c32);
+            c33 = Vector512.FusedMultiplyAdd(x, y3, c33);
+        }
+        StoreRowMasked(c, c00, c01, c02, c03, m0, m1, m2, m3, alpha, beta);
+        if (rows > 1) StoreRowMasked(c + ldc, c10, c11, c12, c13, m0, m1, m2, m3, alpha, beta);
+        if (rows > 2) StoreRowMasked(c + 2 * ldc, c20, c21, c22, c23, m0, m1, m2, m3, alpha, beta);
+        if (rows > 3) StoreRowMasked(c + 3 * ldc, c30, c31, c32, c33, m0, m1, m2, m3, alpha, beta);
+    }
+
+    /// <summary><see cref="StoreRow"/> under masks: only the lanes each mask sets are read and written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRowMasked(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3,
+        Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, float alpha, float beta)
+    {
+        var (scale, keep, zero) = (Vector512.Create(alpha), Vector512.Create(beta), Vector512<float>.Zero);
+        if (beta != 0f)
+        {
+            v0 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(c, m0, zero), keep, v0 * scale);
+            v1 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(c + 16, m1, zero), keep, v1 * scale);
+            v2 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(c + 32, m2, zero), keep, v2 * scale);
+            v3 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(c + 48, m3, zero), keep, v3 * scale);
+        }
+        else
+        {
+            (v0, v1, v2, v3) = (v0 * scale, v1 * scale, v2 * scale, v3 * scale);
+        }
+        Avx512F.MaskStore(c, m0, v0);
+        Avx512F.MaskStore(c + 16, m1, v1);
+        Avx512F.MaskStore(c + 32, m2, v2);
+        Avx512F.MaskStore(c + 48, m3, v3);
     }
 
     /// <summary>Sixty-four floats of C: alpha·v + beta·C (C not read when beta is 0).</summary>
