@@ -32,6 +32,28 @@ internal static unsafe class EvenOdd
         return (Avx512F.PermuteVar16x32x2(lo, Evens, hi), Avx512F.PermuteVar16x32x2(lo, Odds, hi));
     }
 
+    /// <summary>at[0], at[2], … at[2(lanes − 1)] (lanes ≤ 16; zeros past them), reading nothing past the last of them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Evens16(float* at, int lanes)
+    {
+        var zero = Vector512<float>.Zero;
+        var (lo, hi) = (Avx512F.MaskLoad(at, FirstLanes16(2 * lanes - 1), zero), Avx512F.MaskLoad(at + 16, FirstLanes16(2 * lanes - 17), zero));
+        return Avx512F.PermuteVar16x32x2(lo, Evens, hi);
+    }
+
+    /// <summary>at[2i] += v[i] for i &lt; lanes (≤ 16); the odd elements between are written back as they were, and nothing
+    /// past at[2(lanes − 1)] is read or written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddToEvens16(float* at, Vector512<float> v, int lanes)
+    {
+        var zero = Vector512<float>.Zero;
+        var (m0, m1) = (FirstLanes16(2 * lanes - 1), FirstLanes16(2 * lanes - 17));
+        var (lo, hi) = (Avx512F.MaskLoad(at, m0, zero), Avx512F.MaskLoad(at + 16, m1, zero));
+        var (even, odd) = (Avx512F.PermuteVar16x32x2(lo, Evens, hi) + v, Avx512F.PermuteVar16x32x2(lo, Odds, hi));
+        Avx512F.MaskStore(at, m0, Avx512F.PermuteVar16x32x2(even, FirstPairs, odd));
+        Avx512F.MaskStore(at + 16, m1, Avx512F.PermuteVar16x32x2(even, SecondPairs, odd));
+    }
+
     /// <summary>Stores a[0] b[0] a[1] b[1] … up to lane <paramref name="lanes"/> (≤ 16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Interleave16(float* at, Vector512<float> a, Vector512<float> b, int lanes)

@@ -29,6 +29,11 @@ public class ConvolutionTests
         [2, 2, 5, 9, 4, 2, 2, 1, 2, 0, 1, 1, 0, 1, 1, 1],
         [2, 1, 9, 9, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1],
         [1, 1, 10, 10, 2, 4, 4, 1, 1, 0, 0, 0, 0, 1, 1, 1],
+        // Stride 2 with AVX-512 unrolls and scatters sixteen columns at a time from the even floats of a row: rows of 13
+        // columns (one part vector), of 20 (a whole one and four), and a ResNet's strided 1×1 shortcut.
+        [2, 3, 26, 26, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1],
+        [1, 2, 12, 40, 3, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1],
+        [2, 4, 28, 28, 6, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1],
     ];
 
     public static TheoryData<int> ShapeIndices() => [.. Enumerable.Range(0, Shapes.Length)];
