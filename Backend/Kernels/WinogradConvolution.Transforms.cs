@@ -212,15 +212,23 @@ internal sealed unsafe partial class WinogradConvolution
         }
     }
 
-    /// <summary>y[n, k] from the products: each 2×2 tile is Aᵀ M A plus the bias (then the fused ReLU), eight tiles at a time into half-planes, then merged and cut at the output's edge.</summary>
+    /// <summary>
+    /// y[n, k] from the products: each 2×2 tile is Aᵀ M A plus the bias (then the fused ReLU), eight tiles at a time, cut at
+    /// the output's edge: with AVX-512 stored into y's rows under masks, otherwise into half-planes that are then merged.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void TransformOutputs(float* m, int n, float* even, float* odd)
     {
         var g = _g;
         var (half, tilesW, ld) = (_l.Half, _l.TilesW, _l.Ld);
         var point = (long)g.OutChannels * ld;
+        // With AVX-512 the outputs go straight to y rather than through half-planes and Merge. One core, batch 128, in-process
+        // A/B, medians of ten, two runs: 16 channels at 28×28 8.10 / 8.80 → 7.19 / 8.07 ms, 32 at 14×14 5.61 / 5.41 → 4.47 /
+        // 4.87, 64 at 7×7 7.63 / 9.48 → 6.57 / 8.89.
+        var direct = Avx512F.IsSupported;
         for (var k = 0; k < g.OutChannels; k++)
         {
+            var plane = _y + ((long)n * g.OutChannels + k) * g.OutHeight * g.OutWidth;
             var bias = Vector256.Create(_bias is null ? 0f : _bias[k]);
             // Without a ReLU the floor is −∞, which max leaves alone.
             var floor = Vector256.Create(_relu ? 0f : float.NegativeInfinity);
@@ -236,13 +244,25 @@ internal sealed unsafe partial class WinogradConvolution
                     Vector256<float> m12 = Vector256.Load(o + 12 * point), m13 = Vector256.Load(o + 13 * point), m14 = Vector256.Load(o + 14 * point), m15 = Vector256.Load(o + 15 * point);
                     Vector256<float> u0 = m0 + m4 + m8, u1 = m1 + m5 + m9, u2 = m2 + m6 + m10, u3 = m3 + m7 + m11;
                     Vector256<float> w0 = m4 - m8 - m12, w1 = m5 - m9 - m13, w2 = m6 - m10 - m14, w3 = m7 - m11 - m15;
+                    Vector256<float> e0 = Vector256.Max(u0 + u1 + u2 + bias, floor), o0 = Vector256.Max(u1 - u2 - u3 + bias, floor);
+                    Vector256<float> e1 = Vector256.Max(w0 + w1 + w2 + bias, floor), o1 = Vector256.Max(w1 - w2 - w3 + bias, floor);
+                    if (direct)
+                    {
+                        // The tiles' two output rows straight into y, each 2·8 columns put back in order under the row's mask.
+                        var first = 2 * tw;
+                        var inside = Vector512.LessThan((Vector512.Create(first) + LineLanes).AsUInt32(), Vector512.Create((uint)g.OutWidth)).AsSingle();
+                        var row = plane + (long)2 * th * g.OutWidth + first;
+                        Avx512F.MaskStore(row, inside, Avx512F.PermuteVar16x32(Vector512.Create(e0, o0), PairLanes));
+                        if (2 * th + 1 < g.OutHeight) Avx512F.MaskStore(row + g.OutWidth, inside, Avx512F.PermuteVar16x32(Vector512.Create(e1, o1), PairLanes));
+                        continue;
+                    }
                     var at = 2 * th * half + tw;
-                    Vector256.Max(u0 + u1 + u2 + bias, floor).Store(even + at);
-                    Vector256.Max(u1 - u2 - u3 + bias, floor).Store(odd + at);
-                    Vector256.Max(w0 + w1 + w2 + bias, floor).Store(even + at + half);
-                    Vector256.Max(w1 - w2 - w3 + bias, floor).Store(odd + at + half);
+                    e0.Store(even + at);
+                    o0.Store(odd + at);
+                    e1.Store(even + at + half);
+                    o1.Store(odd + at + half);
                 }
-            Merge(even, odd, _y + ((long)n * g.OutChannels + k) * g.OutHeight * g.OutWidth, g.OutHeight, g.OutWidth, 0, 0);
+            if (!direct) Merge(even, odd, plane, g.OutHeight, g.OutWidth, 0, 0);
         }
     }
 
