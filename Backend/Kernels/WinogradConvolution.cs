@@ -19,8 +19,12 @@ internal sealed unsafe partial class WinogradConvolution
     // The transform domain of F(2×2, 3×3): 4×4 points.
     private const int Points = 16;
 
-    // A product aims for about this many tile columns.
+    // A product aims for about this many tile columns, within the budgets below (see Layout).
     private const int TargetTiles = 256;
+
+    // Floats of a group's transformed inputs and products (half of a 2 MB L2), and of one point's C × t of V.
+    private const int GroupFloats = 256 * 1024;
+    private const int PointFloats = 6400;
 
     // Tiles are transformed eight at a time (one Vector256 per point); rows of tiles and of half-planes
     // carry this much slack so the last, partly filled vector of a row may run past its end.
@@ -74,7 +78,18 @@ internal sealed unsafe partial class WinogradConvolution
         {
             (TilesH, TilesW) = ((g.OutHeight + 1) / 2, (g.OutWidth + 1) / 2);
             Tiles = TilesH * TilesW;
-            Samples = Math.Clamp((TargetTiles + Tiles - 1) / Tiles, 1, Math.Max(1, g.Batch));
+            var wanted = (TargetTiles + Tiles - 1) / Tiles;
+            // Within budget: the group's transformed inputs and products (Points·(C + K)·Ld floats) in half of one core's
+            // L2, and, where the products have fewer rows than a tile and read V in place (K < 64), each point's C × t of V
+            // within about half of L1. Two threads, batch 128, in-process A/B, medians of ten (forward, then gradients):
+            // 64 channels at 7×7, 16 samples a group → 4: 5.25 → 3.83 and 8.02 → 7.21 ms (6 measured as 4 did; the budget
+            // gives 7); 32 at 14×14, 6 → 3: 4.15 → 3.49 and 12.45 → 9.97 ms, 3 → 4: 3.02 → 2.44 and 8.15 → 7.52 ms (the
+            // budget's 4). Training steps (batch 128, two threads, medians
+            // of ten, two runs): fashion_resnet.dl 150.1 / 149.6 → 132.4 / 143.3 ms, fashion_cnn_small.dl 22.0 / 21.0 →
+            // 18.8 / 18.7 ms.
+            var byL2 = (GroupFloats / (Points * (g.Channels + g.OutChannels)) - Lanes) / Tiles;
+            var byL1 = g.OutChannels < 64 ? PointFloats / (g.Channels * Tiles) : wanted;
+            Samples = Math.Clamp(Math.Min(wanted, Math.Min(byL2, byL1)), 1, Math.Max(1, g.Batch));
             Ld = Samples * Tiles + Lanes;
             PaddedH = 2 * TilesH + 2;
             Half = TilesW + 1 + Lanes;
