@@ -65,75 +65,57 @@ internal static unsafe partial class GemmRowKernel
     /// <summary>
     /// Up to four rows of C at once from as many rows of A (lda apart) and an untransposed B, with AVX-512: each row of
     /// B, 64 columns at a time, is read once for all of them (sixteen accumulators), so B streams once per four rows
-    /// rather than once per row. Rows past <paramref name="rows"/> repeat the last one and are not stored.
+    /// rather than once per row. Rows past <paramref name="rows"/> repeat the last one and are not stored. The last
+    /// columns (fewer than 64) take the same block, the vectors past them loaded and stored under masks: run row by row
+    /// instead, 8 columns had one FMA chain and the rest a scalar chain each, strided through B, and the last 12 of 588
+    /// columns took a third of a stride-2 convolution's product (16 → 32 channels, 3×3, one core).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Run4(float* a, long lda, int rows, int k, float* b, int ldb, int n, float* c, long ldc, float alpha, float beta)
     {
         float* a0 = a, a1 = rows > 1 ? a0 + lda : a0, a2 = rows > 2 ? a1 + lda : a1, a3 = rows > 3 ? a2 + lda : a2;
         var j = 0;
-        for (; j + 64 <= n; j += 64)
-        {
-            Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
-            Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
-            var bp = b + j;
-            for (var p = 0; p < k; p++, bp += ldb)
-            {
-                var y0 = Vector512.Load(bp);
-                var y1 = Vector512.Load(bp + 16);
-                var y2 = Vector512.Load(bp + 32);
-                var y3 = Vector512.Load(bp + 48);
-                var x = Vector512.Create(a0[p]);
-                c00 = Vector512.FusedMultiplyAdd(x, y0, c00);
-                c01 = Vector512.FusedMultiplyAdd(x, y1, c01);
-                c02 = Vector512.FusedMultiplyAdd(x, y2, c02);
-                c03 = Vector512.FusedMultiplyAdd(x, y3, c03);
-                x = Vector512.Create(a1[p]);
-                c10 = Vector512.FusedMultiplyAdd(x, y0, c10);
-                c11 = Vector512.FusedMultiplyAdd(x, y1, c11);
-                c12 = Vector512.FusedMultiplyAdd(x, y2, c12);
-                c13 = Vector512.FusedMultiplyAdd(x, y3, c13);
-                x = Vector512.Create(a2[p]);
-                c20 = Vector512.FusedMultiplyAdd(x, y0, c20);
-                c21 = Vector512.FusedMultiplyAdd(x, y1, c21);
-                c22 = Vector512.FusedMultiplyAdd(x, y2, c22);
-                c23 = Vector512.FusedMultiplyAdd(x, y3, c23);
-                x = Vector512.Create(a3[p]);
-                c30 = Vector512.FusedMultiplyAdd(x, y0, c30);
-                c31 = Vector512.FusedMultiplyAdd(x, y1, c31);
-                c32 = Vector512.FusedMultiplyAdd(x, y2, c32);
-                c33 = Vector512.FusedMultiplyAdd(x, y3, c33);
-            }
-            StoreRow(c + j, c00, c01, c02, c03, alpha, beta);
-            if (rows > 1) StoreRow(c + ldc + j, c10, c11, c12, c13, alpha, beta);
-            if (rows > 2) StoreRow(c + 2 * ldc + j, c20, c21, c22, c23, alpha, beta);
-            if (rows > 3) StoreRow(c + 3 * ldc + j, c30, c31, c32, c33, alpha, beta);
-        }
-        if (j < n) Run4Tail(a0, a1, a2, a3, rows, k, b + j, ldb, n - j, c + j, ldc, alpha, beta);
+        for (; j + 64 <= n; j += 64) Block4<WholeVectors>(a0, a1, a2, a3, rows, k, b + j, ldb, 64, c + j, ldc, alpha, beta);
+        if (j < n) Block4<LastVectors>(a0, a1, a2, a3, rows, k, b + j, ldb, n - j, c + j, ldc, alpha, beta);
     }
 
-    /// <summary>
-    /// <see cref="Run4"/>'s last columns (fewer than 64): the same four rows by four vectors, the vectors past the columns
-    /// loaded and stored under masks. Run row by row instead, 8 columns had one FMA chain and the rest a scalar chain
-    /// each, strided through B: the last 12 of 588 columns took a third of a stride-2 convolution's product (16 → 32
-    /// channels, 3×3, one core).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run4Tail(float* a0, float* a1, float* a2, float* a3, int rows, int k, float* b, int ldb, int n, float* c, long ldc,
-        float alpha, float beta)
+    /// <summary>Whether <see cref="Block4"/> covers fewer than 64 columns (masked loads and stores): a type argument, so each kind gets its own code.</summary>
+    private interface IColumnsKind
     {
-        Vector512<float> m0 = Kernels.EvenOdd.FirstLanes16(n), m1 = Kernels.EvenOdd.FirstLanes16(n - 16);
-        Vector512<float> m2 = Kernels.EvenOdd.FirstLanes16(n - 32), m3 = Kernels.EvenOdd.FirstLanes16(n - 48);
+        static abstract bool Masked { get; }
+    }
+
+    private struct WholeVectors : IColumnsKind
+    {
+        public static bool Masked => false;
+    }
+
+    private struct LastVectors : IColumnsKind
+    {
+        public static bool Masked => true;
+    }
+
+    /// <summary><see cref="Run4"/>'s block: four rows by <paramref name="n"/> columns (64, or fewer under masks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block4<T>(float* a0, float* a1, float* a2, float* a3, int rows, int k, float* b, int ldb, int n, float* c, long ldc,
+        float alpha, float beta) where T : struct, IColumnsKind
+    {
+        Vector512<float> m0 = default, m1 = default, m2 = default, m3 = default;
+        if (T.Masked)
+        {
+            (m0, m1) = (Kernels.EvenOdd.FirstLanes16(n), Kernels.EvenOdd.FirstLanes16(n - 16));
+            (m2, m3) = (Kernels.EvenOdd.FirstLanes16(n - 32), Kernels.EvenOdd.FirstLanes16(n - 48));
+        }
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
         var zero = Vector512<float>.Zero;
         var bp = b;
         for (var p = 0; p < k; p++, bp += ldb)
         {
-            var y0 = Avx512F.MaskLoad(bp, m0, zero);
-            var y1 = Avx512F.MaskLoad(bp + 16, m1, zero);
-            var y2 = Avx512F.MaskLoad(bp + 32, m2, zero);
-            var y3 = Avx512F.MaskLoad(bp + 48, m3, zero);
+            var y0 = T.Masked ? Avx512F.MaskLoad(bp, m0, zero) : Vector512.Load(bp);
+            var y1 = T.Masked ? Avx512F.MaskLoad(bp + 16, m1, zero) : Vector512.Load(bp + 16);
+            var y2 = T.Masked ? Avx512F.MaskLoad(bp + 32, m2, zero) : Vector512.Load(bp + 32);
+            var y3 = T.Masked ? Avx512F.MaskLoad(bp + 48, m3, zero) : Vector512.Load(bp + 48);
             var x = Vector512.Create(a0[p]);
             c00 = Vector512.FusedMultiplyAdd(x, y0, c00);
             c01 = Vector512.FusedMultiplyAdd(x, y1, c01);
@@ -155,10 +137,38 @@ internal static unsafe partial class GemmRowKernel
             c32 = Vector512.FusedMultiplyAdd(x, y2, c32);
             c33 = Vector512.FusedMultiplyAdd(x, y3, c33);
         }
+        if (!T.Masked)
+        {
+            StoreRow(c, c00, c01, c02, c03, alpha, beta);
+            if (rows > 1) StoreRow(c + ldc, c10, c11, c12, c13, alpha, beta);
+            if (rows > 2) StoreRow(c + 2 * ldc, c20, c21, c22, c23, alpha, beta);
+            if (rows > 3) StoreRow(c + 3 * ldc, c30, c31, c32, c33, alpha, beta);
+            return;
+        }
         StoreRowMasked(c, c00, c01, c02, c03, m0, m1, m2, m3, alpha, beta);
         if (rows > 1) StoreRowMasked(c + ldc, c10, c11, c12, c13, m0, m1, m2, m3, alpha, beta);
         if (rows > 2) StoreRowMasked(c + 2 * ldc, c20, c21, c22, c23, m0, m1, m2, m3, alpha, beta);
         if (rows > 3) StoreRowMasked(c + 3 * ldc, c30, c31, c32, c33, m0, m1, m2, m3, alpha, beta);
+    }
+
+    /// <summary>Sixty-four floats of C: alpha·v + beta·C (C not read when beta is 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, float alpha, float beta)
+    {
+        var scale = Vector512.Create(alpha);
+        if (beta == 0f)
+        {
+            (v0 * scale).Store(c);
+            (v1 * scale).Store(c + 16);
+            (v2 * scale).Store(c + 32);
+            (v3 * scale).Store(c + 48);
+            return;
+        }
+        var keep = Vector512.Create(beta);
+        Vector512.FusedMultiplyAdd(Vector512.Load(c), keep, v0 * scale).Store(c);
+        Vector512.FusedMultiplyAdd(Vector512.Load(c + 16), keep, v1 * scale).Store(c + 16);
+        Vector512.FusedMultiplyAdd(Vector512.Load(c + 32), keep, v2 * scale).Store(c + 32);
+        Vector512.FusedMultiplyAdd(Vector512.Load(c + 48), keep, v3 * scale).Store(c + 48);
     }
 
     /// <summary><see cref="StoreRow"/> under masks: only the lanes each mask sets are read and written.</summary>
@@ -182,26 +192,6 @@ internal static unsafe partial class GemmRowKernel
         Avx512F.MaskStore(c + 16, m1, v1);
         Avx512F.MaskStore(c + 32, m2, v2);
         Avx512F.MaskStore(c + 48, m3, v3);
-    }
-
-    /// <summary>Sixty-four floats of C: alpha·v + beta·C (C not read when beta is 0).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, float alpha, float beta)
-    {
-        var scale = Vector512.Create(alpha);
-        if (beta == 0f)
-        {
-            (v0 * scale).Store(c);
-            (v1 * scale).Store(c + 16);
-            (v2 * scale).Store(c + 32);
-            (v3 * scale).Store(c + 48);
-            return;
-        }
-        var keep = Vector512.Create(beta);
-        Vector512.FusedMultiplyAdd(Vector512.Load(c), keep, v0 * scale).Store(c);
-        Vector512.FusedMultiplyAdd(Vector512.Load(c + 16), keep, v1 * scale).Store(c + 16);
-        Vector512.FusedMultiplyAdd(Vector512.Load(c + 32), keep, v2 * scale).Store(c + 32);
-        Vector512.FusedMultiplyAdd(Vector512.Load(c + 48), keep, v3 * scale).Store(c + 48);
     }
 
     /// <summary>
