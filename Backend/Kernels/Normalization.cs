@@ -1,8 +1,4 @@
-using System.Numerics.Tensors;
-using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace Dlc.Backend.Kernels;
 

@@ -72,9 +72,9 @@ public sealed partial class ExecutionPlan
         var parts = SplitElementwise(count) ? _samples.Threads : 1;
         var ops = order.Select(id => _graph[id]).ToArray();
         var bodies = Enumerable.Range(0, parts).Select(_ => ChainBody(chain, order, slot, ops, count)).ToArray();
-        if (parts == 1) return () => bodies[0](0, (count + ElementwiseFusion.Block - 1) / ElementwiseFusion.Block);
-        SampleParallel.RangeBody range = (part, b0, b1) => bodies[part](b0, b1);
         var blocks = (count + ElementwiseFusion.Block - 1) / ElementwiseFusion.Block;
+        if (parts == 1) return () => bodies[0](0, blocks);
+        SampleParallel.RangeBody range = (part, b0, b1) => bodies[part](b0, b1);
         return () => _samples.For(blocks, range);
     }
 
