@@ -474,24 +474,19 @@ internal static unsafe class GemmKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, float alpha, float beta)
     {
-        if (beta == 0f && alpha == 1f)
-        {
-            v0.Store(c);
-            v1.Store(c + 16);
-            return;
-        }
-        var va = Vector512.Create(alpha);
-        if (beta == 0f)
-        {
-            (v0 * va).Store(c);
-            (v1 * va).Store(c + 16);
-        }
-        else
-        {
-            var vb = Vector512.Create(beta);
-            Vector512.FusedMultiplyAdd(v0, va, Vector512.Load(c) * vb).Store(c);
-            Vector512.FusedMultiplyAdd(v1, va, Vector512.Load(c + 16) * vb).Store(c + 16);
-        }
+        Scaled(c, v0, alpha, beta).Store(c);
+        Scaled(c + 16, v1, alpha, beta).Store(c + 16);
+    }
+
+    /// <summary>
+    /// alpha·v + beta·C for sixteen floats of C at c, element by element as
+    /// <see cref="Scaled(float*, Vector256{float}, Vector256{float}, float, float)"/> makes them (C not read when beta is 0).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Scaled(float* c, Vector512<float> v, float alpha, float beta)
+    {
+        if (beta == 0f) return alpha == 1f ? v : v * Vector512.Create(alpha);
+        return Vector512.FusedMultiplyAdd(v, Vector512.Create(alpha), Vector512.Load(c) * Vector512.Create(beta));
     }
 
     /// <summary>Portable fallback for machines without 256-bit vectors.</summary>
