@@ -7,9 +7,11 @@ namespace Dlc.Backend.Gemm;
 
 /// <summary>
 /// The tuner's decisions on disk, so a machine measures each shape once: a small JSON file
-/// <c>{"version": 2, "machines": {"&lt;signature&gt;": {"NT 128x256x784": "managed", ...}}}</c> in the user's
-/// cache folder. The signature names the CPU model, a hash of its feature flags and the thread count, so a
-/// home folder shared between machines keeps their answers apart. The file is only an optimisation: a
+/// <c>{"version": 2, "machines": {"&lt;signature&gt;": {"build": "…", "NT 128x256x784": "managed", ...}}}</c> in the
+/// user's cache folder. The signature names the CPU model, a hash of its feature flags and the thread count, so a
+/// home folder shared between machines keeps their answers apart. A machine's decisions hold for the build of the
+/// kernels that made them: another build (dlc updated, its kernels faster or slower at some shape) reads them as
+/// missing and replaces them as it files its own. The file is only an optimisation: a
 /// missing, unreadable or corrupt one reads as empty (and is replaced on the next write), and a folder that
 /// cannot be written to simply gets no file. Writes go to a temporary file renamed over the old one, so a
 /// reader never sees half a file; two processes writing at once lose at most the other's newest entry.
@@ -17,6 +19,8 @@ namespace Dlc.Backend.Gemm;
 public sealed class GemmTuningCache
 {
     internal const string FileName = "gemm-tuning.json";
+    // Shapes are filed as "NT 128x256x784" and plans as "plan <hash>": this key is neither.
+    private const string BuildKey = "build";
     // 2: plans chosen by bursts of runs (see PlanTrial). Version 1's trial of single runs filed MKL for plans it runs far
     // slower (the MLP at batch 1: 190 µs against 13), so its decisions are measured again.
     private const int Version = 2;
@@ -25,19 +29,29 @@ public sealed class GemmTuningCache
 
     /// <param name="folder">Where the file lives; null keeps decisions in memory only.</param>
     /// <param name="machine">The machine signature the entries are filed under.</param>
-    internal GemmTuningCache(string? folder, string machine)
+    /// <param name="build">The build of the kernels the decisions are about (see <see cref="KernelsBuild"/>).</param>
+    internal GemmTuningCache(string? folder, string machine, string build = "")
     {
         _path = folder is null ? null : Path.Combine(folder, FileName);
         Machine = machine;
+        Build = build;
     }
 
     internal string Machine { get; }
+
+    internal string Build { get; }
+
+    /// <summary>
+    /// This build of the kernels and of the plans that call them: the backend assembly's module version id, which a
+    /// deterministic build derives from its sources, so it changes exactly when they do.
+    /// </summary>
+    internal static string KernelsBuild => typeof(GemmTuningCache).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..16];
 
     internal string? FilePath => _path;
 
     /// <summary>The cache for this machine in the user's cache folder.</summary>
     internal static GemmTuningCache ForThisMachine(int threads) =>
-        new(UserFolder, MachineSignature(ReadCpuInfo(), threads));
+        new(UserFolder, MachineSignature(ReadCpuInfo(), threads), KernelsBuild);
 
     /// <summary>dlc's folder in the user's cache for this process's environment, or null when there is no home.</summary>
     public static string? UserFolder =>
@@ -100,7 +114,9 @@ public sealed class GemmTuningCache
             var root = Read() ?? new JsonObject();
             root["version"] = Version;
             if (root["machines"] is not JsonObject machines) root["machines"] = machines = new JsonObject();
-            if (machines[Machine] is not JsonObject entries) machines[Machine] = entries = new JsonObject();
+            // Another build's decisions for this machine are dropped as this one files its first.
+            if (machines[Machine] is not JsonObject entries || !OfThisBuild(entries))
+                machines[Machine] = entries = new JsonObject { [BuildKey] = Build };
             entries[key] = provider;
             Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
             temp = $"{_path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
@@ -141,8 +157,12 @@ public sealed class GemmTuningCache
         e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException or InvalidOperationException
             or ArgumentException or FormatException;
 
+    /// <summary>This machine's decisions, when this build filed them.</summary>
     private JsonObject? Entries(JsonObject? root) =>
-        root?["machines"] is JsonObject machines && machines[Machine] is JsonObject entries ? entries : null;
+        root?["machines"] is JsonObject machines && machines[Machine] is JsonObject entries && OfThisBuild(entries) ? entries : null;
+
+    private bool OfThisBuild(JsonObject entries) =>
+        entries[BuildKey] is JsonValue build && build.TryGetValue<string>(out var id) && id == Build;
 
     private static string ReadCpuInfo()
     {

@@ -105,6 +105,21 @@ public sealed class GemmTunerTests : IDisposable
     }
 
     [Fact]
+    public void Decisions_another_build_of_the_kernels_filed_are_measured_again_and_replaced()
+    {
+        new GemmTuningCache(Folder, Machine, "old build").Store(Shape, "slow");
+        new GemmTuningCache(Folder, Machine, "old build").Store(Shape with { M = 1 }, "slow");
+        new GemmTuningCache(Folder, Machine, "old build").Lookup(Shape).ShouldBe("slow");
+        new GemmTuner([_slow, _fast], new GemmTuningCache(Folder, Machine, "new build"), Trial).Choose(Shape).ShouldBeSameAs(_fast);
+        _trials.ShouldBe(1);
+        new GemmTuningCache(Folder, Machine, "new build").Lookup(Shape).ShouldBe("fast");
+        // The old build's other decision went with it: one set of decisions a machine.
+        new GemmTuningCache(Folder, Machine, "new build").Lookup(Shape with { M = 1 }).ShouldBeNull();
+        new GemmTuningCache(Folder, Machine, "old build").Lookup(Shape).ShouldBeNull();
+        File.ReadAllText(Path.Combine(Folder, GemmTuningCache.FileName)).ShouldNotContain("old build");
+    }
+
+    [Fact]
     public void Without_a_cache_folder_or_with_one_provider_nothing_is_written()
     {
         Tuner(null).Choose(Shape).ShouldBeSameAs(_fast);
