@@ -90,11 +90,26 @@ internal sealed unsafe partial class WinogradConvolution
             var byL2 = (GroupFloats / (Points * (g.Channels + g.OutChannels)) - Lanes) / Tiles;
             var byL1 = g.OutChannels < 64 ? PointFloats / (g.Channels * Tiles) : wanted;
             Samples = Math.Clamp(Math.Min(wanted, Math.Min(byL2, byL1)), 1, Math.Max(1, g.Batch));
+            Samples = WholePanels(Samples, Tiles);
             Ld = Samples * Tiles + Lanes;
             PaddedH = 2 * TilesH + 2;
             Half = TilesW + 1 + Lanes;
             PerThread = Points * (g.Channels + g.OutChannels) * Ld + 2 * (PaddedH * Half + Lanes);
             Filters = Points * g.OutChannels * g.Channels;
+        }
+
+        /// <summary>
+        /// The most samples, from <paramref name="samples"/> down to three quarters of it, whose tiles fill whole 32-column
+        /// panels of the products (the forward's and the input gradient's columns); <paramref name="samples"/> when none
+        /// do. A ragged last panel costs a whole panel's multiply-adds and a scalar store: 64 channels at 7×7, 7 samples
+        /// (112 columns) → 6 (96), two threads, batch 128, in-process A/B, medians of 41: forward 5.15 / 4.77 → 4.49 /
+        /// 4.34 ms, gradients 8.15 / 7.02 → 7.42 / 6.61 ms.
+        /// </summary>
+        private static int WholePanels(int samples, int tiles)
+        {
+            for (var s = samples; s > 0 && 4 * s >= 3 * samples; s--)
+                if (s * tiles % 32 == 0) return s;
+            return samples;
         }
     }
 

@@ -22,6 +22,8 @@ public class WinogradConvolutionTests
         [2, 8, 5, 8, 11, 2, 1, 0, 2],
         [1, 16, 3, 4, 8, 2, 2, 2, 2],
         [3, 8, 10, 7, 16, 1, 0, 2, 1],
+        // 16 tiles a sample: groups of 8 samples (whole 32-column panels) where 9 fit, then a group of 1.
+        [9, 8, 7, 7, 8, 1, 1, 1, 1],
     ];
 
     public static TheoryData<int, int> ShapesAndThreads()
