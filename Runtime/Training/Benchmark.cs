@@ -43,6 +43,15 @@ public sealed record BenchResult(
     /// <summary>The same in tokens (a language model's positions); null for other models.</summary>
     public double? TrainMedianStepTokensPerSecond { get; init; }
 
+    /// <summary>
+    /// Inference samples per second at <see cref="SmallBatch"/> (a server's or an agent's batch, whose products have fewer
+    /// rows than the blocked kernels' tiles want); null when the inference batch is not larger.
+    /// </summary>
+    public double? SmallBatchSamplesPerSecond { get; init; }
+
+    /// <summary>The batch <see cref="SmallBatchSamplesPerSecond"/> is measured at; null with it.</summary>
+    public int? SmallBatch { get; init; }
+
     /// <summary>Mean time of each step of one training step, slowest first (with `--profile`).</summary>
     public IReadOnlyList<StepTime> Profile { get; init; } = [];
 }
@@ -52,10 +61,14 @@ public sealed record StepTime(string Step, double Microseconds);
 /// <summary>
 /// Measures a model the way the reference peer measures PyTorch: training samples/s over whole epochs
 /// of real data (gathering batches included, evaluation excluded), inference samples/s on a batch of
-/// 1000 (of 16,384 positions for a language model), and the latency of one sample.
+/// 1000 (of 16,384 positions for a language model) and on a batch of 32, and the latency of one sample.
 /// </summary>
 public static class Benchmark
 {
+    // The small batch inference is also timed at: products of 32 rows take the kernels' few-rows paths, which neither
+    // the batch of 1000 nor the batch of 1 runs (one of them once ran 4 times slower with neither figure moving).
+    private const int SmallBatch = 32;
+
     public static BenchResult Run(ModelRuntime model, TrainSpec spec, JobData data, int threads, int epochs, Func<double> sinceStart,
         Action<string>? progress = null, bool profile = false)
     {
@@ -96,6 +109,7 @@ public static class Benchmark
         var inferenceBatch = Math.Min(tokens > 1 ? Math.Max(1, 16384 / tokens) : 1000, source.Count);
         ExecutionPlan inference, latencyPlan;
         List<double> inferenceTimes, latencyTimes;
+        List<double>? smallTimes = null;
         // Inference reads the weights packed once, as eval's does.
         using (model.WeightsFixed())
         {
@@ -104,6 +118,12 @@ public static class Benchmark
             var scratchTarget = new float[inferenceBatch * source.TargetSize];
             model.Gather(source, all, inference, scratchTarget);
             inferenceTimes = Time(inference.Run, warmup: 20, runs: 200);
+            if (inferenceBatch > SmallBatch)
+            {
+                var small = model.InferencePlan(SmallBatch);
+                model.Gather(source, all.AsSpan(0, SmallBatch), small, scratchTarget.AsSpan(0, SmallBatch * source.TargetSize));
+                smallTimes = Time(small.Run, warmup: 200, runs: 2000);
+            }
             latencyPlan = model.InferencePlan(1);
             model.Gather(source, all.AsSpan(0, 1), latencyPlan, scratchTarget.AsSpan(0, source.TargetSize));
             latencyTimes = Time(latencyPlan.Run, warmup: 2000, runs: 20000);
@@ -119,6 +139,8 @@ public static class Benchmark
             inferenceBatch / Median(inferenceTimes), inferenceBatch, Median(latencyTimes) * 1e6, model.TrainingPlan(spec.Batch).BufferBytes)
         {
             Profile = steps,
+            SmallBatchSamplesPerSecond = smallTimes is null ? null : SmallBatch / Median(smallTimes),
+            SmallBatch = smallTimes is null ? null : SmallBatch,
             TokensPerSample = tokens,
             TokenUnit = data.TokenUnit switch { Training.TokenUnit.Character => "chars", Training.TokenUnit.Word => "words", Training.TokenUnit.Token => "tokens", _ => null },
             TrainTokensPerSecond = tokens > 1 ? Median(rates) * tokens : null,

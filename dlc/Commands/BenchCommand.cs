@@ -9,7 +9,7 @@ using Dlc.Runtime.Training;
 
 namespace Dlc.Cli.Commands;
 
-/// <summary>`dlc bench file.dl`: training samples/s, inference samples/s at batch 1000, batch-1 latency, time to first step.</summary>
+/// <summary>`dlc bench file.dl`: training samples/s, inference samples/s at batch 1000 and 32, batch-1 latency, time to first step.</summary>
 internal static class BenchCommand
 {
     public static Command Create(CliContext context)
@@ -73,6 +73,8 @@ internal static class BenchCommand
                 w.WriteLine($"               {F(stepRate, "N0")} {samples}/s{stepTokens} at the median step (batch {result.Batch})");
             }
             w.WriteLine($"  inference    {F(result.InferenceSamplesPerSecond, "N0")} {samples}/s{inferenceTokens} at batch {result.InferenceBatch}");
+            if (result.SmallBatchSamplesPerSecond is { } smallRate)
+                w.WriteLine($"               {F(smallRate, "N0")} {samples}/s at batch {result.SmallBatch}");
             w.WriteLine($"  latency      {F(result.LatencyMicroseconds, "0.0")} µs {latencyOf}");
             w.WriteLine($"  first step   {F(result.SecondsToFirstStep, "0.000")} s after process start");
             w.WriteLine($"  step buffers {Summaries.Bytes(result.TrainStepBytes)}");

@@ -88,7 +88,7 @@ public class EvalAndBenchTests : IDisposable
         lines[0].ShouldMatch(@"^model Tiny: batch 32, 1 threads, gemm auto: (mkl|managed) for training, (mkl|managed) for inference, (mkl|managed) at batch 1$");
         run.Out.ShouldMatch(@"\n  training +[\d,]+ samples/s \(median of 1 epochs\)\n");
         run.Out.ShouldMatch(@"\n +[\d,]+ samples/s at the median step \(batch \d+\)\n");
-        run.Out.ShouldMatch(@"\n  inference +[\d,]+ samples/s at batch 64\n");
+        run.Out.ShouldMatch(@"\n  inference +[\d,]+ samples/s at batch 64\n +[\d,]+ samples/s at batch 32\n");
         run.Out.ShouldMatch(@"\n  latency +[\d.]+ µs at batch 1 \(median\)\n");
         run.Out.ShouldMatch(@"\n  first step +[\d.]+ s after process start\n");
         run.Error.ShouldContain("warm-up epoch: ");
@@ -105,6 +105,8 @@ public class EvalAndBenchTests : IDisposable
         root.GetProperty("train_samples_per_second").GetDouble().ShouldBeGreaterThan(0);
         root.GetProperty("train_median_step_samples_per_second").GetDouble().ShouldBeGreaterThan(0);
         root.GetProperty("inference_samples_per_second").GetDouble().ShouldBeGreaterThan(0);
+        root.GetProperty("small_batch_samples_per_second").GetDouble().ShouldBeGreaterThan(0);
+        root.GetProperty("small_batch").GetInt32().ShouldBe(32);
         root.GetProperty("latency_microseconds").GetDouble().ShouldBeGreaterThan(0);
         root.GetProperty("epoch_samples_per_second").GetArrayLength().ShouldBe(1);
     }
