@@ -101,9 +101,9 @@ internal sealed unsafe partial class WinogradConvolution
         /// <summary>
         /// The most samples, from <paramref name="samples"/> down to three quarters of it, whose tiles fill whole 32-column
         /// panels of the products (the forward's and the input gradient's columns); <paramref name="samples"/> when none
-        /// do. A ragged last panel costs a whole panel's multiply-adds and a scalar store: 64 channels at 7×7, 7 samples
-        /// (112 columns) → 6 (96), two threads, batch 128, in-process A/B, medians of 41: forward 5.15 / 4.77 → 4.49 /
-        /// 4.34 ms, gradients 8.15 / 7.02 → 7.42 / 6.61 ms.
+        /// do. A ragged last panel costs a whole panel's multiply-adds (and then cost a scalar store too): 64 channels at
+        /// 7×7, 7 samples (112 columns) → 6 (96), two threads, batch 128, in-process A/B, medians of 41: forward 5.15 /
+        /// 4.77 → 4.49 / 4.34 ms, gradients 8.15 / 7.02 → 7.42 / 6.61 ms.
         /// </summary>
         private static int WholePanels(int samples, int tiles)
         {
