@@ -77,7 +77,10 @@ public class PackedWeightsTests
         for (var i = 0; i < expected.Length; i++) MathF.Abs(packed[i] - expected[i]).ShouldBeLessThan(1e-5f, $"output {i}");
 
         foreach (var weights in graph.Parameters.Where(p => p.Shape.Rank == 2 && p.Shape[0] == 256)) store.Value(weights.Name).Clear();
-        Outputs().ShouldBe(packed);
+        // Within rounding, not bit for bit: whether a run splits the layers over both threads (the worker still spinning
+        // or not) changes the order of the second layer's sums.
+        var fromCopies = Outputs();
+        for (var i = 0; i < packed.Length; i++) MathF.Abs(fromCopies[i] - packed[i]).ShouldBeLessThan(1e-5f, $"output {i}");
         plan.UnpackWeights();
         Outputs().ShouldNotBe(packed);
     }
